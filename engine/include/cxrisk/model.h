@@ -1,0 +1,134 @@
+// The compiled model: a scenario laid out for the per-trial loop, the keys of its random streams, and the
+// draw of every uncertain parameter for one trial (epistemic uncertainty, MODEL.md section 2).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cxrisk/sampling.h"
+#include "cxrisk/scenario.h"
+#include "cxrisk/statistics.h"
+
+namespace cxrisk {
+
+/// One handling tier, drawn for a trial.
+struct TierDraw {
+  double resolved = 0;        ///< P(resolved) at this tier
+  double mollified_rest = 0;  ///< P(mollified | not resolved)
+  double escalate = 0;
+  double cost = 0;
+};
+
+/// One problem, drawn for a trial.
+struct ProblemDraw {
+  double incidence = 0;
+  double complaint = 0;
+  std::vector<TierDraw> tiers;
+  std::array<double, N_OUTCOMES> defect{};     ///< P(lost to service) by outcome (loyalty ratio r <= 1)
+  std::array<double, N_OUTCOMES> save{};       ///< P(saved) by outcome (recovery paradox, r > 1)
+  std::array<double, N_OUTCOMES> told_bad{};   ///< mean people told badly, per customer
+  std::array<double, N_OUTCOMES> told_good{};  ///< mean people told well, per customer
+};
+
+/// One segment, drawn for a trial.
+struct SegmentDraw {
+  double customers = 0;  ///< a whole number in a Monte Carlo trial; the mean in `expect`
+  double churn = 0;
+  ValueDraw value;
+  std::vector<double> factor;  ///< F(t) x margin for t = 1..T: what one unit of value lost in period t costs
+};
+
+/// Every parameter of one trial.
+struct TrialDraw {
+  std::vector<SegmentDraw> segments;
+  std::vector<ProblemDraw> problems;
+  double negative_conversion = 0;
+  double positive_conversion = 0;
+  double period_discount = 1;        ///< d = (1 + discount_rate)^(-1 / periods_per_year)
+  double investment_upfront = 0;
+  double investment_per_period = 0;
+};
+
+/// The breakdown dimensions of MODEL.md section 6 and their entries; entry 0 is the total.
+struct Layout {
+  static constexpr std::array<std::string_view, 5> DIMENSIONS{"problem", "stage", "segment", "cause", "outcome"};
+  std::array<std::vector<std::string>, 5> names;  ///< entry names per dimension
+  std::array<int, 5> offset{};                    ///< entry index of each dimension's first entry
+  int n_entries = 1;
+  std::vector<int> problem_stage;  ///< stage entry index of each problem (within the stage dimension)
+  std::vector<int> problem_cause;  ///< cause entry index of each problem (within the cause dimension)
+
+  /// Series index of a metric of an entry in a trial's row.
+  static int series(int entry, int metric) { return entry * N_METRICS + metric; }
+  int n_series() const { return n_entries * N_METRICS; }
+};
+
+/// A scenario compiled for simulation under one seed.
+class Model {
+ public:
+  Model(const Scenario& scenario, std::uint64_t seed);
+
+  const Scenario& scenario() const { return scenario_; }
+  std::uint64_t seed() const { return seed_; }
+  int n_segments() const { return static_cast<int>(scenario_.segments.size()); }
+  int n_problems() const { return static_cast<int>(scenario_.problems.size()); }
+  int n_periods() const { return scenario_.horizon.periods; }
+  const Layout& layout() const { return layout_; }
+  /// The problems that apply to a segment, in journey order.
+  const std::vector<int>& problems_of(int segment) const { return problems_of_[segment]; }
+
+  /// Draws every uncertain parameter of `trial` (keyed by parameter path) into `out`.
+  void draw(std::uint64_t trial, TrialDraw& out) const;
+  /// Every quantity at its mean (the closed-form "spreadsheet" answer).
+  void draw_means(TrialDraw& out) const;
+
+  /// Stream keys of the aggregate engine: per segment (churn) and per (segment, problem) cell.
+  std::uint64_t segment_key(int s) const { return segment_keys_[s]; }
+  std::uint64_t cell_key(int s, int p) const { return cell_keys_[s * n_problems() + p]; }
+  /// Stream key of the individual engine for a segment.
+  std::uint64_t individual_key(int s) const { return individual_keys_[s]; }
+
+  /// Adds the per-(segment, problem, outcome) cell table of a trial into a row of entries x metrics and
+  /// completes total_cost. `cells` is laid out [segment][problem][outcome][metric].
+  void marginalize(const double* cells, double* row) const;
+  /// Size of a cell table.
+  int n_cells() const { return n_segments() * n_problems() * N_OUTCOMES * N_METRICS; }
+
+ private:
+  struct Param {
+    const Quantity* q = nullptr;
+    std::uint64_t key = 0;
+  };
+  struct TierParams {
+    std::array<Quantity, 3> gamma;          // Dirichlet components as Gamma(concentration, 1)
+    std::array<std::uint64_t, 3> gamma_key{};
+    Param escalate, cost;
+  };
+  struct ProblemParams {
+    Param incidence, complaint, no_problem;
+    std::vector<TierParams> tiers;
+    std::array<Param, N_OUTCOMES> loyalty, told_bad, told_good;
+  };
+  struct SegmentParams {
+    Param customers, churn, value_mean, value_cv;
+  };
+
+  Param param(const Quantity& q, const std::string& path) const;
+  void fill(TrialDraw& out, std::uint64_t trial, bool means) const;
+
+  Scenario scenario_;
+  std::uint64_t seed_;
+  Layout layout_;
+  std::vector<std::vector<int>> problems_of_;
+  std::vector<std::uint64_t> segment_keys_, cell_keys_, individual_keys_;
+  Param margin_, discount_, negative_conversion_, positive_conversion_, upfront_, per_period_;
+  std::vector<SegmentParams> segment_params_;
+  std::vector<ProblemParams> problem_params_;
+};
+
+/// The valuation factor F(t) of MODEL.md section 4 for a customer lost at the end of period t (1-based).
+double valuation_factor(ValuationMethod method, int t, int periods, int per_year, double churn, double d);
+
+}  // namespace cxrisk

@@ -1,0 +1,70 @@
+// Running a scenario: the library entry points the command line and the Python module share.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "cxrisk/model.h"
+#include "cxrisk/scenario.h"
+#include "cxrisk/statistics.h"
+
+namespace cxrisk {
+
+/// How to run a scenario. Unset options fall back to the scenario's `simulation` settings.
+struct RunOptions {
+  std::optional<std::int64_t> trials;
+  std::optional<std::uint64_t> seed;
+  int threads = 0;  ///< 0: every core
+  Mode mode = Mode::aggregate;
+  bool keep_period_costs = false;  ///< keep total_cost per trial and period (comparisons need it)
+  /// Called now and then from a worker with (trials done, trials in all); must be thread-safe.
+  std::function<void(std::int64_t, std::int64_t)> progress;
+  /// When set and it becomes true, the run stops and throws Cancelled.
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+/// Statistics of every metric, in total and broken down.
+struct Summary {
+  std::string scenario;
+  std::string currency;
+  std::int64_t trials = 0;
+  std::uint64_t seed = 0;
+  std::string mode;  ///< "aggregate", "individual" or "expect"
+  Layout layout;
+  std::vector<Stats> stats;  ///< one per series: Layout::series(entry, metric)
+
+  const Stats& total(int metric) const { return stats[Layout::series(0, metric)]; }
+};
+
+/// The outcome of a Monte Carlo run.
+struct RunResult {
+  Summary summary;
+  std::vector<double> samples;       ///< total metrics per trial, [metric][trial]
+  std::vector<double> period_costs;  ///< total_cost per trial and period, [trial][period], when asked for
+
+  /// The per-trial values of a total metric.
+  std::span<const double> metric_samples(int metric) const {
+    const auto n = static_cast<std::size_t>(summary.trials);
+    return {samples.data() + static_cast<std::size_t>(metric) * n, n};
+  }
+};
+
+/// Runs a scenario. Throws UsageError for bad options, Cancelled when cancelled.
+RunResult run(const Scenario& scenario, const RunOptions& options = {});
+
+/// The closed-form answer with every quantity at its mean (`cxrisk expect`); only `mean` is set.
+Summary expect(const Scenario& scenario);
+
+/// Recomputes one trial alone: its row of entries x metrics (Layout::series). Equal, bit for bit, to the
+/// same trial inside a full run.
+std::vector<double> run_trial(const Model& model, Mode mode, std::uint64_t trial);
+
+/// The number of worker threads a `threads` option stands for (0: every core).
+int resolve_threads(int threads);
+
+}  // namespace cxrisk

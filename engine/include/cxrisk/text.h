@@ -1,0 +1,36 @@
+// Small text helpers shared by the loader, the outputs and the command line.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cxrisk {
+
+/// `s` without leading and trailing white space.
+std::string trim(std::string_view s);
+
+/// The items joined with `sep`.
+template <class Range>
+std::string join(const Range& items, std::string_view sep) {
+  std::string out;
+  bool first = true;
+  for (const auto& item : items) {
+    if (!first) out += sep;
+    out += item;
+    first = false;
+  }
+  return out;
+}
+
+/// The candidate closest to `word` by edit distance, when close enough to be a likely typo; else empty.
+std::string closest_name(std::string_view word, const std::vector<std::string_view>& candidates);
+std::string closest_name(std::string_view word, const std::vector<std::string>& candidates);
+
+/// Parses a whole string as a double (no trailing characters). Returns false on failure.
+bool parse_double(std::string_view s, double& out);
+/// Parses a whole string as an unsigned 64-bit integer. Returns false on failure.
+bool parse_uint64(std::string_view s, std::uint64_t& out);
+
+}  // namespace cxrisk

@@ -1,0 +1,195 @@
+#include "cxrisk/output.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <fmt/format.h>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "cxrisk/version.h"
+
+namespace cxrisk {
+
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+Json stats_json(const Stats& s, bool means_only) {
+  Json j;
+  j["mean"] = s.mean;
+  if (means_only) return j;
+  j["sd"] = s.sd;
+  j["se"] = s.se;
+  j["min"] = s.min;
+  j["max"] = s.max;
+  for (std::size_t i = 0; i < PERCENTILES.size(); ++i) j[std::string(PERCENTILE_NAMES[i])] = s.percentiles[i];
+  j["cvar95"] = s.cvar95;
+  return j;
+}
+
+Json entry_json(const Summary& summary, int entry, bool means_only) {
+  Json j = Json::object();
+  for (int m = 0; m < N_METRICS; ++m)
+    j[std::string(METRIC_NAMES[m])] = stats_json(summary.stats[Layout::series(entry, m)], means_only);
+  return j;
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string csv_number(double x) { return fmt::format("{}", x); }
+
+}  // namespace
+
+std::string summary_json(const Summary& summary, int indent) {
+  const bool means_only = summary.mode == "expect";
+  Json j;
+  j["cxrisk"] = 1;
+  j["scenario"] = summary.scenario;
+  if (!summary.currency.empty()) j["currency"] = summary.currency;
+  if (!means_only) {
+    j["trials"] = summary.trials;
+    j["seed"] = summary.seed;
+  }
+  j["mode"] = summary.mode;
+  j["metrics"] = entry_json(summary, 0, means_only);
+  Json breakdown = Json::object();
+  const Layout& L = summary.layout;
+  for (std::size_t d = 0; d < Layout::DIMENSIONS.size(); ++d) {
+    Json dim = Json::object();
+    for (std::size_t e = 0; e < L.names[d].size(); ++e)
+      dim[L.names[d][e]] = entry_json(summary, L.offset[d] + static_cast<int>(e), means_only);
+    breakdown[std::string(Layout::DIMENSIONS[d])] = std::move(dim);
+  }
+  j["breakdown"] = std::move(breakdown);
+  return j.dump(indent) + "\n";
+}
+
+std::string breakdown_csv(const Summary& summary) {
+  std::string out = "dimension,name,metric,mean,sd,se,min,max";
+  for (auto p : PERCENTILE_NAMES) out += fmt::format(",{}", p);
+  out += ",cvar95\n";
+  const Layout& L = summary.layout;
+  auto rows = [&](const std::string& dim, const std::string& name, int entry) {
+    for (int m = 0; m < N_METRICS; ++m) {
+      const Stats& s = summary.stats[Layout::series(entry, m)];
+      out += fmt::format("{},{},{},{},{},{},{},{}", csv_field(dim), csv_field(name), METRIC_NAMES[m],
+                         csv_number(s.mean), csv_number(s.sd), csv_number(s.se), csv_number(s.min), csv_number(s.max));
+      for (double p : s.percentiles) out += fmt::format(",{}", p);
+      out += fmt::format(",{}\n", s.cvar95);
+    }
+  };
+  rows("total", "total", 0);
+  for (std::size_t d = 0; d < Layout::DIMENSIONS.size(); ++d)
+    for (std::size_t e = 0; e < L.names[d].size(); ++e)
+      rows(std::string(Layout::DIMENSIONS[d]), L.names[d][e], L.offset[d] + static_cast<int>(e));
+  return out;
+}
+
+std::string trials_csv(const RunResult& result) {
+  std::string out = "trial";
+  for (auto name : METRIC_NAMES) out += fmt::format(",{}", name);
+  out += "\n";
+  for (std::int64_t t = 0; t < result.summary.trials; ++t) {
+    out += std::to_string(t);
+    for (int m = 0; m < N_METRICS; ++m) out += fmt::format(",{}", result.metric_samples(m)[t]);
+    out += "\n";
+  }
+  return out;
+}
+
+std::string human_number(double x) {
+  if (!std::isfinite(x)) return fmt::format("{}", x);
+  if (std::abs(x) < 1000) {
+    if (x == std::floor(x)) return fmt::format("{:.0f}", x);
+    return fmt::format("{:.4g}", x);
+  }
+  const double r = std::round(x);
+  std::string digits = fmt::format("{:.0f}", std::abs(r));
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return (r < 0 ? "-" : "") + out;
+}
+
+std::string summary_table(const Summary& summary) {
+  const bool means_only = summary.mode == "expect";
+  std::string out;
+  if (means_only)
+    out += fmt::format("{} (closed form, every quantity at its mean)", summary.scenario);
+  else
+    out += fmt::format("{}  ({} trials, seed {}, {} mode)", summary.scenario, summary.trials, summary.seed, summary.mode);
+  if (!summary.currency.empty()) out += fmt::format("  currency: {}", summary.currency);
+  out += "\n\n";
+  if (means_only) {
+    out += fmt::format("{:<26}{:>18}\n", "metric", "mean");
+    for (int m = 0; m < N_METRICS; ++m)
+      out += fmt::format("{:<26}{:>18}\n", METRIC_NAMES[m], human_number(summary.total(m).mean));
+  } else {
+    out += fmt::format("{:<26}{:>16}{:>16}{:>16}{:>16}{:>16}{:>16}\n", "metric", "mean", "se", "p5", "p50", "p95",
+                       "cvar95");
+    for (int m = 0; m < N_METRICS; ++m) {
+      const Stats& s = summary.total(m);
+      out += fmt::format("{:<26}{:>16}{:>16}{:>16}{:>16}{:>16}{:>16}\n", METRIC_NAMES[m], human_number(s.mean),
+                         human_number(s.se), human_number(s.percentiles[0]), human_number(s.percentiles[3]),
+                         human_number(s.percentiles[6]), human_number(s.cvar95));
+    }
+  }
+  const Layout& L = summary.layout;
+  const double total = summary.total(total_cost).mean;
+  for (std::size_t d = 0; d < Layout::DIMENSIONS.size(); ++d) {
+    if (L.names[d].empty()) continue;
+    out += fmt::format("\ntotal_cost by {:<12}{:>16}{:>9}", Layout::DIMENSIONS[d], "mean", "share");
+    out += means_only ? "\n" : fmt::format("{:>16}{:>16}\n", "p95", "customers_lost");
+    for (std::size_t e = 0; e < L.names[d].size(); ++e) {
+      const int entry = L.offset[d] + static_cast<int>(e);
+      const Stats& s = summary.stats[Layout::series(entry, total_cost)];
+      const std::string share = total != 0 ? fmt::format("{:.1f}%", 100 * s.mean / total) : "-";
+      out += fmt::format("  {:<24}{:>16}{:>9}", L.names[d][e], human_number(s.mean), share);
+      out += means_only ? "\n"
+                        : fmt::format("{:>16}{:>16}\n", human_number(s.percentiles[6]),
+                                      human_number(summary.stats[Layout::series(entry, customers_lost)].mean));
+    }
+  }
+  return out;
+}
+
+void write_files_atomically(const std::filesystem::path& dir,
+                            const std::vector<std::pair<std::string, std::string>>& files) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw RuntimeError(fmt::format("cannot create the output folder '{}': {}", dir.string(), ec.message()));
+  std::vector<std::pair<fs::path, fs::path>> written;  // temporary, target
+  auto discard = [&]() {
+    for (auto& [tmp, target] : written) fs::remove(tmp, ec);
+  };
+  for (const auto& [name, content] : files) {
+    const fs::path target = dir / name;
+    const fs::path tmp = dir / fmt::format(".{}.tmp-{}", name, ::getpid());
+    written.emplace_back(tmp, target);
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << content;
+    out.close();
+    if (!out) {
+      discard();
+      throw RuntimeError(fmt::format("cannot write '{}'", target.string()));
+    }
+  }
+  for (auto& [tmp, target] : written) {
+    fs::rename(tmp, target, ec);
+    if (ec) {
+      discard();
+      throw RuntimeError(fmt::format("cannot write '{}': {}", target.string(), ec.message()));
+    }
+  }
+}
+
+}  // namespace cxrisk
