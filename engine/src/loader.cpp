@@ -399,6 +399,7 @@ Scenario Reader::read(const YAML::Node& root) {
     note("horizon.periods", need(h, "horizon", "periods"));
     s.horizon.periods = static_cast<int>(integer(h["periods"], "horizon.periods", 1, 100000));
     if (YAML::Node p = h["period"]) {
+      note("horizon.period", p);
       static constexpr std::array<std::string_view, 3> UNITS{"month", "quarter", "year"};
       s.horizon.period = choice<PeriodUnit>(p, "horizon.period", UNITS);
     }
@@ -409,6 +410,7 @@ Scenario Reader::read(const YAML::Node& root) {
     require_map(v, "valuation");
     check_keys(v, "valuation", {"method", "margin"});
     if (YAML::Node m = v["method"]) {
+      note("valuation.method", m);
       static constexpr std::array<std::string_view, 3> METHODS{"annual", "horizon", "lifetime"};
       s.valuation.method = choice<ValuationMethod>(m, "valuation.method", METHODS);
     }

@@ -19,7 +19,11 @@ constexpr double INV_SQRT_2PI = 0.3989422804014327;
 double phi(double x) { return std::isfinite(x) ? INV_SQRT_2PI * std::exp(-0.5 * x * x) : 0.0; }
 double Phi(double x) { return 0.5 * boost::math::erfc(-x / SQRT2, Policy()); }
 double Phi_upper(double x) { return 0.5 * boost::math::erfc(x / SQRT2, Policy()); }
-double Phi_inv(double p) { return -SQRT2 * boost::math::erfc_inv(2.0 * p, Policy()); }
+// The standard normal quantile, accurate in both tails: for p above 1/2 it works with 1 - p, which is exact
+// in floating point there (Sterbenz).
+double Phi_inv(double p) {
+  return p < 0.5 ? -SQRT2 * boost::math::erfc_inv(2.0 * p, Policy()) : SQRT2 * boost::math::erfc_inv(2.0 * (1 - p), Policy());
+}
 
 [[noreturn]] void fail(std::string key, std::string message) {
   throw QuantityError{std::move(key), std::move(message)};
@@ -154,11 +158,12 @@ Quantity Quantity::make(QuantityForm form, const std::vector<double>& args) {
       q.hi_ = std::isnan(args[3]) ? INF : args[3];
       if (!(q.hi_ > q.lo_)) fail("max", "must be > min (" + num(q.lo_) + ")");
       const double a = (q.lo_ - q.p0_) / q.p1_, b = (q.hi_ - q.p0_) / q.p1_;
-      // Work in the tail the truncation lies in, so a far-tail interval keeps its precision.
-      q.upper_tail_ = a > 0;
-      q.cdf_lo_ = q.upper_tail_ ? Phi_upper(a) : Phi(a);
-      q.cdf_hi_ = q.upper_tail_ ? Phi_upper(b) : Phi(b);
-      if (!(std::abs(q.cdf_hi_ - q.cdf_lo_) > 1e-300))
+      // Both the CDF and the survival function at the bounds, so either tail keeps its precision.
+      q.cdf_lo_ = Phi(a);
+      q.cdf_hi_ = Phi(b);
+      q.sf_lo_ = Phi_upper(a);
+      q.sf_hi_ = Phi_upper(b);
+      if (!(q.sf_lo_ - q.sf_hi_ > 1e-300 || q.cdf_hi_ - q.cdf_lo_ > 1e-300))
         fail("", "the interval [min, max] has no probability under this normal");
       break;
     }
@@ -216,9 +221,10 @@ double Quantity::quantile(double u) const {
     }
     case Family::uniform: x = lo_ + u * (hi_ - lo_); break;
     case Family::normal: {
+      // Invert the CDF in the lower half and the survival function in the upper half.
       const double p = cdf_lo_ + u * (cdf_hi_ - cdf_lo_);
-      x = p0_ + p1_ * (upper_tail_ ? -Phi_inv(p) : Phi_inv(p));
-      x = std::min(std::max(x, lo_), hi_);  // guard against the last ulp of rounding
+      const double z = p < 0.5 ? Phi_inv(p) : -Phi_inv(sf_hi_ + (1 - u) * (sf_lo_ - sf_hi_));
+      x = std::min(std::max(p0_ + p1_ * z, lo_), hi_);  // guard against the last ulp of rounding
       break;
     }
     case Family::lognormal: x = std::exp(p0_ + p1_ * Phi_inv(u)); break;
@@ -236,7 +242,7 @@ double Quantity::mean() const {
     case Family::uniform: m = 0.5 * (lo_ + hi_); break;
     case Family::normal: {
       const double a = (lo_ - p0_) / p1_, b = (hi_ - p0_) / p1_;
-      m = p0_ + p1_ * (phi(a) - phi(b)) / std::abs(cdf_hi_ - cdf_lo_);
+      m = p0_ + p1_ * (phi(a) - phi(b)) / mass();
       break;
     }
     case Family::lognormal: m = std::exp(p0_ + 0.5 * p1_ * p1_); break;
@@ -261,7 +267,7 @@ double Quantity::variance() const {
     }
     case Family::uniform: v = (hi_ - lo_) * (hi_ - lo_) / 12; break;
     case Family::normal: {
-      const double a = (lo_ - p0_) / p1_, b = (hi_ - p0_) / p1_, z = std::abs(cdf_hi_ - cdf_lo_);
+      const double a = (lo_ - p0_) / p1_, b = (hi_ - p0_) / p1_, z = mass();
       const double ta = std::isfinite(a) ? a * phi(a) : 0.0, tb = std::isfinite(b) ? b * phi(b) : 0.0;
       const double d = (phi(a) - phi(b)) / z;
       v = p1_ * p1_ * (1 + (ta - tb) / z - d * d);

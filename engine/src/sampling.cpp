@@ -44,7 +44,7 @@ void ValueDraw::prepare() {
       cv = mean > 0 ? std::sqrt(ss / static_cast<double>(empirical->size())) / mean : 0;
       break;
     }
-    case ValueShape::fixed: break;
+    case ValueShape::fixed: cv = 0; break;
   }
 }
 

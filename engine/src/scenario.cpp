@@ -161,6 +161,13 @@ void Checker::run() {
   if (s_.horizon.discount_rate.support_min() <= -1)
     fail("horizon.discount_rate", "must be > -1");
   non_negative(s_.valuation.margin, "valuation.margin");
+  if (s_.valuation.method == ValuationMethod::lifetime && !(s_.horizon.discount_rate.support_min() > 0))
+    for (std::size_t i = 0; i < s_.segments.size(); ++i)
+      if (!(s_.segments[i].baseline_churn.support_min() > 0))
+        fail("valuation.method",
+             fmt::format("lifetime valuation needs a discount_rate > 0 or a baseline_churn > 0, else a customer's "
+                         "remaining lifetime value is infinite (segment '{}' has neither)",
+                         s_.segments[i].name));
   probability(s_.word_of_mouth.negative_conversion, "word_of_mouth.negative_conversion");
   probability(s_.word_of_mouth.positive_conversion, "word_of_mouth.positive_conversion");
 
@@ -172,8 +179,8 @@ void Checker::run() {
     non_negative(n, path + ".customers");
     if (n.is_fixed() && n.value() != std::floor(n.value()))
       fail(path + ".customers", fmt::format("must be a whole number, got {}", n.value()));
-    if (n.support_max() > 1e15)
-      fail(path + ".customers", "must be at most 1e15 (a count above that cannot be held exactly)");
+    if (n.largest_draw() > 1e15)
+      fail(path + ".customers", "must stay at most 1e15 (a count above that cannot be held exactly)");
     if (seg.value.shape != ValueShape::empirical) {
       non_negative(seg.value.mean, path + ".value.mean");
       non_negative(seg.value.cv, path + ".value.cv");
@@ -212,6 +219,7 @@ void Checker::run() {
     probability(p.complaint_rate, path + ".complaint_rate");
     if (p.handling.empty() && p.complaint_rate.can_exceed(0))
       fail(path + ".handling", "needs at least one tier, since complaint_rate can be above 0");
+    if (p.handling.size() > 12) fail(path + ".handling", "at most 12 tiers are supported");
     unique(p.handling, path + ".handling", [](const Tier& t) -> const std::string& { return t.name; }, "tier");
     for (std::size_t k = 0; k < p.handling.size(); ++k) {
       const Tier& t = p.handling[k];

@@ -41,9 +41,9 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
   const std::uint64_t seed = options.seed.value_or(scenario.simulation.seed);
   if (options.mode == Mode::individual)
     for (const Segment& seg : scenario.segments)
-      CXRISK_REQUIRE(seg.customers.support_max() < 4294967296.0,
+      CXRISK_REQUIRE(seg.customers.largest_draw() < 4294967295.5,
                      "the individual mode follows at most 4294967295 customers a segment; segment '"
-                         << seg.name << "' has up to " << seg.customers.support_max());
+                         << seg.name << "' can have " << seg.customers.largest_draw());
   const int threads = resolve_threads(options.threads);
 
   const Model model(scenario, seed);

@@ -74,6 +74,9 @@ class Quantity {
   /// The smallest and largest values a draw can take (may be infinite).
   double support_min() const;
   double support_max() const;
+  /// The largest value a draw can take: the quantile at the largest uniform a stream yields (1 - 2^-53);
+  /// finite even for an unbounded distribution.
+  double largest_draw() const { return quantile(1 - 0x1p-53); }
   /// True when the quantity can take a value above `x` (fixed: value > x; uncertain: support_max > x).
   bool can_exceed(double x) const { return support_max() > x; }
 
@@ -98,7 +101,9 @@ class Quantity {
   double lo_ = 0, hi_ = 0;      // beta/triangular/uniform: range; normal: truncation bounds (may be infinite)
   double mode_ = 0;             // triangular
   double cdf_lo_ = 0, cdf_hi_ = 1;  // normal: Phi at the standardised truncation bounds
-  bool upper_tail_ = false;         // normal: truncation lies in the upper tail; work with survival functions
+  double sf_lo_ = 1, sf_hi_ = 0;    // normal: 1 - Phi there, computed directly
+  /// normal: the probability of [lo, hi], from whichever tail holds it more precisely.
+  double mass() const { return cdf_lo_ < 0.5 ? cdf_hi_ - cdf_lo_ : sf_lo_ - sf_hi_; }
 };
 
 /// Resolution shares of a handling tier: fixed shares summing to 1, or Dirichlet concentrations.

@@ -64,8 +64,9 @@ class Stream {
     return out_[next_++];
   }
 
-  /// A uniform double in the open interval (0, 1), with 53 random bits.
-  double uniform() { return (static_cast<double>((*this)() >> 11) + 0.5) * 0x1.0p-53; }
+  /// A uniform double in the open interval (0, 1): 52 random bits, centred in their cell, so the extremes are
+  /// 2^-53 and 1 - 2^-53 (both exactly representable, unlike 1 - 2^-54).
+  double uniform() { return (static_cast<double>((*this)() >> 12) + 0.5) * 0x1.0p-52; }
 
   /// Jumps to 64-bit word `index` of the stream (skip-ahead is free for a counter-based generator).
   void seek(std::uint64_t index) {

@@ -1,0 +1,210 @@
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "cxrisk/output.h"
+#include "helpers.h"
+
+using namespace cxrisk;
+
+namespace {
+
+RunResult run_with(const Scenario& s, std::int64_t trials, std::uint64_t seed, Mode mode = Mode::aggregate,
+                   int threads = 2) {
+  RunOptions o;
+  o.trials = trials;
+  o.seed = seed;
+  o.mode = mode;
+  o.threads = threads;
+  return run(s, o);
+}
+
+std::string series_name(const Layout& L, int series) {
+  const int entry = series / N_METRICS, metric = series % N_METRICS;
+  std::string name = "total";
+  for (std::size_t d = 0; d < Layout::DIMENSIONS.size(); ++d)
+    if (entry >= L.offset[d] && entry < L.offset[d] + static_cast<int>(L.names[d].size()))
+      name = std::string(Layout::DIMENSIONS[d]) + "=" + L.names[d][entry - L.offset[d]];
+  return name + " " + std::string(METRIC_NAMES[metric]);
+}
+
+}  // namespace
+
+TEST_CASE("expect reproduces the TARP worked example: 744.5 customers lost", "[engine]") {
+  const Summary e = expect(test::scenario_from(test::TARP_WORKED_EXAMPLE));
+  CHECK(e.total(customers_lost).mean == Approx(744.5).epsilon(1e-12));
+  CHECK(e.total(customers_with_problems).mean == Approx(1000));
+  CHECK(e.total(complaints).mean == Approx(500));
+  CHECK(e.total(escalations).mean == Approx(150));
+  CHECK(e.total(contacts).mean == Approx(650));
+  CHECK(e.total(handling_cost).mean == Approx(500 * 10 + 150 * 50));  // every complaint at the front line, 150 at headquarters
+  CHECK(e.total(revenue_lost).mean == Approx(744.5 * 100));  // annual valuation, one year of value
+  // By outcome: 500 silent x 91%, 250 unresolved x 81%, 150 resolved x 46%, 100 quick x 18%.
+  const Layout& L = e.layout;
+  auto lost = [&](Outcome o) {
+    return e.stats[Layout::series(L.offset[4] + static_cast<int>(o), customers_lost)].mean;
+  };
+  CHECK(lost(Outcome::silent) == Approx(455));
+  CHECK(lost(Outcome::unresolved) == Approx(202.5));
+  CHECK(lost(Outcome::resolved) == Approx(69));
+  CHECK(lost(Outcome::quick) == Approx(18));
+  CHECK(lost(Outcome::mollified) == 0);
+}
+
+TEST_CASE("With fixed parameters the Monte Carlo mean of every metric equals expect", "[engine][statistical]") {
+  for (const char* method : {"annual", "horizon", "lifetime"}) {
+    const Scenario s = test::scenario_from(test::fixed_chain(method));
+    const Summary e = expect(s);
+    const RunResult r = run_with(s, 20000, 20261123);
+    REQUIRE(r.summary.stats.size() == e.stats.size());
+    for (std::size_t i = 0; i < e.stats.size(); ++i) {
+      const Stats& mc = r.summary.stats[i];
+      INFO(method << " " << series_name(e.layout, static_cast<int>(i)) << ": Monte Carlo " << mc.mean << " (se "
+                  << mc.se << ") vs expect " << e.stats[i].mean);
+      CHECK(test::within_se(mc.mean, e.stats[i].mean, mc.se));
+    }
+  }
+  const Scenario tarp = test::scenario_from(test::TARP_WORKED_EXAMPLE);
+  const RunResult r = run_with(tarp, 20000, 7);
+  CHECK(test::within_se(r.summary.total(customers_lost).mean, 744.5, r.summary.total(customers_lost).se));
+}
+
+TEST_CASE("The individual and aggregate modes agree", "[engine][statistical]") {
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"fixed chain, lifetime", test::fixed_chain("lifetime", 0.2)},
+      {"TARP worked example", test::TARP_WORKED_EXAMPLE},
+      {"uncertain inputs", R"(
+cxrisk: 1
+name: Uncertain
+horizon: {periods: 4, period: quarter, discount_rate: 0.1}
+valuation: {method: horizon, margin: {dist: uniform, min: 0.3, max: 0.5}}
+word_of_mouth: {negative_conversion: {dist: pert, min: 0.01, mode: 0.05, max: 0.1}, positive_conversion: 0.02}
+segments:
+  - {name: s, customers: 700, value: {mean: {dist: normal, mean: 100, sd: 10, min: 50}, cv: 0.9}, baseline_churn: {dist: beta, mean: 0.05, sd: 0.01}}
+problems:
+  - name: p
+    incidence: {observed: 12, of: 100}
+    complaint_rate: {dist: beta, mean: 0.5, sd: 0.1}
+    handling:
+      - {tier: one, resolution: {dist: dirichlet, resolved: 5, mollified: 3, unresolved: 2}, escalate: {dist: triangular, min: 0.2, mode: 0.4, max: 0.6}, cost: 5}
+      - {tier: two, resolution: {resolved: 0.7, mollified: 0.2, unresolved: 0.1}, cost: 30}
+    loyalty: {no_problem: {dist: beta, mean: 0.9, sd: 0.03}, silent: 0.4, quick: 0.95, resolved: 0.7, mollified: 0.5, unresolved: 0.3}
+    wom: {negative: {silent: 6, unresolved: 9}, positive: {quick: 4}}
+)"}};
+  for (const auto& [label, yaml] : cases) {
+    const Scenario s = test::scenario_from(yaml);
+    // Independent seeds, so the standard error of the difference is the combined one.
+    const RunResult agg = run_with(s, 6000, 101, Mode::aggregate);
+    const RunResult ind = run_with(s, 6000, 202, Mode::individual);
+    for (std::size_t i = 0; i < agg.summary.stats.size(); ++i) {
+      const Stats& a = agg.summary.stats[i];
+      const Stats& b = ind.summary.stats[i];
+      INFO(label << " " << series_name(agg.summary.layout, static_cast<int>(i)) << ": aggregate " << a.mean << " (se "
+                 << a.se << "), individual " << b.mean << " (se " << b.se << ")");
+      CHECK(test::within_se(a.mean, b.mean, std::hypot(a.se, b.se)));
+    }
+  }
+}
+
+TEST_CASE("The two modes have the same distribution of customers and revenue lost (two-sample KS)",
+          "[engine][statistical]") {
+  const Scenario s = test::scenario_from(test::fixed_chain("horizon", 0.1));
+  const int n = 5000;
+  const RunResult agg = run_with(s, n, 11, Mode::aggregate);
+  const RunResult ind = run_with(s, n, 12, Mode::individual);
+  // Critical value of the two-sample KS statistic at the 0.1% level: 1.95 sqrt(2 / n). Conservative for the
+  // discrete customers_lost.
+  const double critical = 1.95 * std::sqrt(2.0 / n);
+  for (int m : {customers_lost, revenue_lost, total_cost, wom_prospects_lost}) {
+    const auto a = agg.metric_samples(m), b = ind.metric_samples(m);
+    const double d = test::ks_statistic({a.begin(), a.end()}, {b.begin(), b.end()});
+    INFO(METRIC_NAMES[m] << ": KS " << d << " (critical " << critical << ")");
+    CHECK(d < critical);
+  }
+}
+
+TEST_CASE("Results are bit-identical at any thread count", "[engine]") {
+  const Scenario s = load_scenario(std::string(CXRISK_SCENARIOS) + "/telecom.yaml");
+  const std::string one = summary_json(run_with(s, 700, 5, Mode::aggregate, 1).summary);
+  CHECK(summary_json(run_with(s, 700, 5, Mode::aggregate, 2).summary) == one);
+  CHECK(summary_json(run_with(s, 700, 5, Mode::aggregate, 3).summary) == one);
+  const Scenario small = test::scenario_from(test::fixed_chain("annual", 0.05));
+  CHECK(summary_json(run_with(small, 300, 5, Mode::individual, 1).summary) ==
+        summary_json(run_with(small, 300, 5, Mode::individual, 3).summary));
+}
+
+TEST_CASE("One trial can be recomputed alone", "[engine]") {
+  const Scenario s = load_scenario(std::string(CXRISK_SCENARIOS) + "/ecommerce.yaml");
+  const RunResult full = run_with(s, 300, 9);
+  const Model model(s, 9);
+  for (std::uint64_t t : {0u, 1u, 137u, 299u}) {
+    const auto row = run_trial(model, Mode::aggregate, t);
+    for (int m = 0; m < N_METRICS; ++m) CHECK(row[Layout::series(0, m)] == full.metric_samples(m)[t]);
+  }
+}
+
+TEST_CASE("Same seed, same numbers; another seed, other numbers", "[engine]") {
+  const Scenario s = test::scenario_from(test::TARP_WORKED_EXAMPLE);
+  CHECK(summary_json(run_with(s, 500, 3).summary) == summary_json(run_with(s, 500, 3).summary));
+  CHECK(summary_json(run_with(s, 500, 3).summary) != summary_json(run_with(s, 500, 4).summary));
+}
+
+TEST_CASE("Scenarios that share structure share draws", "[engine]") {
+  // Adding a segment and a problem that touches only it leaves the draws of everything else unchanged.
+  const std::string base = test::fixed_chain("annual", 0.5);
+  std::string extended = base;
+  extended.replace(extended.find("stages:"), 7, R"(  - {name: extra, customers: 900, value: {mean: 10}}
+stages:)");
+  extended += R"(  - name: extra_only
+    stage: support
+    segments: [extra]
+    incidence: 0.2
+    complaint_rate: 0
+    loyalty: {no_problem: 1, silent: 0.5, quick: 1, resolved: 1, mollified: 1, unresolved: 1}
+)";
+  const Scenario a = test::scenario_from(base), b = test::scenario_from(extended);
+  const RunResult ra = run_with(a, 200, 8), rb = run_with(b, 200, 8);
+  const Layout& La = ra.summary.layout;
+  const Layout& Lb = rb.summary.layout;
+  for (std::size_t seg = 0; seg < La.names[2].size(); ++seg)
+    for (int m = 0; m < N_METRICS; ++m) {
+      const Stats& x = ra.summary.stats[Layout::series(La.offset[2] + static_cast<int>(seg), m)];
+      const Stats& y = rb.summary.stats[Layout::series(Lb.offset[2] + static_cast<int>(seg), m)];
+      CHECK(x.mean == y.mean);
+      CHECK(x.percentiles == y.percentiles);
+    }
+}
+
+TEST_CASE("The aggregate mode handles 10^10 customers at the cost of a small base", "[engine]") {
+  std::string yaml = test::TARP_WORKED_EXAMPLE;
+  yaml.replace(yaml.find("customers: 1000"), 15, "customers: 10000000000");
+  const Scenario s = test::scenario_from(yaml);
+  const RunResult r = run_with(s, 2000, 1);
+  const Stats& lost = r.summary.total(customers_lost);
+  CHECK(test::within_se(lost.mean, 7.445e9, lost.se));
+  CHECK(lost.max <= 1e10);
+  CHECK(std::isfinite(r.summary.total(total_cost).mean));
+}
+
+TEST_CASE("The breakdowns add up to the totals in every trial's mean", "[engine]") {
+  const Scenario s = load_scenario(std::string(CXRISK_SCENARIOS) + "/ecommerce.yaml");
+  const RunResult r = run_with(s, 500, 2);
+  const Layout& L = r.summary.layout;
+  for (std::size_t d = 0; d < Layout::DIMENSIONS.size(); ++d)
+    for (int m = 0; m < N_METRICS; ++m) {
+      double sum = 0;
+      for (std::size_t e = 0; e < L.names[d].size(); ++e)
+        sum += r.summary.stats[Layout::series(L.offset[d] + static_cast<int>(e), m)].mean;
+      INFO(Layout::DIMENSIONS[d] << " " << METRIC_NAMES[m]);
+      CHECK(sum == Approx(r.summary.total(m).mean).epsilon(1e-9).margin(1e-6));
+    }
+}
+
+TEST_CASE("Bad run options are usage errors", "[engine]") {
+  const Scenario s = test::scenario_from(test::TARP_WORKED_EXAMPLE);
+  RunOptions o;
+  o.trials = 0;
+  CHECK_THROWS_AS(run(s, o), UsageError);
+  o.trials = 10;
+  o.threads = -1;
+  CHECK_THROWS_AS(run(s, o), UsageError);
+}

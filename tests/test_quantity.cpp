@@ -1,0 +1,156 @@
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "cxrisk/quantity.h"
+#include "cxrisk/random.h"
+#include "helpers.h"
+
+using namespace cxrisk;
+
+namespace {
+
+constexpr double NaN = std::numeric_limits<double>::quiet_NaN();
+
+/// Draws n values by inverse CDF from keyed uniforms; checks mean, variance and support.
+void check_moments(const Quantity& q, int n = 200000) {
+  std::vector<double> x(n);
+  for (int i = 0; i < n; ++i) x[i] = q.quantile(keyed_uniform(0x5eed, static_cast<std::uint64_t>(i)));
+  test::check_sample_moments(x, q.mean(), q.variance(), q.describe());
+  for (double v : x) {
+    REQUIRE(v >= q.support_min());
+    REQUIRE(v <= q.support_max());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("A fixed quantity is its value", "[quantity]") {
+  const Quantity q = Quantity::fixed(0.04);
+  CHECK(q.is_fixed());
+  CHECK(q.quantile(0.3) == 0.04);
+  CHECK(q.mean() == 0.04);
+  CHECK(q.variance() == 0);
+  CHECK(q.scaled(2).value() == 0.08);
+}
+
+TEST_CASE("Beta from mean and sd has that mean and sd", "[quantity][statistical]") {
+  const Quantity q = Quantity::make(QuantityForm::beta_mean_sd, {0.04, 0.01});
+  CHECK(q.mean() == Approx(0.04).epsilon(1e-12));
+  CHECK(std::sqrt(q.variance()) == Approx(0.01).epsilon(1e-12));
+  check_moments(q);
+}
+
+TEST_CASE("Beta from alpha and beta", "[quantity][statistical]") {
+  const Quantity q = Quantity::make(QuantityForm::beta_alpha_beta, {4, 96});
+  CHECK(q.mean() == Approx(0.04));
+  CHECK(q.variance() == Approx(4.0 * 96 / (100.0 * 100 * 101)));
+  check_moments(q);
+}
+
+TEST_CASE("Survey counts give the beta posterior Beta(k + 1, n - k + 1)", "[quantity][statistical]") {
+  const Quantity q = Quantity::make(QuantityForm::observed, {37, 1200});
+  const Quantity same = Quantity::make(QuantityForm::beta_alpha_beta, {38, 1164});
+  CHECK(q.mean() == Approx(same.mean()));
+  CHECK(q.variance() == Approx(same.variance()));
+  CHECK(q.quantile(0.123) == Approx(same.quantile(0.123)));
+  check_moments(q);
+}
+
+TEST_CASE("beta-PERT has mean (min + 4 mode + max) / 6", "[quantity][statistical]") {
+  const Quantity q = Quantity::make(QuantityForm::pert, {0.02, 0.04, 0.08});
+  CHECK(q.mean() == Approx((0.02 + 4 * 0.04 + 0.08) / 6));
+  // lambda = 4: variance (mean - min)(max - mean) / 7.
+  CHECK(q.variance() == Approx((q.mean() - 0.02) * (0.08 - q.mean()) / 7));
+  check_moments(q);
+}
+
+TEST_CASE("Triangular and uniform", "[quantity][statistical]") {
+  const Quantity t = Quantity::make(QuantityForm::triangular, {2.0e7, 3.0e7, 5.0e7});
+  CHECK(t.mean() == Approx(10.0e7 / 3));
+  check_moments(t);
+  const Quantity u = Quantity::make(QuantityForm::uniform, {0.6, 0.8});
+  CHECK(u.mean() == Approx(0.7));
+  CHECK(u.variance() == Approx(0.04 / 12));
+  check_moments(u);
+}
+
+TEST_CASE("Normal, plain and truncated", "[quantity][statistical]") {
+  const Quantity plain = Quantity::make(QuantityForm::normal, {4800, 300, NaN, NaN});
+  CHECK(plain.mean() == Approx(4800));
+  CHECK(plain.variance() == Approx(300.0 * 300));
+  check_moments(plain);
+  // Truncated on both sides, asymmetrically, and a rate truncated to [0, 1].
+  const Quantity truncated = Quantity::make(QuantityForm::normal, {0.5, 0.3, 0.2, 1.0});
+  CHECK(truncated.support_min() == 0.2);
+  CHECK(truncated.support_max() == 1.0);
+  check_moments(truncated);
+  // Truncation far in the upper tail keeps its precision.
+  const Quantity tail = Quantity::make(QuantityForm::normal, {0, 1, 6, 7});
+  CHECK(tail.quantile(0.5) > 6);
+  CHECK(tail.quantile(0.5) < 7);
+  check_moments(tail);
+}
+
+TEST_CASE("Lognormal from median and sigma, and from mean and sd", "[quantity][statistical]") {
+  const Quantity a = Quantity::make(QuantityForm::lognormal_median_sigma, {52000, 0.5});
+  CHECK(a.quantile(0.5) == Approx(52000));
+  check_moments(a);
+  const Quantity b = Quantity::make(QuantityForm::lognormal_mean_sd, {100, 30});
+  CHECK(b.mean() == Approx(100));
+  CHECK(std::sqrt(b.variance()) == Approx(30));
+  check_moments(b);
+}
+
+TEST_CASE("Gamma from mean and sd, and from shape and scale", "[quantity][statistical]") {
+  const Quantity a = Quantity::make(QuantityForm::gamma_mean_sd, {45, 5});
+  CHECK(a.mean() == Approx(45));
+  CHECK(std::sqrt(a.variance()) == Approx(5));
+  check_moments(a);
+  const Quantity b = Quantity::make(QuantityForm::gamma_shape_scale, {0.7, 2});
+  CHECK(b.mean() == Approx(1.4));
+  CHECK(b.variance() == Approx(2.8));
+  check_moments(b);
+}
+
+TEST_CASE("A scaled quantity multiplies every draw", "[quantity]") {
+  const Quantity q = Quantity::make(QuantityForm::pert, {0.02, 0.04, 0.08});
+  const Quantity s = q.scaled(0.5);
+  CHECK(s.quantile(0.3) == Approx(0.5 * q.quantile(0.3)));
+  CHECK(s.mean() == Approx(0.5 * q.mean()));
+  CHECK(s.variance() == Approx(0.25 * q.variance()));
+  CHECK(s.support_max() == Approx(0.04));
+}
+
+TEST_CASE("Bad parameters name the offending key", "[quantity]") {
+  auto key_of = [](QuantityForm form, std::vector<double> args) {
+    try {
+      Quantity::make(form, args);
+    } catch (const QuantityError& e) {
+      return e.key;
+    }
+    return std::string("(none)");
+  };
+  CHECK(key_of(QuantityForm::beta_mean_sd, {0.5, -0.1}) == "sd");
+  CHECK(key_of(QuantityForm::beta_mean_sd, {1.5, 0.1}) == "mean");
+  CHECK(key_of(QuantityForm::beta_mean_sd, {0.5, 0.6}) == "sd");
+  CHECK(key_of(QuantityForm::beta_alpha_beta, {0, 3}) == "alpha");
+  CHECK(key_of(QuantityForm::pert, {1, 5, 3}) == "mode");
+  CHECK(key_of(QuantityForm::triangular, {3, 3, 3}) == "max");
+  CHECK(key_of(QuantityForm::uniform, {2, 1}) == "max");
+  CHECK(key_of(QuantityForm::normal, {0, 1, 2, 1}) == "max");
+  CHECK(key_of(QuantityForm::lognormal_median_sigma, {-1, 1}) == "median");
+  CHECK(key_of(QuantityForm::gamma_shape_scale, {1, 0}) == "scale");
+  CHECK(key_of(QuantityForm::observed, {5, 3}) == "of");
+}
+
+TEST_CASE("Dirichlet shares average to the normalised concentrations", "[quantity]") {
+  Shares d{true, {50, 30, 20}};
+  const auto m = d.mean();
+  CHECK(m[0] == Approx(0.5));
+  CHECK(m[1] == Approx(0.3));
+  CHECK(m[2] == Approx(0.2));
+  Shares f{false, {0.55, 0.25, 0.20}};
+  CHECK(f.mean() == f.values);
+}

@@ -1,0 +1,65 @@
+#include <catch2/catch.hpp>
+#include <numeric>
+#include <vector>
+
+#include "cxrisk/statistics.h"
+
+using namespace cxrisk;
+
+TEST_CASE("Percentiles interpolate between order statistics (definition 7)", "[statistics]") {
+  const std::vector<double> sorted{1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+  CHECK(sorted_quantile(sorted, 0.0) == 1);
+  CHECK(sorted_quantile(sorted, 1.0) == 10);
+  CHECK(sorted_quantile(sorted, 0.5) == Approx(5.5));    // h = 4.5
+  CHECK(sorted_quantile(sorted, 0.05) == Approx(1.45));  // h = 0.45
+  CHECK(sorted_quantile(sorted, 0.95) == Approx(9.55));  // h = 8.55
+  CHECK(sorted_quantile(sorted, 0.25) == Approx(3.25));  // h = 2.25
+  CHECK(sorted_quantile(std::vector<double>{42}, 0.3) == 42);
+}
+
+TEST_CASE("Statistics of a hand-computed case", "[statistics]") {
+  // Unsorted on purpose; the statistics must not depend on the order except for rounding.
+  const std::vector<double> v{4, 8, 15, 16, 23, 42, 1, 2, 3, 5, 7, 9, 11, 13, 17, 19, 21, 25, 30, 35};
+  const Stats s = compute_stats(v);
+  const double mean = std::accumulate(v.begin(), v.end(), 0.0) / 20;
+  double ss = 0;
+  for (double x : v) ss += (x - mean) * (x - mean);
+  CHECK(s.mean == Approx(mean));
+  CHECK(s.sd == Approx(std::sqrt(ss / 19)));
+  CHECK(s.se == Approx(std::sqrt(ss / 19) / std::sqrt(20.0)));
+  CHECK(s.min == 1);
+  CHECK(s.max == 42);
+  // Sorted: 1 2 3 4 5 7 8 9 11 13 15 16 17 19 21 23 25 30 35 42; p50 at h = 9.5 -> (13 + 15) / 2.
+  CHECK(s.percentiles[3] == Approx(14));
+  // p95 at h = 18.05 -> 35 + 0.05 * 7.
+  CHECK(s.percentiles[6] == Approx(35.35));
+  // cvar95: the worst k = 1 value.
+  CHECK(s.cvar95 == Approx(42));
+}
+
+TEST_CASE("cvar95 weights the boundary trial by the fraction of 5% it covers", "[statistics]") {
+  std::vector<double> v(30);
+  std::iota(v.begin(), v.end(), 1.0);  // 1..30; k = 1.5: 30 + 0.5 * 29, over 1.5
+  CHECK(compute_stats(v).cvar95 == Approx((30 + 0.5 * 29) / 1.5));
+  // The lower tail for savings: 1 + 0.5 * 2, over 1.5.
+  CHECK(compute_stats(v, Tail::lower).cvar95 == Approx((1 + 0.5 * 2) / 1.5));
+  std::vector<double> w(100);
+  std::iota(w.begin(), w.end(), 1.0);  // k = 5: mean of 96..100
+  CHECK(compute_stats(w).cvar95 == Approx(98));
+  // Fewer than 20 trials: k < 1, the worst value alone.
+  CHECK(compute_stats(std::vector<double>{3, 1, 2}).cvar95 == Approx(3));
+}
+
+TEST_CASE("A constant sample has zero spread", "[statistics]") {
+  const Stats s = compute_stats(std::vector<double>(1000, 0.1));
+  CHECK(s.mean == Approx(0.1));
+  CHECK(s.sd == 0);
+  CHECK(s.se == 0);
+  CHECK(s.percentiles[0] == 0.1);
+  CHECK(s.cvar95 == Approx(0.1));
+}
+
+TEST_CASE("The compensated sum is exact where a naive sum is not", "[statistics]") {
+  const std::vector<double> v{1e16, 1.0, -1e16, 1.0};
+  CHECK(accurate_sum(v) == 2.0);
+}
