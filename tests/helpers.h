@@ -1,8 +1,8 @@
 // Shared helpers of the unit tests.
 #pragma once
 
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -43,13 +43,18 @@ inline std::string fixed_chain(const std::string& method, double customers_scale
 cxrisk: 1
 name: Fixed chain
 horizon: {periods: 6, period: month, discount_rate: 0.1}
-valuation: {method: )" + method + R"(, margin: 0.4}
+valuation: {method: )" +
+         method + R"(, margin: 0.4}
 word_of_mouth: {negative_conversion: 0.05, positive_conversion: 0.03}
 segments:
-  - {name: gamma_values, customers: )" + n(3000) + R"(, value: {mean: 80, cv: 0.7}, baseline_churn: 0.02}
-  - {name: lognormal_values, customers: )" + n(800) + R"(, value: {mean: 400, cv: 1.3, shape: lognormal}, baseline_churn: 0.01}
-  - {name: fixed_values, customers: )" + n(500) + R"(, value: {mean: 150}, baseline_churn: 0.03}
-  - {name: survey_values, customers: )" + n(300) + R"(, value: {empirical: values.csv}, baseline_churn: 0.015}
+  - {name: gamma_values, customers: )" +
+         n(3000) + R"(, value: {mean: 80, cv: 0.7}, baseline_churn: 0.02}
+  - {name: lognormal_values, customers: )" +
+         n(800) + R"(, value: {mean: 400, cv: 1.3, shape: lognormal}, baseline_churn: 0.01}
+  - {name: fixed_values, customers: )" +
+         n(500) + R"(, value: {mean: 150}, baseline_churn: 0.03}
+  - {name: survey_values, customers: )" +
+         n(300) + R"(, value: {empirical: values.csv}, baseline_churn: 0.015}
 stages: [purchase, delivery, support]
 problems:
   - name: slow_refund
@@ -97,7 +102,8 @@ inline bool within_se(double a, double b, double se, double k = 4.5) {
 
 /// Checks a sample's mean and variance against the expected ones within 4.5 standard errors; the SE of the
 /// variance comes from the sample's fourth central moment.
-inline void check_sample_moments(const std::vector<double>& x, double mean, double var, const std::string& label) {
+inline void check_sample_moments(const std::vector<double>& x, double mean, double var,
+                                 const std::string& label) {
   const auto n = static_cast<double>(x.size());
   double m = 0;
   for (double v : x) m += v;
@@ -111,8 +117,8 @@ inline void check_sample_moments(const std::vector<double>& x, double mean, doub
   const double sample_var = m2 / (n - 1);
   const double se_mean = std::sqrt(sample_var / n);
   const double se_var = std::sqrt(std::max(0.0, m4 / n - sample_var * sample_var) / n);
-  INFO(label << ": sample mean " << m << " vs " << mean << " (se " << se_mean << "), variance " << sample_var << " vs "
-             << var << " (se " << se_var << ")");
+  INFO(label << ": sample mean " << m << " vs " << mean << " (se " << se_mean << "), variance " << sample_var
+             << " vs " << var << " (se " << se_var << ")");
   CHECK(within_se(m, mean, se_mean));
   CHECK(within_se(sample_var, var, se_var));
 }

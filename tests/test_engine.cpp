@@ -36,7 +36,8 @@ TEST_CASE("expect reproduces the TARP worked example: 744.5 customers lost", "[e
   CHECK(e.total(complaints).mean == Approx(500));
   CHECK(e.total(escalations).mean == Approx(150));
   CHECK(e.total(contacts).mean == Approx(650));
-  CHECK(e.total(handling_cost).mean == Approx(500 * 10 + 150 * 50));  // every complaint at the front line, 150 at headquarters
+  CHECK(e.total(handling_cost).mean ==
+        Approx(500 * 10 + 150 * 50));  // every complaint at the front line, 150 at headquarters
   CHECK(e.total(revenue_lost).mean == Approx(744.5 * 100));  // annual valuation, one year of value
   // By outcome: 500 silent x 91%, 250 unresolved x 81%, 150 resolved x 46%, 100 quick x 18%.
   const Layout& L = e.layout;
@@ -50,7 +51,8 @@ TEST_CASE("expect reproduces the TARP worked example: 744.5 customers lost", "[e
   CHECK(lost(Outcome::mollified) == 0);
 }
 
-TEST_CASE("With fixed parameters the Monte Carlo mean of every metric equals expect", "[engine][statistical]") {
+TEST_CASE("With fixed parameters the Monte Carlo mean of every metric equals expect",
+          "[engine][statistical]") {
   for (const char* method : {"annual", "horizon", "lifetime"}) {
     const Scenario s = test::scenario_from(test::fixed_chain(method));
     const Summary e = expect(s);
@@ -58,8 +60,8 @@ TEST_CASE("With fixed parameters the Monte Carlo mean of every metric equals exp
     REQUIRE(r.summary.stats.size() == e.stats.size());
     for (std::size_t i = 0; i < e.stats.size(); ++i) {
       const Stats& mc = r.summary.stats[i];
-      INFO(method << " " << series_name(e.layout, static_cast<int>(i)) << ": Monte Carlo " << mc.mean << " (se "
-                  << mc.se << ") vs expect " << e.stats[i].mean);
+      INFO(method << " " << series_name(e.layout, static_cast<int>(i)) << ": Monte Carlo " << mc.mean
+                  << " (se " << mc.se << ") vs expect " << e.stats[i].mean);
       CHECK(test::within_se(mc.mean, e.stats[i].mean, mc.se));
     }
   }
@@ -98,8 +100,8 @@ problems:
     for (std::size_t i = 0; i < agg.summary.stats.size(); ++i) {
       const Stats& a = agg.summary.stats[i];
       const Stats& b = ind.summary.stats[i];
-      INFO(label << " " << series_name(agg.summary.layout, static_cast<int>(i)) << ": aggregate " << a.mean << " (se "
-                 << a.se << "), individual " << b.mean << " (se " << b.se << ")");
+      INFO(label << " " << series_name(agg.summary.layout, static_cast<int>(i)) << ": aggregate " << a.mean
+                 << " (se " << a.se << "), individual " << b.mean << " (se " << b.se << ")");
       CHECK(test::within_se(a.mean, b.mean, std::hypot(a.se, b.se)));
     }
   }

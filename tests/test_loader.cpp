@@ -113,7 +113,8 @@ TEST_CASE("Each malformed scenario gives its exact error", "[loader]") {
     std::string expected = first.substr(9);
     const std::string file = entry.path().string();
     expected.replace(expected.find("{file}"), 6, file);
-    if (const auto at = expected.find("{dir}"); at != std::string::npos) expected.replace(at, 5, dir.string());
+    if (const auto at = expected.find("{dir}"); at != std::string::npos)
+      expected.replace(at, 5, dir.string());
     INFO(file);
     try {
       load_scenario(file);

@@ -19,13 +19,15 @@ std::vector<double> sample(int n, std::uint64_t key, Draw draw) {
 }
 }  // namespace
 
-TEST_CASE("Binomial draws have mean n p and variance n p (1 - p), up to 10^10 trials", "[sampling][statistical]") {
+TEST_CASE("Binomial draws have mean n p and variance n p (1 - p), up to 10^10 trials",
+          "[sampling][statistical]") {
   const std::vector<std::pair<std::int64_t, double>> cases{
       {7, 0.5}, {50, 0.3}, {1000, 0.004}, {1000000, 0.97}, {10000000000LL, 0.001}, {10000000000LL, 0.3}};
   for (auto [n, p] : cases) {
     const auto x = sample(100000, 11, [&](Stream& s) { return draw_binomial(s, n, p); });
     const double dn = static_cast<double>(n);
-    test::check_sample_moments(x, dn * p, dn * p * (1 - p), "binomial(" + std::to_string(n) + ", " + std::to_string(p) + ")");
+    test::check_sample_moments(x, dn * p, dn * p * (1 - p),
+                               "binomial(" + std::to_string(n) + ", " + std::to_string(p) + ")");
     for (double v : x) {
       REQUIRE(v >= 0);
       REQUIRE(v <= dn);
@@ -46,7 +48,8 @@ TEST_CASE("Poisson draws have mean and variance equal to the rate", "[sampling][
 
 TEST_CASE("Sums of per-customer values have the exact mean and variance", "[sampling][statistical]") {
   const std::vector<double> empirical{5, 10, 10, 40, 200, 3};
-  for (ValueShape shape : {ValueShape::gamma, ValueShape::lognormal, ValueShape::fixed, ValueShape::empirical}) {
+  for (ValueShape shape :
+       {ValueShape::gamma, ValueShape::lognormal, ValueShape::fixed, ValueShape::empirical}) {
     ValueDraw v;
     v.shape = shape;
     v.mean = 80;
@@ -64,7 +67,8 @@ TEST_CASE("Sums of per-customer values have the exact mean and variance", "[samp
   }
 }
 
-TEST_CASE("Moment-matched lognormal sums stay within a stated distance of the exact sums", "[sampling][statistical]") {
+TEST_CASE("Moment-matched lognormal sums stay within a stated distance of the exact sums",
+          "[sampling][statistical]") {
   // Above VALUE_SUM_EXACT_MAX values a lognormal (or empirical) sum is drawn from a lognormal with the sum's
   // exact mean and variance (Fenton-Wilkinson). The approximation is worst just above the threshold and for
   // very unequal values; this measures the largest gap between the CDFs of the approximate and the exact sum

@@ -2,13 +2,13 @@
 // Exit status: 0 success, 1 runtime failure, 2 bad input or usage.
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
-#include <fmt/format.h>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -21,7 +21,9 @@
 namespace {
 
 std::atomic<bool> interrupted{false};
-extern "C" void on_interrupt(int) { interrupted = true; }
+extern "C" void on_interrupt(int) {
+  interrupted = true;
+}
 
 /// A progress bar on stderr, shown only when stderr is a terminal and the run lasts more than a moment.
 class ProgressBar {
@@ -56,9 +58,9 @@ class ProgressBar {
       const double f = static_cast<double>(done) / static_cast<double>(total);
       const int width = 30, filled = static_cast<int>(f * width);
       const double left = f > 0 ? elapsed * (1 - f) / f : 0;
-      std::fprintf(stderr, "\r[%s%s] %3.0f%%  %lld/%lld trials  %.0f s left   ", std::string(filled, '#').c_str(),
-                   std::string(width - filled, ' ').c_str(), 100 * f, static_cast<long long>(done),
-                   static_cast<long long>(total), left);
+      std::fprintf(stderr, "\r[%s%s] %3.0f%%  %lld/%lld trials  %.0f s left   ",
+                   std::string(filled, '#').c_str(), std::string(width - filled, ' ').c_str(), 100 * f,
+                   static_cast<long long>(done), static_cast<long long>(total), left);
       std::fflush(stderr);
       shown_ = true;
     }
@@ -97,8 +99,9 @@ int do_run(const RunArgs& a) {
   const cxrisk::RunResult result = cxrisk::run(scenario, options);
   bar.finish();
   if (!a.out.empty()) {
-    std::vector<std::pair<std::string, std::string>> files{{"summary.json", cxrisk::summary_json(result.summary)},
-                                                           {"breakdown.csv", cxrisk::breakdown_csv(result.summary)}};
+    std::vector<std::pair<std::string, std::string>> files{
+        {"summary.json", cxrisk::summary_json(result.summary)},
+        {"breakdown.csv", cxrisk::breakdown_csv(result.summary)}};
     if (a.samples) files.emplace_back("trials.csv", cxrisk::trials_csv(result));
     cxrisk::write_files_atomically(a.out, files);
   }
@@ -135,17 +138,21 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   RunArgs run_args;
-  auto* run = app.add_subcommand("run", "Simulate a scenario and summarise the distribution of what poor service costs");
+  auto* run = app.add_subcommand(
+      "run", "Simulate a scenario and summarise the distribution of what poor service costs");
   run->add_option("FILE", run_args.file, "Scenario file (YAML)")->required();
   run->add_option("--trials", run_args.trials, "Number of trials (default: the scenario's simulation.trials)")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{4294967295}));
   run->add_option("--seed", run_args.seed, "Random seed (default: the scenario's simulation.seed)");
-  run->add_option("--threads", run_args.threads, "Worker threads (default: every core)")->check(CLI::NonNegativeNumber);
-  run->add_option("--mode", run_args.mode, "aggregate (default; cost independent of the customer count) or "
-                                           "individual (every customer followed literally)")
+  run->add_option("--threads", run_args.threads, "Worker threads (default: every core)")
+      ->check(CLI::NonNegativeNumber);
+  run->add_option("--mode", run_args.mode,
+                  "aggregate (default; cost independent of the customer count) or "
+                  "individual (every customer followed literally)")
       ->check(CLI::IsMember({"aggregate", "individual"}));
   run->add_flag("--json", run_args.json, "Print the summary as JSON instead of a table");
-  run->add_option("--out", run_args.out, "Write summary.json and breakdown.csv (and trials.csv) to this folder");
+  run->add_option("--out", run_args.out,
+                  "Write summary.json and breakdown.csv (and trials.csv) to this folder");
   run->add_flag("--samples", run_args.samples, "With --out, also write trials.csv: one row a trial");
 
   std::string expect_file;

@@ -43,7 +43,8 @@ class RandomFlow {
     Stream s(key, step, period, trial_);
     return draw_poisson(s, mean);
   }
-  double value_sum(const ValueDraw& v, std::uint64_t key, std::uint32_t step, std::uint32_t period, Count n) const {
+  double value_sum(const ValueDraw& v, std::uint64_t key, std::uint32_t step, std::uint32_t period,
+                   Count n) const {
     if (n == 0) return 0;
     Stream s(key, step, period, trial_);
     return v.sum(s, n);
@@ -64,7 +65,8 @@ class ExpectedFlow {
 };
 
 template <class Flow>
-void aggregate_chain(const Model& model, const TrialDraw& draw, const Flow& flow, double* cells, double* period_cost) {
+void aggregate_chain(const Model& model, const TrialDraw& draw, const Flow& flow, double* cells,
+                     double* period_cost) {
   using Count = typename Flow::Count;
   const int T = model.n_periods(), P = model.n_problems();
   const double q_lost = draw.negative_conversion, q_won = draw.positive_conversion;
@@ -99,13 +101,17 @@ void aggregate_chain(const Model& model, const TrialDraw& draw, const Flow& flow
           cumulative_cost += tier.cost;
           const auto base = static_cast<std::uint32_t>(STEP_TIER + 4 * k);
           const Count resolved = flow.binomial(key, base, period, entering, tier.resolved);
-          const Count mollified = flow.binomial(key, base + 1, period, entering - resolved, tier.mollified_rest);
+          const Count mollified =
+              flow.binomial(key, base + 1, period, entering - resolved, tier.mollified_rest);
           const Count unresolved = entering - resolved - mollified;
-          const Count escalated = k + 1 < tiers ? flow.binomial(key, base + 2, period, unresolved, tier.escalate) : 0;
-          const int resolved_as = k == 0 ? static_cast<int>(Outcome::quick) : static_cast<int>(Outcome::resolved);
-          const std::array<std::pair<int, Count>, 3> ends{{{resolved_as, resolved},
-                                                           {static_cast<int>(Outcome::mollified), mollified},
-                                                           {static_cast<int>(Outcome::unresolved), unresolved - escalated}}};
+          const Count escalated =
+              k + 1 < tiers ? flow.binomial(key, base + 2, period, unresolved, tier.escalate) : 0;
+          const int resolved_as =
+              k == 0 ? static_cast<int>(Outcome::quick) : static_cast<int>(Outcome::resolved);
+          const std::array<std::pair<int, Count>, 3> ends{
+              {{resolved_as, resolved},
+               {static_cast<int>(Outcome::mollified), mollified},
+               {static_cast<int>(Outcome::unresolved), unresolved - escalated}}};
           const bool last_of_several = k + 1 == tiers && tiers > 1;
           for (auto [o, count] : ends) {
             const auto c = static_cast<double>(count);
@@ -196,7 +202,8 @@ void TrialRunner::individual(std::uint32_t trial, double* period_cost) {
     const std::vector<int>& problems = model_.problems_of(s);
     for (std::int64_t i = 0; i < customers; ++i) {
       for (int t = 1; t <= T; ++t) {
-        Stream st(model_.individual_key(s), static_cast<std::uint32_t>(t), static_cast<std::uint32_t>(i), trial);
+        Stream st(model_.individual_key(s), static_cast<std::uint32_t>(t), static_cast<std::uint32_t>(i),
+                  trial);
         // 1. Unrelated churn first.
         if (st.uniform() < seg.churn) break;
         // 2. The first problem of the journey that happens.

@@ -5,10 +5,10 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fmt/format.h>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -25,13 +25,16 @@ namespace {
 std::string child_path(const std::string& path, std::string_view key) {
   return path.empty() ? std::string(key) : path + "." + std::string(key);
 }
-std::string item_path(const std::string& path, std::size_t i) { return fmt::format("{}[{}]", path, i); }
+std::string item_path(const std::string& path, std::size_t i) {
+  return fmt::format("{}[{}]", path, i);
+}
 
 constexpr std::array<std::string_view, 5> CAUSES{"company", "customer", "process", "partner", "unspecified"};
 
 class Reader {
  public:
-  Reader(std::string file, fs::path base_dir) : file_(std::move(file)), base_dir_(std::move(base_dir)), where_(file_) {}
+  Reader(std::string file, fs::path base_dir)
+      : file_(std::move(file)), base_dir_(std::move(base_dir)), where_(file_) {}
 
   Scenario read(const YAML::Node& root);
   const SourceMap& where() const { return where_; }
@@ -49,10 +52,14 @@ class Reader {
 
   static std::string_view kind(const YAML::Node& n) {
     switch (n.Type()) {
-      case YAML::NodeType::Map: return "a mapping";
-      case YAML::NodeType::Sequence: return "a list";
-      case YAML::NodeType::Null: return "empty";
-      default: return "a scalar";
+      case YAML::NodeType::Map:
+        return "a mapping";
+      case YAML::NodeType::Sequence:
+        return "a list";
+      case YAML::NodeType::Null:
+        return "empty";
+      default:
+        return "a scalar";
     }
   }
   void require_map(const YAML::Node& n, const std::string& path) const {
@@ -63,7 +70,8 @@ class Reader {
   }
 
   /// Unknown and duplicate keys are errors; a near miss gets a "did you mean" hint.
-  void check_keys(const YAML::Node& n, const std::string& path, const std::vector<std::string_view>& allowed) const {
+  void check_keys(const YAML::Node& n, const std::string& path,
+                  const std::vector<std::string_view>& allowed) const {
     std::vector<std::string> seen;
     for (auto it = n.begin(); it != n.end(); ++it) {
       if (!it->first.IsScalar()) fail(it->first, path, "keys must be plain names");
@@ -88,7 +96,9 @@ class Reader {
   double number(const YAML::Node& n, const std::string& path) const {
     double x = 0;
     if (!n.IsScalar() || !YAML::convert<double>::decode(n, x))
-      fail(n, path, fmt::format("must be a number, got {}", n.IsScalar() ? "'" + n.Scalar() + "'" : std::string(kind(n))));
+      fail(n, path,
+           fmt::format("must be a number, got {}",
+                       n.IsScalar() ? "'" + n.Scalar() + "'" : std::string(kind(n))));
     if (!std::isfinite(x)) fail(n, path, "must be a finite number");
     return x;
   }
@@ -105,7 +115,8 @@ class Reader {
     return n.Scalar();
   }
   template <class Enum, std::size_t N>
-  Enum choice(const YAML::Node& n, const std::string& path, const std::array<std::string_view, N>& names) const {
+  Enum choice(const YAML::Node& n, const std::string& path,
+              const std::array<std::string_view, N>& names) const {
     const std::string s = text(n, path);
     for (std::size_t i = 0; i < N; ++i)
       if (names[i] == s) return static_cast<Enum>(i);
@@ -123,7 +134,8 @@ class Reader {
   Tier tier(const YAML::Node& n, const std::string& path, std::size_t index);
   Problem problem(const YAML::Node& n, const std::string& path);
   std::vector<std::string> names(const YAML::Node& n, const std::string& path);
-  std::vector<double> read_values_file(const YAML::Node& n, const std::string& path, const std::string& file) const;
+  std::vector<double> read_values_file(const YAML::Node& n, const std::string& path,
+                                       const std::string& file) const;
 
   std::string file_;
   fs::path base_dir_;
@@ -140,27 +152,40 @@ Quantity Reader::quantity(const YAML::Node& n, const std::string& path) {
     }
   }
   if (!n.IsMap())
-    fail(n, path, fmt::format("must be a number or a distribution ({{dist: ...}} or {{observed: .., of: ..}}), got {}",
-                              kind(n)));
+    fail(n, path,
+         fmt::format("must be a number or a distribution ({{dist: ...}} or {{observed: .., of: ..}}), got {}",
+                     kind(n)));
   QuantityForm form;
   if (n["observed"] || n["of"]) {
     form = QuantityForm::observed;
   } else if (!n["dist"]) {
     fail(n, path, "a distribution needs 'dist' (or 'observed' and 'of')");
   } else {
-    static constexpr std::array<std::string_view, 7> DISTS{"beta", "pert", "triangular", "uniform",
+    static constexpr std::array<std::string_view, 7> DISTS{"beta",   "pert",      "triangular", "uniform",
                                                            "normal", "lognormal", "gamma"};
     const int d = static_cast<int>(choice<int>(n["dist"], child_path(path, "dist"), DISTS));
     switch (d) {
-      case 0: form = (n["alpha"] || n["beta"]) ? QuantityForm::beta_alpha_beta : QuantityForm::beta_mean_sd; break;
-      case 1: form = QuantityForm::pert; break;
-      case 2: form = QuantityForm::triangular; break;
-      case 3: form = QuantityForm::uniform; break;
-      case 4: form = QuantityForm::normal; break;
-      case 5:
-        form = (n["median"] || n["sigma"]) ? QuantityForm::lognormal_median_sigma : QuantityForm::lognormal_mean_sd;
+      case 0:
+        form = (n["alpha"] || n["beta"]) ? QuantityForm::beta_alpha_beta : QuantityForm::beta_mean_sd;
         break;
-      default: form = (n["shape"] || n["scale"]) ? QuantityForm::gamma_shape_scale : QuantityForm::gamma_mean_sd;
+      case 1:
+        form = QuantityForm::pert;
+        break;
+      case 2:
+        form = QuantityForm::triangular;
+        break;
+      case 3:
+        form = QuantityForm::uniform;
+        break;
+      case 4:
+        form = QuantityForm::normal;
+        break;
+      case 5:
+        form = (n["median"] || n["sigma"]) ? QuantityForm::lognormal_median_sigma
+                                           : QuantityForm::lognormal_mean_sd;
+        break;
+      default:
+        form = (n["shape"] || n["scale"]) ? QuantityForm::gamma_shape_scale : QuantityForm::gamma_mean_sd;
     }
   }
   const auto& keys = Quantity::form_keys(form);
@@ -175,9 +200,10 @@ Quantity Reader::quantity(const YAML::Node& n, const std::string& path) {
     } else if (Quantity::key_optional(form, key)) {
       args.push_back(std::numeric_limits<double>::quiet_NaN());
     } else {
-      fail(n, child_path(path, key), fmt::format("required key is missing (a {} needs {})",
-                                                 form == QuantityForm::observed ? "survey count" : n["dist"].Scalar(),
-                                                 join(keys, ", ")));
+      fail(n, child_path(path, key),
+           fmt::format("required key is missing (a {} needs {})",
+                       form == QuantityForm::observed ? "survey count" : n["dist"].Scalar(),
+                       join(keys, ", ")));
     }
   }
   try {
@@ -213,7 +239,8 @@ Shares Reader::shares(const YAML::Node& n, const std::string& path) {
       s.values[i] = number(v, p);
       note(p, v);
       if (s.values[i] < 0) fail(v, p, "must be >= 0");
-      if (!s.dirichlet && s.values[i] > 1) fail(v, p, fmt::format("a share must be between 0 and 1, got {}", s.values[i]));
+      if (!s.dirichlet && s.values[i] > 1)
+        fail(v, p, fmt::format("a share must be between 0 and 1, got {}", s.values[i]));
     } else {
       s.values[i] = 0;
     }
@@ -318,7 +345,9 @@ Tier Reader::tier(const YAML::Node& n, const std::string& path, std::size_t inde
 Problem Reader::problem(const YAML::Node& n, const std::string& path) {
   note(path, n);
   require_map(n, path);
-  check_keys(n, path, {"name", "stage", "cause", "segments", "incidence", "complaint_rate", "handling", "loyalty", "wom"});
+  check_keys(
+      n, path,
+      {"name", "stage", "cause", "segments", "incidence", "complaint_rate", "handling", "loyalty", "wom"});
   Problem p;
   p.name = text(need(n, path, "name"), child_path(path, "name"));
   note(child_path(path, "name"), n["name"]);
@@ -328,7 +357,8 @@ Problem Reader::problem(const YAML::Node& n, const std::string& path) {
   }
   if (YAML::Node c = n["cause"]) {
     note(child_path(path, "cause"), c);
-    p.cause = std::string(CAUSES[static_cast<std::size_t>(choice<int>(c, child_path(path, "cause"), CAUSES))]);
+    p.cause =
+        std::string(CAUSES[static_cast<std::size_t>(choice<int>(c, child_path(path, "cause"), CAUSES))]);
   }
   if (YAML::Node s = n["segments"]) p.segments = names(s, child_path(path, "segments"));
   p.incidence = quantity(need(n, path, "incidence"), child_path(path, "incidence"));
@@ -376,8 +406,9 @@ Problem Reader::problem(const YAML::Node& n, const std::string& path) {
 Scenario Reader::read(const YAML::Node& root) {
   if (!root || root.IsNull()) throw ScenarioError({file_, 1, 1}, "", "the scenario is empty");
   require_map(root, "");
-  check_keys(root, "", {"cxrisk", "name", "currency", "horizon", "valuation", "simulation", "word_of_mouth",
-                        "segments", "stages", "problems"});
+  check_keys(root, "",
+             {"cxrisk", "name", "currency", "horizon", "valuation", "simulation", "word_of_mouth", "segments",
+              "stages", "problems"});
   Scenario s;
   s.source = file_;
   {
@@ -385,7 +416,8 @@ Scenario Reader::read(const YAML::Node& root) {
     note("cxrisk", v);
     const double version = number(v, "cxrisk");
     if (version != 1)
-      fail(v, "cxrisk", fmt::format("unsupported schema version {} (this cxrisk reads version 1)", v.Scalar()));
+      fail(v, "cxrisk",
+           fmt::format("unsupported schema version {} (this cxrisk reads version 1)", v.Scalar()));
   }
   s.name = text(need(root, "", "name"), "name");
   note("name", root["name"]);
@@ -446,14 +478,16 @@ Scenario Reader::read(const YAML::Node& root) {
     note("segments", segs);
     require_seq(segs, "segments");
     if (segs.size() == 0) fail(segs, "segments", "needs at least one segment");
-    for (std::size_t i = 0; i < segs.size(); ++i) s.segments.push_back(segment(segs[i], item_path("segments", i)));
+    for (std::size_t i = 0; i < segs.size(); ++i)
+      s.segments.push_back(segment(segs[i], item_path("segments", i)));
   }
   if (YAML::Node st = root["stages"]) s.stages = names(st, "stages");
   {
     YAML::Node probs = need(root, "", "problems");
     note("problems", probs);
     require_seq(probs, "problems");
-    for (std::size_t i = 0; i < probs.size(); ++i) s.problems.push_back(problem(probs[i], item_path("problems", i)));
+    for (std::size_t i = 0; i < probs.size(); ++i)
+      s.problems.push_back(problem(probs[i], item_path("problems", i)));
   }
   return s;
 }
@@ -475,7 +509,9 @@ Scenario load_node(const YAML::Node& root, const std::string& display_name, cons
 
 // ---- dump ----
 
-std::string fmt_number(double x) { return fmt::format("{}", x); }
+std::string fmt_number(double x) {
+  return fmt::format("{}", x);
+}
 
 YAML::Node quantity_node(const Quantity& q) {
   YAML::Node n;
@@ -508,7 +544,8 @@ Scenario load_scenario(const std::string& path) {
   return load_scenario_text(buffer.str(), path, dir.empty() ? fs::path(".") : dir);
 }
 
-Scenario load_scenario_text(const std::string& text, const std::string& display_name, const std::string& base_dir) {
+Scenario load_scenario_text(const std::string& text, const std::string& display_name,
+                            const std::string& base_dir) {
   return load_node(parse_yaml(text, display_name), display_name, base_dir);
 }
 
@@ -582,14 +619,16 @@ std::string dump_yaml(const Scenario& s) {
     }
     YAML::Node l;
     l["no_problem"] = quantity_node(p.loyalty.no_problem);
-    for (int o = 0; o < N_OUTCOMES; ++o) l[std::string(OUTCOME_NAMES[o])] = quantity_node(p.loyalty.outcome[o]);
+    for (int o = 0; o < N_OUTCOMES; ++o)
+      l[std::string(OUTCOME_NAMES[o])] = quantity_node(p.loyalty.outcome[o]);
     n["loyalty"] = flow(l);
     YAML::Node wom;
     for (int sign = 0; sign < 2; ++sign) {
       const auto& src = sign == 0 ? p.wom_negative : p.wom_positive;
       YAML::Node m;
       for (int o = 0; o < N_OUTCOMES; ++o)
-        if (!(src[o].is_fixed() && src[o].value() == 0)) m[std::string(OUTCOME_NAMES[o])] = quantity_node(src[o]);
+        if (!(src[o].is_fixed() && src[o].value() == 0))
+          m[std::string(OUTCOME_NAMES[o])] = quantity_node(src[o]);
       if (m.size() > 0) wom[sign == 0 ? "negative" : "positive"] = flow(m);
     }
     if (wom.size() > 0) n["wom"] = wom;

@@ -7,7 +7,8 @@ namespace cxrisk {
 
 double valuation_factor(ValuationMethod method, int t, int periods, int per_year, double churn, double d) {
   switch (method) {
-    case ValuationMethod::annual: return per_year;
+    case ValuationMethod::annual:
+      return per_year;
     case ValuationMethod::horizon: {
       // sum_{u=t+1..T} (1-c)^(u-t-1) d^u
       double f = 0, survive = 1, disc = std::pow(d, t + 1);
@@ -18,13 +19,15 @@ double valuation_factor(ValuationMethod method, int t, int periods, int per_year
       }
       return f;
     }
-    case ValuationMethod::lifetime: return std::pow(d, t + 1) / (1 - (1 - churn) * d);
+    case ValuationMethod::lifetime:
+      return std::pow(d, t + 1) / (1 - (1 - churn) * d);
   }
   return 0;
 }
 
 namespace {
-constexpr std::array<std::string_view, 5> CAUSE_ORDER{"company", "customer", "process", "partner", "unspecified"};
+constexpr std::array<std::string_view, 5> CAUSE_ORDER{"company", "customer", "process", "partner",
+                                                      "unspecified"};
 }
 
 Model::Model(const Scenario& scenario, std::uint64_t seed) : scenario_(scenario), seed_(seed) {
@@ -92,9 +95,9 @@ Model::Model(const Scenario& scenario, std::uint64_t seed) : scenario_(scenario)
   }
   for (const Segment& seg : s.segments) {
     const std::string base = "segments." + seg.name;
-    segment_params_.push_back({param(seg.customers, base + ".customers"),
-                               param(seg.baseline_churn, base + ".baseline_churn"),
-                               param(seg.value.mean, base + ".value.mean"), param(seg.value.cv, base + ".value.cv")});
+    segment_params_.push_back(
+        {param(seg.customers, base + ".customers"), param(seg.baseline_churn, base + ".baseline_churn"),
+         param(seg.value.mean, base + ".value.mean"), param(seg.value.cv, base + ".value.cv")});
   }
   for (const Problem& p : s.problems) {
     const std::string base = "problems." + p.name;
@@ -105,10 +108,12 @@ Model::Model(const Scenario& scenario, std::uint64_t seed) : scenario_(scenario)
     for (const Tier& t : p.handling) {
       const std::string tb = base + ".handling." + t.name;
       TierParams tp;
-      static const char* SHARE[3] = {".resolution.resolved", ".resolution.mollified", ".resolution.unresolved"};
+      static const char* SHARE[3] = {".resolution.resolved", ".resolution.mollified",
+                                     ".resolution.unresolved"};
       for (int i = 0; i < 3; ++i) {
         const double a = t.resolution.values[i];
-        if (t.resolution.dirichlet && a > 0) tp.gamma[i] = Quantity::make(QuantityForm::gamma_shape_scale, {a, 1.0});
+        if (t.resolution.dirichlet && a > 0)
+          tp.gamma[i] = Quantity::make(QuantityForm::gamma_shape_scale, {a, 1.0});
         tp.gamma_key[i] = param(tp.gamma[i], tb + SHARE[i]).key;
       }
       tp.escalate = param(t.escalate, tb + ".escalate");
@@ -129,8 +134,12 @@ Model::Param Model::param(const Quantity& q, const std::string& path) const {
   return {&q, key_combine(key_combine(seed_, "param"), path)};
 }
 
-void Model::draw(std::uint64_t trial, TrialDraw& out) const { fill(out, trial, false); }
-void Model::draw_means(TrialDraw& out) const { fill(out, 0, true); }
+void Model::draw(std::uint64_t trial, TrialDraw& out) const {
+  fill(out, trial, false);
+}
+void Model::draw_means(TrialDraw& out) const {
+  fill(out, 0, true);
+}
 
 void Model::fill(TrialDraw& out, std::uint64_t trial, bool means) const {
   const Scenario& s = scenario_;
@@ -163,7 +172,8 @@ void Model::fill(TrialDraw& out, std::uint64_t trial, bool means) const {
     d.value.prepare();
     d.factor.resize(T);
     for (int t = 1; t <= T; ++t)
-      d.factor[t - 1] = margin * valuation_factor(s.valuation.method, t, T, per_year, d.churn, out.period_discount);
+      d.factor[t - 1] =
+          margin * valuation_factor(s.valuation.method, t, T, per_year, d.churn, out.period_discount);
   }
 
   out.problems.resize(s.problems.size());
@@ -185,7 +195,9 @@ void Model::fill(TrialDraw& out, std::uint64_t trial, bool means) const {
           // Dirichlet by normalised gammas, each drawn by inverse CDF from its own keyed uniform.
           double total = 0;
           for (int c = 0; c < 3; ++c) {
-            share[c] = tier.resolution.values[c] > 0 ? tp.gamma[c].quantile(keyed_uniform(tp.gamma_key[c], trial)) : 0.0;
+            share[c] = tier.resolution.values[c] > 0
+                           ? tp.gamma[c].quantile(keyed_uniform(tp.gamma_key[c], trial))
+                           : 0.0;
             total += share[c];
           }
           for (double& x : share) x = total > 0 ? x / total : 0.0;

@@ -2,8 +2,8 @@
 
 #include <unistd.h>
 
-#include <cmath>
 #include <fmt/format.h>
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -42,7 +42,9 @@ std::string csv_field(const std::string& s) {
   return out + "\"";
 }
 
-std::string csv_number(double x) { return fmt::format("{}", x); }
+std::string csv_number(double x) {
+  return fmt::format("{}", x);
+}
 
 }  // namespace
 
@@ -79,7 +81,8 @@ std::string breakdown_csv(const Summary& summary) {
     for (int m = 0; m < N_METRICS; ++m) {
       const Stats& s = summary.stats[Layout::series(entry, m)];
       out += fmt::format("{},{},{},{},{},{},{},{}", csv_field(dim), csv_field(name), METRIC_NAMES[m],
-                         csv_number(s.mean), csv_number(s.sd), csv_number(s.se), csv_number(s.min), csv_number(s.max));
+                         csv_number(s.mean), csv_number(s.sd), csv_number(s.se), csv_number(s.min),
+                         csv_number(s.max));
       for (double p : s.percentiles) out += fmt::format(",{}", p);
       out += fmt::format(",{}\n", s.cvar95);
     }
@@ -125,7 +128,8 @@ std::string summary_table(const Summary& summary) {
   if (means_only)
     out += fmt::format("{} (closed form, every quantity at its mean)", summary.scenario);
   else
-    out += fmt::format("{}  ({} trials, seed {}, {} mode)", summary.scenario, summary.trials, summary.seed, summary.mode);
+    out += fmt::format("{}  ({} trials, seed {}, {} mode)", summary.scenario, summary.trials, summary.seed,
+                       summary.mode);
   if (!summary.currency.empty()) out += fmt::format("  currency: {}", summary.currency);
   out += "\n\n";
   if (means_only) {
@@ -133,13 +137,14 @@ std::string summary_table(const Summary& summary) {
     for (int m = 0; m < N_METRICS; ++m)
       out += fmt::format("{:<26}{:>18}\n", METRIC_NAMES[m], human_number(summary.total(m).mean));
   } else {
-    out += fmt::format("{:<26}{:>16}{:>16}{:>16}{:>16}{:>16}{:>16}\n", "metric", "mean", "se", "p5", "p50", "p95",
-                       "cvar95");
+    out += fmt::format("{:<26}{:>16}{:>16}{:>16}{:>16}{:>16}{:>16}\n", "metric", "mean", "se", "p5", "p50",
+                       "p95", "cvar95");
     for (int m = 0; m < N_METRICS; ++m) {
       const Stats& s = summary.total(m);
-      out += fmt::format("{:<26}{:>16}{:>16}{:>16}{:>16}{:>16}{:>16}\n", METRIC_NAMES[m], human_number(s.mean),
-                         human_number(s.se), human_number(s.percentiles[0]), human_number(s.percentiles[3]),
-                         human_number(s.percentiles[6]), human_number(s.cvar95));
+      out +=
+          fmt::format("{:<26}{:>16}{:>16}{:>16}{:>16}{:>16}{:>16}\n", METRIC_NAMES[m], human_number(s.mean),
+                      human_number(s.se), human_number(s.percentiles[0]), human_number(s.percentiles[3]),
+                      human_number(s.percentiles[6]), human_number(s.cvar95));
     }
   }
   const Layout& L = summary.layout;
@@ -153,9 +158,10 @@ std::string summary_table(const Summary& summary) {
       const Stats& s = summary.stats[Layout::series(entry, total_cost)];
       const std::string share = total != 0 ? fmt::format("{:.1f}%", 100 * s.mean / total) : "-";
       out += fmt::format("  {:<24}{:>16}{:>9}", L.names[d][e], human_number(s.mean), share);
-      out += means_only ? "\n"
-                        : fmt::format("{:>16}{:>16}\n", human_number(s.percentiles[6]),
-                                      human_number(summary.stats[Layout::series(entry, customers_lost)].mean));
+      out += means_only
+                 ? "\n"
+                 : fmt::format("{:>16}{:>16}\n", human_number(s.percentiles[6]),
+                               human_number(summary.stats[Layout::series(entry, customers_lost)].mean));
     }
   }
   return out;
@@ -166,7 +172,8 @@ void write_files_atomically(const std::filesystem::path& dir,
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) throw RuntimeError(fmt::format("cannot create the output folder '{}': {}", dir.string(), ec.message()));
+  if (ec)
+    throw RuntimeError(fmt::format("cannot create the output folder '{}': {}", dir.string(), ec.message()));
   std::vector<std::pair<fs::path, fs::path>> written;  // temporary, target
   auto discard = [&]() {
     for (auto& [tmp, target] : written) fs::remove(tmp, ec);

@@ -1,10 +1,10 @@
 #include "cxrisk/quantity.h"
 
+#include <fmt/format.h>
 #include <boost/math/special_functions/beta.hpp>
 #include <boost/math/special_functions/erf.hpp>
 #include <boost/math/special_functions/gamma.hpp>
 #include <cmath>
-#include <fmt/format.h>
 #include <limits>
 
 namespace cxrisk {
@@ -16,20 +16,29 @@ constexpr double INF = std::numeric_limits<double>::infinity();
 constexpr double SQRT2 = 1.4142135623730951;
 constexpr double INV_SQRT_2PI = 0.3989422804014327;
 
-double phi(double x) { return std::isfinite(x) ? INV_SQRT_2PI * std::exp(-0.5 * x * x) : 0.0; }
-double Phi(double x) { return 0.5 * boost::math::erfc(-x / SQRT2, Policy()); }
-double Phi_upper(double x) { return 0.5 * boost::math::erfc(x / SQRT2, Policy()); }
+double phi(double x) {
+  return std::isfinite(x) ? INV_SQRT_2PI * std::exp(-0.5 * x * x) : 0.0;
+}
+double Phi(double x) {
+  return 0.5 * boost::math::erfc(-x / SQRT2, Policy());
+}
+double Phi_upper(double x) {
+  return 0.5 * boost::math::erfc(x / SQRT2, Policy());
+}
 // The standard normal quantile, accurate in both tails: for p above 1/2 it works with 1 - p, which is exact
 // in floating point there (Sterbenz).
 double Phi_inv(double p) {
-  return p < 0.5 ? -SQRT2 * boost::math::erfc_inv(2.0 * p, Policy()) : SQRT2 * boost::math::erfc_inv(2.0 * (1 - p), Policy());
+  return p < 0.5 ? -SQRT2 * boost::math::erfc_inv(2.0 * p, Policy())
+                 : SQRT2 * boost::math::erfc_inv(2.0 * (1 - p), Policy());
 }
 
 [[noreturn]] void fail(std::string key, std::string message) {
   throw QuantityError{std::move(key), std::move(message)};
 }
 
-std::string num(double x) { return fmt::format("{}", x); }
+std::string num(double x) {
+  return fmt::format("{}", x);
+}
 
 }  // namespace
 
@@ -54,17 +63,25 @@ const std::vector<std::string>& Quantity::form_keys(QuantityForm form) {
 std::string_view Quantity::dist_name(QuantityForm form) {
   switch (form) {
     case QuantityForm::number:
-    case QuantityForm::observed: return "";
+    case QuantityForm::observed:
+      return "";
     case QuantityForm::beta_mean_sd:
-    case QuantityForm::beta_alpha_beta: return "beta";
-    case QuantityForm::pert: return "pert";
-    case QuantityForm::triangular: return "triangular";
-    case QuantityForm::uniform: return "uniform";
-    case QuantityForm::normal: return "normal";
+    case QuantityForm::beta_alpha_beta:
+      return "beta";
+    case QuantityForm::pert:
+      return "pert";
+    case QuantityForm::triangular:
+      return "triangular";
+    case QuantityForm::uniform:
+      return "uniform";
+    case QuantityForm::normal:
+      return "normal";
     case QuantityForm::lognormal_median_sigma:
-    case QuantityForm::lognormal_mean_sd: return "lognormal";
+    case QuantityForm::lognormal_mean_sd:
+      return "lognormal";
     case QuantityForm::gamma_mean_sd:
-    case QuantityForm::gamma_shape_scale: return "gamma";
+    case QuantityForm::gamma_shape_scale:
+      return "gamma";
   }
   return "";
 }
@@ -109,7 +126,8 @@ Quantity Quantity::make(QuantityForm form, const std::vector<double>& args) {
   };
 
   switch (form) {
-    case QuantityForm::number: break;
+    case QuantityForm::number:
+      break;
     case QuantityForm::beta_mean_sd: {
       const double m = args[0], sd = args[1];
       if (!(m > 0 && m < 1)) fail("mean", "must be between 0 and 1 (exclusive)");
@@ -212,14 +230,20 @@ Quantity Quantity::scaled(double factor) const {
 double Quantity::quantile(double u) const {
   double x = 0;
   switch (family_) {
-    case Family::fixed: return value_;
-    case Family::beta: x = lo_ + (hi_ - lo_) * boost::math::ibeta_inv(p0_, p1_, u, Policy()); break;
+    case Family::fixed:
+      return value_;
+    case Family::beta:
+      x = lo_ + (hi_ - lo_) * boost::math::ibeta_inv(p0_, p1_, u, Policy());
+      break;
     case Family::triangular: {
       const double range = hi_ - lo_, split = (mode_ - lo_) / range;
-      x = u < split ? lo_ + std::sqrt(u * range * (mode_ - lo_)) : hi_ - std::sqrt((1 - u) * range * (hi_ - mode_));
+      x = u < split ? lo_ + std::sqrt(u * range * (mode_ - lo_))
+                    : hi_ - std::sqrt((1 - u) * range * (hi_ - mode_));
       break;
     }
-    case Family::uniform: x = lo_ + u * (hi_ - lo_); break;
+    case Family::uniform:
+      x = lo_ + u * (hi_ - lo_);
+      break;
     case Family::normal: {
       // Invert the CDF in the lower half and the survival function in the upper half.
       const double p = cdf_lo_ + u * (cdf_hi_ - cdf_lo_);
@@ -227,8 +251,12 @@ double Quantity::quantile(double u) const {
       x = std::min(std::max(p0_ + p1_ * z, lo_), hi_);  // guard against the last ulp of rounding
       break;
     }
-    case Family::lognormal: x = std::exp(p0_ + p1_ * Phi_inv(u)); break;
-    case Family::gamma: x = p1_ * boost::math::gamma_p_inv(p0_, u, Policy()); break;
+    case Family::lognormal:
+      x = std::exp(p0_ + p1_ * Phi_inv(u));
+      break;
+    case Family::gamma:
+      x = p1_ * boost::math::gamma_p_inv(p0_, u, Policy());
+      break;
   }
   return scale_ * x;
 }
@@ -236,17 +264,28 @@ double Quantity::quantile(double u) const {
 double Quantity::mean() const {
   double m = 0;
   switch (family_) {
-    case Family::fixed: return value_;
-    case Family::beta: m = lo_ + (hi_ - lo_) * p0_ / (p0_ + p1_); break;
-    case Family::triangular: m = (lo_ + mode_ + hi_) / 3; break;
-    case Family::uniform: m = 0.5 * (lo_ + hi_); break;
+    case Family::fixed:
+      return value_;
+    case Family::beta:
+      m = lo_ + (hi_ - lo_) * p0_ / (p0_ + p1_);
+      break;
+    case Family::triangular:
+      m = (lo_ + mode_ + hi_) / 3;
+      break;
+    case Family::uniform:
+      m = 0.5 * (lo_ + hi_);
+      break;
     case Family::normal: {
       const double a = (lo_ - p0_) / p1_, b = (hi_ - p0_) / p1_;
       m = p0_ + p1_ * (phi(a) - phi(b)) / mass();
       break;
     }
-    case Family::lognormal: m = std::exp(p0_ + 0.5 * p1_ * p1_); break;
-    case Family::gamma: m = p0_ * p1_; break;
+    case Family::lognormal:
+      m = std::exp(p0_ + 0.5 * p1_ * p1_);
+      break;
+    case Family::gamma:
+      m = p0_ * p1_;
+      break;
   }
   return scale_ * m;
 }
@@ -254,7 +293,8 @@ double Quantity::mean() const {
 double Quantity::variance() const {
   double v = 0;
   switch (family_) {
-    case Family::fixed: return 0;
+    case Family::fixed:
+      return 0;
     case Family::beta: {
       const double s = p0_ + p1_, r = hi_ - lo_;
       v = r * r * p0_ * p1_ / (s * s * (s + 1));
@@ -265,7 +305,9 @@ double Quantity::variance() const {
       v = (a * a + b * b + c * c - a * b - a * c - b * c) / 18;
       break;
     }
-    case Family::uniform: v = (hi_ - lo_) * (hi_ - lo_) / 12; break;
+    case Family::uniform:
+      v = (hi_ - lo_) * (hi_ - lo_) / 12;
+      break;
     case Family::normal: {
       const double a = (lo_ - p0_) / p1_, b = (hi_ - p0_) / p1_, z = mass();
       const double ta = std::isfinite(a) ? a * phi(a) : 0.0, tb = std::isfinite(b) ? b * phi(b) : 0.0;
@@ -278,26 +320,34 @@ double Quantity::variance() const {
       v = std::expm1(s2) * std::exp(2 * p0_ + s2);
       break;
     }
-    case Family::gamma: v = p0_ * p1_ * p1_; break;
+    case Family::gamma:
+      v = p0_ * p1_ * p1_;
+      break;
   }
   return scale_ * scale_ * v;
 }
 
 double Quantity::support_min() const {
   switch (family_) {
-    case Family::fixed: return value_;
+    case Family::fixed:
+      return value_;
     case Family::lognormal:
-    case Family::gamma: return 0.0;
-    default: return scale_ * lo_;
+    case Family::gamma:
+      return 0.0;
+    default:
+      return scale_ * lo_;
   }
 }
 
 double Quantity::support_max() const {
   switch (family_) {
-    case Family::fixed: return value_;
+    case Family::fixed:
+      return value_;
     case Family::lognormal:
-    case Family::gamma: return scale_ == 0 ? 0.0 : INF;
-    default: return scale_ * hi_;
+    case Family::gamma:
+      return scale_ == 0 ? 0.0 : INF;
+    default:
+      return scale_ * hi_;
   }
 }
 

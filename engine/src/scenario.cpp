@@ -1,8 +1,8 @@
 #include "cxrisk/scenario.h"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 #include <set>
 
 #include "cxrisk/text.h"
@@ -25,34 +25,49 @@ std::string error_text(const FileLoc& loc, const std::string& path, const std::s
 }  // namespace
 
 ScenarioError::ScenarioError(FileLoc loc, std::string path, std::string message)
-    : Error(error_text(loc, path, message)), loc_(std::move(loc)), path_(std::move(path)), message_(std::move(message)) {}
+    : Error(error_text(loc, path, message)),
+      loc_(std::move(loc)),
+      path_(std::move(path)),
+      message_(std::move(message)) {}
 
 std::string_view to_string(PeriodUnit unit) {
   switch (unit) {
-    case PeriodUnit::month: return "month";
-    case PeriodUnit::quarter: return "quarter";
-    case PeriodUnit::year: return "year";
+    case PeriodUnit::month:
+      return "month";
+    case PeriodUnit::quarter:
+      return "quarter";
+    case PeriodUnit::year:
+      return "year";
   }
   return "";
 }
 std::string_view to_string(ValuationMethod method) {
   switch (method) {
-    case ValuationMethod::annual: return "annual";
-    case ValuationMethod::horizon: return "horizon";
-    case ValuationMethod::lifetime: return "lifetime";
+    case ValuationMethod::annual:
+      return "annual";
+    case ValuationMethod::horizon:
+      return "horizon";
+    case ValuationMethod::lifetime:
+      return "lifetime";
   }
   return "";
 }
 std::string_view to_string(ValueShape shape) {
   switch (shape) {
-    case ValueShape::gamma: return "gamma";
-    case ValueShape::lognormal: return "lognormal";
-    case ValueShape::fixed: return "fixed";
-    case ValueShape::empirical: return "empirical";
+    case ValueShape::gamma:
+      return "gamma";
+    case ValueShape::lognormal:
+      return "lognormal";
+    case ValueShape::fixed:
+      return "fixed";
+    case ValueShape::empirical:
+      return "empirical";
   }
   return "";
 }
-std::string_view to_string(Mode mode) { return mode == Mode::aggregate ? "aggregate" : "individual"; }
+std::string_view to_string(Mode mode) {
+  return mode == Mode::aggregate ? "aggregate" : "individual";
+}
 
 Mode parse_mode(std::string_view text) {
   if (text == "aggregate") return Mode::aggregate;
@@ -62,9 +77,12 @@ Mode parse_mode(std::string_view text) {
 
 int periods_per_year(PeriodUnit unit) {
   switch (unit) {
-    case PeriodUnit::month: return 12;
-    case PeriodUnit::quarter: return 4;
-    case PeriodUnit::year: return 1;
+    case PeriodUnit::month:
+      return 12;
+    case PeriodUnit::quarter:
+      return 4;
+    case PeriodUnit::year:
+      return 1;
   }
   return 1;
 }
@@ -126,7 +144,8 @@ class Checker {
   }
   void probability(const Quantity& q, const std::string& path) const {
     if (q.is_fixed()) {
-      if (q.value() < 0 || q.value() > 1) fail(path, fmt::format("must be a probability between 0 and 1, got {}", q.value()));
+      if (q.value() < 0 || q.value() > 1)
+        fail(path, fmt::format("must be a probability between 0 and 1, got {}", q.value()));
     } else if (q.support_min() < 0 || q.support_max() > 1) {
       fail(path, fmt::format("a probability's distribution must lie inside [0, 1], but {} reaches [{}, {}]{}",
                              q.describe(), q.support_min(), q.support_max(),
@@ -137,8 +156,9 @@ class Checker {
     if (q.is_fixed()) {
       if (q.value() < 0) fail(path, fmt::format("must be >= 0, got {}", q.value()));
     } else if (q.support_min() < 0) {
-      fail(path, fmt::format("must not take negative values, but {} reaches {}{}", q.describe(), q.support_min(),
-                             q.form() == QuantityForm::normal ? " (give the normal a min of 0 or more)" : ""));
+      fail(path,
+           fmt::format("must not take negative values, but {} reaches {}{}", q.describe(), q.support_min(),
+                       q.form() == QuantityForm::normal ? " (give the normal a min of 0 or more)" : ""));
     }
   }
   template <class Range, class Name>
@@ -158,20 +178,21 @@ class Checker {
 };
 
 void Checker::run() {
-  if (s_.horizon.discount_rate.support_min() <= -1)
-    fail("horizon.discount_rate", "must be > -1");
+  if (s_.horizon.discount_rate.support_min() <= -1) fail("horizon.discount_rate", "must be > -1");
   non_negative(s_.valuation.margin, "valuation.margin");
   if (s_.valuation.method == ValuationMethod::lifetime && !(s_.horizon.discount_rate.support_min() > 0))
     for (std::size_t i = 0; i < s_.segments.size(); ++i)
       if (!(s_.segments[i].baseline_churn.support_min() > 0))
         fail("valuation.method",
-             fmt::format("lifetime valuation needs a discount_rate > 0 or a baseline_churn > 0, else a customer's "
-                         "remaining lifetime value is infinite (segment '{}' has neither)",
-                         s_.segments[i].name));
+             fmt::format(
+                 "lifetime valuation needs a discount_rate > 0 or a baseline_churn > 0, else a customer's "
+                 "remaining lifetime value is infinite (segment '{}' has neither)",
+                 s_.segments[i].name));
   probability(s_.word_of_mouth.negative_conversion, "word_of_mouth.negative_conversion");
   probability(s_.word_of_mouth.positive_conversion, "word_of_mouth.positive_conversion");
 
-  unique(s_.segments, "segments", [](const Segment& x) -> const std::string& { return x.name; }, "name");
+  unique(
+      s_.segments, "segments", [](const Segment& x) -> const std::string& { return x.name; }, "name");
   for (std::size_t i = 0; i < s_.segments.size(); ++i) {
     const Segment& seg = s_.segments[i];
     const std::string path = fmt::format("segments[{}]", i);
@@ -188,8 +209,10 @@ void Checker::run() {
     probability(seg.baseline_churn, path + ".baseline_churn");
   }
 
-  unique(s_.stages, "stages", [](const std::string& x) -> const std::string& { return x; }, nullptr);
-  unique(s_.problems, "problems", [](const Problem& x) -> const std::string& { return x.name; }, "name");
+  unique(
+      s_.stages, "stages", [](const std::string& x) -> const std::string& { return x; }, nullptr);
+  unique(
+      s_.problems, "problems", [](const Problem& x) -> const std::string& { return x.name; }, "name");
   for (std::size_t i = 0; i < s_.problems.size(); ++i) {
     const Problem& p = s_.problems[i];
     const std::string path = fmt::format("problems[{}]", i);
@@ -208,28 +231,32 @@ void Checker::run() {
       if (s_.segment_index(p.segments[k]) < 0) {
         std::vector<std::string> known;
         for (const auto& seg : s_.segments) known.push_back(seg.name);
-        std::string message = fmt::format("unknown segment '{}' (segments: {})", p.segments[k], join(known, ", "));
+        std::string message =
+            fmt::format("unknown segment '{}' (segments: {})", p.segments[k], join(known, ", "));
         const std::string hint = closest_name(p.segments[k], known);
         if (!hint.empty()) message += fmt::format("; did you mean '{}'?", hint);
         fail(sp, message);
       }
-      if (!seen.insert(p.segments[k]).second) fail(sp, fmt::format("segment '{}' is listed twice", p.segments[k]));
+      if (!seen.insert(p.segments[k]).second)
+        fail(sp, fmt::format("segment '{}' is listed twice", p.segments[k]));
     }
     probability(p.incidence, path + ".incidence");
     probability(p.complaint_rate, path + ".complaint_rate");
     if (p.handling.empty() && p.complaint_rate.can_exceed(0))
       fail(path + ".handling", "needs at least one tier, since complaint_rate can be above 0");
     if (p.handling.size() > 12) fail(path + ".handling", "at most 12 tiers are supported");
-    unique(p.handling, path + ".handling", [](const Tier& t) -> const std::string& { return t.name; }, "tier");
+    unique(
+        p.handling, path + ".handling", [](const Tier& t) -> const std::string& { return t.name; }, "tier");
     for (std::size_t k = 0; k < p.handling.size(); ++k) {
       const Tier& t = p.handling[k];
       const std::string tp = fmt::format("{}.handling[{}]", path, k);
       const auto& v = t.resolution.values;
       if (t.resolution.dirichlet) {
-        if (!(v[0] + v[1] + v[2] > 0)) fail(tp + ".resolution", "a dirichlet needs at least one concentration > 0");
+        if (!(v[0] + v[1] + v[2] > 0))
+          fail(tp + ".resolution", "a dirichlet needs at least one concentration > 0");
       } else if (std::abs(v[0] + v[1] + v[2] - 1) > 1e-9) {
-        fail(tp + ".resolution",
-             fmt::format("shares must sum to 1, got {} + {} + {} = {}", v[0], v[1], v[2], v[0] + v[1] + v[2]));
+        fail(tp + ".resolution", fmt::format("shares must sum to 1, got {} + {} + {} = {}", v[0], v[1], v[2],
+                                             v[0] + v[1] + v[2]));
       }
       probability(t.escalate, tp + ".escalate");
       if (k + 1 == p.handling.size() && t.escalate.can_exceed(0))
@@ -238,7 +265,8 @@ void Checker::run() {
     }
     const Quantity& l0 = p.loyalty.no_problem;
     probability(l0, path + ".loyalty.no_problem");
-    if (!(l0.can_exceed(0))) fail(path + ".loyalty.no_problem", "must be > 0 (loyalty is measured against it)");
+    if (!(l0.can_exceed(0)))
+      fail(path + ".loyalty.no_problem", "must be > 0 (loyalty is measured against it)");
     for (int o = 0; o < N_OUTCOMES; ++o)
       probability(p.loyalty.outcome[o], fmt::format("{}.loyalty.{}", path, OUTCOME_NAMES[o]));
     for (int o = 0; o < N_OUTCOMES; ++o) {
@@ -254,6 +282,8 @@ void Checker::run() {
 
 }  // namespace
 
-void check_scenario(const Scenario& scenario, const SourceMap& where) { Checker(scenario, where).run(); }
+void check_scenario(const Scenario& scenario, const SourceMap& where) {
+  Checker(scenario, where).run();
+}
 
 }  // namespace cxrisk

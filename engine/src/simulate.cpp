@@ -66,12 +66,15 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
         const std::int64_t first = block * BLOCK_TRIALS, last = std::min(trials, first + BLOCK_TRIALS);
         double* row = rows[worker].data();
         for (std::int64_t t = first; t < last; ++t) {
-          double* pc = options.keep_period_costs ? period_costs.data() + static_cast<std::size_t>(t) * T : nullptr;
-          runners[worker].run(static_cast<std::uint64_t>(t), row + static_cast<std::size_t>(t - first) * n_series, pc);
+          double* pc =
+              options.keep_period_costs ? period_costs.data() + static_cast<std::size_t>(t) * T : nullptr;
+          runners[worker].run(static_cast<std::uint64_t>(t),
+                              row + static_cast<std::size_t>(t - first) * n_series, pc);
         }
         for (std::size_t s = 0; s < n_series; ++s)
           for (std::int64_t t = first; t < last; ++t)
-            columns[s * n + static_cast<std::size_t>(t)] = row[static_cast<std::size_t>(t - first) * n_series + s];
+            columns[s * n + static_cast<std::size_t>(t)] =
+                row[static_cast<std::size_t>(t - first) * n_series + s];
         const std::int64_t now = done += last - first;
         if (options.progress) options.progress(now, trials);
       },

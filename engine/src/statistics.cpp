@@ -43,7 +43,8 @@ Stats compute_stats(std::span<const double> values, Tail tail) {
   std::sort(sorted.begin(), sorted.end());
   s.min = sorted.front();
   s.max = sorted.back();
-  for (std::size_t i = 0; i < PERCENTILES.size(); ++i) s.percentiles[i] = sorted_quantile(sorted, PERCENTILES[i]);
+  for (std::size_t i = 0; i < PERCENTILES.size(); ++i)
+    s.percentiles[i] = sorted_quantile(sorted, PERCENTILES[i]);
 
   // cvar95: the worst k = 0.05 n values, the boundary one weighted by the fraction of k.
   const double k = 0.05 * static_cast<double>(n);

@@ -46,14 +46,15 @@ struct TrialDraw {
   std::vector<ProblemDraw> problems;
   double negative_conversion = 0;
   double positive_conversion = 0;
-  double period_discount = 1;        ///< d = (1 + discount_rate)^(-1 / periods_per_year)
+  double period_discount = 1;  ///< d = (1 + discount_rate)^(-1 / periods_per_year)
   double investment_upfront = 0;
   double investment_per_period = 0;
 };
 
 /// The breakdown dimensions of MODEL.md section 6 and their entries; entry 0 is the total.
 struct Layout {
-  static constexpr std::array<std::string_view, 5> DIMENSIONS{"problem", "stage", "segment", "cause", "outcome"};
+  static constexpr std::array<std::string_view, 5> DIMENSIONS{"problem", "stage", "segment", "cause",
+                                                              "outcome"};
   std::array<std::vector<std::string>, 5> names;  ///< entry names per dimension
   std::array<int, 5> offset{};                    ///< entry index of each dimension's first entry
   int n_entries = 1;
@@ -102,7 +103,7 @@ class Model {
     std::uint64_t key = 0;
   };
   struct TierParams {
-    std::array<Quantity, 3> gamma;          // Dirichlet components as Gamma(concentration, 1)
+    std::array<Quantity, 3> gamma;  // Dirichlet components as Gamma(concentration, 1)
     std::array<std::uint64_t, 3> gamma_key{};
     Param escalate, cost;
   };

@@ -97,9 +97,9 @@ class Quantity {
 
   // Derived, canonical parameters.
   Family family_ = Family::fixed;
-  double p0_ = 0, p1_ = 0;      // beta: alpha, beta; normal: mu, sigma; lognormal: mu, sigma; gamma: shape, scale
-  double lo_ = 0, hi_ = 0;      // beta/triangular/uniform: range; normal: truncation bounds (may be infinite)
-  double mode_ = 0;             // triangular
+  double p0_ = 0, p1_ = 0;  // beta: alpha, beta; normal: mu, sigma; lognormal: mu, sigma; gamma: shape, scale
+  double lo_ = 0, hi_ = 0;  // beta/triangular/uniform: range; normal: truncation bounds (may be infinite)
+  double mode_ = 0;         // triangular
   double cdf_lo_ = 0, cdf_hi_ = 1;  // normal: Phi at the standardised truncation bounds
   double sf_lo_ = 1, sf_hi_ = 0;    // normal: 1 - Phi there, computed directly
   /// normal: the probability of [lo, hi], from whichever tail holds it more precisely.

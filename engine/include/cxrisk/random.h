@@ -53,7 +53,8 @@ class Stream {
   using result_type = std::uint64_t;
 
   Stream(std::uint64_t key, std::uint32_t c1, std::uint32_t c2, std::uint32_t c3)
-      : key_{static_cast<std::uint32_t>(key), static_cast<std::uint32_t>(key >> 32)}, counter_{0, c1, c2, c3} {}
+      : key_{static_cast<std::uint32_t>(key), static_cast<std::uint32_t>(key >> 32)},
+        counter_{0, c1, c2, c3} {}
 
   static constexpr result_type min() { return 0; }
   static constexpr result_type max() { return ~result_type{0}; }

@@ -11,8 +11,8 @@
 
 namespace cxrisk {
 
-/// Binomial(n, p) for n up to 10^15: Hormann's BTRD ("The generation of binomial random variates", J. Statist.
-/// Comput. Simul. 46, 1993) above a mean of 10 and sequential inversion below, through Boost.Random.
+/// Binomial(n, p) for n up to 10^15: Hormann's BTRD ("The generation of binomial random variates", J.
+/// Statist. Comput. Simul. 46, 1993) above a mean of 10 and sequential inversion below, through Boost.Random.
 std::int64_t draw_binomial(Stream& stream, std::int64_t n, double p);
 
 /// Poisson(mean): Hormann's PTRD above a mean of 10, inversion below, through Boost.Random.
@@ -33,8 +33,8 @@ struct ValueDraw {
   ValueShape shape = ValueShape::fixed;
   double mean = 0;
   double cv = 0;
-  double gamma_shape = 0;                   ///< 1 / cv^2
-  double log_mu = 0, log_sigma = 0;         ///< lognormal parameters of one customer's value
+  double gamma_shape = 0;            ///< 1 / cv^2
+  double log_mu = 0, log_sigma = 0;  ///< lognormal parameters of one customer's value
   const std::vector<double>* empirical = nullptr;
 
   /// Sets the derived parameters from shape, mean and cv.

@@ -17,8 +17,8 @@ namespace cxrisk {
 /// How a complaint (or its absence) ends: MODEL.md section 2, step 4.
 enum class Outcome { silent, quick, resolved, mollified, unresolved };
 inline constexpr int N_OUTCOMES = 5;
-inline constexpr std::array<std::string_view, N_OUTCOMES> OUTCOME_NAMES{"silent", "quick", "resolved", "mollified",
-                                                                         "unresolved"};
+inline constexpr std::array<std::string_view, N_OUTCOMES> OUTCOME_NAMES{"silent", "quick", "resolved",
+                                                                        "mollified", "unresolved"};
 
 enum class PeriodUnit { month, quarter, year };
 enum class ValuationMethod { annual, horizon, lifetime };
@@ -60,8 +60,8 @@ struct Value {
   Quantity mean;
   Quantity cv;
   ValueShape shape = ValueShape::fixed;
-  std::string empirical_file;          ///< as written in the scenario (relative to it), when shape is empirical
-  std::vector<double> empirical;       ///< the values read from that file
+  std::string empirical_file;     ///< as written in the scenario (relative to it), when shape is empirical
+  std::vector<double> empirical;  ///< the values read from that file
 };
 
 struct Segment {

@@ -25,13 +25,14 @@ enum Metric : int {
 };
 inline constexpr int N_METRICS = 11;
 inline constexpr std::array<std::string_view, N_METRICS> METRIC_NAMES{
-    "customers_with_problems", "complaints",        "contacts",         "escalations",
-    "customers_lost",          "revenue_lost",      "wom_prospects_lost", "wom_prospects_won",
-    "wom_revenue_lost",        "handling_cost",     "total_cost"};
+    "customers_with_problems", "complaints",    "contacts",           "escalations",
+    "customers_lost",          "revenue_lost",  "wom_prospects_lost", "wom_prospects_won",
+    "wom_revenue_lost",        "handling_cost", "total_cost"};
 
 /// The percentiles reported for every metric.
 inline constexpr std::array<double, 8> PERCENTILES{0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99};
-inline constexpr std::array<std::string_view, 8> PERCENTILE_NAMES{"p5", "p10", "p25", "p50", "p75", "p90", "p95", "p99"};
+inline constexpr std::array<std::string_view, 8> PERCENTILE_NAMES{"p5",  "p10", "p25", "p50",
+                                                                  "p75", "p90", "p95", "p99"};
 
 /// Which tail is "worst" for cvar95: the largest values (costs) or the smallest (savings, benefits).
 enum class Tail { upper, lower };
