@@ -12,7 +12,7 @@ template <class Draw>
 std::vector<double> sample(int n, std::uint64_t key, Draw draw) {
   std::vector<double> x(n);
   for (int i = 0; i < n; ++i) {
-    Stream s(key, static_cast<std::uint32_t>(i), 0, 0);
+    Stream s(key, static_cast<std::uint64_t>(i), 0);
     x[i] = static_cast<double>(draw(s));
   }
   return x;
@@ -33,7 +33,7 @@ TEST_CASE("Binomial draws have mean n p and variance n p (1 - p), up to 10^10 tr
       REQUIRE(v <= dn);
     }
   }
-  Stream s(1, 0, 0, 0);
+  Stream s(1, 0, 0);
   CHECK(draw_binomial(s, 0, 0.5) == 0);
   CHECK(draw_binomial(s, 10, 0) == 0);
   CHECK(draw_binomial(s, 10, 1) == 10);

@@ -36,21 +36,25 @@ class RandomFlow {
   using Count = std::int64_t;
   RandomFlow(std::uint32_t trial) : trial_(trial) {}
   Count binomial(std::uint64_t key, std::uint32_t step, std::uint32_t period, Count n, double p) const {
-    Stream s(key, step, period, trial_);
+    Stream s = stream(key, step, period);
     return draw_binomial(s, n, p);
   }
   Count poisson(std::uint64_t key, std::uint32_t step, std::uint32_t period, double mean) const {
-    Stream s(key, step, period, trial_);
+    Stream s = stream(key, step, period);
     return draw_poisson(s, mean);
   }
   double value_sum(const ValueDraw& v, std::uint64_t key, std::uint32_t step, std::uint32_t period,
                    Count n) const {
     if (n == 0) return 0;
-    Stream s(key, step, period, trial_);
+    Stream s = stream(key, step, period);
     return v.sum(s, n);
   }
 
  private:
+  // The stream of one step of one cell in one period of this trial.
+  Stream stream(std::uint64_t key, std::uint32_t step, std::uint32_t period) const {
+    return Stream(key, (static_cast<std::uint64_t>(step) << 32) | period, trial_);
+  }
   std::uint32_t trial_;
 };
 
@@ -202,7 +206,8 @@ void TrialRunner::individual(std::uint32_t trial, double* period_cost) {
     const std::vector<int>& problems = model_.problems_of(s);
     for (std::int64_t i = 0; i < customers; ++i) {
       for (int t = 1; t <= T; ++t) {
-        Stream st(model_.individual_key(s), static_cast<std::uint32_t>(t), static_cast<std::uint32_t>(i),
+        // One stream per customer and period.
+        Stream st(model_.individual_key(s), (static_cast<std::uint64_t>(t) << 32) | static_cast<std::uint64_t>(i),
                   trial);
         // 1. Unrelated churn first.
         if (st.uniform() < seg.churn) break;

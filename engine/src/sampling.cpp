@@ -1,39 +1,211 @@
 #include "cxrisk/sampling.h"
 
-#include <boost/random/binomial_distribution.hpp>
-#include <boost/random/gamma_distribution.hpp>
 #include <boost/random/normal_distribution.hpp>
-#include <boost/random/poisson_distribution.hpp>
 #include <cmath>
 
 namespace cxrisk {
 
+namespace {
+
+// log(k!) - the Stirling approximation's leading terms: the correction fc(k) of Hormann's BTRD, exact for
+// small k from a table (log k! - (k + 1/2) log(k + 1) + (k + 1) - log sqrt(2 pi)).
+double stirling_correction(std::int64_t k) {
+  static constexpr double TABLE[10] = {0.08106146679532726, 0.04134069595540929, 0.02767792568499834,
+                                       0.02079067210376509, 0.01664469118982119, 0.01387612882307075,
+                                       0.01189670994589177, 0.01041126526197209, 0.009255462182712733,
+                                       0.008330563433362871};
+  if (k < 10) return TABLE[k];
+  const double r = 1.0 / (static_cast<double>(k) + 1), r2 = r * r;
+  return (1.0 / 12 - (1.0 / 360 - r2 / 1260) * r2) * r;
+}
+
+// Binomial(n, p) for p <= 1/2 by sequential inversion: O(n p) steps, used below a mean of 10.
+std::int64_t binomial_inversion(Stream& s, std::int64_t n, double p) {
+  const double q = 1 - p, ratio = p / q, a = (static_cast<double>(n) + 1) * ratio;
+  while (true) {
+    double f = std::exp(static_cast<double>(n) * std::log1p(-p));  // P(X = 0)
+    double u = s.uniform();
+    std::int64_t x = 0;
+    while (u > f) {
+      u -= f;
+      ++x;
+      if (x > n) break;
+      f *= a / static_cast<double>(x) - ratio;
+      if (f < 1e-300) break;  // the remaining mass is below the resolution of u: draw again
+    }
+    if (x <= n && u <= f) return x;
+  }
+}
+
+// Binomial(n, p) for p <= 1/2 and n p >= 10 by Hormann's BTRD ("The generation of binomial random
+// variates", J. Statist. Comput. Simul. 46, 1993): transformed rejection with a decomposition, accepting
+// about 80% of draws at the first, cheap test.
+std::int64_t binomial_btrd(Stream& s, std::int64_t n, double p) {
+  // The constants of the first, cheap acceptance test (taken about 86% of the time) first; the rest only
+  // when it fails.
+  const double dn = static_cast<double>(n);
+  const double npq = dn * p * (1 - p), spq = std::sqrt(npq);
+  const double b = 1.15 + 2.53 * spq, inv_b = 1 / b;
+  const double a = -0.0873 + 0.0248 * b + 0.01 * p, c = dn * p + 0.5;
+  const double vr = 0.92 - 4.2 * inv_b, inv_vr = 1 / vr, urvr = 0.86 * vr;
+  double v = s.uniform();
+  if (v <= urvr) {
+    const double u = v * inv_vr - 0.43;
+    return static_cast<std::int64_t>(std::floor((2 * a / (0.5 - std::abs(u)) + b) * u + c));
+  }
+  const double alpha = (2.83 + 5.1 * inv_b) * spq;
+  const auto m = static_cast<std::int64_t>(std::floor((dn + 1) * p));
+  const double r = p / (1 - p), nr = (dn + 1) * r;
+  while (true) {
+    double u;
+    if (v <= urvr) {
+      u = v * inv_vr - 0.43;
+      return static_cast<std::int64_t>(std::floor((2 * a / (0.5 - std::abs(u)) + b) * u + c));
+    }
+    if (v >= vr) {
+      u = s.uniform() - 0.5;
+    } else {
+      u = v * inv_vr - 0.93;
+      u = std::copysign(0.5, u) - u;
+      v = s.uniform() * vr;
+    }
+    const double us = 0.5 - std::abs(u);
+    const double kf = std::floor((2 * a / us + b) * u + c);
+    if (kf < 0 || kf > dn) {
+      v = s.uniform();
+      continue;
+    }
+    const auto k = static_cast<std::int64_t>(kf);
+    v = v * alpha / (a / (us * us) + b);
+    const std::int64_t km = k > m ? k - m : m - k;
+    if (km <= 15) {
+      // Recursive evaluation of f(k) / f(m).
+      double f = 1;
+      if (m < k) {
+        for (std::int64_t i = m + 1; i <= k; ++i) f *= nr / static_cast<double>(i) - r;
+      } else if (m > k) {
+        for (std::int64_t i = k + 1; i <= m; ++i) v *= nr / static_cast<double>(i) - r;
+      }
+      if (v <= f) return k;
+    } else {
+      // Squeeze, then the final test with Stirling's formula.
+      v = std::log(v);
+      const double dkm = static_cast<double>(km);
+      const double rho = (dkm / npq) * (((dkm / 3 + 0.625) * dkm + 1.0 / 6) / npq + 0.5);
+      const double t = -dkm * dkm / (2 * npq);
+      if (v < t - rho) return k;
+      if (v <= t + rho) {
+        const double dm = static_cast<double>(m), dk = kf;
+        const double nm = dn - dm + 1, nk = dn - dk + 1;
+        const double h =
+            (dm + 0.5) * std::log((dm + 1) / (r * nm)) + stirling_correction(m) + stirling_correction(n - m);
+        if (v <= h + (dn + 1) * std::log(nm / nk) + (dk + 0.5) * std::log(nk * r / (dk + 1)) -
+                     stirling_correction(k) - stirling_correction(n - k))
+          return k;
+      }
+    }
+    v = s.uniform();
+  }
+}
+
+// log k! for the Poisson acceptance test: a table below 10, Stirling's series above.
+double log_factorial(std::int64_t k) {
+  static constexpr double TABLE[10] = {0.0,
+                                       0.0,
+                                       0.6931471805599453,
+                                       1.791759469228055,
+                                       3.1780538303479458,
+                                       4.787491742782046,
+                                       6.579251212010101,
+                                       8.525161361065415,
+                                       10.60460290274525,
+                                       12.801827480081469};
+  if (k < 10) return TABLE[k];
+  const double x = static_cast<double>(k) + 1, r = 1 / x, r2 = r * r;
+  // log Gamma(x) = (x - 1/2) log x - x + log sqrt(2 pi) + 1/(12x) - 1/(360x^3) + 1/(1260x^5)
+  return (x - 0.5) * std::log(x) - x + 0.9189385332046727 + r * (1.0 / 12 - r2 * (1.0 / 360 - r2 / 1260));
+}
+
+// Poisson(mu) for mu >= 10 by Hormann's PTRD ("The transformed rejection method for generating Poisson
+// random variables", Insurance: Mathematics and Economics 12, 1993).
+std::int64_t poisson_ptrd(Stream& s, double mu) {
+  const double smu = std::sqrt(mu), b = 0.931 + 2.53 * smu, a = -0.059 + 0.02483 * b;
+  const double vr = 0.9277 - 3.6224 / (b - 2);
+  double inv_alpha = 0, log_mu = 0;  // only needed when the cheap test fails
+  while (true) {
+    const double u = s.uniform() - 0.5, v = s.uniform();
+    const double us = 0.5 - std::abs(u);
+    const double kf = std::floor((2 * a / us + b) * u + mu + 0.43);
+    if (us >= 0.07 && v <= vr) return static_cast<std::int64_t>(kf);
+    if (kf < 0 || (us < 0.013 && v > us)) continue;
+    if (log_mu == 0) {
+      inv_alpha = 1.1239 + 1.1328 / (b - 3.4);
+      log_mu = std::log(mu);
+    }
+    const auto k = static_cast<std::int64_t>(kf);
+    if (std::log(v * inv_alpha / (a / (us * us) + b)) <= -mu + kf * log_mu - log_factorial(k)) return k;
+  }
+}
+
+// Poisson(mu) for small mu by sequential inversion.
+std::int64_t poisson_inversion(Stream& s, double mu) {
+  while (true) {
+    double p = std::exp(-mu), u = s.uniform();
+    std::int64_t k = 0;
+    while (u > p) {
+      u -= p;
+      ++k;
+      p *= mu / static_cast<double>(k);
+      if (p < 1e-300) break;
+    }
+    if (u <= p) return k;
+  }
+}
+
+}  // namespace
+
 std::int64_t draw_binomial(Stream& stream, std::int64_t n, double p) {
   if (n <= 0 || p <= 0) return 0;
   if (p >= 1) return n;
-  return boost::random::binomial_distribution<std::int64_t, double>(n, p)(stream);
+  const bool flip = p > 0.5;  // draw the failures instead
+  const double pp = flip ? 1 - p : p;
+  const std::int64_t x =
+      static_cast<double>(n) * pp < 10 ? binomial_inversion(stream, n, pp) : binomial_btrd(stream, n, pp);
+  return flip ? n - x : x;
 }
 
 std::int64_t draw_poisson(Stream& stream, double mean) {
   if (!(mean > 0)) return 0;
-  return boost::random::poisson_distribution<std::int64_t, double>(mean)(stream);
+  return mean < 10 ? poisson_inversion(stream, mean) : poisson_ptrd(stream, mean);
 }
+
+double draw_normal(Stream& stream) { return boost::random::normal_distribution<double>()(stream); }
 
 double draw_gamma(Stream& stream, double shape) {
   if (!(shape > 0)) return 0;
-  return boost::random::gamma_distribution<double>(shape, 1.0)(stream);
-}
-
-double draw_normal(Stream& stream) {
-  return boost::random::normal_distribution<double>()(stream);
+  // Marsaglia and Tsang, "A simple method for generating gamma variables", ACM TOMS 26, 2000; for a shape
+  // below 1, Gamma(a) = Gamma(a + 1) U^(1/a).
+  const double a = shape < 1 ? shape + 1 : shape;
+  const double d = a - 1.0 / 3, c = 1 / std::sqrt(9 * d);
+  double x, v;
+  while (true) {
+    do {
+      x = draw_normal(stream);
+      v = 1 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const double u = stream.uniform(), x2 = x * x;
+    if (u < 1 - 0.0331 * x2 * x2) break;
+    if (std::log(u) < 0.5 * x2 + d * (1 - v + std::log(v))) break;
+  }
+  const double g = d * v;
+  return shape < 1 ? g * std::pow(stream.uniform(), 1 / shape) : g;
 }
 
 void ValueDraw::prepare() {
   if (shape != ValueShape::empirical && !(cv > 0)) shape = ValueShape::fixed;
   switch (shape) {
-    case ValueShape::gamma:
-      gamma_shape = 1 / (cv * cv);
-      break;
+    case ValueShape::gamma: gamma_shape = 1 / (cv * cv); break;
     case ValueShape::lognormal: {
       const double s2 = std::log1p(cv * cv);
       log_sigma = std::sqrt(s2);
@@ -48,20 +220,15 @@ void ValueDraw::prepare() {
       cv = mean > 0 ? std::sqrt(ss / static_cast<double>(empirical->size())) / mean : 0;
       break;
     }
-    case ValueShape::fixed:
-      cv = 0;
-      break;
+    case ValueShape::fixed: cv = 0; break;
   }
 }
 
 double ValueDraw::one(Stream& stream) const {
   switch (shape) {
-    case ValueShape::fixed:
-      return mean;
-    case ValueShape::gamma:
-      return mean / gamma_shape * draw_gamma(stream, gamma_shape);
-    case ValueShape::lognormal:
-      return std::exp(log_mu + log_sigma * draw_normal(stream));
+    case ValueShape::fixed: return mean;
+    case ValueShape::gamma: return mean / gamma_shape * draw_gamma(stream, gamma_shape);
+    case ValueShape::lognormal: return std::exp(log_mu + log_sigma * draw_normal(stream));
     case ValueShape::empirical: {
       const auto i = static_cast<std::size_t>(stream.uniform() * static_cast<double>(empirical->size()));
       return (*empirical)[std::min(i, empirical->size() - 1)];
@@ -74,10 +241,8 @@ double ValueDraw::sum(Stream& stream, std::int64_t n) const {
   if (n <= 0) return 0;
   const double dn = static_cast<double>(n);
   switch (shape) {
-    case ValueShape::fixed:
-      return dn * mean;
-    case ValueShape::gamma:
-      return mean / gamma_shape * draw_gamma(stream, dn * gamma_shape);
+    case ValueShape::fixed: return dn * mean;
+    case ValueShape::gamma: return mean / gamma_shape * draw_gamma(stream, dn * gamma_shape);
     case ValueShape::lognormal:
     case ValueShape::empirical: {
       if (n <= VALUE_SUM_EXACT_MAX) {
