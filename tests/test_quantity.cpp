@@ -154,3 +154,30 @@ TEST_CASE("Dirichlet shares average to the normalised concentrations", "[quantit
   Shares f{false, {0.55, 0.25, 0.20}};
   CHECK(f.mean() == f.values);
 }
+
+#include "quantile_table.h"
+
+TEST_CASE("Tabulated quantiles stay within 1e-9 standard deviations of the exact ones", "[quantity]") {
+  const std::vector<Quantity> cases{
+      Quantity::make(QuantityForm::beta_mean_sd, {0.004, 0.001}),
+      Quantity::make(QuantityForm::beta_alpha_beta, {0.6, 3}),  // a steep end: intervals there go exact
+      Quantity::make(QuantityForm::beta_alpha_beta, {2, 98}),
+      Quantity::make(QuantityForm::observed, {0, 40}),
+      Quantity::make(QuantityForm::pert, {0.005, 0.02, 0.05}),
+      Quantity::make(QuantityForm::pert, {0.1, 0.1, 0.3}).scaled(0.8),
+      Quantity::make(QuantityForm::gamma_shape_scale, {0.7, 1}),
+      Quantity::make(QuantityForm::gamma_shape_scale, {51, 1}),
+      Quantity::make(QuantityForm::gamma_mean_sd, {45, 5}),
+  };
+  for (const Quantity& q : cases) {
+    const FastQuantile fast(q);
+    const double sd = std::sqrt(q.variance());
+    double worst = 0;
+    for (int i = 0; i < 200000; ++i) {
+      const double u = keyed_uniform(99, static_cast<std::uint64_t>(i));
+      worst = std::max(worst, std::abs(fast(u) - q.quantile(u)) / sd);
+    }
+    INFO(q.describe() << ": largest error " << worst << " sd");
+    CHECK(worst < 2e-9);
+  }
+}

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "quantile_table.h"
+
 namespace cxrisk {
 
 double valuation_factor(ValuationMethod method, int t, int periods, int per_year, double churn, double d) {
@@ -105,20 +107,19 @@ Model::Model(const Scenario& scenario, std::uint64_t seed) : scenario_(scenario)
     pp.incidence = param(p.incidence, base + ".incidence");
     pp.complaint = param(p.complaint_rate, base + ".complaint_rate");
     pp.no_problem = param(p.loyalty.no_problem, base + ".loyalty.no_problem");
-    for (const Tier& t : p.handling) {
+    pp.tiers.resize(p.handling.size());
+    for (std::size_t k = 0; k < p.handling.size(); ++k) {
+      const Tier& t = p.handling[k];
+      TierParams& tp = pp.tiers[k];
       const std::string tb = base + ".handling." + t.name;
-      TierParams tp;
-      static const char* SHARE[3] = {".resolution.resolved", ".resolution.mollified",
-                                     ".resolution.unresolved"};
+      static const char* SHARE[3] = {".resolution.resolved", ".resolution.mollified", ".resolution.unresolved"};
       for (int i = 0; i < 3; ++i) {
         const double a = t.resolution.values[i];
-        if (t.resolution.dirichlet && a > 0)
-          tp.gamma[i] = Quantity::make(QuantityForm::gamma_shape_scale, {a, 1.0});
-        tp.gamma_key[i] = param(tp.gamma[i], tb + SHARE[i]).key;
+        if (t.resolution.dirichlet && a > 0) tp.gamma[i] = Quantity::make(QuantityForm::gamma_shape_scale, {a, 1.0});
+        tp.share[i] = param(tp.gamma[i], tb + SHARE[i]);
       }
       tp.escalate = param(t.escalate, tb + ".escalate");
       tp.cost = param(t.cost, tb + ".cost");
-      pp.tiers.push_back(tp);
     }
     for (int o = 0; o < N_OUTCOMES; ++o) {
       const std::string on(OUTCOME_NAMES[o]);
@@ -130,8 +131,22 @@ Model::Model(const Scenario& scenario, std::uint64_t seed) : scenario_(scenario)
   }
 }
 
-Model::Param Model::param(const Quantity& q, const std::string& path) const {
-  return {&q, key_combine(key_combine(seed_, "param"), path)};
+Model::~Model() = default;
+
+Model::Param Model::param(const Quantity& q, const std::string& path) {
+  Param p{&q, nullptr, key_combine(key_combine(seed_, "param"), path)};
+  if (q.is_fixed()) return p;
+  // One table per distinct quantity: scenarios repeat distributions (the same loyalty prior for every
+  // problem, the same survey shares for every tier).
+  for (std::size_t i = 0; i < quantile_of_.size(); ++i)
+    if (*quantile_of_[i] == q) {
+      p.quantile = quantiles_[i].get();
+      return p;
+    }
+  quantiles_.push_back(std::make_unique<FastQuantile>(q));
+  quantile_of_.push_back(&q);
+  p.quantile = quantiles_.back().get();
+  return p;
 }
 
 void Model::draw(std::uint64_t trial, TrialDraw& out) const {
@@ -145,7 +160,7 @@ void Model::fill(TrialDraw& out, std::uint64_t trial, bool means) const {
   const Scenario& s = scenario_;
   auto value = [&](const Param& p) {
     if (p.q->is_fixed()) return p.q->value();
-    return means ? p.q->mean() : p.q->quantile(keyed_uniform(p.key, trial));
+    return means ? p.q->mean() : (*p.quantile)(keyed_uniform(p.key, trial));
   };
   const int T = n_periods(), per_year = periods_per_year(s.horizon.period);
   const double margin = value(margin_);
@@ -195,9 +210,7 @@ void Model::fill(TrialDraw& out, std::uint64_t trial, bool means) const {
           // Dirichlet by normalised gammas, each drawn by inverse CDF from its own keyed uniform.
           double total = 0;
           for (int c = 0; c < 3; ++c) {
-            share[c] = tier.resolution.values[c] > 0
-                           ? tp.gamma[c].quantile(keyed_uniform(tp.gamma_key[c], trial))
-                           : 0.0;
+            share[c] = tier.resolution.values[c] > 0 ? value(tp.share[c]) : 0.0;
             total += share[c];
           }
           for (double& x : share) x = total > 0 ? x / total : 0.0;

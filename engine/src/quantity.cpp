@@ -261,6 +261,29 @@ double Quantity::quantile(double u) const {
   return scale_ * x;
 }
 
+double Quantity::density(double x) const {
+  if (scale_ == 0) return 0;
+  const double y = x / scale_;
+  double f = 0;
+  switch (family_) {
+    case Family::fixed: return 0;
+    case Family::beta: {
+      const double r = hi_ - lo_, z = (y - lo_) / r;
+      f = z <= 0 || z >= 1 ? 0.0 : boost::math::ibeta_derivative(p0_, p1_, z, Policy()) / r;
+      break;
+    }
+    case Family::triangular:
+      if (y <= lo_ || y >= hi_) return 0;
+      f = y < mode_ ? 2 * (y - lo_) / ((hi_ - lo_) * (mode_ - lo_)) : 2 * (hi_ - y) / ((hi_ - lo_) * (hi_ - mode_));
+      break;
+    case Family::uniform: f = y < lo_ || y > hi_ ? 0.0 : 1 / (hi_ - lo_); break;
+    case Family::normal: f = y < lo_ || y > hi_ ? 0.0 : phi((y - p0_) / p1_) / (p1_ * mass()); break;
+    case Family::lognormal: f = y <= 0 ? 0.0 : phi((std::log(y) - p0_) / p1_) / (p1_ * y); break;
+    case Family::gamma: f = y <= 0 ? 0.0 : boost::math::gamma_p_derivative(p0_, y / p1_, Policy()) / p1_; break;
+  }
+  return f / scale_;
+}
+
 double Quantity::mean() const {
   double m = 0;
   switch (family_) {

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,8 @@
 #include "cxrisk/statistics.h"
 
 namespace cxrisk {
+
+class FastQuantile;
 
 /// One handling tier, drawn for a trial.
 struct TierDraw {
@@ -70,6 +73,9 @@ struct Layout {
 class Model {
  public:
   Model(const Scenario& scenario, std::uint64_t seed);
+  ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
 
   const Scenario& scenario() const { return scenario_; }
   std::uint64_t seed() const { return seed_; }
@@ -100,11 +106,12 @@ class Model {
  private:
   struct Param {
     const Quantity* q = nullptr;
+    const FastQuantile* quantile = nullptr;  // set for uncertain quantities
     std::uint64_t key = 0;
   };
   struct TierParams {
     std::array<Quantity, 3> gamma;  // Dirichlet components as Gamma(concentration, 1)
-    std::array<std::uint64_t, 3> gamma_key{};
+    std::array<Param, 3> share;
     Param escalate, cost;
   };
   struct ProblemParams {
@@ -116,7 +123,7 @@ class Model {
     Param customers, churn, value_mean, value_cv;
   };
 
-  Param param(const Quantity& q, const std::string& path) const;
+  Param param(const Quantity& q, const std::string& path);
   void fill(TrialDraw& out, std::uint64_t trial, bool means) const;
 
   Scenario scenario_;
@@ -127,6 +134,8 @@ class Model {
   Param margin_, discount_, negative_conversion_, positive_conversion_, upfront_, per_period_;
   std::vector<SegmentParams> segment_params_;
   std::vector<ProblemParams> problem_params_;
+  std::vector<std::unique_ptr<FastQuantile>> quantiles_;  // one per distinct uncertain quantity
+  std::vector<const Quantity*> quantile_of_;              // the quantity each was built for
 };
 
 /// The valuation factor F(t) of MODEL.md section 4 for a customer lost at the end of period t (1-based).

@@ -69,6 +69,10 @@ class Quantity {
 
   /// The inverse CDF at u in (0, 1).
   double quantile(double u) const;
+  /// The probability density at x (0 for a fixed quantity).
+  double density(double x) const;
+  /// True when quantile() is iterative (beta and gamma families) and worth tabulating.
+  bool quantile_is_costly() const { return family_ == Family::beta || family_ == Family::gamma; }
   double mean() const;
   double variance() const;
   /// The smallest and largest values a draw can take (may be infinite).
