@@ -210,3 +210,32 @@ TEST_CASE("Bad run options are usage errors", "[engine]") {
   o.threads = -1;
   CHECK_THROWS_AS(run(s, o), UsageError);
 }
+
+TEST_CASE("Past the memory budget, breakdowns keep exact moments and sketched percentiles", "[engine]") {
+  const Scenario s = load_scenario(std::string(CXRISK_SCENARIOS) + "/ecommerce.yaml");
+  RunOptions exact_options;
+  exact_options.trials = 3000;
+  exact_options.seed = 4;
+  RunOptions sketch_options = exact_options;
+  sketch_options.memory_budget = 0;
+  const RunResult exact = run(s, exact_options);
+  const RunResult sketch = run(s, sketch_options);
+  CHECK(exact.summary.breakdown_exact);
+  CHECK_FALSE(sketch.summary.breakdown_exact);
+  for (std::size_t i = 0; i < exact.summary.stats.size(); ++i) {
+    const Stats& a = exact.summary.stats[i];
+    const Stats& b = sketch.summary.stats[i];
+    INFO(series_name(exact.summary.layout, static_cast<int>(i)));
+    CHECK(b.mean == Approx(a.mean).epsilon(1e-12).margin(1e-9));
+    CHECK(b.sd == Approx(a.sd).epsilon(1e-9).margin(1e-9));
+    CHECK(b.min == a.min);
+    CHECK(b.max == a.max);
+    for (std::size_t p = 0; p < PERCENTILES.size(); ++p)
+      CHECK(std::abs(b.percentiles[p] - a.percentiles[p]) <= 2e-3 * std::abs(a.percentiles[p]) + 1e-6);
+  }
+  // And they stay independent of the thread count.
+  sketch_options.threads = 1;
+  const std::string one = summary_json(run(s, sketch_options).summary);
+  sketch_options.threads = 3;
+  CHECK(summary_json(run(s, sketch_options).summary) == one);
+}

@@ -63,3 +63,27 @@ TEST_CASE("The compensated sum is exact where a naive sum is not", "[statistics]
   const std::vector<double> v{1e16, 1.0, -1e16, 1.0};
   CHECK(accurate_sum(v) == 2.0);
 }
+
+#include "cxrisk/random.h"
+#include "tally.h"
+
+TEST_CASE("The quantile sketch is within its relative accuracy of the exact percentiles", "[statistics]") {
+  // A skewed sample with negative values and exact zeros, like a net saving.
+  std::vector<double> v;
+  for (int i = 0; i < 50000; ++i) {
+    const double u = keyed_uniform(5, static_cast<std::uint64_t>(i));
+    v.push_back(i % 10 == 0 ? 0.0 : std::exp(6 * u) - 40);
+  }
+  QuantileSketch a, b;
+  for (std::size_t i = 0; i < v.size(); ++i) (i % 3 ? a : b).add(v[i]);
+  a.merge(b);  // merged sketches hold integer counts: any merge order gives the same sketch
+  const Stats exact = compute_stats(v);
+  CHECK(a.count() == 50000);
+  for (std::size_t i = 0; i < PERCENTILES.size(); ++i) {
+    INFO("p" << PERCENTILES[i] << ": sketch " << a.quantile(PERCENTILES[i]) << " exact "
+             << exact.percentiles[i]);
+    CHECK(std::abs(a.quantile(PERCENTILES[i]) - exact.percentiles[i]) <=
+          2 * QuantileSketch::RELATIVE_ACCURACY * std::abs(exact.percentiles[i]) + 1e-9);
+  }
+  CHECK(std::abs(a.cvar95() - exact.cvar95) <= QuantileSketch::RELATIVE_ACCURACY * std::abs(exact.cvar95));
+}

@@ -207,8 +207,8 @@ void TrialRunner::individual(std::uint32_t trial, double* period_cost) {
     for (std::int64_t i = 0; i < customers; ++i) {
       for (int t = 1; t <= T; ++t) {
         // One stream per customer and period.
-        Stream st(model_.individual_key(s), (static_cast<std::uint64_t>(t) << 32) | static_cast<std::uint64_t>(i),
-                  trial);
+        Stream st(model_.individual_key(s),
+                  (static_cast<std::uint64_t>(t) << 32) | static_cast<std::uint64_t>(i), trial);
         // 1. Unrelated churn first.
         if (st.uniform() < seg.churn) break;
         // 2. The first problem of the journey that happens.

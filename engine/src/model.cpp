@@ -112,10 +112,12 @@ Model::Model(const Scenario& scenario, std::uint64_t seed) : scenario_(scenario)
       const Tier& t = p.handling[k];
       TierParams& tp = pp.tiers[k];
       const std::string tb = base + ".handling." + t.name;
-      static const char* SHARE[3] = {".resolution.resolved", ".resolution.mollified", ".resolution.unresolved"};
+      static const char* SHARE[3] = {".resolution.resolved", ".resolution.mollified",
+                                     ".resolution.unresolved"};
       for (int i = 0; i < 3; ++i) {
         const double a = t.resolution.values[i];
-        if (t.resolution.dirichlet && a > 0) tp.gamma[i] = Quantity::make(QuantityForm::gamma_shape_scale, {a, 1.0});
+        if (t.resolution.dirichlet && a > 0)
+          tp.gamma[i] = Quantity::make(QuantityForm::gamma_shape_scale, {a, 1.0});
         tp.share[i] = param(tp.gamma[i], tb + SHARE[i]);
       }
       tp.escalate = param(t.escalate, tb + ".escalate");

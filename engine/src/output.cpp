@@ -59,6 +59,7 @@ std::string summary_json(const Summary& summary, int indent) {
     j["seed"] = summary.seed;
   }
   j["mode"] = summary.mode;
+  if (!means_only) j["breakdown_percentiles"] = summary.breakdown_exact ? "exact" : "sketch";
   j["metrics"] = entry_json(summary, 0, means_only);
   Json breakdown = Json::object();
   const Layout& L = summary.layout;

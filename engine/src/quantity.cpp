@@ -266,7 +266,8 @@ double Quantity::density(double x) const {
   const double y = x / scale_;
   double f = 0;
   switch (family_) {
-    case Family::fixed: return 0;
+    case Family::fixed:
+      return 0;
     case Family::beta: {
       const double r = hi_ - lo_, z = (y - lo_) / r;
       f = z <= 0 || z >= 1 ? 0.0 : boost::math::ibeta_derivative(p0_, p1_, z, Policy()) / r;
@@ -274,12 +275,21 @@ double Quantity::density(double x) const {
     }
     case Family::triangular:
       if (y <= lo_ || y >= hi_) return 0;
-      f = y < mode_ ? 2 * (y - lo_) / ((hi_ - lo_) * (mode_ - lo_)) : 2 * (hi_ - y) / ((hi_ - lo_) * (hi_ - mode_));
+      f = y < mode_ ? 2 * (y - lo_) / ((hi_ - lo_) * (mode_ - lo_))
+                    : 2 * (hi_ - y) / ((hi_ - lo_) * (hi_ - mode_));
       break;
-    case Family::uniform: f = y < lo_ || y > hi_ ? 0.0 : 1 / (hi_ - lo_); break;
-    case Family::normal: f = y < lo_ || y > hi_ ? 0.0 : phi((y - p0_) / p1_) / (p1_ * mass()); break;
-    case Family::lognormal: f = y <= 0 ? 0.0 : phi((std::log(y) - p0_) / p1_) / (p1_ * y); break;
-    case Family::gamma: f = y <= 0 ? 0.0 : boost::math::gamma_p_derivative(p0_, y / p1_, Policy()) / p1_; break;
+    case Family::uniform:
+      f = y < lo_ || y > hi_ ? 0.0 : 1 / (hi_ - lo_);
+      break;
+    case Family::normal:
+      f = y < lo_ || y > hi_ ? 0.0 : phi((y - p0_) / p1_) / (p1_ * mass());
+      break;
+    case Family::lognormal:
+      f = y <= 0 ? 0.0 : phi((std::log(y) - p0_) / p1_) / (p1_ * y);
+      break;
+    case Family::gamma:
+      f = y <= 0 ? 0.0 : boost::math::gamma_p_derivative(p0_, y / p1_, Policy()) / p1_;
+      break;
   }
   return f / scale_;
 }

@@ -264,7 +264,9 @@ double draw_gamma(Stream& stream, double shape) {
 void ValueDraw::prepare() {
   if (shape != ValueShape::empirical && !(cv > 0)) shape = ValueShape::fixed;
   switch (shape) {
-    case ValueShape::gamma: gamma_shape = 1 / (cv * cv); break;
+    case ValueShape::gamma:
+      gamma_shape = 1 / (cv * cv);
+      break;
     case ValueShape::lognormal: {
       const double s2 = std::log1p(cv * cv);
       log_sigma = std::sqrt(s2);
@@ -279,15 +281,20 @@ void ValueDraw::prepare() {
       cv = mean > 0 ? std::sqrt(ss / static_cast<double>(empirical->size())) / mean : 0;
       break;
     }
-    case ValueShape::fixed: cv = 0; break;
+    case ValueShape::fixed:
+      cv = 0;
+      break;
   }
 }
 
 double ValueDraw::one(Stream& stream) const {
   switch (shape) {
-    case ValueShape::fixed: return mean;
-    case ValueShape::gamma: return mean / gamma_shape * draw_gamma(stream, gamma_shape);
-    case ValueShape::lognormal: return std::exp(log_mu + log_sigma * draw_normal(stream));
+    case ValueShape::fixed:
+      return mean;
+    case ValueShape::gamma:
+      return mean / gamma_shape * draw_gamma(stream, gamma_shape);
+    case ValueShape::lognormal:
+      return std::exp(log_mu + log_sigma * draw_normal(stream));
     case ValueShape::empirical: {
       const auto i = static_cast<std::size_t>(stream.uniform() * static_cast<double>(empirical->size()));
       return (*empirical)[std::min(i, empirical->size() - 1)];
@@ -300,8 +307,10 @@ double ValueDraw::sum(Stream& stream, std::int64_t n) const {
   if (n <= 0) return 0;
   const double dn = static_cast<double>(n);
   switch (shape) {
-    case ValueShape::fixed: return dn * mean;
-    case ValueShape::gamma: return mean / gamma_shape * draw_gamma(stream, dn * gamma_shape);
+    case ValueShape::fixed:
+      return dn * mean;
+    case ValueShape::gamma:
+      return mean / gamma_shape * draw_gamma(stream, dn * gamma_shape);
     case ValueShape::lognormal:
     case ValueShape::empirical: {
       if (n <= VALUE_SUM_EXACT_MAX) {

@@ -6,13 +6,11 @@
 
 #include "kernel.h"
 #include "parallel.h"
+#include "tally.h"
 
 namespace cxrisk {
 
 namespace {
-
-// Trials are handed to workers in blocks of this many; the block, not the thread, decides where results go.
-constexpr std::int64_t BLOCK_TRIALS = 64;
 
 Summary make_summary(const Scenario& scenario, const Model& model, std::int64_t trials, std::string mode) {
   Summary s;
@@ -51,19 +49,19 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
   const auto n = static_cast<std::size_t>(trials);
   const auto T = static_cast<std::size_t>(model.n_periods());
 
-  // Per-trial values, one column a series: every trial writes its own place, whichever thread runs it.
-  std::vector<double> columns(n_series * n);
+  // Every chunk of trials writes its own place (its columns, its moments), whichever thread runs it.
+  Tally tally(n_series, N_METRICS, trials, threads, options.memory_budget);
   std::vector<double> period_costs(options.keep_period_costs ? n * T : 0);
-
-  const std::int64_t n_blocks = (trials + BLOCK_TRIALS - 1) / BLOCK_TRIALS;
   std::vector<TrialRunner> runners;
   for (int w = 0; w < threads; ++w) runners.emplace_back(model, options.mode);
-  std::vector<std::vector<double>> rows(threads, std::vector<double>(n_series * BLOCK_TRIALS));
+  const auto chunk = static_cast<std::size_t>(tally.chunk_trials());
+  std::vector<std::vector<double>> rows(threads, std::vector<double>(n_series * chunk));
   std::atomic<std::int64_t> done{0};
   parallel_blocks(
-      n_blocks, threads,
-      [&](std::int64_t block, int worker) {
-        const std::int64_t first = block * BLOCK_TRIALS, last = std::min(trials, first + BLOCK_TRIALS);
+      tally.n_chunks(), threads,
+      [&](std::int64_t c, int worker) {
+        const std::int64_t first = c * tally.chunk_trials(),
+                           last = std::min(trials, first + tally.chunk_trials());
         double* row = rows[worker].data();
         for (std::int64_t t = first; t < last; ++t) {
           double* pc =
@@ -71,10 +69,7 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
           runners[worker].run(static_cast<std::uint64_t>(t),
                               row + static_cast<std::size_t>(t - first) * n_series, pc);
         }
-        for (std::size_t s = 0; s < n_series; ++s)
-          for (std::int64_t t = first; t < last; ++t)
-            columns[s * n + static_cast<std::size_t>(t)] =
-                row[static_cast<std::size_t>(t - first) * n_series + s];
+        tally.record(worker, first, last - first, row);
         const std::int64_t now = done += last - first;
         if (options.progress) options.progress(now, trials);
       },
@@ -82,13 +77,9 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
 
   RunResult result;
   result.summary = make_summary(scenario, model, trials, std::string(to_string(options.mode)));
-  auto& stats = result.summary.stats;
-  parallel_blocks(
-      static_cast<std::int64_t>(n_series), threads,
-      [&](std::int64_t s, int) {
-        stats[s] = compute_stats({columns.data() + static_cast<std::size_t>(s) * n, n});
-      },
-      options.cancel);
+  result.summary.breakdown_exact = tally.exact();
+  result.summary.stats = tally.finalize(threads);
+  std::vector<double> columns = tally.take_exact_columns();
   columns.resize(static_cast<std::size_t>(N_METRICS) * n);  // the total metrics come first
   columns.shrink_to_fit();
   result.samples = std::move(columns);

@@ -43,8 +43,8 @@ constexpr std::uint64_t key_combine(std::uint64_t key, std::string_view name) {
   return key_combine(key, hash_name(name));
 }
 
-/// A random stream: SplitMix64 words from a seed that hashes (key, a, b). Satisfies the C++ uniform random bit
-/// generator concept, so Boost.Random distributions draw from it directly.
+/// A random stream: SplitMix64 words from a seed that hashes (key, a, b). Satisfies the C++ uniform random
+/// bit generator concept, so Boost.Random distributions draw from it directly.
 class Stream {
  public:
   using result_type = std::uint64_t;

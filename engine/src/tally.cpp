@@ -1,0 +1,201 @@
+#include "tally.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "parallel.h"
+
+namespace cxrisk {
+
+namespace {
+const double LOG_GAMMA =
+    std::log((1 + QuantileSketch::RELATIVE_ACCURACY) / (1 - QuantileSketch::RELATIVE_ACCURACY));
+}
+
+void QuantileSketch::Store::add(std::int32_t index, std::uint64_t n) {
+  if (counts.empty()) {
+    offset = index;
+    counts.assign(1, 0);
+  } else if (index < offset) {
+    counts.insert(counts.begin(), static_cast<std::size_t>(offset - index), 0);
+    offset = index;
+  } else if (index >= offset + static_cast<std::int32_t>(counts.size())) {
+    counts.resize(static_cast<std::size_t>(index - offset + 1), 0);
+  }
+  counts[static_cast<std::size_t>(index - offset)] += n;
+}
+
+std::int32_t QuantileSketch::index_of(double magnitude) {
+  return static_cast<std::int32_t>(std::ceil(std::log(magnitude) / LOG_GAMMA));
+}
+
+double QuantileSketch::value_of(std::int32_t index) {
+  // The point of bucket (g^(i-1), g^i] with the same relative distance to both ends: 2 g^i / (g + 1).
+  const double g = std::exp(LOG_GAMMA);
+  return 2 * std::exp(index * LOG_GAMMA) / (g + 1);
+}
+
+void QuantileSketch::add(double x) {
+  ++count_;
+  if (std::abs(x) < ZERO || !std::isfinite(x)) {
+    ++zeros_;
+  } else if (x > 0) {
+    positive_.add(index_of(x));
+  } else {
+    negative_.add(index_of(-x));
+  }
+}
+
+void QuantileSketch::merge(const QuantileSketch& other) {
+  count_ += other.count_;
+  zeros_ += other.zeros_;
+  for (std::size_t i = 0; i < other.positive_.counts.size(); ++i)
+    if (other.positive_.counts[i])
+      positive_.add(other.positive_.offset + static_cast<std::int32_t>(i), other.positive_.counts[i]);
+  for (std::size_t i = 0; i < other.negative_.counts.size(); ++i)
+    if (other.negative_.counts[i])
+      negative_.add(other.negative_.offset + static_cast<std::int32_t>(i), other.negative_.counts[i]);
+}
+
+double QuantileSketch::order_statistic(std::int64_t k) const {
+  auto rank = static_cast<std::uint64_t>(k);
+  // Ascending: the negatives from the largest magnitude down, then zeros, then the positives.
+  for (std::size_t i = negative_.counts.size(); i-- > 0;) {
+    if (rank < negative_.counts[i]) return -value_of(negative_.offset + static_cast<std::int32_t>(i));
+    rank -= negative_.counts[i];
+  }
+  if (rank < zeros_) return 0;
+  rank -= zeros_;
+  for (std::size_t i = 0; i < positive_.counts.size(); ++i) {
+    if (rank < positive_.counts[i]) return value_of(positive_.offset + static_cast<std::int32_t>(i));
+    rank -= positive_.counts[i];
+  }
+  return positive_.counts.empty()
+             ? 0
+             : value_of(positive_.offset + static_cast<std::int32_t>(positive_.counts.size()) - 1);
+}
+
+double QuantileSketch::quantile(double p) const {
+  if (count_ == 0) return 0;
+  const double h = (static_cast<double>(count_) - 1) * p;
+  const auto lo = static_cast<std::int64_t>(std::floor(h));
+  const double a = order_statistic(lo);
+  if (lo + 1 >= count_) return a;
+  return a + (h - static_cast<double>(lo)) * (order_statistic(lo + 1) - a);
+}
+
+double QuantileSketch::cvar95() const {
+  if (count_ == 0) return 0;
+  // The worst k = 0.05 n values, from the top bucket down, the boundary one weighted by the fraction of k.
+  const double k = 0.05 * static_cast<double>(count_);
+  double left = k, sum = 0;
+  auto take = [&](double value, std::uint64_t n) {
+    const double used = std::min(left, static_cast<double>(n));
+    sum += used * value;
+    left -= used;
+  };
+  for (std::size_t i = positive_.counts.size(); i-- > 0 && left > 0;)
+    take(value_of(positive_.offset + static_cast<std::int32_t>(i)), positive_.counts[i]);
+  if (left > 0) take(0, zeros_);
+  for (std::size_t i = 0; i < negative_.counts.size() && left > 0; ++i)
+    take(-value_of(negative_.offset + static_cast<std::int32_t>(i)), negative_.counts[i]);
+  return sum / k;
+}
+
+void Tally::Moments::merge(const Moments& o) {
+  if (o.n == 0) return;
+  if (n == 0) {
+    *this = o;
+    return;
+  }
+  // Chan, Golub and LeVeque's pairwise update.
+  const double total = n + o.n, delta = o.mean - mean;
+  mean += delta * o.n / total;
+  m2 += o.m2 + delta * delta * n * o.n / total;
+  n = total;
+  min = std::min(min, o.min);
+  max = std::max(max, o.max);
+}
+
+Tally::Tally(std::size_t n_series, std::size_t exact_series, std::int64_t trials, int workers,
+             std::size_t memory_budget)
+    : n_series_(n_series), exact_series_(exact_series), trials_(trials) {
+  const auto n = static_cast<std::size_t>(trials);
+  exact_all_ = n_series * n * sizeof(double) <= memory_budget;
+  // Chunks: 64 trials, or more so that there are at most 4096 of them; a function of the trial count only.
+  chunk_trials_ = std::max<std::int64_t>(64, (trials + 4095) / 4096);
+  if (exact_all_) exact_series_ = n_series_;
+  columns_.assign(exact_series_ * n, 0.0);
+  const std::size_t rest = n_series_ - exact_series_;
+  if (rest > 0) {
+    chunk_moments_.assign(static_cast<std::size_t>(n_chunks()) * rest, Moments{});
+    sketches_.assign(static_cast<std::size_t>(workers), std::vector<QuantileSketch>(rest));
+  }
+}
+
+void Tally::record(int worker, std::int64_t first, std::int64_t count, const double* rows) {
+  const auto n = static_cast<std::size_t>(trials_);
+  for (std::size_t s = 0; s < exact_series_; ++s)
+    for (std::int64_t t = 0; t < count; ++t)
+      columns_[s * n + static_cast<std::size_t>(first + t)] =
+          rows[static_cast<std::size_t>(t) * n_series_ + s];
+  const std::size_t rest = n_series_ - exact_series_;
+  if (rest == 0) return;
+  const auto chunk = static_cast<std::size_t>(first / chunk_trials_);
+  auto& sketches = sketches_[static_cast<std::size_t>(worker)];
+  for (std::size_t s = 0; s < rest; ++s) {
+    // Welford's update, in trial order within the chunk.
+    Moments m;
+    for (std::int64_t t = 0; t < count; ++t) {
+      const double x = rows[static_cast<std::size_t>(t) * n_series_ + exact_series_ + s];
+      m.n += 1;
+      const double delta = x - m.mean;
+      m.mean += delta / m.n;
+      m.m2 += delta * (x - m.mean);
+      m.min = m.n == 1 ? x : std::min(m.min, x);
+      m.max = m.n == 1 ? x : std::max(m.max, x);
+      sketches[s].add(x);
+    }
+    chunk_moments_[chunk * rest + s].merge(m);
+  }
+}
+
+std::vector<Stats> Tally::finalize(int threads) {
+  std::vector<Stats> stats(n_series_);
+  const auto n = static_cast<std::size_t>(trials_);
+  const std::size_t rest = n_series_ - exact_series_;
+  parallel_blocks(
+      static_cast<std::int64_t>(n_series_), threads,
+      [&](std::int64_t series, int) {
+        const auto s = static_cast<std::size_t>(series);
+        if (s < exact_series_) {
+          stats[s] = compute_stats({columns_.data() + s * n, n});
+          return;
+        }
+        const std::size_t k = s - exact_series_;
+        Moments total;
+        for (std::int64_t c = 0; c < n_chunks(); ++c)
+          total.merge(chunk_moments_[static_cast<std::size_t>(c) * rest + k]);
+        QuantileSketch sketch;
+        for (const auto& worker : sketches_) sketch.merge(worker[k]);
+        Stats& st = stats[s];
+        st.mean = total.mean;
+        st.sd = total.n > 1 ? std::sqrt(std::max(0.0, total.m2 / (total.n - 1))) : 0.0;
+        st.se = st.sd / std::sqrt(total.n);
+        st.min = total.min;
+        st.max = total.max;
+        for (std::size_t i = 0; i < PERCENTILES.size(); ++i)
+          st.percentiles[i] = std::clamp(sketch.quantile(PERCENTILES[i]), st.min, st.max);
+        st.cvar95 = std::clamp(sketch.cvar95(), st.min, st.max);
+      },
+      nullptr);
+  return stats;
+}
+
+std::vector<double> Tally::take_exact_columns() {
+  std::vector<double> out = std::move(columns_);
+  columns_.clear();
+  return out;
+}
+
+}  // namespace cxrisk

@@ -1,0 +1,88 @@
+// Accumulating per-trial results into statistics, deterministically and within a memory budget.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <span>
+#include <vector>
+
+#include "cxrisk/statistics.h"
+
+namespace cxrisk {
+
+/// A mergeable quantile sketch with relative accuracy (the DDSketch idea of Masson, Rim and Lee, VLDB 2019):
+/// values fall into logarithmic buckets [g^(i-1), g^i) with g = (1 + a) / (1 - a), so a bucket's
+/// representative 2 g^i / (g + 1) is within a relative `a` of every value in it. Counts are integers, so
+/// merging sketches in any order gives the same sketch: the basis of results that do not depend on threads.
+class QuantileSketch {
+ public:
+  static constexpr double RELATIVE_ACCURACY = 1e-3;
+  /// Values smaller than this in magnitude count as zero (an absolute error of at most this).
+  static constexpr double ZERO = 1e-9;
+
+  void add(double x);
+  void merge(const QuantileSketch& other);
+  std::int64_t count() const { return count_; }
+  /// The p-quantile, interpolated between order statistics as compute_stats() does (definition 7).
+  double quantile(double p) const;
+  /// Mean of the worst 5% (upper tail), as compute_stats() defines cvar95.
+  double cvar95() const;
+
+ private:
+  // Counts of one sign, in a window of bucket indices that grows as needed.
+  struct Store {
+    std::int32_t offset = 0;
+    std::vector<std::uint64_t> counts;
+    void add(std::int32_t index, std::uint64_t n = 1);
+  };
+  static std::int32_t index_of(double magnitude);
+  static double value_of(std::int32_t index);
+  // The value of order statistic k (0-based, ascending).
+  double order_statistic(std::int64_t k) const;
+
+  Store positive_, negative_;
+  std::uint64_t zeros_ = 0;
+  std::int64_t count_ = 0;
+};
+
+/// Collects the per-trial values of every series (Layout::series) of a run and turns them into statistics.
+///
+/// Trials come in chunks whose size depends only on the number of trials. The first `exact_series` series
+/// (the totals) always keep every value, so their percentiles are exact. The others keep every value too
+/// while that fits `memory_budget` bytes; past it they keep, per chunk, the moments (merged in chunk order
+/// at the end, so sums round the same whatever ran the chunks) and, per worker, a QuantileSketch for the
+/// percentiles and cvar95.
+class Tally {
+ public:
+  Tally(std::size_t n_series, std::size_t exact_series, std::int64_t trials, int workers,
+        std::size_t memory_budget);
+
+  /// Trials per chunk, and the number of chunks.
+  std::int64_t chunk_trials() const { return chunk_trials_; }
+  std::int64_t n_chunks() const { return (trials_ + chunk_trials_ - 1) / chunk_trials_; }
+  /// True when every series keeps every value.
+  bool exact() const { return exact_all_; }
+
+  /// Records the rows (n_series values each, trial-major) of the trials first .. first + count - 1, which
+  /// lie inside one chunk; called by `worker`, chunk by chunk, any chunk on any worker.
+  void record(int worker, std::int64_t first, std::int64_t count, const double* rows);
+
+  /// The statistics of every series; then the totals' per-trial values, [series][trial].
+  std::vector<Stats> finalize(int threads);
+  std::vector<double> take_exact_columns();
+
+ private:
+  struct Moments {
+    double n = 0, mean = 0, m2 = 0, min = 0, max = 0;
+    void merge(const Moments& other);
+  };
+
+  std::size_t n_series_, exact_series_;
+  std::int64_t trials_, chunk_trials_;
+  bool exact_all_;
+  std::vector<double> columns_;                        // [series][trial] for the series kept whole
+  std::vector<Moments> chunk_moments_;                 // [chunk][series - exact_series]
+  std::vector<std::vector<QuantileSketch>> sketches_;  // [worker][series - exact_series]
+};
+
+}  // namespace cxrisk
