@@ -13,6 +13,7 @@
 #include <mutex>
 #include <thread>
 
+#include "cxrisk/compare.h"
 #include "cxrisk/loader.h"
 #include "cxrisk/output.h"
 #include "cxrisk/simulate.h"
@@ -115,6 +116,41 @@ int do_expect(const std::string& file, bool json) {
   return 0;
 }
 
+struct CompareArgs {
+  std::string base;
+  std::vector<std::string> alternatives;
+  std::optional<std::int64_t> trials;
+  std::optional<std::uint64_t> seed;
+  int threads = 0;
+  bool json = false;
+  std::string out;
+};
+
+int do_compare(const CompareArgs& a) {
+  const cxrisk::Scenario base = cxrisk::load_scenario(a.base);
+  std::vector<cxrisk::Scenario> alternatives;
+  for (const auto& file : a.alternatives) alternatives.push_back(cxrisk::load_scenario(file));
+  cxrisk::CompareOptions options;
+  options.trials = a.trials;
+  options.seed = a.seed;
+  options.threads = a.threads;
+  options.cancel = &interrupted;
+  ProgressBar bar;
+  options.progress = [&bar](int done, int total) { bar.update(done, total); };
+  const cxrisk::Comparison c = cxrisk::compare(base, alternatives, options);
+  bar.finish();
+  if (!a.out.empty())
+    cxrisk::write_files_atomically(a.out, {{"comparison.json", cxrisk::comparison_json(c)},
+                                           {"comparison.csv", cxrisk::comparison_csv(c)}});
+  std::cout << (a.json ? cxrisk::comparison_json(c) : cxrisk::comparison_table(c));
+  return 0;
+}
+
+int do_expand(const std::string& file) {
+  std::cout << cxrisk::dump_yaml(cxrisk::load_scenario(file), true);
+  return 0;
+}
+
 int do_validate(const std::vector<std::string>& files) {
   int status = 0;
   for (const auto& file : files) {
@@ -161,6 +197,27 @@ int main(int argc, char** argv) {
   expect->add_option("FILE", expect_file, "Scenario file (YAML)")->required();
   expect->add_flag("--json", expect_json, "Print JSON instead of a table");
 
+  CompareArgs compare_args;
+  auto* compare = app.add_subcommand(
+      "compare",
+      "Run improvement scenarios against a base on common random numbers: savings, net benefit, ROI");
+  compare->add_option("BASE", compare_args.base, "Base scenario file")->required();
+  compare->add_option("ALT", compare_args.alternatives, "Improvement scenario files")->required();
+  compare
+      ->add_option("--trials", compare_args.trials,
+                   "Number of trials (default: the base's simulation.trials)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{4294967295}));
+  compare->add_option("--seed", compare_args.seed, "Random seed (default: the base's simulation.seed)");
+  compare->add_option("--threads", compare_args.threads, "Worker threads (default: every core)")
+      ->check(CLI::NonNegativeNumber);
+  compare->add_flag("--json", compare_args.json, "Print the comparison as JSON instead of a ranking table");
+  compare->add_option("--out", compare_args.out, "Write comparison.json and comparison.csv to this folder");
+
+  std::string expand_file;
+  auto* expand =
+      app.add_subcommand("expand", "Print a scenario fully resolved (extends and changes applied) as YAML");
+  expand->add_option("FILE", expand_file, "Scenario file (YAML)")->required();
+
   std::vector<std::string> validate_files;
   auto* validate = app.add_subcommand("validate", "Check scenario files; print every error; exit 0 or 2");
   validate->add_option("FILE", validate_files, "Scenario files")->required();
@@ -177,6 +234,8 @@ int main(int argc, char** argv) {
     if (*run) return do_run(run_args);
     if (*expect) return do_expect(expect_file, expect_json);
     if (*validate) return do_validate(validate_files);
+    if (*compare) return do_compare(compare_args);
+    if (*expand) return do_expand(expand_file);
   } catch (const cxrisk::ScenarioError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;

@@ -16,6 +16,8 @@ class TrialRunner {
   /// Runs one trial: fills `row` (layout().n_series() values) and, when not null, `period_cost` (total_cost
   /// booked in each period, n_periods() values).
   void run(std::uint64_t trial, double* row, double* period_cost);
+  /// The parameters drawn for the trial last run.
+  const TrialDraw& last_draw() const { return draw_; }
 
  private:
   void individual(std::uint32_t trial, double* period_cost);

@@ -37,7 +37,11 @@ class Reader {
       : file_(std::move(file)), base_dir_(std::move(base_dir)), where_(file_) {}
 
   Scenario read(const YAML::Node& root);
-  const SourceMap& where() const { return where_; }
+  /// Applies a list of `set`/`scale` changes (MODEL.md section 5) to `s`, in order.
+  void apply_changes(Scenario& s, const YAML::Node& changes, const std::string& path);
+  /// Reads `investment: {upfront, per_period}`.
+  Investment investment(const YAML::Node& n, const std::string& path);
+  SourceMap& where() { return where_; }
 
  private:
   FileLoc loc(const YAML::Node& n) const {
@@ -136,6 +140,16 @@ class Reader {
   std::vector<std::string> names(const YAML::Node& n, const std::string& path);
   std::vector<double> read_values_file(const YAML::Node& n, const std::string& path,
                                        const std::string& file) const;
+
+  /// A place a change can address: a quantity or a tier's resolution shares, with its key path by index.
+  struct Target {
+    Quantity* quantity = nullptr;
+    Shares* shares = nullptr;
+    bool count = false;  // a customer count: stays whole
+    std::string index_path;
+  };
+  std::vector<Target> resolve(Scenario& s, const YAML::Node& at, const std::string& at_path,
+                              const std::string& change_path) const;
 
   std::string file_;
   fs::path base_dir_;
@@ -282,6 +296,8 @@ Value Reader::value(const YAML::Node& n, const std::string& path) {
     note(p, e);
     v.shape = ValueShape::empirical;
     v.empirical_file = text(e, p);
+    std::error_code ec;
+    v.empirical_path = fs::absolute(base_dir_ / v.empirical_file, ec).lexically_normal().string();
     v.empirical = read_values_file(e, p, v.empirical_file);
     double sum = 0;
     for (double x : v.empirical) sum += x;
@@ -408,7 +424,7 @@ Scenario Reader::read(const YAML::Node& root) {
   require_map(root, "");
   check_keys(root, "",
              {"cxrisk", "name", "currency", "horizon", "valuation", "simulation", "word_of_mouth", "segments",
-              "stages", "problems"});
+              "stages", "problems", "investment"});
   Scenario s;
   s.source = file_;
   {
@@ -489,7 +505,214 @@ Scenario Reader::read(const YAML::Node& root) {
     for (std::size_t i = 0; i < probs.size(); ++i)
       s.problems.push_back(problem(probs[i], item_path("problems", i)));
   }
+  if (YAML::Node inv = root["investment"]) s.investment = investment(inv, "investment");
   return s;
+}
+
+Investment Reader::investment(const YAML::Node& n, const std::string& path) {
+  note(path, n);
+  require_map(n, path);
+  check_keys(n, path, {"upfront", "per_period"});
+  Investment inv;
+  if (YAML::Node u = n["upfront"]) inv.upfront = quantity(u, child_path(path, "upfront"));
+  if (YAML::Node p = n["per_period"]) inv.per_period = quantity(p, child_path(path, "per_period"));
+  return inv;
+}
+
+namespace {
+
+/// Splits "problems.billing_error.incidence" at the dots.
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t dot = path.find('.', start);
+    parts.push_back(path.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return parts;
+}
+
+}  // namespace
+
+std::vector<Reader::Target> Reader::resolve(Scenario& s, const YAML::Node& at, const std::string& at_path,
+                                            const std::string& change_path) const {
+  const std::vector<std::string> parts = split_path(change_path);
+  std::vector<Target> out;
+  // Walks the path; `level` is the index of the part being matched. Names match a list element by name and
+  // `*` matches every name at that level.
+  auto no_match = [&](std::size_t level, const std::string& what, const std::vector<std::string>& known) {
+    std::string message = fmt::format("'{}' matches nothing: no {} '{}'", change_path, what, parts[level]);
+    if (!known.empty()) message += fmt::format(" (there are: {})", join(known, ", "));
+    const std::string hint = closest_name(parts[level], known);
+    if (!hint.empty()) message += fmt::format("; did you mean '{}'?", hint);
+    fail(at, at_path, message);
+  };
+  auto need_end = [&](std::size_t level) {
+    if (parts.size() > level) no_match(level, "key", {});
+  };
+  auto need_more = [&](std::size_t level, const std::vector<std::string>& keys) {
+    if (parts.size() <= level)
+      fail(at, at_path, fmt::format("'{}' is not a value: add one of {}", change_path, join(keys, ", ")));
+  };
+  auto leaf = [&](std::size_t level, const std::vector<std::pair<std::string, Quantity*>>& fields,
+                  const std::string& prefix) {
+    std::vector<std::string> keys;
+    for (auto& f : fields) keys.push_back(f.first);
+    need_more(level, keys);
+    need_end(level + 1);
+    bool any = false;
+    for (auto& [key, q] : fields)
+      if (parts[level] == "*" || parts[level] == key) {
+        out.push_back({q, nullptr, false, prefix + "." + key});
+        any = true;
+      }
+    if (!any) no_match(level, "key", keys);
+  };
+  auto names_of = [](const auto& items) {
+    std::vector<std::string> names;
+    for (const auto& item : items) names.push_back(item.name);
+    return names;
+  };
+
+  const std::vector<std::string> top{"horizon",  "valuation", "word_of_mouth",
+                                     "segments", "problems",  "investment"};
+  const std::string& head = parts[0];
+  if (head == "horizon") {
+    leaf(1, {{"discount_rate", &s.horizon.discount_rate}}, "horizon");
+  } else if (head == "valuation") {
+    leaf(1, {{"margin", &s.valuation.margin}}, "valuation");
+  } else if (head == "word_of_mouth") {
+    leaf(1,
+         {{"negative_conversion", &s.word_of_mouth.negative_conversion},
+          {"positive_conversion", &s.word_of_mouth.positive_conversion}},
+         "word_of_mouth");
+  } else if (head == "investment") {
+    if (!s.investment)
+      fail(at, at_path, fmt::format("'{}' matches nothing: the scenario has no investment", change_path));
+    leaf(1, {{"upfront", &s.investment->upfront}, {"per_period", &s.investment->per_period}}, "investment");
+  } else if (head == "segments") {
+    need_more(1, names_of(s.segments));
+    bool any = false;
+    for (std::size_t i = 0; i < s.segments.size(); ++i) {
+      Segment& seg = s.segments[i];
+      if (parts[1] != "*" && parts[1] != seg.name) continue;
+      any = true;
+      const std::string prefix = item_path("segments", i);
+      const std::vector<std::string> keys{"customers", "baseline_churn", "value"};
+      need_more(2, keys);
+      if (parts[2] == "value") {
+        if (seg.value.shape == ValueShape::empirical)
+          fail(at, at_path,
+               fmt::format("'{}': segment '{}' reads its values from a file", change_path, seg.name));
+        leaf(3, {{"mean", &seg.value.mean}, {"cv", &seg.value.cv}}, prefix + ".value");
+      } else {
+        const std::size_t before = out.size();
+        leaf(2, {{"customers", &seg.customers}, {"baseline_churn", &seg.baseline_churn}}, prefix);
+        for (std::size_t k = before; k < out.size(); ++k) out[k].count = out[k].quantity == &seg.customers;
+      }
+    }
+    if (!any) no_match(1, "segment", names_of(s.segments));
+  } else if (head == "problems") {
+    need_more(1, names_of(s.problems));
+    bool any = false;
+    for (std::size_t i = 0; i < s.problems.size(); ++i) {
+      Problem& p = s.problems[i];
+      if (parts[1] != "*" && parts[1] != p.name) continue;
+      any = true;
+      const std::string prefix = item_path("problems", i);
+      const std::vector<std::string> keys{"incidence", "complaint_rate", "loyalty", "wom", "handling"};
+      need_more(2, keys);
+      if (parts[2] == "loyalty") {
+        std::vector<std::pair<std::string, Quantity*>> fields{{"no_problem", &p.loyalty.no_problem}};
+        for (int o = 0; o < N_OUTCOMES; ++o)
+          fields.emplace_back(std::string(OUTCOME_NAMES[o]), &p.loyalty.outcome[o]);
+        leaf(3, fields, prefix + ".loyalty");
+      } else if (parts[2] == "wom") {
+        need_more(3, {"negative", "positive"});
+        if (parts[3] != "*" && parts[3] != "negative" && parts[3] != "positive")
+          no_match(3, "key", {"negative", "positive"});
+        for (const char* sign : {"negative", "positive"}) {
+          if (parts[3] != "*" && parts[3] != sign) continue;
+          auto& target = std::string(sign) == "negative" ? p.wom_negative : p.wom_positive;
+          std::vector<std::pair<std::string, Quantity*>> fields;
+          for (int o = 0; o < N_OUTCOMES; ++o) fields.emplace_back(std::string(OUTCOME_NAMES[o]), &target[o]);
+          leaf(4, fields, prefix + ".wom." + sign);
+        }
+      } else if (parts[2] == "handling") {
+        std::vector<std::string> tiers;
+        for (const Tier& t : p.handling) tiers.push_back(t.name);
+        need_more(3, tiers);
+        for (std::size_t k = 0; k < p.handling.size(); ++k) {
+          Tier& t = p.handling[k];
+          if (parts[3] != "*" && parts[3] != t.name) continue;
+          const std::string tp = fmt::format("{}.handling[{}]", prefix, k);
+          need_more(4, {"resolution", "escalate", "cost"});
+          if (parts[4] == "resolution") {
+            need_end(5);
+            out.push_back({nullptr, &t.resolution, false, tp + ".resolution"});
+          } else {
+            leaf(4, {{"escalate", &t.escalate}, {"cost", &t.cost}}, tp);
+          }
+        }
+        // A tier name that no problem of the match has is only an error when nothing matched at all.
+      } else {
+        leaf(2, {{"incidence", &p.incidence}, {"complaint_rate", &p.complaint_rate}}, prefix);
+      }
+    }
+    if (!any) no_match(1, "problem", names_of(s.problems));
+  } else {
+    no_match(0, "key", top);
+  }
+  if (out.empty()) fail(at, at_path, fmt::format("'{}' matches nothing", change_path));
+  return out;
+}
+
+void Reader::apply_changes(Scenario& s, const YAML::Node& changes, const std::string& path) {
+  note(path, changes);
+  require_seq(changes, path);
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    const YAML::Node c = changes[i];
+    const std::string cp = item_path(path, i);
+    require_map(c, cp);
+    const bool is_set = static_cast<bool>(c["set"]);
+    if (!is_set && !c["scale"])
+      fail(c, cp, "a change is {set: PATH, to: VALUE} or {scale: PATH, by: NUMBER}");
+    if (is_set)
+      check_keys(c, cp, {"set", "to"});
+    else
+      check_keys(c, cp, {"scale", "by"});
+    const std::string verb = is_set ? "set" : "scale";
+    const YAML::Node at = c[verb];
+    const std::string target_path = text(at, child_path(cp, verb));
+    std::vector<Target> targets = resolve(s, at, child_path(cp, verb), target_path);
+    const FileLoc where_written = loc(c);
+    if (is_set) {
+      const YAML::Node to = need(c, cp, "to");
+      const std::string tp = child_path(cp, "to");
+      if (targets.front().shares) {
+        const Shares value = shares(to, tp);
+        for (Target& t : targets) *t.shares = value;
+      } else {
+        const Quantity value = quantity(to, tp);
+        for (Target& t : targets) *t.quantity = value;
+      }
+    } else {
+      const YAML::Node by = need(c, cp, "by");
+      const double factor = number(by, child_path(cp, "by"));
+      if (factor < 0) fail(by, child_path(cp, "by"), "must be >= 0");
+      for (Target& t : targets) {
+        if (t.shares)
+          fail(at, child_path(cp, "scale"), "resolution shares cannot be scaled; set them instead");
+        Quantity q = t.quantity->scaled(factor);
+        if (t.count && q.is_fixed()) q = Quantity::fixed(std::round(q.value()));  // a count stays whole
+        *t.quantity = q;
+      }
+    }
+    // Checks made after the changes point at the change that made the value.
+    for (const Target& t : targets) where_.set(t.index_path, where_written);
+  }
 }
 
 YAML::Node parse_yaml(const std::string& text, const std::string& display_name) {
@@ -500,10 +723,77 @@ YAML::Node parse_yaml(const std::string& text, const std::string& display_name) 
   }
 }
 
-Scenario load_node(const YAML::Node& root, const std::string& display_name, const fs::path& base_dir) {
+Scenario load_file(const fs::path& path, std::vector<fs::path>& chain);
+
+Scenario load_node(const YAML::Node& root, const std::string& display_name, const fs::path& base_dir,
+                   std::vector<fs::path>& chain) {
   Reader reader(display_name, base_dir);
-  Scenario s = reader.read(root);
+  if (!root || !root.IsMap() || !root["extends"]) {
+    Scenario s = reader.read(root);
+    check_scenario(s, reader.where());
+    return s;
+  }
+  // An improvement scenario: a base, changes to it, and what the improvement costs.
+  const YAML::Node extends = root["extends"];
+  Scenario s;
+  for (auto it = root.begin(); it != root.end(); ++it) {
+    const std::string key = it->first.Scalar();
+    static const std::vector<std::string_view> ALLOWED{"cxrisk", "name", "extends", "changes", "investment"};
+    if (std::find(ALLOWED.begin(), ALLOWED.end(), key) == ALLOWED.end()) {
+      const YAML::Mark m = it->first.Mark();
+      throw ScenarioError(
+          {display_name, m.line + 1, m.column + 1}, key,
+          fmt::format("unknown key '{}' in a scenario that extends another (it takes cxrisk, name, "
+                      "extends, changes and investment; change settings with `set`)",
+                      key));
+    }
+  }
+  const auto position = [&](const YAML::Node& n) {
+    const YAML::Mark m = n.Mark();
+    return FileLoc{display_name, m.line + 1, m.column + 1};
+  };
+  if (!root["cxrisk"]) throw ScenarioError(position(root), "cxrisk", "required key is missing");
+  if (!root["cxrisk"].IsScalar() || root["cxrisk"].Scalar() != "1")
+    throw ScenarioError(position(root["cxrisk"]), "cxrisk",
+                        "unsupported schema version (this cxrisk reads version 1)");
+  if (!extends.IsScalar() || extends.Scalar().empty())
+    throw ScenarioError(position(extends), "extends", "must be the path of the base scenario");
+  const fs::path base_path = base_dir / extends.Scalar();
+  std::error_code ec;
+  const fs::path canonical = fs::weakly_canonical(base_path, ec);
+  if (std::find(chain.begin(), chain.end(), canonical) != chain.end()) {
+    std::vector<std::string> names;
+    const auto first = std::find(chain.begin(), chain.end(), canonical);
+    for (auto it = first; it != chain.end(); ++it) names.push_back(it->filename().string());
+    names.push_back(canonical.filename().string());
+    throw ScenarioError(position(extends), "extends", fmt::format("extends itself: {}", join(names, " -> ")));
+  }
+  if (!fs::exists(base_path))
+    throw ScenarioError(position(extends), "extends",
+                        fmt::format("cannot open the base scenario '{}'", base_path.string()));
+  s = load_file(base_path, chain);
+  s.source = display_name;
+  if (!root["name"]) throw ScenarioError(position(root), "name", "required key is missing");
+  if (!root["name"].IsScalar() || root["name"].Scalar().empty())
+    throw ScenarioError(position(root["name"]), "name", "must be a text");
+  s.name = root["name"].Scalar();
+  if (YAML::Node changes = root["changes"]) reader.apply_changes(s, changes, "changes");
+  if (YAML::Node inv = root["investment"]) s.investment = reader.investment(inv, "investment");
   check_scenario(s, reader.where());
+  return s;
+}
+
+Scenario load_file(const fs::path& path, std::vector<fs::path>& chain) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ScenarioError({path.string(), 0, 0}, "", "cannot open the scenario file");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::error_code ec;
+  chain.push_back(fs::weakly_canonical(path, ec));
+  const fs::path dir = path.parent_path();
+  Scenario s = load_node(parse_yaml(buffer.str(), path.string()), path.string(),
+                         dir.empty() ? fs::path(".") : dir, chain);
+  chain.pop_back();
   return s;
 }
 
@@ -536,20 +826,26 @@ YAML::Node flow(YAML::Node n) {
 }  // namespace
 
 Scenario load_scenario(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ScenarioError({path, 0, 0}, "", "cannot open the scenario file");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const fs::path dir = fs::path(path).parent_path();
-  return load_scenario_text(buffer.str(), path, dir.empty() ? fs::path(".") : dir);
+  std::vector<fs::path> chain;
+  return load_file(path, chain);
 }
 
 Scenario load_scenario_text(const std::string& text, const std::string& display_name,
                             const std::string& base_dir) {
-  return load_node(parse_yaml(text, display_name), display_name, base_dir);
+  std::vector<fs::path> chain;
+  return load_node(parse_yaml(text, display_name), display_name, base_dir, chain);
 }
 
-std::string dump_yaml(const Scenario& s) {
+Scenario apply_changes(const Scenario& base, const std::string& changes_yaml,
+                       const std::string& display_name) {
+  Scenario s = base;
+  Reader reader(display_name, ".");
+  reader.apply_changes(s, parse_yaml(changes_yaml, display_name), "changes");
+  check_scenario(s, reader.where());
+  return s;
+}
+
+std::string dump_yaml(const Scenario& s, bool absolute_paths) {
   YAML::Node root;
   root["cxrisk"] = "1";
   root["name"] = s.name;
@@ -577,7 +873,7 @@ std::string dump_yaml(const Scenario& s) {
     n["customers"] = quantity_node(seg.customers);
     YAML::Node val;
     if (seg.value.shape == ValueShape::empirical) {
-      val["empirical"] = seg.value.empirical_file;
+      val["empirical"] = absolute_paths ? seg.value.empirical_path : seg.value.empirical_file;
     } else {
       val["mean"] = quantity_node(seg.value.mean);
       val["cv"] = quantity_node(seg.value.cv);
@@ -633,6 +929,12 @@ std::string dump_yaml(const Scenario& s) {
     }
     if (wom.size() > 0) n["wom"] = wom;
     root["problems"].push_back(n);
+  }
+  if (s.investment) {
+    YAML::Node inv;
+    inv["upfront"] = quantity_node(s.investment->upfront);
+    inv["per_period"] = quantity_node(s.investment->per_period);
+    root["investment"] = flow(inv);
   }
   YAML::Emitter out;
   out << root;

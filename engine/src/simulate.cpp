@@ -52,6 +52,7 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
   // Every chunk of trials writes its own place (its columns, its moments), whichever thread runs it.
   Tally tally(n_series, N_METRICS, trials, threads, options.memory_budget);
   std::vector<double> period_costs(options.keep_period_costs ? n * T : 0);
+  std::vector<double> period_investment(options.keep_period_costs ? n * (T + 1) : 0);
   std::vector<TrialRunner> runners;
   for (int w = 0; w < threads; ++w) runners.emplace_back(model, options.mode);
   const auto chunk = static_cast<std::size_t>(tally.chunk_trials());
@@ -68,6 +69,17 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
               options.keep_period_costs ? period_costs.data() + static_cast<std::size_t>(t) * T : nullptr;
           runners[worker].run(static_cast<std::uint64_t>(t),
                               row + static_cast<std::size_t>(t - first) * n_series, pc);
+          if (pc) {
+            // The investment of this trial by period, discounted to time 0 like the horizon.
+            const TrialDraw& d = runners[worker].last_draw();
+            double* inv = period_investment.data() + static_cast<std::size_t>(t) * (T + 1);
+            inv[0] = d.investment_upfront;
+            double discount = 1;
+            for (std::size_t u = 1; u <= T; ++u) {
+              discount *= d.period_discount;
+              inv[u] = d.investment_per_period * discount;
+            }
+          }
         }
         tally.record(worker, first, last - first, row);
         const std::int64_t now = done += last - first;
@@ -84,6 +96,7 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
   columns.shrink_to_fit();
   result.samples = std::move(columns);
   result.period_costs = std::move(period_costs);
+  result.period_investment = std::move(period_investment);
   return result;
 }
 

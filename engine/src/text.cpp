@@ -30,6 +30,15 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 }  // namespace
 
 std::string closest_name(std::string_view word, const std::vector<std::string_view>& candidates) {
+  // A word that starts a single candidate ("complaint" for "complaint_rate") is taken as meant for it.
+  std::string prefixed;
+  int prefix_hits = 0;
+  for (auto c : candidates)
+    if (word.size() >= 3 && c.size() > word.size() && c.substr(0, word.size()) == word) {
+      prefixed = std::string(c);
+      ++prefix_hits;
+    }
+  if (prefix_hits == 1) return prefixed;
   std::string best;
   std::size_t best_distance = std::max<std::size_t>(2, word.size() / 3) + 1;
   for (auto c : candidates) {

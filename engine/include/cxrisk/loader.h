@@ -15,7 +15,14 @@ Scenario load_scenario(const std::string& path);
 Scenario load_scenario_text(const std::string& text, const std::string& display_name = "<string>",
                             const std::string& base_dir = ".");
 
-/// The scenario as YAML that loads back to an equal scenario (every default written out).
-std::string dump_yaml(const Scenario& scenario);
+/// `base` with a list of changes applied, given as YAML (or JSON) text: [{set: PATH, to: VALUE} or
+/// {scale: PATH, by: NUMBER}, ...], as under `changes:` in an improvement scenario. Throws ScenarioError.
+Scenario apply_changes(const Scenario& base, const std::string& changes_yaml,
+                       const std::string& display_name = "<changes>");
+
+/// The scenario as YAML that loads back to an equal scenario (every default written out). With
+/// `absolute_paths`, files the scenario reads (empirical values) are written with absolute paths, so the
+/// YAML can be saved anywhere.
+std::string dump_yaml(const Scenario& scenario, bool absolute_paths = false);
 
 }  // namespace cxrisk

@@ -61,6 +61,7 @@ struct Value {
   Quantity cv;
   ValueShape shape = ValueShape::fixed;
   std::string empirical_file;     ///< as written in the scenario (relative to it), when shape is empirical
+  std::string empirical_path;     ///< the same file as an absolute path
   std::vector<double> empirical;  ///< the values read from that file
 };
 

@@ -52,6 +52,9 @@ struct RunResult {
   Summary summary;
   std::vector<double> samples;       ///< total metrics per trial, [metric][trial]
   std::vector<double> period_costs;  ///< total_cost per trial and period, [trial][period], when asked for
+  /// The investment per trial and period, discounted to time 0 ([trial][0] upfront, [trial][t] period t),
+  /// with period_costs.
+  std::vector<double> period_investment;
 
   /// The per-trial values of a total metric.
   std::span<const double> metric_samples(int metric) const {

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# cxrisk benchmarks, all in one run so that ratios come from the same machine state.
+#
+#   benchmarks/run.sh [--quick]
+#
+# Builds cxrisk (Release) if needed and prints:
+#   1. trials per second of cxrisk (1 thread, all threads) and of the numpy baseline on benchmarks/retailer.yaml,
+#      their ratios, and the check that the two agree in their means;
+#   2. cost per trial of the aggregate mode as the customer base grows from 10^3 to 10^9;
+#   3. aggregate vs individual mode on 10^4 customers, and the individual mode's cost per customer;
+#   4. peak memory (RSS) for 10^6 trials without --samples.
+# --quick uses fewer trials everywhere (for a smoke test; the figures are noisier).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+
+PY=/usr/bin/python3
+EXE=build/engine/cxrisk
+SCENARIO=benchmarks/retailer.yaml
+[ -x "$EXE" ] || scripts/bootstrap.sh >/dev/null
+dpkg-query -W -f='${Status}' python3-numpy python3-yaml 2>/dev/null | grep -q "install ok installed" ||
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-numpy python3-yaml >/dev/null; }
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+if ((quick)); then TRIALS=2000; SCALE_TRIALS=300; BIG=20000; else TRIALS=20000; SCALE_TRIALS=3000; BIG=1000000; fi
+CORES=$(nproc)
+
+seconds() { # seconds COMMAND... : wall time of a command, its output discarded
+  local start end
+  start=$(date +%s.%N)
+  "$@" >/dev/null
+  end=$(date +%s.%N)
+  echo "$end - $start" | bc -l
+}
+rate() { echo "scale=1; $1 / $2" | bc -l; }
+per_trial_us() { # per_trial_us N FILE ARGS...: microseconds per trial, set-up excluded: (t(N) - t(N/10)) / (0.9 N)
+  local n=$1 file=$2
+  shift 2
+  local a b
+  local m=$((n / 10 > 0 ? n / 10 : 1))
+  a=$(seconds $EXE run "$file" --trials $m "$@")
+  b=$(seconds $EXE run "$file" --trials "$n" "$@")
+  echo "1000000 * ($b - $a) / ($n - $m)" | bc -l
+}
+
+echo "# cxrisk benchmarks"
+echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/{print $2}') GiB"
+echo "cxrisk: $($EXE --version), $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+echo
+
+echo "## 1. Throughput on $SCENARIO ($TRIALS trials)"
+t1=$(seconds $EXE run $SCENARIO --trials $TRIALS --threads 1)
+tn=$(seconds $EXE run $SCENARIO --trials $TRIALS --threads "$CORES")
+$EXE run $SCENARIO --trials $TRIALS --json > "$WORK/cxrisk.json"
+np_out=$($PY benchmarks/baseline_numpy.py $SCENARIO --trials $TRIALS --check "$WORK/cxrisk.json" 2>&1)
+tnp=$(echo "$np_out" | sed -n 's/.* in \([0-9.]*\) s .*/\1/p')
+r1=$(rate $TRIALS "$t1"); rn=$(rate $TRIALS "$tn"); rnp=$(rate $TRIALS "$tnp")
+printf "%-34s %10s trials/s  (%.2f s)\n" "cxrisk, 1 thread" "$r1" "$t1"
+printf "%-34s %10s trials/s  (%.2f s)\n" "cxrisk, $CORES threads" "$rn" "$tn"
+printf "%-34s %10s trials/s  (%.2f s)\n" "numpy baseline" "$rnp" "$tnp"
+echo "$np_out" | grep "agree" || { echo "$np_out"; exit 1; }
+printf "ratio cxrisk %s threads / numpy: %.1fx   (target >= 10x)\n" "$CORES" "$(echo "$rn / $rnp" | bc -l)"
+printf "ratio cxrisk 1 thread / numpy:   %.1fx\n" "$(echo "$r1 / $rnp" | bc -l)"
+printf "scaling %s threads / 1 thread:     %.2fx   (target >= 1.8x)\n" "$CORES" "$(echo "$rn / $r1" | bc -l)"
+echo
+
+echo "## 2. Cost per trial as the customer base grows (aggregate, 1 thread, set-up excluded)"
+scaled() { # scaled TOTAL FILE: the benchmark scenario with its three segments scaled to TOTAL customers
+  $PY - "$1" "$2" <<'PY'
+import sys, yaml
+total, out = int(sys.argv[1]), sys.argv[2]
+sc = yaml.safe_load(open("benchmarks/retailer.yaml"))
+base = sum(s["customers"] for s in sc["segments"])
+for s in sc["segments"]:
+    s["customers"] = max(1, round(s["customers"] * total / base))
+yaml.safe_dump(sc, open(out, "w"), sort_keys=False)
+PY
+}
+declare -A per_trial
+for k in 3 4 5 6 7 8 9; do
+  scaled $((10 ** k)) "$WORK/scaled_$k.yaml"
+  per_trial[$k]=$(per_trial_us $SCALE_TRIALS "$WORK/scaled_$k.yaml" --threads 1)
+done
+mid=${per_trial[6]}
+for k in 3 4 5 6 7 8 9; do
+  printf "10^%s customers: %8.1f us per trial  (%+.0f%% vs 10^6)\n" $k "${per_trial[$k]}" \
+    "$(echo "100 * (${per_trial[$k]} - $mid) / $mid" | bc -l)"
+done
+echo
+
+echo "## 3. Aggregate vs individual mode"
+ind_trials=$((quick ? 40 : 200))
+for k in 3 4 5; do
+  [ -f "$WORK/scaled_$k.yaml" ] || scaled $((10 ** k)) "$WORK/scaled_$k.yaml"
+done
+ta=$(per_trial_us $((ind_trials * 10)) "$WORK/scaled_4.yaml" --threads 1)
+ti=$(per_trial_us $ind_trials "$WORK/scaled_4.yaml" --threads 1 --mode individual)
+printf "10^4 customers: aggregate %.1f us per trial, individual %.0f us per trial (%.0fx)\n" "$ta" "$ti" \
+  "$(echo "$ti / $ta" | bc -l)"
+for k in 3 5; do
+  n=$((k == 5 ? ind_trials / 10 : ind_trials))
+  printf "10^%s customers: individual %.0f us per trial\n" $k "$(per_trial_us $n "$WORK/scaled_$k.yaml" --threads 1 --mode individual)"
+done
+ns_per_customer=$(echo "1000 * $ti / 10000" | bc -l)
+printf "individual mode: %.0f ns per customer and trial; 10,000 trials of 10^6 customers: %.1f hours on 1 thread\n" \
+  "$ns_per_customer" "$(echo "$ns_per_customer * 10^6 * 10000 / 10^9 / 3600" | bc -l)"
+echo
+
+echo "## 4. Peak memory for $BIG trials without --samples ($CORES threads)"
+/usr/bin/time -f "%M" -o "$WORK/rss" $EXE run $SCENARIO --trials $BIG --out "$WORK/big" >/dev/null
+printf "peak RSS: %.0f MB   (target < 300 MB); breakdown percentiles: %s\n" "$(echo "$(cat "$WORK/rss") / 1024" | bc -l)" \
+  "$($PY -c "import json; print(json.load(open('$WORK/big/summary.json'))['breakdown_percentiles'])")"

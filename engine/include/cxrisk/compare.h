@@ -1,0 +1,65 @@
+// Improvement scenarios against a base, trial by trial on common random numbers: the business case.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cxrisk/scenario.h"
+#include "cxrisk/statistics.h"
+
+namespace cxrisk {
+
+/// How to run a comparison. Unset options fall back to the base scenario's `simulation` settings.
+struct CompareOptions {
+  std::optional<std::int64_t> trials;
+  std::optional<std::uint64_t> seed;
+  int threads = 0;
+  /// Called now and then with (scenarios done, scenarios in all).
+  std::function<void(int, int)> progress;
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+/// One alternative against the base. Statistics are over the paired per-trial differences.
+struct AlternativeResult {
+  std::string name;
+  Stats savings_total_cost;      ///< base total_cost - alternative total_cost
+  Stats savings_revenue_lost;    ///< base revenue_lost - alternative revenue_lost
+  Stats savings_customers_lost;  ///< base customers_lost - alternative customers_lost
+  Stats investment_pv;           ///< upfront + per_period discounted over the horizon
+  Stats net_benefit;             ///< savings in total_cost - investment_pv
+  std::optional<Stats> roi;  ///< net_benefit / investment_pv, over trials with an investment; none without
+  /// The first period whose cumulative savings cover the cumulative investment, over the trials that pay back
+  /// within the horizon; none when no trial does.
+  std::optional<Stats> payback_period;
+  double p_payback_within_horizon = 0;
+  double p_net_benefit_positive = 0;
+  /// Per-trial values, kept for the Python module: savings in total_cost and net benefit.
+  std::vector<double> savings_samples, net_benefit_samples;
+};
+
+struct Comparison {
+  std::string base;
+  std::string currency;
+  std::int64_t trials = 0;
+  std::uint64_t seed = 0;
+  int periods = 0;
+  std::vector<AlternativeResult> alternatives;  ///< in the order given
+};
+
+/// Runs the base and every alternative on the same trial keys (common random numbers: draws are shared
+/// wherever the structure is shared) and summarises the paired differences.
+Comparison compare(const Scenario& base, const std::vector<Scenario>& alternatives,
+                   const CompareOptions& options = {});
+
+/// The JSON of `cxrisk compare --json`.
+std::string comparison_json(const Comparison& comparison, int indent = 2);
+/// One row per alternative with the main figures.
+std::string comparison_csv(const Comparison& comparison);
+/// The ranking table of `cxrisk compare`: alternatives by mean net benefit, best first.
+std::string comparison_table(const Comparison& comparison);
+
+}  // namespace cxrisk

@@ -1,0 +1,177 @@
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "cxrisk/compare.h"
+#include "cxrisk/loader.h"
+#include "cxrisk/output.h"
+#include "helpers.h"
+
+using namespace cxrisk;
+namespace fs = std::filesystem;
+
+namespace {
+const std::string DIR = std::string(CXRISK_TEST_DATA) + "/compare";
+Scenario load(const std::string& name) {
+  return load_scenario(DIR + "/" + name);
+}
+
+Comparison compare_with(const Scenario& base, const std::vector<Scenario>& alts, std::int64_t trials,
+                        std::uint64_t seed) {
+  CompareOptions o;
+  o.trials = trials;
+  o.seed = seed;
+  return compare(base, alts, o);
+}
+}  // namespace
+
+TEST_CASE("set changes replace quantities and shares by name", "[compare]") {
+  const Scenario base = load("base.yaml"), s = load("set.yaml");
+  CHECK(s.name == "Set");
+  CHECK(s.problems[0].complaint_rate == Quantity::fixed(0.6));
+  CHECK(s.problems[1].handling[0].resolution.values == std::array<double, 3>{0.7, 0.2, 0.1});
+  CHECK(s.segments[1].value.mean == Quantity::fixed(800));
+  // Everything else is the base's.
+  CHECK(s.problems[1].complaint_rate == base.problems[1].complaint_rate);
+  CHECK(s.segments[0].value.mean == base.segments[0].value.mean);
+  REQUIRE(s.investment);
+  CHECK(s.investment->upfront == Quantity::fixed(20000));
+  CHECK(s.investment->per_period == Quantity::fixed(3000));
+}
+
+TEST_CASE("scale changes multiply quantities; globs match every name at a level", "[compare]") {
+  const Scenario base = load("base.yaml"), s = load("scale.yaml"), g = load("glob.yaml");
+  CHECK(s.problems[0].incidence == Quantity::fixed(0.025));
+  CHECK(s.problems[1].incidence == Quantity::fixed(0.01));
+  CHECK(s.segments[0].customers == Quantity::fixed(20020));  // a count stays whole
+  for (const Problem& p : g.problems) CHECK(p.handling[1].cost == Quantity::fixed(20));
+  CHECK(g.problems[1].loyalty.no_problem == Quantity::fixed(0.9));
+  for (const Quantity& l : g.problems[1].loyalty.outcome) CHECK(l == Quantity::fixed(0.9));
+  CHECK(g.problems[0].loyalty.outcome[0] == base.problems[0].loyalty.outcome[0]);
+  CHECK(g.segments[0].baseline_churn == Quantity::fixed(0.01));
+  CHECK(g.segments[1].baseline_churn == Quantity::fixed(0.005));
+  // Scaling a distribution multiplies every draw.
+  const Scenario t = load_scenario(std::string(CXRISK_SCENARIOS) + "/telecom_prevention.yaml");
+  const Scenario b = load_scenario(std::string(CXRISK_SCENARIOS) + "/telecom.yaml");
+  CHECK(t.problems[1].incidence.quantile(0.3) == Approx(0.7 * b.problems[1].incidence.quantile(0.3)));
+}
+
+TEST_CASE("Chains of extends apply every file's changes in order", "[compare]") {
+  const Scenario c = load("chain.yaml");
+  CHECK(c.name == "Chain");
+  CHECK(c.problems[0].complaint_rate == Quantity::fixed(0.3));  // set to 0.6 by set.yaml, then halved
+  CHECK(c.segments[1].value.mean == Quantity::fixed(800));      // from set.yaml
+  REQUIRE(c.investment);                                        // inherited
+  CHECK(c.investment->upfront == Quantity::fixed(20000));
+}
+
+TEST_CASE("Bad improvement scenarios give their exact errors", "[compare]") {
+  for (const char* name : {"cycle_a.yaml", "unmatched.yaml", "unmatched_key.yaml", "scale_above_one.yaml",
+                           "unknown_key.yaml", "missing_base.yaml", "scale_shares.yaml"}) {
+    const std::string file = DIR + "/" + name;
+    std::ifstream in(file);
+    std::string first;
+    std::getline(in, first);
+    std::string expected = first.substr(9);
+    if (auto at = expected.find("{file}"); at != std::string::npos) expected.replace(at, 6, file);
+    if (auto at = expected.find("{dir}"); at != std::string::npos) expected.replace(at, 5, DIR);
+    INFO(file);
+    try {
+      load_scenario(file);
+      FAIL("no error");
+    } catch (const ScenarioError& e) {
+      CHECK(std::string(e.what()) == expected);
+    }
+  }
+}
+
+TEST_CASE("Changes can be applied to a loaded scenario", "[compare]") {
+  const Scenario base = load("base.yaml");
+  const Scenario a = apply_changes(base, R"([{"set": "problems.late_parcel.complaint_rate", "to": 0.6},
+    {"set": "problems.wrong_invoice.handling.chat.resolution", "to": {"resolved": 0.7, "mollified": 0.2, "unresolved": 0.1}},
+    {"set": "segments.trade.value.mean", "to": 800}])");
+  const Scenario b = load("set.yaml");
+  Scenario same = a;  // the file also renames and adds an investment
+  same.name = b.name;
+  same.investment = b.investment;
+  CHECK(dump_yaml(same) == dump_yaml(b));
+  CHECK_THROWS_AS(apply_changes(base, "[{set: problems.nope.incidence, to: 0.1}]"), ScenarioError);
+}
+
+TEST_CASE("An alternative identical to the base saves exactly zero in every trial", "[compare]") {
+  const Comparison c = compare_with(load("base.yaml"), {load("same.yaml")}, 2000, 17);
+  const AlternativeResult& a = c.alternatives[0];
+  for (double x : a.savings_samples) REQUIRE(x == 0.0);
+  CHECK(a.savings_total_cost.sd == 0);
+  CHECK(a.savings_customers_lost.max == 0);
+  CHECK(a.savings_revenue_lost.min == 0);
+}
+
+TEST_CASE("With fixed parameters the mean saving equals the difference of the expect answers",
+          "[compare][statistical]") {
+  const Scenario base = load("base.yaml");
+  const std::vector<Scenario> alts{load("set.yaml"), load("scale.yaml"), load("glob.yaml"),
+                                   load("chain.yaml")};
+  const Comparison c = compare_with(base, alts, 20000, 20261123);
+  const Summary eb = expect(base);
+  for (std::size_t i = 0; i < alts.size(); ++i) {
+    const Summary ea = expect(alts[i]);
+    const AlternativeResult& a = c.alternatives[i];
+    INFO(a.name);
+    const std::pair<const Stats*, int> checks[] = {{&a.savings_total_cost, total_cost},
+                                                   {&a.savings_revenue_lost, revenue_lost},
+                                                   {&a.savings_customers_lost, customers_lost}};
+    for (auto [stats, metric] : checks) {
+      const double expected = eb.total(metric).mean - ea.total(metric).mean;
+      INFO(METRIC_NAMES[metric] << ": mean saving " << stats->mean << " (se " << stats->se << "), expect "
+                                << expected);
+      CHECK(test::within_se(stats->mean, expected, stats->se));
+    }
+  }
+  // Investment with fixed parameters: upfront + per_period discounted over the horizon.
+  const double d = std::pow(1.1, -1.0 / 12);
+  double pv = 20000;
+  for (int t = 1; t <= 6; ++t) pv += 3000 * std::pow(d, t);
+  CHECK(c.alternatives[0].investment_pv.mean == Approx(pv));
+  CHECK(c.alternatives[0].net_benefit.mean == Approx(c.alternatives[0].savings_total_cost.mean - pv));
+  CHECK_FALSE(c.alternatives[2].roi.has_value());  // no investment, no ROI
+}
+
+TEST_CASE("Common random numbers cut the standard error of a saving at least five-fold",
+          "[compare][statistical]") {
+  // A shipped business case with uncertain inputs: telecom against first-contact resolution.
+  const Scenario base = load_scenario(std::string(CXRISK_SCENARIOS) + "/telecom.yaml");
+  const Scenario alt =
+      load_scenario(std::string(CXRISK_SCENARIOS) + "/telecom_first_contact_resolution.yaml");
+  const std::int64_t trials = 3000;
+  const Comparison c = compare_with(base, {alt}, trials, 11);
+  // Two independent runs: the standard error of the difference of their means.
+  RunOptions o;
+  o.trials = trials;
+  o.seed = 11;
+  const Stats b = run(base, o).summary.total(total_cost);
+  o.seed = 12;
+  const Stats a = run(alt, o).summary.total(total_cost);
+  const double independent = std::hypot(a.se, b.se), paired = c.alternatives[0].savings_total_cost.se;
+  INFO("se of the mean saving: paired " << paired << ", independent runs " << independent << ", ratio "
+                                        << independent / paired);
+  CHECK(paired * 5 <= independent);
+}
+
+TEST_CASE("An expanded scenario runs to the same numbers as the original", "[compare]") {
+  const fs::path dir = fs::temp_directory_path() / "cxrisk_expand_test";
+  fs::create_directories(dir);
+  for (const char* name :
+       {"telecom_prevention.yaml", "saas_b2b.yaml", "ecommerce_first_contact_resolution.yaml"}) {
+    const Scenario s = load_scenario(std::string(CXRISK_SCENARIOS) + "/" + name);
+    const fs::path file = dir / name;
+    std::ofstream(file) << dump_yaml(s, true);
+    const Scenario again = load_scenario(file.string());
+    RunOptions o;
+    o.trials = 300;
+    INFO(name);
+    CHECK(summary_json(run(again, o).summary) == summary_json(run(s, o).summary));
+    CHECK(dump_yaml(again, true) == dump_yaml(s, true));
+  }
+  fs::remove_all(dir);
+}
