@@ -8,6 +8,7 @@ packages=(
   build-essential cmake
   libeigen3-dev libboost-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libfmt-dev
   catch2 python3-pytest
+  pybind11-dev python3-dev python3-numpy python3-pandas python3-yaml
 )
 
 missing=()
@@ -21,5 +22,6 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+# Debian's Python (the python3 on PATH may be another one, without numpy).
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE=/usr/bin/python3 >/dev/null
 cmake --build build -j"$(nproc)"

@@ -42,6 +42,12 @@ class Reader {
   /// Reads `investment: {upfront, per_period}`.
   Investment investment(const YAML::Node& n, const std::string& path);
   SourceMap& where() { return where_; }
+  void require_known_keys(const YAML::Node& n, const std::string& path,
+                          const std::vector<std::string_view>& keys) const {
+    require_map(n, path);
+    check_keys(n, path, keys);
+  }
+  std::string plain_text(const YAML::Node& n, const std::string& path) const { return text(n, path); }
 
  private:
   FileLoc loc(const YAML::Node& n) const {
@@ -840,7 +846,15 @@ Scenario apply_changes(const Scenario& base, const std::string& changes_yaml,
                        const std::string& display_name) {
   Scenario s = base;
   Reader reader(display_name, ".");
-  reader.apply_changes(s, parse_yaml(changes_yaml, display_name), "changes");
+  const YAML::Node root = parse_yaml(changes_yaml, display_name);
+  if (root.IsMap()) {
+    reader.require_known_keys(root, "", {"name", "changes", "investment"});
+    if (YAML::Node name = root["name"]) s.name = reader.plain_text(name, "name");
+    if (YAML::Node changes = root["changes"]) reader.apply_changes(s, changes, "changes");
+    if (YAML::Node inv = root["investment"]) s.investment = reader.investment(inv, "investment");
+  } else {
+    reader.apply_changes(s, root, "changes");
+  }
   check_scenario(s, reader.where());
   return s;
 }

@@ -1,0 +1,221 @@
+"""cxrisk: Monte Carlo revenue at risk from poor customer experience, from Python.
+
+The same engine as the ``cxrisk`` command line, with results as dicts, numpy arrays and pandas data frames::
+
+    import cxrisk
+    base = cxrisk.load("scenarios/telecom.yaml")
+    result = cxrisk.run(base, trials=20000)
+    result.summary["metrics"]["total_cost"]["p95"]    # the numbers of `cxrisk run --json`
+    result.samples("revenue_lost")                    # one value per trial, a numpy array
+    easier = base.with_changes([{"set": "problems.billing_error.complaint_rate", "to": 0.7}])
+    cxrisk.compare(base, easier, trials=5000)         # the numbers of `cxrisk compare --json`
+
+Errors in a scenario raise :class:`ScenarioError` (a ``ValueError``) naming the file, line, column and key.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Optional, Sequence, Union
+
+from . import _cxrisk
+from ._cxrisk import METRICS, Scenario, ScenarioError
+
+__version__: str = _cxrisk.__version__
+__all__ = ["load", "run", "expect", "compare", "Scenario", "Result", "Comparison", "ScenarioError", "METRICS"]
+
+ScenarioLike = Union[Scenario, str, os.PathLike, Mapping[str, Any]]
+
+_MODES = ("aggregate", "individual")
+
+
+def load(source: ScenarioLike) -> Scenario:
+    """A :class:`Scenario` from a file path, a YAML string, or a dict with the schema of the scenario files.
+
+    A string is a path when it names an existing file and YAML otherwise. Relative paths inside a YAML string
+    or a dict (``extends``, empirical value files) are resolved against the current directory.
+    """
+    if isinstance(source, Scenario):
+        return source
+    if isinstance(source, os.PathLike):
+        return _cxrisk._load_file(os.fspath(source))
+    if isinstance(source, str):
+        if "\n" not in source and Path(source).is_file():
+            return _cxrisk._load_file(source)
+        if "\n" not in source and source.endswith((".yaml", ".yml")):
+            return _cxrisk._load_file(source)  # a path that does not exist: say so
+        return _cxrisk._load_text(source, "<string>", os.getcwd())
+    if isinstance(source, Mapping):
+        # JSON is YAML: the dict goes through the same loader, so it is checked the same way. Line and column
+        # of an error then refer to no file, and are left out.
+        try:
+            return _cxrisk._load_text(json.dumps(source), "<dict>", os.getcwd())
+        except ScenarioError as e:
+            raise _without_position(e, "<dict>") from None
+    raise TypeError(f"cannot load a scenario from {type(source).__name__}")
+
+
+def _without_position(e: ScenarioError, where: str) -> ScenarioError:
+    text = f"{where}: {e.path}: {e.message}" if e.path else f"{where}: {e.message}"
+    error = ScenarioError(text)
+    error.file, error.line, error.column, error.path, error.message = where, None, None, e.path, e.message
+    return error
+
+
+def _to_dict(self: Scenario) -> dict:
+    """The scenario as a dict with the schema of the scenario files (every default written out)."""
+    import yaml  # Debian's python3-yaml
+
+    return _numbers(yaml.safe_load(self.to_yaml()))
+
+
+def _numbers(node: Any) -> Any:
+    # The YAML is written with numbers as plain scalars; PyYAML reads "1e+06" as a string, so convert back.
+    if isinstance(node, dict):
+        return {k: _numbers(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_numbers(v) for v in node]
+    if isinstance(node, str):
+        try:
+            return float(node) if any(c in node for c in ".eE") or node in ("inf", "-inf") else int(node)
+        except ValueError:
+            return node
+    return node
+
+
+def _with_changes(self: Scenario, changes: Iterable[Mapping[str, Any]], name: Optional[str] = None,
+                  investment: Optional[Mapping[str, Any]] = None) -> Scenario:
+    """A copy with ``set``/``scale`` changes applied, as under ``changes:`` in an improvement scenario, and
+    optionally a new name and an investment (``{"upfront": Q, "per_period": Q}``)::
+
+        s.with_changes([{"set": "problems.billing_error.complaint_rate", "to": {"dist": "pert", "min": 0.6,
+                         "mode": 0.7, "max": 0.8}},
+                        {"scale": "problems.*.incidence", "by": 0.8}],
+                       name="Make complaining easy", investment={"upfront": 3.0e7, "per_period": 1.5e6})
+    """
+    document: dict = {"changes": list(changes)}
+    if name is not None:
+        document["name"] = name
+    if investment is not None:
+        document["investment"] = dict(investment)
+    try:
+        return self._with_changes(json.dumps(document))
+    except ScenarioError as e:
+        raise _without_position(e, "<changes>") from None
+
+
+Scenario.to_dict = _to_dict
+Scenario.with_changes = _with_changes
+Scenario.__repr__ = lambda self: f"<cxrisk.Scenario {self.name!r}: {len(self.segments)} segments, " \
+                                 f"{len(self.problems)} problems>"
+
+
+class Result:
+    """The outcome of :func:`run`: the summary of ``cxrisk run --json`` and the per-trial values."""
+
+    def __init__(self, core: Any) -> None:
+        self._core = core
+        self.summary: dict = json.loads(core.summary_json())
+        """The same dict as ``cxrisk run --json``, number for number."""
+
+    @property
+    def trials(self) -> int:
+        return self._core.trials
+
+    def samples(self, metric: str) -> "numpy.ndarray":  # noqa: F821
+        """The per-trial values of a total metric (``"revenue_lost"``, ...): a read-only 1-D numpy array that
+        views the engine's memory (no copy)."""
+        return self._core.samples(metric)
+
+    def to_pandas(self) -> "pandas.DataFrame":  # noqa: F821
+        """Per-trial metrics: one row a trial (index ``trial``), one column a metric."""
+        import pandas as pd
+
+        frame = pd.DataFrame({m: self.samples(m) for m in METRICS})
+        frame.index.name = "trial"
+        return frame
+
+    def breakdown_frame(self) -> "pandas.DataFrame":  # noqa: F821
+        """The breakdowns, tidy: columns ``dimension``, ``name``, ``metric``, ``statistic``, ``value``; the
+        totals come first with dimension ``"total"``."""
+        import pandas as pd
+
+        rows = []
+        for metric, stats in self.summary["metrics"].items():
+            rows += [("total", "total", metric, k, v) for k, v in stats.items()]
+        for dimension, entries in self.summary["breakdown"].items():
+            for name, metrics in entries.items():
+                for metric, stats in metrics.items():
+                    rows += [(dimension, name, metric, k, v) for k, v in stats.items()]
+        return pd.DataFrame(rows, columns=["dimension", "name", "metric", "statistic", "value"])
+
+    def __repr__(self) -> str:
+        m = self.summary["metrics"]["total_cost"]
+        return f"<cxrisk.Result {self.summary['scenario']!r}: {self.trials} trials, total_cost mean {m['mean']:.6g}>"
+
+
+class Comparison(dict):
+    """The outcome of :func:`compare`: a dict with the content of ``cxrisk compare --json``, plus the per-trial
+    savings and net benefit of each alternative."""
+
+    def __init__(self, core: Any) -> None:
+        super().__init__(json.loads(core.json()))
+        self._core = core
+
+    def samples(self, alternative: Union[int, str], what: str = "savings") -> "numpy.ndarray":  # noqa: F821
+        """Per-trial ``"savings"`` (in total_cost) or ``"net_benefit"`` of an alternative (index or name)."""
+        if isinstance(alternative, str):
+            names = [a["name"] for a in self["alternatives"]]
+            alternative = names.index(alternative)
+        return self._core.samples(alternative, what)
+
+    def to_pandas(self) -> "pandas.DataFrame":  # noqa: F821
+        """One row per alternative: mean saving, investment, net benefit (mean, p5, p95), ROI, payback,
+        probabilities."""
+        import pandas as pd
+
+        rows = []
+        for a in self["alternatives"]:
+            rows.append({"alternative": a["name"], "saving_mean": a["savings"]["total_cost"]["mean"],
+                         "saving_se": a["savings"]["total_cost"]["se"], "investment_pv": a["investment_pv"]["mean"],
+                         "net_benefit_mean": a["net_benefit"]["mean"], "net_benefit_p5": a["net_benefit"]["p5"],
+                         "net_benefit_p95": a["net_benefit"]["p95"],
+                         "roi_p50": a["roi"]["p50"] if a["roi"] else None,
+                         "payback_p50": a["payback_period"]["p50"] if a["payback_period"] else None,
+                         "p_net_benefit_positive": a["p_net_benefit_positive"],
+                         "p_payback_within_horizon": a["p_payback_within_horizon"]})
+        return pd.DataFrame(rows).set_index("alternative")
+
+
+def _threads(threads: Optional[int]) -> int:
+    if threads is None:
+        return 0
+    if threads < 1:
+        raise ValueError(f"threads must be >= 1, got {threads}")
+    return threads
+
+
+def run(scenario_or_path: ScenarioLike, trials: Optional[int] = None, seed: Optional[int] = None,
+        threads: Optional[int] = None, mode: str = "aggregate") -> Result:
+    """Simulate a scenario, as ``cxrisk run``. ``trials`` and ``seed`` default to the scenario's ``simulation``
+    settings, ``threads`` to every core; ``mode`` is ``"aggregate"`` or ``"individual"``. The GIL is released
+    while the engine runs, and Ctrl-C interrupts it with ``KeyboardInterrupt``."""
+    if mode not in _MODES:
+        raise ValueError(f"mode must be one of {', '.join(_MODES)}, got {mode!r}")
+    return Result(_cxrisk._run(load(scenario_or_path), trials, seed, _threads(threads), mode))
+
+
+def expect(scenario_or_path: ScenarioLike) -> dict:
+    """The closed-form answer with every quantity at its mean: the dict of ``cxrisk expect --json``."""
+    return json.loads(_cxrisk._expect(load(scenario_or_path)))
+
+
+def compare(base: ScenarioLike, *alternatives: ScenarioLike, trials: Optional[int] = None,
+            seed: Optional[int] = None, threads: Optional[int] = None) -> Comparison:
+    """Run improvement scenarios against a base on common random numbers, as ``cxrisk compare``; returns the
+    content of ``cxrisk compare --json`` (a dict) with per-trial samples on the side."""
+    if not alternatives:
+        raise ValueError("compare needs at least one alternative")
+    return Comparison(_cxrisk._compare(load(base), [load(a) for a in alternatives], trials, seed,
+                                       _threads(threads)))

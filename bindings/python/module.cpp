@@ -1,0 +1,193 @@
+// The compiled core of the Python module: a thin layer over the cxrisk library. The public Python API is in
+// cxrisk/__init__.py; this file only moves values across and turns C++ errors into Python exceptions.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <memory>
+
+#include "cxrisk/compare.h"
+#include "cxrisk/loader.h"
+#include "cxrisk/output.h"
+#include "cxrisk/simulate.h"
+#include "cxrisk/version.h"
+
+namespace py = pybind11;
+
+namespace {
+
+/// Runs `work(cancel)` on a worker thread with the GIL released, checking for Ctrl-C every 50 ms; an
+/// interrupt cancels the run and raises KeyboardInterrupt in Python.
+template <class Work>
+auto interruptible(Work work) {
+  std::atomic<bool> cancel{false};
+  auto future = std::async(std::launch::async, [&] { return work(&cancel); });
+  bool interrupted = false;
+  {
+    py::gil_scoped_release release;
+    while (future.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready) {
+      py::gil_scoped_acquire acquire;
+      if (PyErr_CheckSignals() != 0) {
+        interrupted = true;
+        cancel = true;
+        break;
+      }
+    }
+    if (interrupted) future.wait();
+  }
+  if (interrupted) {
+    try {
+      future.get();
+    } catch (const cxrisk::Cancelled&) {
+    }
+    throw py::error_already_set();
+  }
+  return future.get();
+}
+
+/// A run's results, shared with the numpy arrays that view its samples.
+struct PyRunResult {
+  std::shared_ptr<cxrisk::RunResult> result;
+
+  std::string summary_json() const { return cxrisk::summary_json(result->summary); }
+
+  py::array_t<double> samples(const std::string& metric, py::object self) const {
+    for (int m = 0; m < cxrisk::N_METRICS; ++m) {
+      if (cxrisk::METRIC_NAMES[m] != metric) continue;
+      const auto view = result->metric_samples(m);
+      // A read-only view of the C++ array, kept alive by this result: no copy per element.
+      py::array_t<double> array({static_cast<py::ssize_t>(view.size())},
+                                {static_cast<py::ssize_t>(sizeof(double))}, view.data(), self);
+      py::detail::array_proxy(array.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+      return array;
+    }
+    throw py::key_error("unknown metric '" + metric + "'");
+  }
+};
+
+struct PyComparison {
+  std::shared_ptr<cxrisk::Comparison> comparison;
+  std::string json() const { return cxrisk::comparison_json(*comparison); }
+  py::array_t<double> samples(std::size_t alternative, const std::string& what, py::object self) const {
+    if (alternative >= comparison->alternatives.size()) throw py::index_error("no such alternative");
+    const auto& a = comparison->alternatives[alternative];
+    const std::vector<double>* v = what == "savings"       ? &a.savings_samples
+                                   : what == "net_benefit" ? &a.net_benefit_samples
+                                                           : nullptr;
+    if (!v) throw py::key_error("samples are 'savings' or 'net_benefit'");
+    return py::array_t<double>({static_cast<py::ssize_t>(v->size())},
+                               {static_cast<py::ssize_t>(sizeof(double))}, v->data(), self);
+  }
+};
+
+cxrisk::Mode mode_of(const std::string& mode) {
+  return cxrisk::parse_mode(mode);  // UsageError -> ValueError
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_cxrisk, m) {
+  m.doc() = "The compiled core of cxrisk; use the functions of the cxrisk package.";
+  m.attr("__version__") = cxrisk::VERSION;
+  m.attr("METRICS") =
+      py::cast(std::vector<std::string>(cxrisk::METRIC_NAMES.begin(), cxrisk::METRIC_NAMES.end()));
+
+  static py::exception<cxrisk::ScenarioError> scenario_error(m, "ScenarioError", PyExc_ValueError);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const cxrisk::ScenarioError& e) {
+      py::object error = py::reinterpret_borrow<py::object>(scenario_error.ptr())(e.what());
+      error.attr("file") = e.loc().file;
+      error.attr("line") = e.loc().line > 0 ? py::cast(e.loc().line) : py::none();
+      error.attr("column") = e.loc().column > 0 ? py::cast(e.loc().column) : py::none();
+      error.attr("path") = e.path();
+      error.attr("message") = e.message();
+      PyErr_SetObject(scenario_error.ptr(), error.ptr());
+    } catch (const cxrisk::Cancelled& e) {
+      PyErr_SetString(PyExc_KeyboardInterrupt, e.what());
+    } catch (const cxrisk::UsageError& e) {
+      PyErr_SetString(PyExc_ValueError, e.what());
+    } catch (const cxrisk::RuntimeError& e) {
+      PyErr_SetString(PyExc_RuntimeError, e.what());
+    }
+  });
+
+  py::class_<cxrisk::Scenario>(m, "Scenario", "A checked scenario (schema version 1).")
+      .def_property_readonly("name", [](const cxrisk::Scenario& s) { return s.name; })
+      .def_property_readonly("source", [](const cxrisk::Scenario& s) { return s.source; })
+      .def_property_readonly("trials", [](const cxrisk::Scenario& s) { return s.simulation.trials; })
+      .def_property_readonly("seed", [](const cxrisk::Scenario& s) { return s.simulation.seed; })
+      .def_property_readonly("segments",
+                             [](const cxrisk::Scenario& s) {
+                               std::vector<std::string> names;
+                               for (const auto& x : s.segments) names.push_back(x.name);
+                               return names;
+                             })
+      .def_property_readonly("problems",
+                             [](const cxrisk::Scenario& s) {
+                               std::vector<std::string> names;
+                               for (const auto& x : s.problems) names.push_back(x.name);
+                               return names;
+                             })
+      .def_property_readonly("stages", [](const cxrisk::Scenario& s) { return s.stages; })
+      .def("to_yaml", [](const cxrisk::Scenario& s) { return cxrisk::dump_yaml(s, true); })
+      .def("_with_changes", [](const cxrisk::Scenario& s, const std::string& changes) {
+        return cxrisk::apply_changes(s, changes, "<changes>");
+      });
+
+  m.def("_load_file", &cxrisk::load_scenario, py::arg("path"));
+  m.def("_load_text", &cxrisk::load_scenario_text, py::arg("text"), py::arg("display_name"),
+        py::arg("base_dir"));
+
+  py::class_<PyRunResult>(m, "_RunResult")
+      .def_property_readonly("trials", [](const PyRunResult& r) { return r.result->summary.trials; })
+      .def("summary_json", &PyRunResult::summary_json)
+      .def("samples", [](py::object self, const std::string& metric) {
+        return self.cast<const PyRunResult&>().samples(metric, self);
+      });
+
+  m.def(
+      "_run",
+      [](const cxrisk::Scenario& s, std::optional<std::int64_t> trials, std::optional<std::uint64_t> seed,
+         int threads, const std::string& mode) {
+        cxrisk::RunOptions o;
+        o.trials = trials;
+        o.seed = seed;
+        o.threads = threads;
+        o.mode = mode_of(mode);
+        auto result = interruptible([&](const std::atomic<bool>* cancel) {
+          o.cancel = cancel;
+          return std::make_shared<cxrisk::RunResult>(cxrisk::run(s, o));
+        });
+        return PyRunResult{std::move(result)};
+      },
+      py::arg("scenario"), py::arg("trials"), py::arg("seed"), py::arg("threads"), py::arg("mode"));
+
+  m.def("_expect", [](const cxrisk::Scenario& s) { return cxrisk::summary_json(cxrisk::expect(s)); });
+
+  py::class_<PyComparison>(m, "_Comparison")
+      .def("json", &PyComparison::json)
+      .def("samples", [](py::object self, std::size_t alternative, const std::string& what) {
+        return self.cast<const PyComparison&>().samples(alternative, what, self);
+      });
+
+  m.def(
+      "_compare",
+      [](const cxrisk::Scenario& base, const std::vector<cxrisk::Scenario>& alternatives,
+         std::optional<std::int64_t> trials, std::optional<std::uint64_t> seed, int threads) {
+        cxrisk::CompareOptions o;
+        o.trials = trials;
+        o.seed = seed;
+        o.threads = threads;
+        auto c = interruptible([&](const std::atomic<bool>* cancel) {
+          o.cancel = cancel;
+          return std::make_shared<cxrisk::Comparison>(cxrisk::compare(base, alternatives, o));
+        });
+        return PyComparison{std::move(c)};
+      },
+      py::arg("base"), py::arg("alternatives"), py::arg("trials"), py::arg("seed"), py::arg("threads"));
+}

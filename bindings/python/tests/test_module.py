@@ -1,0 +1,167 @@
+"""The Python module: the same numbers as the command line, as dicts, arrays and frames."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import cxrisk
+from conftest import EXAMPLES, SCENARIOS, TEST_DATA
+
+
+def test_run_equals_the_command_line_exactly(cli_json):
+    for name in ("telecom.yaml", "saas_b2b.yaml"):
+        path = SCENARIOS / name
+        py = cxrisk.run(str(path), trials=1500, seed=99).summary
+        assert py == cli_json("run", path, "--trials", 1500, "--seed", 99)
+
+
+def test_expect_and_compare_equal_the_command_line(cli_json):
+    assert cxrisk.expect(SCENARIOS / "tarp_major.yaml") == cli_json("expect", SCENARIOS / "tarp_major.yaml")
+    alts = [SCENARIOS / "ecommerce_easy_complaining.yaml", SCENARIOS / "ecommerce_expectation_setting.yaml"]
+    py = cxrisk.compare(SCENARIOS / "ecommerce.yaml", *alts, trials=700, seed=3)
+    assert dict(py) == cli_json("compare", SCENARIOS / "ecommerce.yaml", *alts, "--trials", 700, "--seed", 3)
+
+
+def test_samples_are_per_trial_views():
+    r = cxrisk.run(SCENARIOS / "telecom.yaml", trials=1234)
+    for metric in cxrisk.METRICS:
+        x = r.samples(metric)
+        assert isinstance(x, np.ndarray) and x.ndim == 1 and x.dtype == np.float64
+        assert len(x) == 1234 == r.trials
+        assert x.mean() == pytest.approx(r.summary["metrics"][metric]["mean"], rel=1e-12, abs=1e-9)
+    x = r.samples("total_cost")
+    assert not x.flags.writeable and not x.flags.owndata  # a view of the engine's memory, no copy
+    del r
+    assert np.isfinite(x).all()  # the view keeps the result alive
+    with pytest.raises(KeyError):
+        cxrisk.run(SCENARIOS / "tarp_major.yaml", trials=10).samples("no_such_metric")
+
+
+def test_frames():
+    r = cxrisk.run(SCENARIOS / "ecommerce.yaml", trials=500)
+    df = r.to_pandas()
+    assert list(df.columns) == cxrisk.METRICS and len(df) == 500 and df.index.name == "trial"
+    assert df["revenue_lost"].mean() == pytest.approx(r.summary["metrics"]["revenue_lost"]["mean"], rel=1e-12)
+    tidy = r.breakdown_frame()
+    assert list(tidy.columns) == ["dimension", "name", "metric", "statistic", "value"]
+    assert set(tidy["dimension"]) == {"total", "problem", "stage", "segment", "cause", "outcome"}
+    row = tidy.query("dimension == 'stage' and name == 'delivery' and metric == 'total_cost' and statistic == 'p95'")
+    assert row["value"].item() == r.summary["breakdown"]["stage"]["delivery"]["total_cost"]["p95"]
+
+
+def test_dict_yaml_string_and_file_give_the_same_result():
+    path = SCENARIOS / "tarp_minor.yaml"
+    text = path.read_text()
+    from_file = cxrisk.load(path)
+    from_text = cxrisk.load(text)
+    from_dict = cxrisk.load(from_file.to_dict())
+    import yaml
+
+    from_plain_dict = cxrisk.load(yaml.safe_load(text))
+    results = [cxrisk.run(s, trials=400, seed=5).summary for s in (from_file, from_text, from_dict, from_plain_dict)]
+    assert all(r == results[0] for r in results)
+    assert from_file.to_yaml() == from_dict.to_yaml()
+
+
+def test_malformed_file_raises_scenario_error_with_its_place():
+    bad = TEST_DATA / "bad" / "beta_sd_negative.yaml"
+    with pytest.raises(cxrisk.ScenarioError) as info:
+        cxrisk.load(bad)
+    e = info.value
+    assert isinstance(e, ValueError)
+    assert (e.file, e.line, e.column, e.path) == (str(bad), 15, 49, "problems[0].complaint_rate.sd")
+    cli = subprocess.run([os.environ.get("CXRISK_EXE", "build/engine/cxrisk"), "validate", str(bad)],
+                         capture_output=True, text=True)
+    assert cli.stderr.strip() == f"error: {e}"  # the same message as the command line
+
+
+def test_malformed_dict_raises_scenario_error_with_its_path():
+    d = cxrisk.load(SCENARIOS / "tarp_major.yaml").to_dict()
+    d["problems"][0]["incidence"] = {"dist": "beta", "mean": 0.5, "sd": -1}
+    with pytest.raises(cxrisk.ScenarioError) as info:
+        cxrisk.load(d)
+    assert info.value.path == "problems[0].incidence.sd"
+    assert info.value.file == "<dict>" and info.value.line is None and info.value.column is None
+    assert str(info.value) == "<dict>: problems[0].incidence.sd: must be > 0"
+    with pytest.raises(cxrisk.ScenarioError) as info:
+        cxrisk.load("cxrisk: 1\nname: x\nhorizon: {periods: 2}\nsegments: []\nproblems: []\n")
+    assert info.value.file == "<string>" and info.value.line == 4 and info.value.path == "segments"
+
+
+def test_with_changes_equals_an_extends_file():
+    base = cxrisk.load(TEST_DATA / "compare" / "base.yaml")
+    changed = base.with_changes(
+        [{"set": "problems.late_parcel.complaint_rate", "to": 0.6},
+         {"set": "problems.wrong_invoice.handling.chat.resolution",
+          "to": {"resolved": 0.7, "mollified": 0.2, "unresolved": 0.1}},
+         {"set": "segments.trade.value.mean", "to": 800}],
+        name="Set", investment={"upfront": 20000, "per_period": 3000})
+    from_file = cxrisk.load(TEST_DATA / "compare" / "set.yaml")
+    assert changed.to_yaml() == from_file.to_yaml()
+    assert cxrisk.run(changed, trials=300).summary == cxrisk.run(from_file, trials=300).summary
+    with pytest.raises(cxrisk.ScenarioError) as info:
+        base.with_changes([{"set": "problems.nope.incidence", "to": 0.1}])
+    assert info.value.path == "changes[0].set" and "matches nothing" in str(info.value)
+
+
+def test_comparison_samples_and_frame():
+    base = cxrisk.load(SCENARIOS / "ecommerce.yaml")
+    c = cxrisk.compare(base, SCENARIOS / "ecommerce_easy_complaining.yaml", trials=300)
+    s = c.samples("Make complaining easy")
+    assert len(s) == 300
+    assert s.mean() == pytest.approx(c["alternatives"][0]["savings"]["total_cost"]["mean"], rel=1e-9)
+    assert list(c.to_pandas().index) == ["Make complaining easy"]
+
+
+def test_the_gil_is_released_while_the_engine_runs():
+    ticks = 0
+    done = threading.Event()
+
+    def work():
+        cxrisk.run(SCENARIOS / "ecommerce.yaml", trials=4000, threads=1)
+        done.set()
+
+    t = threading.Thread(target=work)
+    start = time.perf_counter()
+    t.start()
+    while not done.is_set():
+        ticks += 1
+        time.sleep(0.001)
+    t.join()
+    elapsed = time.perf_counter() - start
+    assert elapsed > 0.2 and ticks > 50  # the main thread ran while the engine did
+
+
+def test_ctrl_c_interrupts_a_long_run():
+    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    start = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        cxrisk.run(SCENARIOS / "telecom.yaml", trials=10_000_000)
+    assert time.perf_counter() - start < 10
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError):
+        cxrisk.run(SCENARIOS / "tarp_major.yaml", trials=10, mode="fast")
+    with pytest.raises(ValueError):
+        cxrisk.run(SCENARIOS / "tarp_major.yaml", trials=0)
+    with pytest.raises(cxrisk.ScenarioError):
+        cxrisk.load("no/such/file.yaml")
+    with pytest.raises(TypeError):
+        cxrisk.load(42)
+
+
+def test_the_example_builds_a_business_case():
+    env = dict(os.environ)
+    p = subprocess.run([sys.executable, str(EXAMPLES / "business_case.py"), str(SCENARIOS / "telecom.yaml")],
+                       capture_output=True, text=True, env=env, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert "best:" in p.stdout and "First-contact resolution" in p.stdout
