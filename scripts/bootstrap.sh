@@ -9,6 +9,7 @@ packages=(
   libeigen3-dev libboost-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libfmt-dev
   catch2 python3-pytest
   pybind11-dev python3-dev python3-numpy python3-pandas python3-yaml
+  libopenmpi-dev openmpi-bin
 )
 
 missing=()

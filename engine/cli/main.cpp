@@ -1,5 +1,8 @@
 // The cxrisk command line: parses arguments, calls the library, turns errors into exit codes.
-// Exit status: 0 success, 1 runtime failure, 2 bad input or usage.
+// Exit status: 0 success, 1 runtime failure (or a failed scenario in a batch), 2 bad input or usage.
+//
+// Under mpirun (a build with CXRISK_MPI), every process runs this same program: `run` and `compare` share
+// out trials, `batch` and `sweep` share out scenarios and grid points, and process 0 alone prints and writes.
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -13,11 +16,13 @@
 #include <mutex>
 #include <thread>
 
+#include "cxrisk/batch.h"
 #include "cxrisk/compare.h"
 #include "cxrisk/loader.h"
 #include "cxrisk/output.h"
 #include "cxrisk/simulate.h"
 #include "cxrisk/version.h"
+#include "session.h"
 
 namespace {
 
@@ -26,11 +31,17 @@ extern "C" void on_interrupt(int) {
   interrupted = true;
 }
 
+/// The processes this invocation runs on (one, unless under mpirun); only the root prints and writes.
+struct Context {
+  const cxrisk::Communicator* communicator = nullptr;
+  bool root() const { return !communicator || communicator->is_root(); }
+};
+
 /// A progress bar on stderr, shown only when stderr is a terminal and the run lasts more than a moment.
 class ProgressBar {
  public:
-  ProgressBar() : enabled_(::isatty(STDERR_FILENO) != 0) {
-    if (enabled_) painter_ = std::thread([this] { paint_loop(); });
+  ProgressBar(bool wanted, const char* unit) : unit_(unit) {
+    if (wanted && ::isatty(STDERR_FILENO) != 0) painter_ = std::thread([this] { paint_loop(); });
   }
   ~ProgressBar() { finish(); }
   void update(std::int64_t done, std::int64_t total) {
@@ -54,20 +65,20 @@ class ProgressBar {
     std::unique_lock<std::mutex> lock(mutex_);
     while (!wake_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stop_; })) {
       const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      const std::int64_t done = done_, total = total_;
+      const std::int64_t done = std::min(done_.load(), total_.load()), total = total_;
       if (elapsed < 0.7 || total == 0) continue;
       const double f = static_cast<double>(done) / static_cast<double>(total);
       const int width = 30, filled = static_cast<int>(f * width);
       const double left = f > 0 ? elapsed * (1 - f) / f : 0;
-      std::fprintf(stderr, "\r[%s%s] %3.0f%%  %lld/%lld trials  %.0f s left   ",
-                   std::string(filled, '#').c_str(), std::string(width - filled, ' ').c_str(), 100 * f,
-                   static_cast<long long>(done), static_cast<long long>(total), left);
+      std::fprintf(stderr, "\r[%s%s] %3.0f%%  %lld/%lld %s  %.0f s left   ", std::string(filled, '#').c_str(),
+                   std::string(width - filled, ' ').c_str(), 100 * f, static_cast<long long>(done),
+                   static_cast<long long>(total), unit_, left);
       std::fflush(stderr);
       shown_ = true;
     }
   }
 
-  bool enabled_;
+  const char* unit_;
   std::atomic<std::int64_t> done_{0}, total_{0};
   std::thread painter_;
   std::mutex mutex_;
@@ -76,29 +87,46 @@ class ProgressBar {
   bool shown_ = false;
 };
 
-struct RunArgs {
-  std::string file;
+/// Settings shared by the commands that simulate.
+struct SimulationArgs {
   std::optional<std::int64_t> trials;
   std::optional<std::uint64_t> seed;
   int threads = 0;
+
+  void add_to(CLI::App* app, const char* defaults_from) {
+    app->add_option("--trials", trials,
+                    fmt::format("Number of trials (default: {}'s simulation.trials)", defaults_from))
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{4294967295}));
+    app->add_option("--seed", seed,
+                    fmt::format("Random seed (default: {}'s simulation.seed)", defaults_from));
+    app->add_option("--threads", threads, "Worker threads per process (default: every core)")
+        ->check(CLI::NonNegativeNumber);
+  }
+};
+
+struct RunArgs {
+  std::string file;
+  SimulationArgs sim;
   std::string mode = "aggregate";
   bool json = false;
   std::string out;
   bool samples = false;
 };
 
-int do_run(const RunArgs& a) {
+int do_run(const RunArgs& a, const Context& ctx) {
   const cxrisk::Scenario scenario = cxrisk::load_scenario(a.file);
   cxrisk::RunOptions options;
-  options.trials = a.trials;
-  options.seed = a.seed;
-  options.threads = a.threads;
+  options.trials = a.sim.trials;
+  options.seed = a.sim.seed;
+  options.threads = a.sim.threads;
   options.mode = cxrisk::parse_mode(a.mode);
   options.cancel = &interrupted;
-  ProgressBar bar;
+  options.communicator = ctx.communicator;
+  ProgressBar bar(ctx.root(), "trials");
   options.progress = [&bar](std::int64_t done, std::int64_t total) { bar.update(done, total); };
   const cxrisk::RunResult result = cxrisk::run(scenario, options);
   bar.finish();
+  if (!ctx.root()) return 0;
   if (!a.out.empty()) {
     std::vector<std::pair<std::string, std::string>> files{
         {"summary.json", cxrisk::summary_json(result.summary)},
@@ -110,35 +138,35 @@ int do_run(const RunArgs& a) {
   return 0;
 }
 
-int do_expect(const std::string& file, bool json) {
+int do_expect(const std::string& file, bool json, const Context& ctx) {
   const cxrisk::Summary summary = cxrisk::expect(cxrisk::load_scenario(file));
-  std::cout << (json ? cxrisk::summary_json(summary) : cxrisk::summary_table(summary));
+  if (ctx.root()) std::cout << (json ? cxrisk::summary_json(summary) : cxrisk::summary_table(summary));
   return 0;
 }
 
 struct CompareArgs {
   std::string base;
   std::vector<std::string> alternatives;
-  std::optional<std::int64_t> trials;
-  std::optional<std::uint64_t> seed;
-  int threads = 0;
+  SimulationArgs sim;
   bool json = false;
   std::string out;
 };
 
-int do_compare(const CompareArgs& a) {
+int do_compare(const CompareArgs& a, const Context& ctx) {
   const cxrisk::Scenario base = cxrisk::load_scenario(a.base);
   std::vector<cxrisk::Scenario> alternatives;
   for (const auto& file : a.alternatives) alternatives.push_back(cxrisk::load_scenario(file));
   cxrisk::CompareOptions options;
-  options.trials = a.trials;
-  options.seed = a.seed;
-  options.threads = a.threads;
+  options.trials = a.sim.trials;
+  options.seed = a.sim.seed;
+  options.threads = a.sim.threads;
   options.cancel = &interrupted;
-  ProgressBar bar;
+  options.communicator = ctx.communicator;
+  ProgressBar bar(ctx.root(), "scenarios");
   options.progress = [&bar](int done, int total) { bar.update(done, total); };
   const cxrisk::Comparison c = cxrisk::compare(base, alternatives, options);
   bar.finish();
+  if (!ctx.root()) return 0;
   if (!a.out.empty())
     cxrisk::write_files_atomically(a.out, {{"comparison.json", cxrisk::comparison_json(c)},
                                            {"comparison.csv", cxrisk::comparison_csv(c)}});
@@ -146,20 +174,94 @@ int do_compare(const CompareArgs& a) {
   return 0;
 }
 
-int do_expand(const std::string& file) {
-  std::cout << cxrisk::dump_yaml(cxrisk::load_scenario(file), true);
+struct BatchArgs {
+  std::vector<std::string> paths;
+  SimulationArgs sim;
+  std::string out;
+  bool resume = false;
+  bool json = false;
+};
+
+int do_batch(const BatchArgs& a, const Context& ctx) {
+  CXRISK_REQUIRE(!a.resume || !a.out.empty(), "--resume needs --out (the folder of the earlier batch)");
+  const std::vector<std::string> files = cxrisk::collect_scenario_files(a.paths);
+  CXRISK_REQUIRE(!files.empty(), "no scenario files (*.yaml) found");
+  cxrisk::BatchOptions options;
+  options.trials = a.sim.trials;
+  options.seed = a.sim.seed;
+  options.threads = a.sim.threads;
+  options.out = a.out;
+  options.resume = a.resume;
+  options.cancel = &interrupted;
+  options.communicator = ctx.communicator;
+  options.log = [](const std::string& line) { std::cerr << line << "\n"; };
+  const cxrisk::BatchResult result = cxrisk::batch(files, options);
+  if (!ctx.root()) return 0;
+  if (a.json) {
+    std::cout << cxrisk::batch_json(result);
+  } else {
+    std::cout << fmt::format("{:<48}{:>8}{:>20}{:>20}{:>16}\n", "scenario", "status", "total_cost mean",
+                             "total_cost p95", "customers_lost");
+    for (const auto& e : result.entries) {
+      const std::string label = e.name.empty() ? e.file : e.name;
+      if (e.ok)
+        std::cout << fmt::format("{:<48}{:>8}{:>20}{:>20}{:>16}\n", label, e.reused ? "kept" : "ok",
+                                 cxrisk::human_number(e.total_cost.mean),
+                                 cxrisk::human_number(e.total_cost.percentiles[6]),
+                                 cxrisk::human_number(e.customers_lost.mean));
+      else
+        std::cout << fmt::format("{:<48}{:>8}  {}\n", label, "error", e.error);
+    }
+    std::cout << fmt::format("\n{} scenarios, {} failed{}\n", result.entries.size(), result.failed(),
+                             a.out.empty() ? "" : "; results in " + a.out);
+  }
+  return result.failed() > 0 ? 1 : 0;
+}
+
+struct SweepArgs {
+  std::string file;
+  std::vector<std::string> vary;
+  SimulationArgs sim;
+  std::string out;
+  bool json = false;
+};
+
+int do_sweep(const SweepArgs& a, const Context& ctx) {
+  const cxrisk::Scenario scenario = cxrisk::load_scenario(a.file);
+  std::vector<cxrisk::SweepAxis> axes;
+  for (const auto& spec : a.vary) axes.push_back(cxrisk::parse_sweep_axis(spec));
+  cxrisk::SweepOptions options;
+  options.trials = a.sim.trials;
+  options.seed = a.sim.seed;
+  options.threads = a.sim.threads;
+  options.cancel = &interrupted;
+  options.communicator = ctx.communicator;
+  options.log = [](const std::string& line) { std::cerr << line << "\n"; };
+  const cxrisk::Sweep s = cxrisk::sweep(scenario, axes, options);
+  if (!ctx.root()) return 0;
+  if (!a.out.empty())
+    cxrisk::write_files_atomically(
+        a.out, {{"sweep.csv", cxrisk::sweep_csv(s)}, {"sweep.json", cxrisk::sweep_json(s)}});
+  std::cout << (a.json ? cxrisk::sweep_json(s) : cxrisk::sweep_table(s));
   return 0;
 }
 
-int do_validate(const std::vector<std::string>& files) {
+int do_expand(const std::string& file, const Context& ctx) {
+  const std::string yaml = cxrisk::dump_yaml(cxrisk::load_scenario(file), true);
+  if (ctx.root()) std::cout << yaml;
+  return 0;
+}
+
+int do_validate(const std::vector<std::string>& files, const Context& ctx) {
   int status = 0;
   for (const auto& file : files) {
     try {
       const cxrisk::Scenario s = cxrisk::load_scenario(file);
-      std::cout << fmt::format("{}: ok ({} segments, {} problems, {} periods)\n", file, s.segments.size(),
-                               s.problems.size(), s.horizon.periods);
+      if (ctx.root())
+        std::cout << fmt::format("{}: ok ({} segments, {} problems, {} periods)\n", file, s.segments.size(),
+                                 s.problems.size(), s.horizon.periods);
     } catch (const cxrisk::ScenarioError& e) {
-      std::cerr << "error: " << e.what() << "\n";
+      if (ctx.root()) std::cerr << "error: " << e.what() << "\n";
       status = 2;
     }
   }
@@ -169,22 +271,22 @@ int do_validate(const std::vector<std::string>& files) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  cxrisk::mpi::Session session(argc, argv);
+  const Context ctx{session.communicator()};
+
   CLI::App app{"cxrisk: Monte Carlo revenue at risk from poor customer experience"};
-  app.set_version_flag("--version", std::string("cxrisk ") + cxrisk::VERSION);
+  app.set_version_flag("--version", std::string("cxrisk ") + cxrisk::VERSION +
+                                        (cxrisk::mpi::available() ? " (with MPI)" : ""));
   app.require_subcommand(1);
 
   RunArgs run_args;
   auto* run = app.add_subcommand(
       "run", "Simulate a scenario and summarise the distribution of what poor service costs");
   run->add_option("FILE", run_args.file, "Scenario file (YAML)")->required();
-  run->add_option("--trials", run_args.trials, "Number of trials (default: the scenario's simulation.trials)")
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{4294967295}));
-  run->add_option("--seed", run_args.seed, "Random seed (default: the scenario's simulation.seed)");
-  run->add_option("--threads", run_args.threads, "Worker threads (default: every core)")
-      ->check(CLI::NonNegativeNumber);
+  run_args.sim.add_to(run, "the scenario");
   run->add_option("--mode", run_args.mode,
-                  "aggregate (default; cost independent of the customer count) or "
-                  "individual (every customer followed literally)")
+                  "aggregate (default; cost independent of the customer count) or individual (every customer "
+                  "followed literally)")
       ->check(CLI::IsMember({"aggregate", "individual"}));
   run->add_flag("--json", run_args.json, "Print the summary as JSON instead of a table");
   run->add_option("--out", run_args.out,
@@ -203,15 +305,34 @@ int main(int argc, char** argv) {
       "Run improvement scenarios against a base on common random numbers: savings, net benefit, ROI");
   compare->add_option("BASE", compare_args.base, "Base scenario file")->required();
   compare->add_option("ALT", compare_args.alternatives, "Improvement scenario files")->required();
-  compare
-      ->add_option("--trials", compare_args.trials,
-                   "Number of trials (default: the base's simulation.trials)")
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{4294967295}));
-  compare->add_option("--seed", compare_args.seed, "Random seed (default: the base's simulation.seed)");
-  compare->add_option("--threads", compare_args.threads, "Worker threads (default: every core)")
-      ->check(CLI::NonNegativeNumber);
+  compare_args.sim.add_to(compare, "the base");
   compare->add_flag("--json", compare_args.json, "Print the comparison as JSON instead of a ranking table");
   compare->add_option("--out", compare_args.out, "Write comparison.json and comparison.csv to this folder");
+
+  BatchArgs batch_args;
+  auto* batch = app.add_subcommand(
+      "batch",
+      "Run every scenario of files and folders (searched for *.yaml) exactly as `run` would; one table");
+  batch->add_option("PATH", batch_args.paths, "Scenario files and folders")->required();
+  batch_args.sim.add_to(batch, "each scenario");
+  batch->add_option(
+      "--out", batch_args.out,
+      "Write DIR/<scenario>/summary.json for each, and DIR/batch.csv and DIR/batch.json for all");
+  batch->add_flag("--resume", batch_args.resume,
+                  "Skip scenarios whose results in --out have the same content hash, trials and seed");
+  batch->add_flag("--json", batch_args.json, "Print batch.json instead of a table");
+
+  SweepArgs sweep_args;
+  auto* sweep = app.add_subcommand("sweep", "Run a scenario over a grid of values, on common random numbers");
+  sweep->add_option("FILE", sweep_args.file, "Scenario file (YAML)")->required();
+  sweep
+      ->add_option("--vary", sweep_args.vary,
+                   "PATH=FROM:TO:STEP or PATH=V1,V2,...; PATH as in scenario changes "
+                   "(problems.billing_error.complaint_rate); repeat for a grid")
+      ->required();
+  sweep_args.sim.add_to(sweep, "the scenario");
+  sweep->add_option("--out", sweep_args.out, "Write sweep.csv and sweep.json to this folder");
+  sweep->add_flag("--json", sweep_args.json, "Print the sweep as JSON instead of a table");
 
   std::string expand_file;
   auto* expand =
@@ -225,26 +346,33 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
+    const int code = ctx.root() ? app.exit(e) : (e.get_exit_code() == 0 ? 0 : 1);
     return code == 0 ? 0 : 2;
   }
 
   std::signal(SIGINT, on_interrupt);
+  // Bad input and usage are seen alike by every process, so each can just stop; a failure while running may
+  // hit one process only, and then the whole job must end, or the others would wait for it forever.
+  const bool distributed = ctx.communicator && ctx.communicator->size() > 1;
+  auto report = [&](const std::exception& e, int status) {
+    if (ctx.root() || status == 1) std::cerr << "error: " << e.what() << "\n";
+    if (distributed && status == 1) session.abort(status);
+    return status;
+  };
   try {
-    if (*run) return do_run(run_args);
-    if (*expect) return do_expect(expect_file, expect_json);
-    if (*validate) return do_validate(validate_files);
-    if (*compare) return do_compare(compare_args);
-    if (*expand) return do_expand(expand_file);
+    if (*run) return do_run(run_args, ctx);
+    if (*expect) return do_expect(expect_file, expect_json, ctx);
+    if (*validate) return do_validate(validate_files, ctx);
+    if (*compare) return do_compare(compare_args, ctx);
+    if (*batch) return do_batch(batch_args, ctx);
+    if (*sweep) return do_sweep(sweep_args, ctx);
+    if (*expand) return do_expand(expand_file, ctx);
   } catch (const cxrisk::ScenarioError& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 2;
+    return report(e, 2);
   } catch (const cxrisk::UsageError& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 2;
+    return report(e, 2);
   } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 1;
+    return report(e, 1);
   }
   return 0;
 }

@@ -20,6 +20,7 @@ RunResult run_for_comparison(const Scenario& s, std::int64_t trials, std::uint64
   r.keep_period_costs = true;
   r.cancel = o.cancel;
   r.memory_budget = 0;  // only the totals are used: keep no breakdown values
+  r.communicator = o.communicator;
   return run(s, r);
 }
 
@@ -109,11 +110,12 @@ Comparison compare(const Scenario& base, const std::vector<Scenario>& alternativ
   c.seed = options.seed.value_or(base.simulation.seed);
   c.periods = base.horizon.periods;
   const int steps = static_cast<int>(alternatives.size()) + 1;
+  const bool root = !options.communicator || options.communicator->is_root();
   const RunResult base_run = run_for_comparison(base, c.trials, c.seed, options);
   if (options.progress) options.progress(1, steps);
   for (std::size_t i = 0; i < alternatives.size(); ++i) {
     const RunResult alt_run = run_for_comparison(alternatives[i], c.trials, c.seed, options);
-    c.alternatives.push_back(against(base_run, alt_run, alternatives[i].name, c.periods));
+    if (root) c.alternatives.push_back(against(base_run, alt_run, alternatives[i].name, c.periods));
     if (options.progress) options.progress(static_cast<int>(i) + 2, steps);
   }
   return c;

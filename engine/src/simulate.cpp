@@ -49,30 +49,35 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
   const auto n = static_cast<std::size_t>(trials);
   const auto T = static_cast<std::size_t>(model.n_periods());
 
-  // Every chunk of trials writes its own place (its columns, its moments), whichever thread runs it.
-  Tally tally(n_series, N_METRICS, trials, threads, options.memory_budget);
-  std::vector<double> period_costs(options.keep_period_costs ? n * T : 0);
-  std::vector<double> period_investment(options.keep_period_costs ? n * (T + 1) : 0);
+  // Every chunk of trials writes its own place (its columns, its moments), whichever thread or process runs
+  // it. With comparisons, each trial also keeps total_cost by period (T values) and the investment by period
+  // (T + 1 values: upfront, then period by period, discounted to time 0 like the horizon).
+  const std::size_t extra_width = options.keep_period_costs ? 2 * T + 1 : 0;
+  Tally tally(n_series, N_METRICS, trials, threads, options.memory_budget, extra_width);
+  const Communicator& comm = options.communicator ? *options.communicator : serial_communicator();
+  std::vector<std::int64_t> my_chunks;  // interleaved over the processes, for balance
+  for (std::int64_t c = comm.rank(); c < tally.n_chunks(); c += comm.size()) my_chunks.push_back(c);
+
   std::vector<TrialRunner> runners;
   for (int w = 0; w < threads; ++w) runners.emplace_back(model, options.mode);
   const auto chunk = static_cast<std::size_t>(tally.chunk_trials());
   std::vector<std::vector<double>> rows(threads, std::vector<double>(n_series * chunk));
+  std::vector<std::vector<double>> extras(threads, std::vector<double>(extra_width * chunk));
   std::atomic<std::int64_t> done{0};
   parallel_blocks(
-      tally.n_chunks(), threads,
-      [&](std::int64_t c, int worker) {
+      static_cast<std::int64_t>(my_chunks.size()), threads,
+      [&](std::int64_t i, int worker) {
+        const std::int64_t c = my_chunks[static_cast<std::size_t>(i)];
         const std::int64_t first = c * tally.chunk_trials(),
                            last = std::min(trials, first + tally.chunk_trials());
         double* row = rows[worker].data();
         for (std::int64_t t = first; t < last; ++t) {
-          double* pc =
-              options.keep_period_costs ? period_costs.data() + static_cast<std::size_t>(t) * T : nullptr;
-          runners[worker].run(static_cast<std::uint64_t>(t),
-                              row + static_cast<std::size_t>(t - first) * n_series, pc);
-          if (pc) {
-            // The investment of this trial by period, discounted to time 0 like the horizon.
+          const auto k = static_cast<std::size_t>(t - first);
+          double* extra = extra_width ? extras[worker].data() + k * extra_width : nullptr;
+          runners[worker].run(static_cast<std::uint64_t>(t), row + k * n_series, extra);
+          if (extra) {
             const TrialDraw& d = runners[worker].last_draw();
-            double* inv = period_investment.data() + static_cast<std::size_t>(t) * (T + 1);
+            double* inv = extra + T;
             inv[0] = d.investment_upfront;
             double discount = 1;
             for (std::size_t u = 1; u <= T; ++u) {
@@ -81,22 +86,42 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
             }
           }
         }
-        tally.record(worker, first, last - first, row);
+        tally.record(worker, first, last - first, row, extra_width ? extras[worker].data() : nullptr);
         const std::int64_t now = done += last - first;
-        if (options.progress) options.progress(now, trials);
+        if (options.progress) options.progress(now * comm.size(), trials);
       },
       options.cancel);
 
   RunResult result;
   result.summary = make_summary(scenario, model, trials, std::string(to_string(options.mode)));
+  if (comm.size() > 1) {
+    // Process 0 collects every other process's chunks; the others are done.
+    const std::vector<std::string> parts = comm.gather(tally.export_part(my_chunks));
+    if (!comm.is_root()) {
+      result.summary.trials = 0;
+      return result;
+    }
+    for (std::size_t r = 1; r < parts.size(); ++r) tally.import_part(parts[r]);
+  }
   result.summary.breakdown_exact = tally.exact();
   result.summary.stats = tally.finalize(threads);
   std::vector<double> columns = tally.take_exact_columns();
   columns.resize(static_cast<std::size_t>(N_METRICS) * n);  // the total metrics come first
   columns.shrink_to_fit();
   result.samples = std::move(columns);
-  result.period_costs = std::move(period_costs);
-  result.period_investment = std::move(period_investment);
+  if (extra_width) {
+    const std::vector<double> all = tally.take_extras();
+    result.period_costs.resize(n * T);
+    result.period_investment.resize(n * (T + 1));
+    for (std::size_t t = 0; t < n; ++t) {
+      std::copy(all.begin() + static_cast<std::ptrdiff_t>(t * extra_width),
+                all.begin() + static_cast<std::ptrdiff_t>(t * extra_width + T),
+                result.period_costs.begin() + static_cast<std::ptrdiff_t>(t * T));
+      std::copy(all.begin() + static_cast<std::ptrdiff_t>(t * extra_width + T),
+                all.begin() + static_cast<std::ptrdiff_t>((t + 1) * extra_width),
+                result.period_investment.begin() + static_cast<std::ptrdiff_t>(t * (T + 1)));
+    }
+  }
   return result;
 }
 

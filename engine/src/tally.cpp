@@ -102,6 +102,26 @@ double QuantileSketch::cvar95() const {
   return sum / k;
 }
 
+void QuantileSketch::write(ByteWriter& out) const {
+  out.put(count_);
+  out.put(zeros_);
+  for (const Store* store : {&positive_, &negative_}) {
+    out.put(store->offset);
+    out.put_array(store->counts.data(), store->counts.size());
+  }
+}
+
+QuantileSketch QuantileSketch::read(ByteReader& in) {
+  QuantileSketch s;
+  s.count_ = in.get<std::int64_t>();
+  s.zeros_ = in.get<std::uint64_t>();
+  for (Store* store : {&s.positive_, &s.negative_}) {
+    store->offset = in.get<std::int32_t>();
+    store->counts = in.get_array<std::uint64_t>();
+  }
+  return s;
+}
+
 void Tally::Moments::merge(const Moments& o) {
   if (o.n == 0) return;
   if (n == 0) {
@@ -118,14 +138,15 @@ void Tally::Moments::merge(const Moments& o) {
 }
 
 Tally::Tally(std::size_t n_series, std::size_t exact_series, std::int64_t trials, int workers,
-             std::size_t memory_budget)
-    : n_series_(n_series), exact_series_(exact_series), trials_(trials) {
+             std::size_t memory_budget, std::size_t extra_width)
+    : n_series_(n_series), exact_series_(exact_series), trials_(trials), extra_width_(extra_width) {
   const auto n = static_cast<std::size_t>(trials);
   exact_all_ = n_series * n * sizeof(double) <= memory_budget;
   // Chunks: 64 trials, or more so that there are at most 4096 of them; a function of the trial count only.
   chunk_trials_ = std::max<std::int64_t>(64, (trials + 4095) / 4096);
   if (exact_all_) exact_series_ = n_series_;
   columns_.assign(exact_series_ * n, 0.0);
+  extras_.assign(extra_width_ * n, 0.0);
   const std::size_t rest = n_series_ - exact_series_;
   if (rest > 0) {
     chunk_moments_.assign(static_cast<std::size_t>(n_chunks()) * rest, Moments{});
@@ -133,8 +154,12 @@ Tally::Tally(std::size_t n_series, std::size_t exact_series, std::int64_t trials
   }
 }
 
-void Tally::record(int worker, std::int64_t first, std::int64_t count, const double* rows) {
+void Tally::record(int worker, std::int64_t first, std::int64_t count, const double* rows,
+                   const double* extras) {
   const auto n = static_cast<std::size_t>(trials_);
+  if (extras)
+    std::copy(extras, extras + static_cast<std::size_t>(count) * extra_width_,
+              extras_.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(first) * extra_width_));
   for (std::size_t s = 0; s < exact_series_; ++s)
     for (std::int64_t t = 0; t < count; ++t)
       columns_[s * n + static_cast<std::size_t>(first + t)] =
@@ -190,6 +215,53 @@ std::vector<Stats> Tally::finalize(int threads) {
       },
       nullptr);
   return stats;
+}
+
+std::string Tally::export_part(const std::vector<std::int64_t>& chunks) const {
+  ByteWriter out;
+  const auto n = static_cast<std::size_t>(trials_);
+  const std::size_t rest = n_series_ - exact_series_;
+  out.put<std::uint64_t>(chunks.size());
+  for (std::int64_t c : chunks) {
+    const std::int64_t first = c * chunk_trials_, count = std::min(trials_, first + chunk_trials_) - first;
+    const auto f = static_cast<std::size_t>(first), k = static_cast<std::size_t>(count);
+    out.put(c);
+    for (std::size_t s = 0; s < exact_series_; ++s) out.put_array(columns_.data() + s * n + f, k);
+    out.put_array(extras_.data() + f * extra_width_, k * extra_width_);
+    if (rest > 0) out.put_array(chunk_moments_.data() + static_cast<std::size_t>(c) * rest, rest);
+  }
+  if (rest > 0) {
+    for (std::size_t s = 0; s < rest; ++s) {
+      QuantileSketch merged;
+      for (const auto& worker : sketches_) merged.merge(worker[s]);
+      merged.write(out);
+    }
+  }
+  return out.take();
+}
+
+void Tally::import_part(const std::string& part) {
+  ByteReader in(part);
+  const auto n = static_cast<std::size_t>(trials_);
+  const std::size_t rest = n_series_ - exact_series_;
+  const auto chunks = in.get<std::uint64_t>();
+  for (std::uint64_t i = 0; i < chunks; ++i) {
+    const auto c = in.get<std::int64_t>();
+    const auto f = static_cast<std::size_t>(c * chunk_trials_);
+    for (std::size_t s = 0; s < exact_series_; ++s) {
+      const auto values = in.get_array<double>();
+      std::copy(values.begin(), values.end(), columns_.begin() + static_cast<std::ptrdiff_t>(s * n + f));
+    }
+    const auto extras = in.get_array<double>();
+    std::copy(extras.begin(), extras.end(), extras_.begin() + static_cast<std::ptrdiff_t>(f * extra_width_));
+    if (rest > 0) {
+      const auto moments = in.get_array<Moments>();
+      std::copy(moments.begin(), moments.end(),
+                chunk_moments_.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(c) * rest));
+    }
+  }
+  if (rest > 0)
+    for (std::size_t s = 0; s < rest; ++s) sketches_[0][s].merge(QuantileSketch::read(in));
 }
 
 std::vector<double> Tally::take_exact_columns() {

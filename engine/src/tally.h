@@ -6,6 +6,7 @@
 #include <span>
 #include <vector>
 
+#include "bytes.h"
 #include "cxrisk/statistics.h"
 
 namespace cxrisk {
@@ -27,6 +28,9 @@ class QuantileSketch {
   double quantile(double p) const;
   /// Mean of the worst 5% (upper tail), as compute_stats() defines cvar95.
   double cvar95() const;
+
+  void write(ByteWriter& out) const;
+  static QuantileSketch read(ByteReader& in);
 
  private:
   // Counts of one sign, in a window of bucket indices that grows as needed.
@@ -52,10 +56,17 @@ class QuantileSketch {
 /// while that fits `memory_budget` bytes; past it they keep, per chunk, the moments (merged in chunk order
 /// at the end, so sums round the same whatever ran the chunks) and, per worker, a QuantileSketch for the
 /// percentiles and cvar95.
+///
+/// Besides the series, each trial may carry `extra_width` extra values kept whole (total_cost by period and
+/// the investment by period, for comparisons).
+///
+/// Spread over processes, each process records its own chunks, exports them (export_part), and process 0
+/// imports every other process's part (import_part) before finalize(): the result is bit-identical to one
+/// process recording every chunk, since chunk moments are merged in chunk order and sketches hold counts.
 class Tally {
  public:
   Tally(std::size_t n_series, std::size_t exact_series, std::int64_t trials, int workers,
-        std::size_t memory_budget);
+        std::size_t memory_budget, std::size_t extra_width = 0);
 
   /// Trials per chunk, and the number of chunks.
   std::int64_t chunk_trials() const { return chunk_trials_; }
@@ -65,11 +76,18 @@ class Tally {
 
   /// Records the rows (n_series values each, trial-major) of the trials first .. first + count - 1, which
   /// lie inside one chunk; called by `worker`, chunk by chunk, any chunk on any worker.
-  void record(int worker, std::int64_t first, std::int64_t count, const double* rows);
+  void record(int worker, std::int64_t first, std::int64_t count, const double* rows,
+              const double* extras = nullptr);
+
+  /// Everything recorded for the given chunks, as bytes; and the reverse, on another process's Tally.
+  std::string export_part(const std::vector<std::int64_t>& chunks) const;
+  void import_part(const std::string& part);
 
   /// The statistics of every series; then the totals' per-trial values, [series][trial].
   std::vector<Stats> finalize(int threads);
   std::vector<double> take_exact_columns();
+  /// The extra values, [trial][extra_width].
+  std::vector<double> take_extras() { return std::move(extras_); }
 
  private:
   struct Moments {
@@ -83,6 +101,8 @@ class Tally {
   std::vector<double> columns_;                        // [series][trial] for the series kept whole
   std::vector<Moments> chunk_moments_;                 // [chunk][series - exact_series]
   std::vector<std::vector<QuantileSketch>> sketches_;  // [worker][series - exact_series]
+  std::size_t extra_width_;
+  std::vector<double> extras_;  // [trial][extra_width]
 };
 
 }  // namespace cxrisk

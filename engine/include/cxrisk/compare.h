@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cxrisk/communicator.h"
 #include "cxrisk/scenario.h"
 #include "cxrisk/statistics.h"
 
@@ -21,6 +22,9 @@ struct CompareOptions {
   /// Called now and then with (scenarios done, scenarios in all).
   std::function<void(int, int)> progress;
   const std::atomic<bool>* cancel = nullptr;
+  /// The processes to spread every run's trials over; null: this process alone. Only process 0 gets the
+  /// comparison; elsewhere it has no alternatives.
+  const Communicator* communicator = nullptr;
 };
 
 /// One alternative against the base. Statistics are over the paired per-trial differences.

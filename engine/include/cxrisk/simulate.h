@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cxrisk/communicator.h"
 #include "cxrisk/model.h"
 #include "cxrisk/scenario.h"
 #include "cxrisk/statistics.h"
@@ -31,6 +32,9 @@ struct RunOptions {
   std::function<void(std::int64_t, std::int64_t)> progress;
   /// When set and it becomes true, the run stops and throws Cancelled.
   const std::atomic<bool>* cancel = nullptr;
+  /// The processes to spread the trials over (by chunks); null: this process alone. Only process 0 gets
+  /// results: elsewhere the returned summary has 0 trials.
+  const Communicator* communicator = nullptr;
 };
 
 /// Statistics of every metric, in total and broken down.

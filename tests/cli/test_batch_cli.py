@@ -1,0 +1,126 @@
+"""cxrisk batch and cxrisk sweep end to end, and every distributed command under mpirun."""
+import csv
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import EXE, SCENARIOS, TEST_DATA
+
+
+def _folder(tmp_path):
+    src = tmp_path / "in"
+    (src / "nested").mkdir(parents=True)
+    shutil.copy(SCENARIOS / "tarp_major.yaml", src / "a.yaml")
+    shutil.copy(SCENARIOS / "ecommerce.yaml", src / "nested" / "b.yaml")
+    shutil.copy(TEST_DATA / "bad" / "fractional_customers.yaml", src / "c.yaml")
+    return src
+
+
+def test_batch_over_a_folder_with_a_bad_file(cli, tmp_path):
+    src = _folder(tmp_path)
+    out = tmp_path / "out"
+    status, stdout, stderr = cli("batch", src, "--trials", "400", "--out", out)
+    assert status == 1  # one scenario failed; the others ran
+    rows = {os.path.basename(r["file"]): r for r in csv.DictReader((out / "batch.csv").open())}
+    assert set(rows) == {"a.yaml", "b.yaml", "c.yaml"}
+    assert rows["c.yaml"]["status"] == "error" and rows["c.yaml"]["error_line"] == "7"
+    assert "c.yaml:7:16: segments[0].customers: must be a whole number" in rows["c.yaml"]["error"]
+    assert "c.yaml:7:16" in stderr  # reported on stderr too, with a progress line per scenario
+    assert stderr.count("[") >= 3
+    batch = json.loads((out / "batch.json").read_text())
+    assert batch["failed"] == 1
+    for name, path in (("a.yaml", src / "a.yaml"), ("b.yaml", src / "nested" / "b.yaml")):
+        alone = cli.json("run", path, "--trials", "400")
+        row = rows[name]
+        assert row["status"] == "ok" and int(row["trials"]) == 400 and len(row["hash"]) == 32
+        for metric in ("total_cost", "revenue_lost", "customers_lost"):
+            for stat in ("mean", "se", "p5", "p50", "p95", "cvar95"):
+                assert float(row[f"{metric}_{stat}"]) == alone["metrics"][metric][stat]
+        entry = next(e for e in batch["scenarios"] if e["file"].endswith(name))
+        assert json.loads((out / entry["directory"] / "summary.json").read_text()) == alone
+
+
+def test_batch_resume(cli, tmp_path):
+    src = _folder(tmp_path)
+    (src / "c.yaml").unlink()
+    out = tmp_path / "out"
+    cli("batch", src, "--trials", "300", "--out", out, check=0)
+    summaries = sorted(out.glob("*/summary.json"))
+    stamps = [p.stat().st_mtime_ns for p in summaries]
+    _, _, stderr = cli("batch", src, "--trials", "300", "--out", out, "--resume", check=0)
+    assert stderr.count("unchanged, results kept") == 2
+    assert [p.stat().st_mtime_ns for p in summaries] == stamps  # nothing rewritten
+    text = (src / "a.yaml").read_text().replace("customers: 1000", "customers: 1100")
+    (src / "a.yaml").write_text(text)
+    _, _, stderr = cli("batch", src, "--trials", "300", "--out", out, "--resume", check=0)
+    assert stderr.count("unchanged, results kept") == 1
+    assert "a.yaml: ok" in stderr
+    assert cli("batch", src, "--resume")[0] == 2  # --resume needs --out
+
+
+def test_sweep_writes_a_row_per_grid_point(cli, tmp_path):
+    status, stdout, _ = cli("sweep", TEST_DATA / "compare" / "base.yaml", "--vary",
+                            "problems.late_parcel.complaint_rate=0.2:0.6:0.2", "--vary", "segments.trade.value.mean=500,900",
+                            "--trials", "300", "--out", tmp_path, check=0)
+    rows = list(csv.DictReader((tmp_path / "sweep.csv").open()))
+    assert [(r["problems.late_parcel.complaint_rate"], r["segments.trade.value.mean"]) for r in rows] == \
+        [("0.2", "500"), ("0.2", "900"), ("0.4", "500"), ("0.4", "900"), ("0.6", "500"), ("0.6", "900")]
+    means = [float(r["total_cost_mean"]) for r in rows[::2]]
+    assert means == sorted(means, reverse=True)  # more complaints, less cost: a smooth curve on shared draws
+    assert cli("sweep", SCENARIOS / "telecom.yaml", "--vary", "problems.billing_error.complaint_rate=0.5,1.5")[0] == 2
+    assert cli("sweep", SCENARIOS / "telecom.yaml", "--vary", "nonsense")[0] == 2
+
+
+def _mpi_available():
+    if shutil.which("mpirun") is None:
+        return False
+    p = subprocess.run([EXE, "--version"], capture_output=True, text=True)
+    return "with MPI" in p.stdout
+
+
+mpi = pytest.mark.skipif(not _mpi_available(), reason="cxrisk built without MPI, or no mpirun")
+
+
+def _mpirun(n, *args):
+    p = subprocess.run(["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", str(n), EXE, *map(str, args)],
+                       capture_output=True, text=True, timeout=600)
+    return p.returncode, p.stdout, p.stderr
+
+
+@mpi
+@pytest.mark.parametrize("n", [2, 3])
+def test_mpi_run_compare_and_batch_equal_serial(cli, n, tmp_path):
+    run = ["run", SCENARIOS / "telecom.yaml", "--trials", "1500", "--json"]
+    serial = cli(*run, "--threads", "1", check=0)[1]
+    status, out, err = _mpirun(n, *run)
+    assert status == 0, err
+    assert out == serial
+
+    compare = ["compare", SCENARIOS / "ecommerce.yaml", SCENARIOS / "ecommerce_easy_complaining.yaml",
+               SCENARIOS / "ecommerce_first_contact_resolution.yaml", "--trials", "1000", "--json"]
+    status, out, err = _mpirun(n, *compare)
+    assert status == 0, err
+    assert out == cli(*compare, "--threads", "1", check=0)[1]
+
+    src = _folder(tmp_path)
+    batch = ["batch", src, "--trials", "300", "--json"]
+    serial_status, serial_out, _ = cli(*batch, "--threads", "1")
+    status, out, err = _mpirun(n, *batch, "--out", tmp_path / "mpi_out")
+    assert status == serial_status == 1
+    assert out == serial_out
+    assert json.loads((tmp_path / "mpi_out" / "batch.json").read_text()) == json.loads(serial_out)
+
+
+@mpi
+def test_mpi_sweep_equals_serial_and_bad_input_exits_2(cli):
+    sweep = ["sweep", SCENARIOS / "tarp_minor.yaml", "--vary", "problems.minor_problem.incidence=0.5,0.75,1",
+             "--trials", "300", "--json"]
+    status, out, err = _mpirun(2, *sweep)
+    assert status == 0, err
+    assert out == cli(*sweep, "--threads", "1", check=0)[1]
+    status, out, err = _mpirun(2, "run", TEST_DATA / "bad" / "unknown_stage.yaml")
+    assert status == 2
+    assert err.count("unknown stage") == 1  # reported once, by process 0

@@ -1,0 +1,162 @@
+// Runs spread over several processes give the same numbers as one process. The processes are played by
+// threads sharing an in-memory communicator, so this tests the engine's side (chunk assignment, export and
+// import of partial results, the ordered merge) without MPI; the command-line tests run the real mpirun.
+#include <catch2/catch.hpp>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "cxrisk/compare.h"
+#include "cxrisk/output.h"
+#include "helpers.h"
+
+using namespace cxrisk;
+
+namespace {
+
+class Group {
+ public:
+  explicit Group(int size) : size_(size), slots_(static_cast<std::size_t>(size)) {}
+  int size() const { return size_; }
+
+  std::vector<std::string> gather(int rank, const std::string& mine) {
+    slots_[static_cast<std::size_t>(rank)] = mine;
+    barrier();
+    std::vector<std::string> out = rank == 0 ? slots_ : std::vector<std::string>{};
+    barrier();
+    return out;
+  }
+  std::string broadcast(int rank, const std::string& from_root) {
+    if (rank == 0) slots_[0] = from_root;
+    barrier();
+    std::string out = slots_[0];
+    barrier();
+    return out;
+  }
+
+ private:
+  void barrier() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    const int generation = generation_;
+    if (++arrived_ == size_) {
+      arrived_ = 0;
+      ++generation_;
+      cv_.notify_all();
+    } else {
+      cv_.wait(lock, [&] { return generation_ != generation; });
+    }
+  }
+  int size_;
+  std::vector<std::string> slots_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  int arrived_ = 0, generation_ = 0;
+};
+
+class InMemory final : public Communicator {
+ public:
+  InMemory(Group& group, int rank) : group_(group), rank_(rank) {}
+  int rank() const override { return rank_; }
+  int size() const override { return group_.size(); }
+  std::vector<std::string> gather(const std::string& mine) const override {
+    return group_.gather(rank_, mine);
+  }
+  std::string broadcast(const std::string& from_root) const override {
+    return group_.broadcast(rank_, from_root);
+  }
+
+ private:
+  Group& group_;
+  int rank_;
+};
+
+/// Runs `work(communicator)` as `size` processes; returns what process 0 returned.
+template <class Work>
+auto as_processes(int size, Work work) {
+  Group group(size);
+  std::vector<std::thread> others;
+  for (int r = 1; r < size; ++r)
+    others.emplace_back([&, r] {
+      InMemory comm(group, r);
+      work(comm);
+    });
+  InMemory root(group, 0);
+  auto result = work(root);
+  for (auto& t : others) t.join();
+  return result;
+}
+
+}  // namespace
+
+TEST_CASE("A run spread over processes equals the run of one process", "[distributed]") {
+  const Scenario s = load_scenario(std::string(CXRISK_SCENARIOS) + "/ecommerce.yaml");
+  for (std::size_t budget : {std::size_t{256} << 20, std::size_t{0}}) {  // exact breakdowns, then sketched
+    RunOptions o;
+    o.trials = 1000;
+    o.threads = 1;
+    o.memory_budget = budget;
+    const std::string serial = summary_json(run(s, o).summary);
+    for (int size : {2, 3}) {
+      const std::string spread = as_processes(size, [&](const Communicator& comm) {
+        RunOptions mine = o;
+        mine.communicator = &comm;
+        const RunResult r = run(s, mine);
+        if (comm.rank() != 0) CHECK(r.summary.trials == 0);
+        return comm.rank() == 0 ? summary_json(r.summary) : std::string();
+      });
+      INFO(size << " processes, budget " << budget);
+      CHECK(spread == serial);
+    }
+  }
+}
+
+TEST_CASE("A comparison spread over processes equals the comparison of one process", "[distributed]") {
+  const Scenario base = load_scenario(std::string(CXRISK_SCENARIOS) + "/telecom.yaml");
+  const Scenario alt =
+      load_scenario(std::string(CXRISK_SCENARIOS) + "/telecom_first_contact_resolution.yaml");
+  CompareOptions o;
+  o.trials = 600;
+  o.threads = 1;
+  const std::string serial = comparison_json(compare(base, {alt}, o));
+  const std::string spread = as_processes(3, [&](const Communicator& comm) {
+    CompareOptions mine = o;
+    mine.communicator = &comm;
+    const Comparison c = compare(base, {alt}, mine);
+    return comm.rank() == 0 ? comparison_json(c) : std::string();
+  });
+  CHECK(spread == serial);
+}
+
+#include "cxrisk/batch.h"
+
+TEST_CASE("Batches and sweeps spread over processes equal those of one process", "[distributed]") {
+  const std::vector<std::string> files{std::string(CXRISK_SCENARIOS) + "/tarp_major.yaml",
+                                       std::string(CXRISK_SCENARIOS) + "/ecommerce.yaml",
+                                       std::string(CXRISK_TEST_DATA) + "/bad/unknown_stage.yaml",
+                                       std::string(CXRISK_SCENARIOS) + "/saas_b2b.yaml"};
+  BatchOptions b;
+  b.trials = 300;
+  b.threads = 1;
+  const std::string serial = batch_json(batch(files, b));
+  const std::string spread = as_processes(3, [&](const Communicator& comm) {
+    BatchOptions mine = b;
+    mine.communicator = &comm;
+    const BatchResult r = batch(files, mine);
+    return comm.rank() == 0 ? batch_json(r) : std::string();
+  });
+  CHECK(spread == serial);
+
+  const Scenario s = load_scenario(std::string(CXRISK_SCENARIOS) + "/telecom.yaml");
+  const std::vector<SweepAxis> axes{parse_sweep_axis("problems.billing_error.complaint_rate=0.3:0.7:0.2")};
+  SweepOptions o;
+  o.trials = 300;
+  o.threads = 1;
+  const std::string serial_sweep = sweep_json(sweep(s, axes, o));
+  const std::string spread_sweep = as_processes(2, [&](const Communicator& comm) {
+    SweepOptions mine = o;
+    mine.communicator = &comm;
+    const Sweep w = sweep(s, axes, mine);
+    return comm.rank() == 0 ? sweep_json(w) : std::string();
+  });
+  CHECK(spread_sweep == serial_sweep);
+}
