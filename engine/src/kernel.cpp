@@ -7,6 +7,8 @@
 // O(segments x problems x periods), whatever the number of customers.
 #include "kernel.h"
 
+#include "lanes.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -31,146 +33,209 @@ enum Step : std::uint32_t {
 // engine) and ExpectedFlow moves their expectations (the closed form of `cxrisk expect`). Every step of the
 // chain is linear in the counts, so the expected flows with parameters at their means are the exact
 // expectation for fixed parameters.
+//
+// The chain advances up to LANES trials in lockstep. A lane only ever touches its own trial's parameters,
+// streams and results, so a trial's numbers do not depend on which trials share its batch (and equal those of
+// the trial run alone); sharing the steps lets the draws of all lanes be made together (lanes.h).
+template <class T>
+bool all_zero(const Lanes<T>& x, int lanes) {
+  for (int l = 0; l < lanes; ++l)
+    if (x[l] != 0) return false;
+  return true;
+}
+
 class RandomFlow {
  public:
   using Count = std::int64_t;
-  RandomFlow(std::uint32_t trial) : trial_(trial) {}
-  Count binomial(std::uint64_t key, std::uint32_t step, std::uint32_t period, Count n, double p) const {
-    Stream s = stream(key, step, period);
-    return draw_binomial(s, n, p);
+  RandomFlow(std::uint64_t first_trial, int lanes) {
+    for (int l = 0; l < lanes; ++l) trial_[l] = static_cast<std::uint32_t>(first_trial + static_cast<std::uint64_t>(l));
   }
-  Count poisson(std::uint64_t key, std::uint32_t step, std::uint32_t period, double mean) const {
-    Stream s = stream(key, step, period);
-    return draw_poisson(s, mean);
+  void binomial(std::uint64_t key, std::uint32_t step, std::uint32_t period, const Lanes<Count>& n,
+                const Lanes<double>& p, Lanes<Count>& out, int lanes) const {
+    binomial_lanes(streams(key, step, period), n, p, out, lanes);
   }
-  double value_sum(const ValueDraw& v, std::uint64_t key, std::uint32_t step, std::uint32_t period,
-                   Count n) const {
-    if (n == 0) return 0;
-    Stream s = stream(key, step, period);
-    return v.sum(s, n);
+  void poisson(std::uint64_t key, std::uint32_t step, std::uint32_t period, const Lanes<double>& mean,
+               Lanes<Count>& out, int lanes) const {
+    poisson_lanes(streams(key, step, period), mean, out, lanes);
+  }
+  void value_sum(const Lanes<const ValueDraw*>& value, std::uint64_t key, std::uint32_t step, std::uint32_t period,
+                 const Lanes<Count>& n, Lanes<double>& out, int lanes) const {
+    value_sum_lanes(streams(key, step, period), value, n, out, lanes);
   }
 
  private:
-  // The stream of one step of one cell in one period of this trial.
-  Stream stream(std::uint64_t key, std::uint32_t step, std::uint32_t period) const {
-    return Stream(key, (static_cast<std::uint64_t>(step) << 32) | period, trial_);
+  // The streams of one step of one cell in one period, one per lane's trial.
+  LaneStreams streams(std::uint64_t key, std::uint32_t step, std::uint32_t period) const {
+    return {key, (static_cast<std::uint64_t>(step) << 32) | period, trial_};
   }
-  std::uint32_t trial_;
+  Lanes<std::uint64_t> trial_{};
 };
 
 class ExpectedFlow {
  public:
   using Count = double;
-  Count binomial(std::uint64_t, std::uint32_t, std::uint32_t, Count n, double p) const { return n * p; }
-  Count poisson(std::uint64_t, std::uint32_t, std::uint32_t, double mean) const { return mean; }
-  double value_sum(const ValueDraw& v, std::uint64_t, std::uint32_t, std::uint32_t, Count n) const {
-    return n * v.mean;
+  void binomial(std::uint64_t, std::uint32_t, std::uint32_t, const Lanes<Count>& n, const Lanes<double>& p,
+                Lanes<Count>& out, int lanes) const {
+    for (int l = 0; l < lanes; ++l) out[l] = n[l] * p[l];
+  }
+  void poisson(std::uint64_t, std::uint32_t, std::uint32_t, const Lanes<double>& mean, Lanes<Count>& out,
+               int lanes) const {
+    for (int l = 0; l < lanes; ++l) out[l] = mean[l];
+  }
+  void value_sum(const Lanes<const ValueDraw*>& value, std::uint64_t, std::uint32_t, std::uint32_t,
+                 const Lanes<Count>& n, Lanes<double>& out, int lanes) const {
+    for (int l = 0; l < lanes; ++l) out[l] = n[l] * value[l]->mean;
   }
 };
 
 template <class Flow>
-void aggregate_chain(const Model& model, const TrialDraw& draw, const Flow& flow, double* cells,
-                     double* period_cost) {
+void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, int lanes, const Flow& flow,
+                     const Lanes<double*>& cells, const Lanes<double*>& period_cost) {
   using Count = typename Flow::Count;
+  using C = Lanes<Count>;
+  using D = Lanes<double>;
   const int T = model.n_periods(), P = model.n_problems();
-  const double q_lost = draw.negative_conversion, q_won = draw.positive_conversion;
+  Lanes<const SegmentDraw*> seg{};
+  Lanes<const ProblemDraw*> pd{};
+  Lanes<const ValueDraw*> value{};
   for (int s = 0; s < model.n_segments(); ++s) {
-    const SegmentDraw& seg = draw.segments[s];
-    const ValueDraw& value = seg.value;
-    auto active = static_cast<Count>(seg.customers);
-    for (int t = 1; t <= T && active > 0; ++t) {
+    C active{};
+    for (int l = 0; l < lanes; ++l) {
+      seg[l] = &draw[l]->segments[s];
+      value[l] = &seg[l]->value;
+      active[l] = static_cast<Count>(seg[l]->customers);
+    }
+    for (int t = 1; t <= T && !all_zero(active, lanes); ++t) {
       const auto period = static_cast<std::uint32_t>(t);
-      const Count churned = flow.binomial(model.segment_key(s), STEP_CHURN, period, active, seg.churn);
-      Count remaining = active - churned, lost_total = 0;
-      const double factor = seg.factor[t - 1];
-      double cost_this_period = 0;
+      D churn{}, factor{}, cost_this_period{};
+      for (int l = 0; l < lanes; ++l) {
+        churn[l] = seg[l]->churn;
+        factor[l] = seg[l]->factor[t - 1];
+      }
+      C churned{}, remaining{}, lost_total{};
+      flow.binomial(model.segment_key(s), STEP_CHURN, period, active, churn, churned, lanes);
+      for (int l = 0; l < lanes; ++l) remaining[l] = active[l] - churned[l];
       for (int p : model.problems_of(s)) {
-        if (remaining == 0) break;
-        const ProblemDraw& pd = draw.problems[p];
+        if (all_zero(remaining, lanes)) break;
         const std::uint64_t key = model.cell_key(s, p);
-        const Count with_problem = flow.binomial(key, STEP_INCIDENCE, period, remaining, pd.incidence);
-        if (with_problem == 0) continue;
-        remaining -= with_problem;
-        const Count complained = flow.binomial(key, STEP_COMPLAINT, period, with_problem, pd.complaint);
+        D prob{};
+        for (int l = 0; l < lanes; ++l) {
+          pd[l] = &draw[l]->problems[p];
+          prob[l] = pd[l]->incidence;
+        }
+        C with_problem{}, complained{};
+        flow.binomial(key, STEP_INCIDENCE, period, remaining, prob, with_problem, lanes);
+        if (all_zero(with_problem, lanes)) continue;
+        for (int l = 0; l < lanes; ++l) {
+          remaining[l] -= with_problem[l];
+          prob[l] = pd[l]->complaint;
+        }
+        flow.binomial(key, STEP_COMPLAINT, period, with_problem, prob, complained, lanes);
 
         // Handling tiers: every tier a complaint reaches is one contact and costs that tier's cost.
-        std::array<Count, N_OUTCOMES> n{};
-        std::array<double, N_OUTCOMES> contacts_by{}, cost_by{}, escalated_by{};
-        n[0] = with_problem - complained;
-        Count entering = complained;
-        double cumulative_cost = 0;
-        const int tiers = static_cast<int>(pd.tiers.size());
-        for (int k = 0; k < tiers && entering > 0; ++k) {
-          const TierDraw& tier = pd.tiers[k];
-          cumulative_cost += tier.cost;
+        Lanes<C> n{};  // [outcome][lane]
+        Lanes<D> contacts_by{}, cost_by{}, escalated_by{};
+        C entering{};
+        D cumulative_cost{};
+        for (int l = 0; l < lanes; ++l) {
+          n[0][l] = with_problem[l] - complained[l];
+          entering[l] = complained[l];
+        }
+        const int tiers = static_cast<int>(pd[0]->tiers.size());
+        for (int k = 0; k < tiers && !all_zero(entering, lanes); ++k) {
           const auto base = static_cast<std::uint32_t>(STEP_TIER + 4 * k);
-          const Count resolved = flow.binomial(key, base, period, entering, tier.resolved);
-          const Count mollified =
-              flow.binomial(key, base + 1, period, entering - resolved, tier.mollified_rest);
-          const Count unresolved = entering - resolved - mollified;
-          const Count escalated =
-              k + 1 < tiers ? flow.binomial(key, base + 2, period, unresolved, tier.escalate) : 0;
-          const int resolved_as =
-              k == 0 ? static_cast<int>(Outcome::quick) : static_cast<int>(Outcome::resolved);
-          const std::array<std::pair<int, Count>, 3> ends{
-              {{resolved_as, resolved},
-               {static_cast<int>(Outcome::mollified), mollified},
-               {static_cast<int>(Outcome::unresolved), unresolved - escalated}}};
-          const bool last_of_several = k + 1 == tiers && tiers > 1;
-          for (auto [o, count] : ends) {
-            const auto c = static_cast<double>(count);
-            n[o] += count;
-            contacts_by[o] += c * (k + 1);
-            cost_by[o] += c * cumulative_cost;
-            if (last_of_several) escalated_by[o] += c;
+          C resolved{}, rest{}, mollified{}, unresolved{}, escalated{};
+          for (int l = 0; l < lanes; ++l) {
+            cumulative_cost[l] += pd[l]->tiers[k].cost;
+            prob[l] = pd[l]->tiers[k].resolved;
           }
-          entering = escalated;
+          flow.binomial(key, base, period, entering, prob, resolved, lanes);
+          for (int l = 0; l < lanes; ++l) {
+            rest[l] = entering[l] - resolved[l];
+            prob[l] = pd[l]->tiers[k].mollified_rest;
+          }
+          flow.binomial(key, base + 1, period, rest, prob, mollified, lanes);
+          for (int l = 0; l < lanes; ++l) {
+            unresolved[l] = rest[l] - mollified[l];
+            prob[l] = pd[l]->tiers[k].escalate;
+          }
+          if (k + 1 < tiers) flow.binomial(key, base + 2, period, unresolved, prob, escalated, lanes);
+          const int resolved_as = k == 0 ? static_cast<int>(Outcome::quick) : static_cast<int>(Outcome::resolved);
+          const bool last_of_several = k + 1 == tiers && tiers > 1;
+          for (int l = 0; l < lanes; ++l) {
+            const std::array<std::pair<int, Count>, 3> ends{{{resolved_as, resolved[l]},
+                                                             {static_cast<int>(Outcome::mollified), mollified[l]},
+                                                             {static_cast<int>(Outcome::unresolved),
+                                                              unresolved[l] - escalated[l]}}};
+            for (auto [o, count] : ends) {
+              const auto c = static_cast<double>(count);
+              n[o][l] += count;
+              contacts_by[o][l] += c * (k + 1);
+              cost_by[o][l] += c * cumulative_cost[l];
+              if (last_of_several) escalated_by[o][l] += c;
+            }
+            entering[l] = escalated[l];
+          }
         }
 
         for (int o = 0; o < N_OUTCOMES; ++o) {
-          if (n[o] == 0) continue;
+          if (all_zero(n[o], lanes)) continue;
           const auto ou = static_cast<std::uint32_t>(o);
-          const auto count = static_cast<double>(n[o]);
-          double* c = cells + ((s * P + p) * N_OUTCOMES + o) * N_METRICS;
-          c[customers_with_problems] += count;
-          if (o != static_cast<int>(Outcome::silent)) c[complaints] += count;
-          c[contacts] += contacts_by[o];
-          c[escalations] += escalated_by[o];
-          c[handling_cost] += cost_by[o];
-
-          // Loyalty: lost with probability 1 - r, or saved with probability min(1, r - 1).
-          double revenue = 0;
-          if (pd.save[o] > 0) {
-            const Count saved = flow.binomial(key, STEP_LOYALTY + ou, period, n[o], pd.save[o]);
-            c[customers_lost] -= static_cast<double>(saved);
-            revenue = -factor * flow.value_sum(value, key, STEP_VALUE + ou, period, saved);
-          } else if (pd.defect[o] > 0) {
-            const Count lost = flow.binomial(key, STEP_LOYALTY + ou, period, n[o], pd.defect[o]);
-            lost_total += lost;
-            c[customers_lost] += static_cast<double>(lost);
-            revenue = factor * flow.value_sum(value, key, STEP_VALUE + ou, period, lost);
+          // Loyalty: lost with probability 1 - r, or saved with probability min(1, r - 1); one stream serves
+          // either, as a trial's loyalty ratio decides which applies.
+          D moved_value{}, mean_lost{}, mean_won{}, value_lost{}, value_won{};
+          C moved{}, prospects_lost{}, prospects_won{};
+          Lanes<bool> saves{};
+          for (int l = 0; l < lanes; ++l) {
+            saves[l] = pd[l]->save[o] > 0;
+            prob[l] = saves[l] ? pd[l]->save[o] : pd[l]->defect[o];
+            const auto count = static_cast<double>(n[o][l]);
+            mean_lost[l] = count * pd[l]->told_bad[o] * draw[l]->negative_conversion;
+            mean_won[l] = count * pd[l]->told_good[o] * draw[l]->positive_conversion;
           }
-          c[revenue_lost] += revenue;
-
+          flow.binomial(key, STEP_LOYALTY + ou, period, n[o], prob, moved, lanes);
+          if (!all_zero(moved, lanes)) flow.value_sum(value, key, STEP_VALUE + ou, period, moved, moved_value, lanes);
           // Word of mouth: each customer tells Poisson(told) people, each converted with probability q; a
           // sum of thinned Poisson counts is Poisson(n told q).
-          double wom = 0;
-          if (const double mean = count * pd.told_bad[o] * q_lost; mean > 0) {
-            const Count prospects = flow.poisson(key, STEP_WOM_LOST + ou, period, mean);
-            c[wom_prospects_lost] += static_cast<double>(prospects);
-            wom += factor * flow.value_sum(value, key, STEP_VALUE_WOM_LOST + ou, period, prospects);
+          if (!all_zero(mean_lost, lanes)) {
+            flow.poisson(key, STEP_WOM_LOST + ou, period, mean_lost, prospects_lost, lanes);
+            flow.value_sum(value, key, STEP_VALUE_WOM_LOST + ou, period, prospects_lost, value_lost, lanes);
           }
-          if (const double mean = count * pd.told_good[o] * q_won; mean > 0) {
-            const Count prospects = flow.poisson(key, STEP_WOM_WON + ou, period, mean);
-            c[wom_prospects_won] += static_cast<double>(prospects);
-            wom -= factor * flow.value_sum(value, key, STEP_VALUE_WOM_WON + ou, period, prospects);
+          if (!all_zero(mean_won, lanes)) {
+            flow.poisson(key, STEP_WOM_WON + ou, period, mean_won, prospects_won, lanes);
+            flow.value_sum(value, key, STEP_VALUE_WOM_WON + ou, period, prospects_won, value_won, lanes);
           }
-          c[wom_revenue_lost] += wom;
-          cost_this_period += revenue + wom + cost_by[o];
+          for (int l = 0; l < lanes; ++l) {
+            double* c = cells[l] + ((s * P + p) * N_OUTCOMES + o) * N_METRICS;
+            const auto count = static_cast<double>(n[o][l]);
+            c[customers_with_problems] += count;
+            if (o != static_cast<int>(Outcome::silent)) c[complaints] += count;
+            c[contacts] += contacts_by[o][l];
+            c[escalations] += escalated_by[o][l];
+            c[handling_cost] += cost_by[o][l];
+            const auto m = static_cast<double>(moved[l]);
+            double revenue = 0;
+            if (saves[l]) {
+              c[customers_lost] -= m;
+              revenue = -factor[l] * moved_value[l];
+            } else if (prob[l] > 0) {
+              lost_total[l] += moved[l];
+              c[customers_lost] += m;
+              revenue = factor[l] * moved_value[l];
+            }
+            c[revenue_lost] += revenue;
+            c[wom_prospects_lost] += static_cast<double>(prospects_lost[l]);
+            c[wom_prospects_won] += static_cast<double>(prospects_won[l]);
+            const double w = factor[l] * value_lost[l] - factor[l] * value_won[l];
+            c[wom_revenue_lost] += w;
+            cost_this_period[l] += revenue + w + cost_by[o][l];
+          }
         }
       }
-      if (period_cost) period_cost[t - 1] += cost_this_period;
-      active -= churned + lost_total;
+      for (int l = 0; l < lanes; ++l) {
+        if (period_cost[l]) period_cost[l][t - 1] += cost_this_period[l];
+        active[l] -= churned[l] + lost_total[l];
+      }
     }
   }
 }
@@ -178,29 +243,51 @@ void aggregate_chain(const Model& model, const TrialDraw& draw, const Flow& flow
 }  // namespace
 
 void expected_cells(const Model& model, const TrialDraw& draw, double* cells, double* period_cost) {
-  aggregate_chain(model, draw, ExpectedFlow(), cells, period_cost);
+  aggregate_chain(model, Lanes<const TrialDraw*>{&draw}, 1, ExpectedFlow(), Lanes<double*>{cells},
+                  Lanes<double*>{period_cost});
 }
 
 TrialRunner::TrialRunner(const Model& model, Mode mode)
-    : model_(model), mode_(mode), cells_(static_cast<std::size_t>(model.n_cells())) {}
+    : model_(model), mode_(mode), draws_(LANES), cells_(static_cast<std::size_t>(model.n_cells()) * LANES) {}
 
-void TrialRunner::run(std::uint64_t trial, double* row, double* period_cost) {
-  model_.draw(trial, draw_);
-  std::fill(cells_.begin(), cells_.end(), 0.0);
-  if (period_cost) std::fill(period_cost, period_cost + model_.n_periods(), 0.0);
-  const auto t32 = static_cast<std::uint32_t>(trial);
-  if (mode_ == Mode::aggregate)
-    aggregate_chain(model_, draw_, RandomFlow(t32), cells_.data(), period_cost);
-  else
-    individual(t32, period_cost);
-  model_.marginalize(cells_.data(), row);
+void TrialRunner::run(std::uint64_t first_trial, int count, double* rows, double* period_costs,
+                      std::size_t period_stride) {
+  const auto n_series = static_cast<std::size_t>(model_.layout().n_series());
+  const auto T = static_cast<std::size_t>(model_.n_periods());
+  const auto n_cells = static_cast<std::size_t>(model_.n_cells());
+  for (int done = 0; done < count; done += LANES) {
+    const int lanes = std::min(LANES, count - done);
+    std::fill(cells_.begin(), cells_.begin() + static_cast<std::ptrdiff_t>(n_cells * static_cast<std::size_t>(lanes)), 0.0);
+    Lanes<const TrialDraw*> draws{};
+    Lanes<double*> cells{}, pcost{};
+    for (int l = 0; l < lanes; ++l) {
+      const std::uint64_t trial = first_trial + static_cast<std::uint64_t>(done + l);
+      model_.draw(trial, draws_[l]);
+      draws[l] = &draws_[l];
+      cells[l] = cells_.data() + static_cast<std::size_t>(l) * n_cells;
+      pcost[l] = period_costs ? period_costs + static_cast<std::size_t>(done + l) * period_stride : nullptr;
+      if (pcost[l]) std::fill(pcost[l], pcost[l] + T, 0.0);
+    }
+    if (mode_ == Mode::aggregate) {
+      aggregate_chain(model_, draws, lanes, RandomFlow(first_trial + static_cast<std::uint64_t>(done), lanes), cells,
+                      pcost);
+    } else {
+      for (int l = 0; l < lanes; ++l)
+        individual(static_cast<std::uint32_t>(first_trial + static_cast<std::uint64_t>(done + l)), draws_[l],
+                   cells[l], pcost[l]);
+    }
+    for (int l = 0; l < lanes; ++l) {
+      model_.marginalize(cells[l], rows + static_cast<std::size_t>(done + l) * n_series);
+      if (after_trial_) after_trial_(first_trial + static_cast<std::uint64_t>(done + l), draws_[l]);
+    }
+  }
 }
 
-void TrialRunner::individual(std::uint32_t trial, double* period_cost) {
-  const int T = model_.n_periods();
-  const double q_lost = draw_.negative_conversion, q_won = draw_.positive_conversion;
+void TrialRunner::individual(std::uint32_t trial, const TrialDraw& draw, double* cells, double* period_cost) const {
+  const int T = model_.n_periods(), P = model_.n_problems();
+  const double q_lost = draw.negative_conversion, q_won = draw.positive_conversion;
   for (int s = 0; s < model_.n_segments(); ++s) {
-    const SegmentDraw& seg = draw_.segments[s];
+    const SegmentDraw& seg = draw.segments[s];
     const ValueDraw& value = seg.value;
     const auto customers = static_cast<std::int64_t>(seg.customers);
     const std::vector<int>& problems = model_.problems_of(s);
@@ -214,12 +301,12 @@ void TrialRunner::individual(std::uint32_t trial, double* period_cost) {
         // 2. The first problem of the journey that happens.
         int p = -1;
         for (int candidate : problems)
-          if (st.uniform() < draw_.problems[candidate].incidence) {
+          if (st.uniform() < draw.problems[candidate].incidence) {
             p = candidate;
             break;
           }
         if (p < 0) continue;
-        const ProblemDraw& pd = draw_.problems[p];
+        const ProblemDraw& pd = draw.problems[p];
         // 3-4. Voice and handling tiers.
         Outcome outcome = Outcome::silent;
         double contacts_here = 0, cost_here = 0, escalated = 0;
@@ -245,7 +332,7 @@ void TrialRunner::individual(std::uint32_t trial, double* period_cost) {
         }
         const int o = static_cast<int>(outcome);
         const double factor = seg.factor[t - 1];
-        double* c = cell(s, p, o);
+        double* c = cells + ((s * P + p) * N_OUTCOMES + o) * N_METRICS;
         c[customers_with_problems] += 1;
         if (outcome != Outcome::silent) c[complaints] += 1;
         c[contacts] += contacts_here;

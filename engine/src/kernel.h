@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "cxrisk/model.h"
@@ -13,22 +14,23 @@ class TrialRunner {
  public:
   TrialRunner(const Model& model, Mode mode);
 
-  /// Runs one trial: fills `row` (layout().n_series() values) and, when not null, `period_cost` (total_cost
-  /// booked in each period, n_periods() values).
-  void run(std::uint64_t trial, double* row, double* period_cost);
-  /// The parameters drawn for the trial last run.
-  const TrialDraw& last_draw() const { return draw_; }
+  /// Runs trials first_trial .. first_trial + count - 1 (the aggregate engine takes several at a time): fills
+  /// `rows` (count rows of layout().n_series() values) and, when not null, `period_costs` (count rows
+  /// `period_stride` apart, each starting with total_cost booked in each of the n_periods() periods). A
+  /// trial's numbers do not depend on the other trials of the call.
+  void run(std::uint64_t first_trial, int count, double* rows, double* period_costs = nullptr,
+           std::size_t period_stride = 0);
+  /// Called after each trial of run() with the trial and its parameters.
+  void on_trial(std::function<void(std::uint64_t, const TrialDraw&)> f) { after_trial_ = std::move(f); }
 
  private:
-  void individual(std::uint32_t trial, double* period_cost);
-  double* cell(int s, int p, int o) {
-    return cells_.data() + ((s * model_.n_problems() + p) * N_OUTCOMES + o) * N_METRICS;
-  }
+  void individual(std::uint32_t trial, const TrialDraw& draw, double* cells, double* period_cost) const;
 
   const Model& model_;
   Mode mode_;
-  TrialDraw draw_;
+  std::vector<TrialDraw> draws_;
   std::vector<double> cells_;
+  std::function<void(std::uint64_t, const TrialDraw&)> after_trial_;
 };
 
 /// The expected flows of the aggregate chain with the parameters of `draw` (`cxrisk expect`): fills the cell

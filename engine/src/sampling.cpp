@@ -1,5 +1,7 @@
 #include "cxrisk/sampling.h"
 
+#include "ziggurat.h"
+
 #include <array>
 #include <cmath>
 
@@ -191,31 +193,16 @@ std::int64_t draw_poisson(Stream& stream, double mean) {
   return mean < 10 ? poisson_inversion(stream, mean) : poisson_ptrd(stream, mean);
 }
 
-namespace {
-
-// The ziggurat of Marsaglia and Tsang ("The ziggurat method for generating random variables", J. Stat.
-// Software 5, 2000) with 128 layers of equal area, in Doornik's formulation ("An improved ziggurat method to
-// generate normal random samples", 2005): one 64-bit word gives the layer (7 bits) and a signed uniform (52
-// bits); about 99% of draws return after one comparison.
-struct Ziggurat {
-  static constexpr double R = 3.442619855899;       // start of the tail
-  static constexpr double V = 9.91256303526217e-3;  // area of each layer
-  std::array<double, 129> x{};                      // layer edges, x[0] the tail's equivalent width
-  std::array<double, 128> ratio{};                  // x[i + 1] / x[i]: inside this, accept at once
-
-  Ziggurat() {
-    const auto f = [](double t) { return std::exp(-0.5 * t * t); };
-    x[0] = V / f(R);
-    x[1] = R;
-    for (int i = 2; i < 128; ++i) x[i] = std::sqrt(-2 * std::log(V / x[i - 1] + f(x[i - 1])));
-    x[128] = 0;
-    for (int i = 0; i < 128; ++i) ratio[i] = x[i + 1] / x[i];
-  }
-};
-
 const Ziggurat ZIGGURAT;
 
-}  // namespace
+Ziggurat::Ziggurat() {
+  const auto f = [](double t) { return std::exp(-0.5 * t * t); };
+  x[0] = V / f(R);
+  x[1] = R;
+  for (int i = 2; i < 128; ++i) x[i] = std::sqrt(-2 * std::log(V / x[i - 1] + f(x[i - 1])));
+  x[128] = 0;
+  for (int i = 0; i < 128; ++i) ratio[i] = x[i + 1] / x[i];
+}
 
 double draw_normal(Stream& stream) {
   const Ziggurat& z = ZIGGURAT;

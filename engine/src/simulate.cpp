@@ -63,30 +63,32 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
   const auto chunk = static_cast<std::size_t>(tally.chunk_trials());
   std::vector<std::vector<double>> rows(threads, std::vector<double>(n_series * chunk));
   std::vector<std::vector<double>> extras(threads, std::vector<double>(extra_width * chunk));
+  std::vector<std::uint64_t> chunk_first(threads);
+  if (extra_width) {
+    for (int w = 0; w < threads; ++w) {
+      // After each trial: its investment by period, discounted to time 0 like the horizon.
+      runners[w].on_trial([&, w](std::uint64_t trial, const TrialDraw& d) {
+        double* inv = extras[w].data() + (trial - chunk_first[w]) * extra_width + T;
+        inv[0] = d.investment_upfront;
+        double discount = 1;
+        for (std::size_t u = 1; u <= T; ++u) {
+          discount *= d.period_discount;
+          inv[u] = d.investment_per_period * discount;
+        }
+      });
+    }
+  }
   std::atomic<std::int64_t> done{0};
   parallel_blocks(
       static_cast<std::int64_t>(my_chunks.size()), threads,
       [&](std::int64_t i, int worker) {
         const std::int64_t c = my_chunks[static_cast<std::size_t>(i)];
-        const std::int64_t first = c * tally.chunk_trials(),
-                           last = std::min(trials, first + tally.chunk_trials());
-        double* row = rows[worker].data();
-        for (std::int64_t t = first; t < last; ++t) {
-          const auto k = static_cast<std::size_t>(t - first);
-          double* extra = extra_width ? extras[worker].data() + k * extra_width : nullptr;
-          runners[worker].run(static_cast<std::uint64_t>(t), row + k * n_series, extra);
-          if (extra) {
-            const TrialDraw& d = runners[worker].last_draw();
-            double* inv = extra + T;
-            inv[0] = d.investment_upfront;
-            double discount = 1;
-            for (std::size_t u = 1; u <= T; ++u) {
-              discount *= d.period_discount;
-              inv[u] = d.investment_per_period * discount;
-            }
-          }
-        }
-        tally.record(worker, first, last - first, row, extra_width ? extras[worker].data() : nullptr);
+        const std::int64_t first = c * tally.chunk_trials(), last = std::min(trials, first + tally.chunk_trials());
+        chunk_first[worker] = static_cast<std::uint64_t>(first);
+        double* extra = extra_width ? extras[worker].data() : nullptr;
+        runners[worker].run(static_cast<std::uint64_t>(first), static_cast<int>(last - first), rows[worker].data(),
+                            extra, extra_width);
+        tally.record(worker, first, last - first, rows[worker].data(), extra);
         const std::int64_t now = done += last - first;
         if (options.progress) options.progress(now * comm.size(), trials);
       },
@@ -139,7 +141,7 @@ Summary expect(const Scenario& scenario) {
 
 std::vector<double> run_trial(const Model& model, Mode mode, std::uint64_t trial) {
   std::vector<double> row(static_cast<std::size_t>(model.layout().n_series()));
-  TrialRunner(model, mode).run(trial, row.data(), nullptr);
+  TrialRunner(model, mode).run(trial, 1, row.data());
   return row;
 }
 

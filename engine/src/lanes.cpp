@@ -1,0 +1,154 @@
+#include "lanes.h"
+
+#include <cmath>
+
+#include "ziggurat.h"
+
+// Each fast path is compiled three times and picked at load time for the processor: AVX-512 (x86-64-v4),
+// AVX2 (x86-64-v3), and baseline x86-64. The loops over the lanes are plain arithmetic, which GCC vectorises.
+// Floating-point contraction is off for the whole library (-ffp-contract=off), so a lane computes exactly the
+// operations the scalar sampler does, whatever the instruction set.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define CXRISK_LANE_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define CXRISK_LANE_CLONES
+#endif
+
+namespace cxrisk {
+
+namespace {
+
+constexpr std::uint64_t GOLDEN_GAMMA = 0x9e3779b97f4a7c15ULL;
+
+// Word i of a stream with this seed, and the uniform Stream::uniform() makes of it.
+inline std::uint64_t word(std::uint64_t seed, std::uint64_t i) { return mix64(seed + (i + 1) * GOLDEN_GAMMA); }
+inline double uniform_of(std::uint64_t w) { return (static_cast<double>(w >> 12) + 0.5) * 0x1.0p-52; }
+// The loops below are kept straight-line code, so that the compiler vectorises them: flags combine with & and
+// | (C++'s && and || are branches), conditional values are plain ?: of computed values, and flags are 64-bit
+// like the numbers beside them, so that one vector holds the eight lanes of each.
+
+Lanes<std::uint64_t> seeds_of(const LaneStreams& s) {
+  Lanes<std::uint64_t> seeds;
+  const std::uint64_t h = mix64(s.key ^ s.address);
+  for (int l = 0; l < LANES; ++l) seeds[l] = mix64(h + s.trial[l]);
+  return seeds;
+}
+
+// BTRD's first region (draw_binomial -> binomial_btrd), or a trivial case, for every lane.
+CXRISK_LANE_CLONES
+void binomial_fast(const std::uint64_t* seed, const std::int64_t* n, const double* p, std::int64_t* out,
+                   std::int64_t* done) {
+  for (int l = 0; l < LANES; ++l) {
+    const double pl = p[l], dn = static_cast<double>(n[l]);
+    const bool trivial = (n[l] <= 0) | !(pl > 0) | (pl >= 1);
+    const bool flip = pl > 0.5;
+    const double pp = flip ? 1 - pl : pl;
+    const bool btrd = !trivial & !(dn * pp < 10);
+    const double npq = dn * pp * (1 - pp), spq = std::sqrt(btrd ? npq : 1.0);
+    const double b = 1.15 + 2.53 * spq, inv_b = 1 / b;
+    const double a = -0.0873 + 0.0248 * b + 0.01 * pp, c = dn * pp + 0.5;
+    const double vr = 0.92 - 4.2 * inv_b, inv_vr = 1 / vr, urvr = 0.86 * vr;
+    const double v = uniform_of(word(seed[l], 0));
+    const double u = v * inv_vr - 0.43;
+    const bool accept = btrd & (v <= urvr);
+    const double k = std::floor((2 * a / (0.5 - std::abs(u)) + b) * u + c);
+    const auto x = static_cast<std::int64_t>(accept ? k : 0.0);
+    const std::int64_t drawn = flip ? n[l] - x : x;
+    const std::int64_t fixed = (n[l] <= 0) | !(pl > 0) ? std::int64_t{0} : n[l];
+    out[l] = trivial ? fixed : drawn;
+    done[l] = trivial | accept;
+  }
+}
+
+// PTRD's first region (draw_poisson -> poisson_ptrd), or a zero mean.
+CXRISK_LANE_CLONES
+void poisson_fast(const std::uint64_t* seed, const double* mean, std::int64_t* out, std::int64_t* done) {
+  for (int l = 0; l < LANES; ++l) {
+    const double mu = mean[l];
+    const bool zero = !(mu > 0);
+    const bool ptrd = !zero & !(mu < 10);
+    const double smu = std::sqrt(ptrd ? mu : 10.0), b = 0.931 + 2.53 * smu, a = -0.059 + 0.02483 * b;
+    const double vr = 0.9277 - 3.6224 / (b - 2);
+    const double u = uniform_of(word(seed[l], 0)) - 0.5, v = uniform_of(word(seed[l], 1));
+    const double us = 0.5 - std::abs(u);
+    const bool accept = ptrd & (us >= 0.07) & (v <= vr);
+    const double kf = std::floor((2 * a / us + b) * u + mu + 0.43);
+    out[l] = static_cast<std::int64_t>(accept ? kf : 0.0);
+    done[l] = zero | accept;
+  }
+}
+
+// Marsaglia-Tsang's squeeze with the ziggurat's rectangle (draw_gamma with a shape of at least 1, as
+// ValueDraw::sum calls it), or a zero count; `scale` is ValueDraw's mean / gamma_shape.
+CXRISK_LANE_CLONES
+void gamma_sum_fast(const std::uint64_t* seed, const double* shape, const double* scale, const std::int64_t* eligible,
+                    double* __restrict out, std::int64_t* __restrict done) {
+  const double* zx = ZIGGURAT.x.data();
+  const double* zratio = ZIGGURAT.ratio.data();
+  for (int l = 0; l < LANES; ++l) {
+    const bool fast = (eligible[l] != 0) & !(shape[l] < 1);
+    const double d = (fast ? shape[l] : 1.0) - 1.0 / 3, c = 1 / std::sqrt(9 * d);
+    const std::uint64_t w = word(seed[l], 0), i = w & 0x7f;
+    const double un = (static_cast<double>(w >> 12) + 0.5) * 0x1.0p-51 - 1;
+    const bool rectangle = std::abs(un) < zratio[i];
+    const double x = un * zx[i];
+    double v = 1 + c * x;
+    const bool positive = v > 0;
+    v = v * v * v;
+    const double u = uniform_of(word(seed[l], 1)), x2 = x * x;
+    const bool accept = fast & rectangle & positive & (u < 1 - 0.0331 * x2 * x2);
+    out[l] = scale[l] * (d * v);
+    done[l] = accept;
+  }
+}
+
+}  // namespace
+
+void binomial_lanes(const LaneStreams& s, const Lanes<std::int64_t>& n, const Lanes<double>& p,
+                    Lanes<std::int64_t>& out, int lanes) {
+  const Lanes<std::uint64_t> seeds = seeds_of(s);
+  Lanes<std::int64_t> done{};
+  binomial_fast(seeds.data(), n.data(), p.data(), out.data(), done.data());
+  for (int l = 0; l < lanes; ++l)
+    if (!done[l]) {
+      Stream stream = s.stream(l);
+      out[l] = draw_binomial(stream, n[l], p[l]);
+    }
+}
+
+void poisson_lanes(const LaneStreams& s, const Lanes<double>& mean, Lanes<std::int64_t>& out, int lanes) {
+  const Lanes<std::uint64_t> seeds = seeds_of(s);
+  Lanes<std::int64_t> done{};
+  poisson_fast(seeds.data(), mean.data(), out.data(), done.data());
+  for (int l = 0; l < lanes; ++l)
+    if (!done[l]) {
+      Stream stream = s.stream(l);
+      out[l] = draw_poisson(stream, mean[l]);
+    }
+}
+
+void value_sum_lanes(const LaneStreams& s, const Lanes<const ValueDraw*>& value, const Lanes<std::int64_t>& n,
+                     Lanes<double>& out, int lanes) {
+  Lanes<double> shape{}, scale{};
+  Lanes<std::int64_t> eligible{}, done{};
+  for (int l = 0; l < lanes; ++l) {
+    eligible[l] = n[l] > 0 && value[l]->shape == ValueShape::gamma;
+    if (eligible[l]) {
+      shape[l] = static_cast<double>(n[l]) * value[l]->gamma_shape;
+      scale[l] = value[l]->mean / value[l]->gamma_shape;
+    }
+  }
+  const Lanes<std::uint64_t> seeds = seeds_of(s);
+  gamma_sum_fast(seeds.data(), shape.data(), scale.data(), eligible.data(), out.data(), done.data());
+  for (int l = 0; l < lanes; ++l) {
+    if (done[l]) continue;
+    if (n[l] <= 0) {
+      out[l] = 0;
+      continue;
+    }
+    Stream stream = s.stream(l);
+    out[l] = value[l]->sum(stream, n[l]);
+  }
+}
+
+}  // namespace cxrisk
