@@ -6,7 +6,6 @@
 #include <cmath>
 #include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
@@ -15,40 +14,15 @@
 #include "cxrisk/random.h"
 #include "cxrisk/simulate.h"
 #include "cxrisk/text.h"
+#include "json_stats.h"
 
 namespace cxrisk {
 
 namespace fs = std::filesystem;
-using Json = nlohmann::ordered_json;
 
 namespace {
 
 constexpr int MAIN_METRICS[3] = {total_cost, revenue_lost, customers_lost};
-
-Json stats_to_json(const Stats& s) {
-  Json j;
-  j["mean"] = s.mean;
-  j["sd"] = s.sd;
-  j["se"] = s.se;
-  j["min"] = s.min;
-  j["max"] = s.max;
-  for (std::size_t i = 0; i < PERCENTILES.size(); ++i) j[std::string(PERCENTILE_NAMES[i])] = s.percentiles[i];
-  j["cvar95"] = s.cvar95;
-  return j;
-}
-
-Stats stats_from_json(const Json& j) {
-  Stats s;
-  s.mean = j.at("mean");
-  s.sd = j.at("sd");
-  s.se = j.at("se");
-  s.min = j.at("min");
-  s.max = j.at("max");
-  for (std::size_t i = 0; i < PERCENTILES.size(); ++i)
-    s.percentiles[i] = j.at(std::string(PERCENTILE_NAMES[i]));
-  s.cvar95 = j.at("cvar95");
-  return s;
-}
 
 /// The items this process computes: item i goes to process i mod size. `work(i)` returns an item's result as
 /// bytes; process 0 gets every item's result, in item order; the others get an empty list.
@@ -86,13 +60,6 @@ std::string read_file(const fs::path& path) {
 
 void log_line(const std::function<void(const std::string&)>& log, const std::string& line) {
   if (log) log(line);
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
 }
 
 }  // namespace

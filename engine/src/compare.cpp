@@ -2,10 +2,10 @@
 
 #include <fmt/format.h>
 #include <algorithm>
-#include <nlohmann/json.hpp>
 
 #include "cxrisk/output.h"
 #include "cxrisk/simulate.h"
+#include "json_stats.h"
 
 namespace cxrisk {
 
@@ -75,22 +75,8 @@ AlternativeResult against(const RunResult& base, const RunResult& alt, const std
   return a;
 }
 
-using Json = nlohmann::ordered_json;
-
-Json stats_json(const Stats& s) {
-  Json j;
-  j["mean"] = s.mean;
-  j["sd"] = s.sd;
-  j["se"] = s.se;
-  j["min"] = s.min;
-  j["max"] = s.max;
-  for (std::size_t i = 0; i < PERCENTILES.size(); ++i) j[std::string(PERCENTILE_NAMES[i])] = s.percentiles[i];
-  j["cvar95"] = s.cvar95;
-  return j;
-}
-
 Json optional_stats_json(const std::optional<Stats>& s) {
-  return s ? stats_json(*s) : Json(nullptr);
+  return s ? stats_to_json(*s) : Json(nullptr);
 }
 
 }  // namespace
@@ -132,11 +118,11 @@ std::string comparison_json(const Comparison& c, int indent) {
   for (const AlternativeResult& a : c.alternatives) {
     Json x;
     x["name"] = a.name;
-    x["savings"]["total_cost"] = stats_json(a.savings_total_cost);
-    x["savings"]["revenue_lost"] = stats_json(a.savings_revenue_lost);
-    x["savings"]["customers_lost"] = stats_json(a.savings_customers_lost);
-    x["investment_pv"] = stats_json(a.investment_pv);
-    x["net_benefit"] = stats_json(a.net_benefit);
+    x["savings"]["total_cost"] = stats_to_json(a.savings_total_cost);
+    x["savings"]["revenue_lost"] = stats_to_json(a.savings_revenue_lost);
+    x["savings"]["customers_lost"] = stats_to_json(a.savings_customers_lost);
+    x["investment_pv"] = stats_to_json(a.investment_pv);
+    x["net_benefit"] = stats_to_json(a.net_benefit);
     x["roi"] = optional_stats_json(a.roi);
     x["payback_period"] = optional_stats_json(a.payback_period);
     x["p_payback_within_horizon"] = a.p_payback_within_horizon;
@@ -156,12 +142,7 @@ std::string comparison_csv(const Comparison& c) {
     return s ? fmt::format("{}", median ? s->percentiles[3] : s->mean) : std::string();
   };
   for (const AlternativeResult& a : c.alternatives) {
-    std::string name = a.name;
-    if (name.find_first_of(",\"") != std::string::npos) {
-      std::string quoted = "\"";
-      for (char ch : name) quoted += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-      name = quoted + "\"";
-    }
+    const std::string name = csv_field(a.name);
     out += fmt::format(
         "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", name, a.savings_total_cost.mean,
         a.savings_total_cost.se, a.savings_total_cost.percentiles[0], a.savings_total_cost.percentiles[3],

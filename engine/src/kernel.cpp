@@ -48,7 +48,8 @@ class RandomFlow {
  public:
   using Count = std::int64_t;
   RandomFlow(std::uint64_t first_trial, int lanes) {
-    for (int l = 0; l < lanes; ++l) trial_[l] = static_cast<std::uint32_t>(first_trial + static_cast<std::uint64_t>(l));
+    for (int l = 0; l < lanes; ++l)
+      trial_[l] = static_cast<std::uint32_t>(first_trial + static_cast<std::uint64_t>(l));
   }
   void binomial(std::uint64_t key, std::uint32_t step, std::uint32_t period, const Lanes<Count>& n,
                 const Lanes<double>& p, Lanes<Count>& out, int lanes) const {
@@ -58,8 +59,8 @@ class RandomFlow {
                Lanes<Count>& out, int lanes) const {
     poisson_lanes(streams(key, step, period), mean, out, lanes);
   }
-  void value_sum(const Lanes<const ValueDraw*>& value, std::uint64_t key, std::uint32_t step, std::uint32_t period,
-                 const Lanes<Count>& n, Lanes<double>& out, int lanes) const {
+  void value_sum(const Lanes<const ValueDraw*>& value, std::uint64_t key, std::uint32_t step,
+                 std::uint32_t period, const Lanes<Count>& n, Lanes<double>& out, int lanes) const {
     value_sum_lanes(streams(key, step, period), value, n, out, lanes);
   }
 
@@ -160,13 +161,14 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
             prob[l] = pd[l]->tiers[k].escalate;
           }
           if (k + 1 < tiers) flow.binomial(key, base + 2, period, unresolved, prob, escalated, lanes);
-          const int resolved_as = k == 0 ? static_cast<int>(Outcome::quick) : static_cast<int>(Outcome::resolved);
+          const int resolved_as =
+              k == 0 ? static_cast<int>(Outcome::quick) : static_cast<int>(Outcome::resolved);
           const bool last_of_several = k + 1 == tiers && tiers > 1;
           for (int l = 0; l < lanes; ++l) {
-            const std::array<std::pair<int, Count>, 3> ends{{{resolved_as, resolved[l]},
-                                                             {static_cast<int>(Outcome::mollified), mollified[l]},
-                                                             {static_cast<int>(Outcome::unresolved),
-                                                              unresolved[l] - escalated[l]}}};
+            const std::array<std::pair<int, Count>, 3> ends{
+                {{resolved_as, resolved[l]},
+                 {static_cast<int>(Outcome::mollified), mollified[l]},
+                 {static_cast<int>(Outcome::unresolved), unresolved[l] - escalated[l]}}};
             for (auto [o, count] : ends) {
               const auto c = static_cast<double>(count);
               n[o][l] += count;
@@ -194,7 +196,8 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
             mean_won[l] = count * pd[l]->told_good[o] * draw[l]->positive_conversion;
           }
           flow.binomial(key, STEP_LOYALTY + ou, period, n[o], prob, moved, lanes);
-          if (!all_zero(moved, lanes)) flow.value_sum(value, key, STEP_VALUE + ou, period, moved, moved_value, lanes);
+          if (!all_zero(moved, lanes))
+            flow.value_sum(value, key, STEP_VALUE + ou, period, moved, moved_value, lanes);
           // Word of mouth: each customer tells Poisson(told) people, each converted with probability q; a
           // sum of thinned Poisson counts is Poisson(n told q).
           if (!all_zero(mean_lost, lanes)) {
@@ -257,7 +260,8 @@ void TrialRunner::run(std::uint64_t first_trial, int count, double* rows, double
   const auto n_cells = static_cast<std::size_t>(model_.n_cells());
   for (int done = 0; done < count; done += LANES) {
     const int lanes = std::min(LANES, count - done);
-    std::fill(cells_.begin(), cells_.begin() + static_cast<std::ptrdiff_t>(n_cells * static_cast<std::size_t>(lanes)), 0.0);
+    std::fill(cells_.begin(),
+              cells_.begin() + static_cast<std::ptrdiff_t>(n_cells * static_cast<std::size_t>(lanes)), 0.0);
     Lanes<const TrialDraw*> draws{};
     Lanes<double*> cells{}, pcost{};
     for (int l = 0; l < lanes; ++l) {
@@ -269,8 +273,8 @@ void TrialRunner::run(std::uint64_t first_trial, int count, double* rows, double
       if (pcost[l]) std::fill(pcost[l], pcost[l] + T, 0.0);
     }
     if (mode_ == Mode::aggregate) {
-      aggregate_chain(model_, draws, lanes, RandomFlow(first_trial + static_cast<std::uint64_t>(done), lanes), cells,
-                      pcost);
+      aggregate_chain(model_, draws, lanes, RandomFlow(first_trial + static_cast<std::uint64_t>(done), lanes),
+                      cells, pcost);
     } else {
       for (int l = 0; l < lanes; ++l)
         individual(static_cast<std::uint32_t>(first_trial + static_cast<std::uint64_t>(done + l)), draws_[l],
@@ -283,7 +287,8 @@ void TrialRunner::run(std::uint64_t first_trial, int count, double* rows, double
   }
 }
 
-void TrialRunner::individual(std::uint32_t trial, const TrialDraw& draw, double* cells, double* period_cost) const {
+void TrialRunner::individual(std::uint32_t trial, const TrialDraw& draw, double* cells,
+                             double* period_cost) const {
   const int T = model_.n_periods(), P = model_.n_problems();
   const double q_lost = draw.negative_conversion, q_won = draw.positive_conversion;
   for (int s = 0; s < model_.n_segments(); ++s) {

@@ -21,8 +21,12 @@ namespace {
 constexpr std::uint64_t GOLDEN_GAMMA = 0x9e3779b97f4a7c15ULL;
 
 // Word i of a stream with this seed, and the uniform Stream::uniform() makes of it.
-inline std::uint64_t word(std::uint64_t seed, std::uint64_t i) { return mix64(seed + (i + 1) * GOLDEN_GAMMA); }
-inline double uniform_of(std::uint64_t w) { return (static_cast<double>(w >> 12) + 0.5) * 0x1.0p-52; }
+inline std::uint64_t word(std::uint64_t seed, std::uint64_t i) {
+  return mix64(seed + (i + 1) * GOLDEN_GAMMA);
+}
+inline double uniform_of(std::uint64_t w) {
+  return (static_cast<double>(w >> 12) + 0.5) * 0x1.0p-52;
+}
 // The loops below are kept straight-line code, so that the compiler vectorises them: flags combine with & and
 // | (C++'s && and || are branches), conditional values are plain ?: of computed values, and flags are 64-bit
 // like the numbers beside them, so that one vector holds the eight lanes of each.
@@ -81,8 +85,8 @@ void poisson_fast(const std::uint64_t* seed, const double* mean, std::int64_t* o
 // Marsaglia-Tsang's squeeze with the ziggurat's rectangle (draw_gamma with a shape of at least 1, as
 // ValueDraw::sum calls it), or a zero count; `scale` is ValueDraw's mean / gamma_shape.
 CXRISK_LANE_CLONES
-void gamma_sum_fast(const std::uint64_t* seed, const double* shape, const double* scale, const std::int64_t* eligible,
-                    double* __restrict out, std::int64_t* __restrict done) {
+void gamma_sum_fast(const std::uint64_t* seed, const double* shape, const double* scale,
+                    const std::int64_t* eligible, double* __restrict out, std::int64_t* __restrict done) {
   const double* zx = ZIGGURAT.x.data();
   const double* zratio = ZIGGURAT.ratio.data();
   for (int l = 0; l < LANES; ++l) {

@@ -5,17 +5,13 @@
 #include <fmt/format.h>
 #include <cmath>
 #include <fstream>
-#include <nlohmann/json.hpp>
 
 #include "cxrisk/version.h"
+#include "json_stats.h"
 
 namespace cxrisk {
 
-using Json = nlohmann::ordered_json;
-
-namespace {
-
-Json stats_json(const Stats& s, bool means_only) {
+Json stats_to_json(const Stats& s, bool means_only) {
   Json j;
   j["mean"] = s.mean;
   if (means_only) return j;
@@ -28,11 +24,17 @@ Json stats_json(const Stats& s, bool means_only) {
   return j;
 }
 
-Json entry_json(const Summary& summary, int entry, bool means_only) {
-  Json j = Json::object();
-  for (int m = 0; m < N_METRICS; ++m)
-    j[std::string(METRIC_NAMES[m])] = stats_json(summary.stats[Layout::series(entry, m)], means_only);
-  return j;
+Stats stats_from_json(const Json& j) {
+  Stats s;
+  s.mean = j.at("mean");
+  s.sd = j.at("sd");
+  s.se = j.at("se");
+  s.min = j.at("min");
+  s.max = j.at("max");
+  for (std::size_t i = 0; i < PERCENTILES.size(); ++i)
+    s.percentiles[i] = j.at(std::string(PERCENTILE_NAMES[i]));
+  s.cvar95 = j.at("cvar95");
+  return s;
 }
 
 std::string csv_field(const std::string& s) {
@@ -40,6 +42,15 @@ std::string csv_field(const std::string& s) {
   std::string out = "\"";
   for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
   return out + "\"";
+}
+
+namespace {
+
+Json entry_json(const Summary& summary, int entry, bool means_only) {
+  Json j = Json::object();
+  for (int m = 0; m < N_METRICS; ++m)
+    j[std::string(METRIC_NAMES[m])] = stats_to_json(summary.stats[Layout::series(entry, m)], means_only);
+  return j;
 }
 
 std::string csv_number(double x) {

@@ -83,11 +83,12 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
       static_cast<std::int64_t>(my_chunks.size()), threads,
       [&](std::int64_t i, int worker) {
         const std::int64_t c = my_chunks[static_cast<std::size_t>(i)];
-        const std::int64_t first = c * tally.chunk_trials(), last = std::min(trials, first + tally.chunk_trials());
+        const std::int64_t first = c * tally.chunk_trials(),
+                           last = std::min(trials, first + tally.chunk_trials());
         chunk_first[worker] = static_cast<std::uint64_t>(first);
         double* extra = extra_width ? extras[worker].data() : nullptr;
-        runners[worker].run(static_cast<std::uint64_t>(first), static_cast<int>(last - first), rows[worker].data(),
-                            extra, extra_width);
+        runners[worker].run(static_cast<std::uint64_t>(first), static_cast<int>(last - first),
+                            rows[worker].data(), extra, extra_width);
         tally.record(worker, first, last - first, rows[worker].data(), extra);
         const std::int64_t now = done += last - first;
         if (options.progress) options.progress(now * comm.size(), trials);

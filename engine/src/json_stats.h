@@ -1,0 +1,21 @@
+// The statistics object of MODEL.md section 6 as JSON, and CSV quoting: shared by every output of the
+// library.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "cxrisk/statistics.h"
+
+namespace cxrisk {
+
+using Json = nlohmann::ordered_json;
+
+/// {"mean", "sd", "se", "min", "max", "p5" ... "p99", "cvar95"}, or {"mean"} alone.
+Json stats_to_json(const Stats& s, bool means_only = false);
+/// The reverse of stats_to_json (of a complete object).
+Stats stats_from_json(const Json& j);
+/// A CSV field, quoted when it holds a comma, a quote or a line break.
+std::string csv_field(const std::string& s);
+
+}  // namespace cxrisk
