@@ -104,6 +104,16 @@ struct SimulationArgs {
   }
 };
 
+/// Fills the settings every simulating command shares: --trials, --seed, --threads, Ctrl-C, the processes.
+template <class Options>
+void apply(const SimulationArgs& sim, const Context& ctx, Options& options) {
+  options.trials = sim.trials;
+  options.seed = sim.seed;
+  options.threads = sim.threads;
+  options.cancel = &interrupted;
+  options.communicator = ctx.communicator;
+}
+
 struct RunArgs {
   std::string file;
   SimulationArgs sim;
@@ -116,12 +126,8 @@ struct RunArgs {
 int do_run(const RunArgs& a, const Context& ctx) {
   const cxrisk::Scenario scenario = cxrisk::load_scenario(a.file);
   cxrisk::RunOptions options;
-  options.trials = a.sim.trials;
-  options.seed = a.sim.seed;
-  options.threads = a.sim.threads;
+  apply(a.sim, ctx, options);
   options.mode = cxrisk::parse_mode(a.mode);
-  options.cancel = &interrupted;
-  options.communicator = ctx.communicator;
   ProgressBar bar(ctx.root(), "trials");
   options.progress = [&bar](std::int64_t done, std::int64_t total) { bar.update(done, total); };
   const cxrisk::RunResult result = cxrisk::run(scenario, options);
@@ -157,11 +163,7 @@ int do_compare(const CompareArgs& a, const Context& ctx) {
   std::vector<cxrisk::Scenario> alternatives;
   for (const auto& file : a.alternatives) alternatives.push_back(cxrisk::load_scenario(file));
   cxrisk::CompareOptions options;
-  options.trials = a.sim.trials;
-  options.seed = a.sim.seed;
-  options.threads = a.sim.threads;
-  options.cancel = &interrupted;
-  options.communicator = ctx.communicator;
+  apply(a.sim, ctx, options);
   ProgressBar bar(ctx.root(), "scenarios");
   options.progress = [&bar](int done, int total) { bar.update(done, total); };
   const cxrisk::Comparison c = cxrisk::compare(base, alternatives, options);
@@ -187,13 +189,9 @@ int do_batch(const BatchArgs& a, const Context& ctx) {
   const std::vector<std::string> files = cxrisk::collect_scenario_files(a.paths);
   CXRISK_REQUIRE(!files.empty(), "no scenario files (*.yaml) found");
   cxrisk::BatchOptions options;
-  options.trials = a.sim.trials;
-  options.seed = a.sim.seed;
-  options.threads = a.sim.threads;
+  apply(a.sim, ctx, options);
   options.out = a.out;
   options.resume = a.resume;
-  options.cancel = &interrupted;
-  options.communicator = ctx.communicator;
   options.log = [](const std::string& line) { std::cerr << line << "\n"; };
   const cxrisk::BatchResult result = cxrisk::batch(files, options);
   if (!ctx.root()) return 0;
@@ -231,11 +229,7 @@ int do_sweep(const SweepArgs& a, const Context& ctx) {
   std::vector<cxrisk::SweepAxis> axes;
   for (const auto& spec : a.vary) axes.push_back(cxrisk::parse_sweep_axis(spec));
   cxrisk::SweepOptions options;
-  options.trials = a.sim.trials;
-  options.seed = a.sim.seed;
-  options.threads = a.sim.threads;
-  options.cancel = &interrupted;
-  options.communicator = ctx.communicator;
+  apply(a.sim, ctx, options);
   options.log = [](const std::string& line) { std::cerr << line << "\n"; };
   const cxrisk::Sweep s = cxrisk::sweep(scenario, axes, options);
   if (!ctx.root()) return 0;
