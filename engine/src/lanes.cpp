@@ -18,15 +18,14 @@ namespace cxrisk {
 
 namespace {
 
-constexpr std::uint64_t GOLDEN_GAMMA = 0x9e3779b97f4a7c15ULL;
-
-// Word i of a stream with this seed, and the uniform Stream::uniform() makes of it.
+// The stream formulas are Stream's own, so a lane draws exactly what the scalar sampler would.
 inline std::uint64_t word(std::uint64_t seed, std::uint64_t i) {
-  return mix64(seed + (i + 1) * GOLDEN_GAMMA);
+  return Stream::word(seed, i);
 }
 inline double uniform_of(std::uint64_t w) {
-  return (static_cast<double>(w >> 12) + 0.5) * 0x1.0p-52;
+  return Stream::uniform_of(w);
 }
+
 // The loops below are kept straight-line code, so that the compiler vectorises them: flags combine with & and
 // | (C++'s && and || are branches), conditional values are plain ?: of computed values, and flags are 64-bit
 // like the numbers beside them, so that one vector holds the eight lanes of each.
@@ -34,7 +33,7 @@ inline double uniform_of(std::uint64_t w) {
 Lanes<std::uint64_t> seeds_of(const LaneStreams& s) {
   Lanes<std::uint64_t> seeds;
   const std::uint64_t h = mix64(s.key ^ s.address);
-  for (int l = 0; l < LANES; ++l) seeds[l] = mix64(h + s.trial[l]);
+  for (int l = 0; l < LANES; ++l) seeds[l] = Stream::seed_of(h, s.trial[l]);
   return seeds;
 }
 

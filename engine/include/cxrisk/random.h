@@ -50,28 +50,37 @@ class Stream {
   using result_type = std::uint64_t;
 
   /// The stream at counters (a, b) under `key`; distinct (key, a, b) give independent-looking streams.
-  Stream(std::uint64_t key, std::uint64_t a, std::uint64_t b) : seed_(mix64(mix64(key ^ a) + b)) {}
+  Stream(std::uint64_t key, std::uint64_t a, std::uint64_t b) : seed_(seed_of(mix64(key ^ a), b)) {}
+
+  /// The seed of the stream (key, a, b), from h = mix64(key ^ a): split so that streams differing only in b
+  /// (the trials of one step) share the first mix.
+  static constexpr std::uint64_t seed_of(std::uint64_t h, std::uint64_t b) { return mix64(h + b); }
+  /// Word i (from 0) of the stream with this seed.
+  static constexpr std::uint64_t word(std::uint64_t seed, std::uint64_t i) {
+    return mix64(seed + (i + 1) * GOLDEN_GAMMA);
+  }
+  /// The uniform in (0, 1) a word makes: 52 random bits, centred in their cell, so the extremes are 2^-53
+  /// and 1 - 2^-53 (both exactly representable, unlike 1 - 2^-54).
+  static constexpr double uniform_of(std::uint64_t w) {
+    return (static_cast<double>(w >> 12) + 0.5) * 0x1.0p-52;
+  }
 
   static constexpr result_type min() { return 0; }
   static constexpr result_type max() { return ~result_type{0}; }
 
   /// The next 64 random bits.
-  result_type operator()() {
-    index_ += GOLDEN_GAMMA;
-    return mix64(seed_ + index_);
-  }
+  result_type operator()() { return word(seed_, next_++); }
 
-  /// A uniform double in the open interval (0, 1): 52 random bits, centred in their cell, so the extremes are
-  /// 2^-53 and 1 - 2^-53 (both exactly representable, unlike 1 - 2^-54).
-  double uniform() { return (static_cast<double>((*this)() >> 12) + 0.5) * 0x1.0p-52; }
+  /// A uniform double in the open interval (0, 1), from the next word.
+  double uniform() { return uniform_of((*this)()); }
 
   /// Jumps so that the next word is word `index` (from 0) of the stream: skipping ahead is free.
-  void seek(std::uint64_t index) { index_ = index * GOLDEN_GAMMA; }
+  void seek(std::uint64_t index) { next_ = index; }
 
  private:
   static constexpr std::uint64_t GOLDEN_GAMMA = 0x9e3779b97f4a7c15ULL;
   std::uint64_t seed_;
-  std::uint64_t index_ = 0;
+  std::uint64_t next_ = 0;
 };
 
 /// A uniform in (0, 1) that is a pure function of (key, trial, component): the draw behind an uncertain
