@@ -1,7 +1,9 @@
 #include "lanes.h"
 
 #include <cmath>
+#include <cstring>
 
+#include "inversion.h"
 #include "ziggurat.h"
 
 // Each fast path is compiled three times and picked at load time for the processor: AVX-512 (x86-64-v4),
@@ -37,7 +39,12 @@ Lanes<std::uint64_t> seeds_of(const LaneStreams& s) {
   return seeds;
 }
 
-// BTRD's first region (draw_binomial -> binomial_btrd), or a trivial case, for every lane.
+// What a fast path leaves for each lane: its draw done, or to be made by the lanes' inversion, or by the
+// scalar sampler from the start of the lane's stream.
+enum : std::int64_t { SCALAR = 0, DONE = 1, INVERT = 2 };
+
+// BTRD's first region (draw_binomial -> binomial_btrd), or a trivial case, for every lane; a lane with a
+// mean below 10 is marked for the inversion.
 CXRISK_LANE_CLONES
 void binomial_fast(const std::uint64_t* seed, const std::int64_t* n, const double* p, std::int64_t* out,
                    std::int64_t* done) {
@@ -59,7 +66,72 @@ void binomial_fast(const std::uint64_t* seed, const std::int64_t* n, const doubl
     const std::int64_t drawn = flip ? n[l] - x : x;
     const std::int64_t fixed = (n[l] <= 0) | !(pl > 0) ? std::int64_t{0} : n[l];
     out[l] = trivial ? fixed : drawn;
-    done[l] = trivial | accept;
+    done[l] = (trivial | accept) ? DONE : (btrd ? SCALAR : INVERT);
+  }
+}
+
+// Sequential inversion (draw_binomial -> binomial_inversion) for the lanes marked INVERT, all lanes stepping
+// through x = 1, 2, ... together; a lane whose search the scalar sampler would restart (or that is still
+// searching after INVERSION_STEPS) is marked SCALAR.
+CXRISK_LANE_CLONES
+void binomial_invert(const std::uint64_t* seed, const std::int64_t* n, const double* p, std::int64_t* out,
+                     std::int64_t* done) {
+  double f[LANES], u[LANES], a[LANES], ratio[LANES], x2[LANES];
+  std::int64_t running[LANES], bits[LANES];
+  std::int64_t any_bits = 0;
+  for (int l = 0; l < LANES; ++l) {
+    const bool invert = done[l] == INVERT;
+    const double pl = p[l], pp = pl > 0.5 ? 1 - pl : pl, q = 1 - pp;
+    ratio[l] = pp / q;
+    a[l] = (static_cast<double>(n[l]) + 1) * ratio[l];
+    x2[l] = q;
+    f[l] = 1;
+    bits[l] = invert ? n[l] : 0;
+    any_bits |= bits[l];
+  }
+  // f = q^n by binary powering, as power() does it (a multiplication by 1 is exact, so multiplying every
+  // lane at every bit changes nothing). Written with vector types: GCC does not vectorise this loop itself.
+  using VD = double __attribute__((vector_size(8 * LANES)));
+  using VI = std::int64_t __attribute__((vector_size(8 * LANES)));
+  VD vf, vx;
+  VI vb;
+  std::memcpy(&vf, f, sizeof vf);
+  std::memcpy(&vx, x2, sizeof vx);
+  std::memcpy(&vb, bits, sizeof vb);
+  const VD one = VD{} + 1.0;
+  for (std::uint64_t rest = static_cast<std::uint64_t>(any_bits); rest != 0; rest >>= 1) {
+    vf = vf * ((vb & 1) != 0 ? vx : one);
+    vx = vx * vx;
+    vb >>= 1;
+  }
+  std::memcpy(f, &vf, sizeof vf);
+  std::int64_t any = 0;
+  for (int l = 0; l < LANES; ++l) {
+    u[l] = uniform_of(word(seed[l], 0));
+    running[l] = (done[l] == INVERT) & (u[l] > f[l]);
+    out[l] = done[l] == INVERT ? (p[l] > 0.5 ? n[l] : 0) : out[l];
+    any |= running[l];
+  }
+  for (int x = 1; x < INVERSION_STEPS && any; ++x) {
+    const double rx = RECIPROCAL[static_cast<std::size_t>(x)];
+    any = 0;
+    for (int l = 0; l < LANES; ++l) {
+      const bool run = running[l] != 0;
+      const double ul = u[l] - f[l];
+      const double fl = f[l] * (a[l] * rx - ratio[l]);
+      const bool found = (x <= n[l]) & (ul <= fl);
+      const bool restart = ((x > n[l]) | (fl < 1e-300)) & !found;
+      u[l] = run ? ul : u[l];
+      f[l] = run ? fl : f[l];
+      out[l] = (run & found) ? (p[l] > 0.5 ? n[l] - x : x) : out[l];
+      done[l] = (run & restart) ? SCALAR : done[l];
+      running[l] = run & !restart & !found;
+      any |= running[l];
+    }
+  }
+  for (int l = 0; l < LANES; ++l) {
+    done[l] = running[l] ? SCALAR : done[l];
+    done[l] = done[l] == INVERT ? DONE : done[l];
   }
 }
 
@@ -77,7 +149,45 @@ void poisson_fast(const std::uint64_t* seed, const double* mean, std::int64_t* o
     const bool accept = ptrd & (us >= 0.07) & (v <= vr);
     const double kf = std::floor((2 * a / us + b) * u + mu + 0.43);
     out[l] = static_cast<std::int64_t>(accept ? kf : 0.0);
-    done[l] = zero | accept;
+    done[l] = (zero | accept) ? DONE : (ptrd ? SCALAR : INVERT);
+  }
+}
+
+// Sequential inversion (draw_poisson -> poisson_inversion) for the lanes marked INVERT, stepping together as
+// binomial_invert does; p0 holds exp(-mean), computed by the caller as the scalar sampler computes it.
+CXRISK_LANE_CLONES
+void poisson_invert(const std::uint64_t* seed, const double* mean, const double* p0, std::int64_t* out,
+                    std::int64_t* done) {
+  double f[LANES], u[LANES];
+  std::int64_t running[LANES];
+  std::int64_t any = 0;
+  for (int l = 0; l < LANES; ++l) {
+    f[l] = p0[l];
+    u[l] = uniform_of(word(seed[l], 0));
+    running[l] = (done[l] == INVERT) & (u[l] > f[l]);
+    out[l] = done[l] == INVERT ? 0 : out[l];
+    any |= running[l];
+  }
+  for (int k = 1; k < INVERSION_STEPS && any; ++k) {
+    const double rk = RECIPROCAL[static_cast<std::size_t>(k)];
+    any = 0;
+    for (int l = 0; l < LANES; ++l) {
+      const bool run = running[l] != 0;
+      const double ul = u[l] - f[l];
+      const double fl = f[l] * (mean[l] * rk);
+      const bool found = ul <= fl;
+      const bool restart = (fl < 1e-300) & !found;
+      u[l] = run ? ul : u[l];
+      f[l] = run ? fl : f[l];
+      out[l] = (run & found) ? k : out[l];
+      done[l] = (run & restart) ? SCALAR : done[l];
+      running[l] = run & !restart & !found;
+      any |= running[l];
+    }
+  }
+  for (int l = 0; l < LANES; ++l) {
+    done[l] = running[l] ? SCALAR : done[l];
+    done[l] = done[l] == INVERT ? DONE : done[l];
   }
 }
 
@@ -112,8 +222,11 @@ void binomial_lanes(const LaneStreams& s, const Lanes<std::int64_t>& n, const La
   const Lanes<std::uint64_t> seeds = seeds_of(s);
   Lanes<std::int64_t> done{};
   binomial_fast(seeds.data(), n.data(), p.data(), out.data(), done.data());
+  bool invert = false;
+  for (int l = 0; l < lanes; ++l) invert |= done[l] == INVERT;
+  if (invert) binomial_invert(seeds.data(), n.data(), p.data(), out.data(), done.data());
   for (int l = 0; l < lanes; ++l)
-    if (!done[l]) {
+    if (done[l] != DONE) {
       Stream stream = s.stream(l);
       out[l] = draw_binomial(stream, n[l], p[l]);
     }
@@ -123,8 +236,16 @@ void poisson_lanes(const LaneStreams& s, const Lanes<double>& mean, Lanes<std::i
   const Lanes<std::uint64_t> seeds = seeds_of(s);
   Lanes<std::int64_t> done{};
   poisson_fast(seeds.data(), mean.data(), out.data(), done.data());
+  Lanes<double> p0{};
+  bool invert = false;
   for (int l = 0; l < lanes; ++l)
-    if (!done[l]) {
+    if (done[l] == INVERT) {
+      p0[l] = std::exp(-mean[l]);
+      invert = true;
+    }
+  if (invert) poisson_invert(seeds.data(), mean.data(), p0.data(), out.data(), done.data());
+  for (int l = 0; l < lanes; ++l)
+    if (done[l] != DONE) {
       Stream stream = s.stream(l);
       out[l] = draw_poisson(stream, mean[l]);
     }

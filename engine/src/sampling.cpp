@@ -1,5 +1,6 @@
 #include "cxrisk/sampling.h"
 
+#include "inversion.h"
 #include "ziggurat.h"
 
 #include <array>
@@ -21,17 +22,6 @@ double stirling_correction(std::int64_t k) {
   return (1.0 / 12 - (1.0 / 360 - r2 / 1260) * r2) * r;
 }
 
-// x^n for a whole n >= 0 by binary powering: about log2(n) multiplications, accurate to a few ulps.
-double power(double x, std::int64_t n) {
-  double result = 1;
-  while (n > 0) {
-    if (n & 1) result *= x;
-    x *= x;
-    n >>= 1;
-  }
-  return result;
-}
-
 // Binomial(n, p) for p <= 1/2 by sequential inversion: O(n p) steps, used below a mean of 10.
 std::int64_t binomial_inversion(Stream& s, std::int64_t n, double p) {
   const double q = 1 - p, ratio = p / q, a = (static_cast<double>(n) + 1) * ratio;
@@ -44,7 +34,7 @@ std::int64_t binomial_inversion(Stream& s, std::int64_t n, double p) {
       u -= f;
       ++x;
       if (x > n) break;
-      f *= a / static_cast<double>(x) - ratio;
+      f *= a * reciprocal(x) - ratio;
       if (f < 1e-300) break;  // the remaining mass is below the resolution of u: draw again
     }
     if (x <= n && u <= f) return x;
@@ -169,7 +159,7 @@ std::int64_t poisson_inversion(Stream& s, double mu) {
     while (u > p) {
       u -= p;
       ++k;
-      p *= mu / static_cast<double>(k);
+      p *= mu * reciprocal(k);
       if (p < 1e-300) break;
     }
     if (u <= p) return k;
