@@ -9,8 +9,12 @@
 
 namespace cxrisk {
 
+/// Below this mean the binomial and Poisson samplers use sequential inversion, above it Hormann's BTRD and
+/// PTRD (valid from a mean of 10).
+inline constexpr double INVERSION_MEAN_MAX = 10;
+
 /// Steps of an inversion loop the lanes take; a lane still searching after them is finished by the scalar
-/// sampler (with a mean below 10, a probability under 1e-20).
+/// sampler (below INVERSION_MEAN_MAX, a probability under 1e-20).
 inline constexpr int INVERSION_STEPS = 64;
 
 /// 1/x for x in [0, INVERSION_STEPS) (entry 0 unused), each the correctly rounded quotient.

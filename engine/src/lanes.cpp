@@ -53,7 +53,7 @@ void binomial_fast(const std::uint64_t* seed, const std::int64_t* n, const doubl
     const bool trivial = (n[l] <= 0) | !(pl > 0) | (pl >= 1);
     const bool flip = pl > 0.5;
     const double pp = flip ? 1 - pl : pl;
-    const bool btrd = !trivial & !(dn * pp < 10);
+    const bool btrd = !trivial & !(dn * pp < INVERSION_MEAN_MAX);
     const double npq = dn * pp * (1 - pp), spq = std::sqrt(btrd ? npq : 1.0);
     const double b = 1.15 + 2.53 * spq, inv_b = 1 / b;
     const double a = -0.0873 + 0.0248 * b + 0.01 * pp, c = dn * pp + 0.5;
@@ -141,7 +141,7 @@ void poisson_fast(const std::uint64_t* seed, const double* mean, std::int64_t* o
   for (int l = 0; l < LANES; ++l) {
     const double mu = mean[l];
     const bool zero = !(mu > 0);
-    const bool ptrd = !zero & !(mu < 10);
+    const bool ptrd = !zero & !(mu < INVERSION_MEAN_MAX);
     const double smu = std::sqrt(ptrd ? mu : 10.0), b = 0.931 + 2.53 * smu, a = -0.059 + 0.02483 * b;
     const double vr = 0.9277 - 3.6224 / (b - 2);
     const double u = uniform_of(word(seed[l], 0)) - 0.5, v = uniform_of(word(seed[l], 1));
@@ -191,16 +191,17 @@ void poisson_invert(const std::uint64_t* seed, const double* mean, const double*
   }
 }
 
-// Marsaglia-Tsang's squeeze with the ziggurat's rectangle (draw_gamma with a shape of at least 1, as
-// ValueDraw::sum calls it), or a zero count; `scale` is ValueDraw's mean / gamma_shape.
+// Marsaglia-Tsang's squeeze with the ziggurat's rectangle (draw_gamma as ValueDraw::sum calls it; a shape
+// below 1 is drawn with shape + 1, and the caller applies the power of the next uniform), or a zero count.
 CXRISK_LANE_CLONES
-void gamma_sum_fast(const std::uint64_t* seed, const double* shape, const double* scale,
-                    const std::int64_t* eligible, double* __restrict out, std::int64_t* __restrict done) {
+void gamma_sum_fast(const std::uint64_t* seed, const double* shape, const std::int64_t* eligible,
+                    double* __restrict out, std::int64_t* __restrict done) {
   const double* zx = ZIGGURAT.x.data();
   const double* zratio = ZIGGURAT.ratio.data();
   for (int l = 0; l < LANES; ++l) {
-    const bool fast = (eligible[l] != 0) & !(shape[l] < 1);
-    const double d = (fast ? shape[l] : 1.0) - 1.0 / 3, c = 1 / std::sqrt(9 * d);
+    const bool fast = eligible[l] != 0;
+    const double a = !fast ? 1.0 : shape[l] < 1 ? shape[l] + 1 : shape[l];
+    const double d = a - 1.0 / 3, c = 1 / std::sqrt(9 * d);
     const std::uint64_t w = word(seed[l], 0), i = w & 0x7f;
     const double un = (static_cast<double>(w >> 12) + 0.5) * 0x1.0p-51 - 1;
     const bool rectangle = std::abs(un) < zratio[i];
@@ -210,7 +211,7 @@ void gamma_sum_fast(const std::uint64_t* seed, const double* shape, const double
     v = v * v * v;
     const double u = uniform_of(word(seed[l], 1)), x2 = x * x;
     const bool accept = fast & rectangle & positive & (u < 1 - 0.0331 * x2 * x2);
-    out[l] = scale[l] * (d * v);
+    out[l] = d * v;
     done[l] = accept;
   }
 }
@@ -263,9 +264,14 @@ void value_sum_lanes(const LaneStreams& s, const Lanes<const ValueDraw*>& value,
     }
   }
   const Lanes<std::uint64_t> seeds = seeds_of(s);
-  gamma_sum_fast(seeds.data(), shape.data(), scale.data(), eligible.data(), out.data(), done.data());
+  gamma_sum_fast(seeds.data(), shape.data(), eligible.data(), out.data(), done.data());
   for (int l = 0; l < lanes; ++l) {
-    if (done[l]) continue;
+    if (done[l]) {
+      // A shape below 1 (one customer of a value cv above 1) was drawn as Gamma(shape + 1) U^(1 / shape).
+      const double g = shape[l] < 1 ? out[l] * std::pow(uniform_of(word(seeds[l], 2)), 1 / shape[l]) : out[l];
+      out[l] = scale[l] * g;
+      continue;
+    }
     if (n[l] <= 0) {
       out[l] = 0;
       continue;

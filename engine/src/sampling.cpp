@@ -174,13 +174,13 @@ std::int64_t draw_binomial(Stream& stream, std::int64_t n, double p) {
   const bool flip = p > 0.5;  // draw the failures instead
   const double pp = flip ? 1 - p : p;
   const std::int64_t x =
-      static_cast<double>(n) * pp < 10 ? binomial_inversion(stream, n, pp) : binomial_btrd(stream, n, pp);
+      static_cast<double>(n) * pp < INVERSION_MEAN_MAX ? binomial_inversion(stream, n, pp) : binomial_btrd(stream, n, pp);
   return flip ? n - x : x;
 }
 
 std::int64_t draw_poisson(Stream& stream, double mean) {
   if (!(mean > 0)) return 0;
-  return mean < 10 ? poisson_inversion(stream, mean) : poisson_ptrd(stream, mean);
+  return mean < INVERSION_MEAN_MAX ? poisson_inversion(stream, mean) : poisson_ptrd(stream, mean);
 }
 
 const Ziggurat ZIGGURAT;
