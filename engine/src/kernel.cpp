@@ -134,8 +134,8 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
         flow.binomial(key, STEP_COMPLAINT, period, with_problem, prob, complained, lanes);
 
         // Handling tiers: every tier a complaint reaches is one contact and costs that tier's cost.
-        Lanes<C> n{};  // [outcome][lane]
-        Lanes<D> contacts_by{}, cost_by{}, escalated_by{};
+        std::array<C, N_OUTCOMES> n{};  // [outcome][lane]
+        std::array<D, N_OUTCOMES> contacts_by{}, cost_by{}, escalated_by{};
         C entering{};
         D cumulative_cost{};
         for (int l = 0; l < lanes; ++l) {

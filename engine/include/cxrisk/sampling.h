@@ -12,10 +12,11 @@
 namespace cxrisk {
 
 /// Binomial(n, p) for n up to 10^15: Hormann's BTRD ("The generation of binomial random variates", J.
-/// Statist. Comput. Simul. 46, 1993) above a mean of 10 and sequential inversion below, through Boost.Random.
+/// Statist. Comput. Simul. 46, 1993) above a mean of 10 and sequential inversion below.
 std::int64_t draw_binomial(Stream& stream, std::int64_t n, double p);
 
-/// Poisson(mean): Hormann's PTRD above a mean of 10, inversion below, through Boost.Random.
+/// Poisson(mean): Hormann's PTRD ("The transformed rejection method for generating Poisson random
+/// variables", Insurance: Mathematics and Economics 12, 1993) above a mean of 10, inversion below.
 std::int64_t draw_poisson(Stream& stream, double mean);
 
 /// Gamma(shape, 1).
