@@ -32,10 +32,14 @@ inline double uniform_of(std::uint64_t w) {
 // | (C++'s && and || are branches), conditional values are plain ?: of computed values, and flags are 64-bit
 // like the numbers beside them, so that one vector holds the eight lanes of each.
 
+CXRISK_LANE_CLONES
+void seeds_of(std::uint64_t h, const std::uint64_t* trial, std::uint64_t* seed) {
+  for (int l = 0; l < LANES; ++l) seed[l] = Stream::seed_of(h, trial[l]);
+}
+
 Lanes<std::uint64_t> seeds_of(const LaneStreams& s) {
   Lanes<std::uint64_t> seeds;
-  const std::uint64_t h = mix64(s.key ^ s.address);
-  for (int l = 0; l < LANES; ++l) seeds[l] = Stream::seed_of(h, s.trial[l]);
+  seeds_of(mix64(s.key ^ s.address), s.trial.data(), seeds.data());
   return seeds;
 }
 
@@ -260,7 +264,7 @@ void value_sum_lanes(const LaneStreams& s, const Lanes<const ValueDraw*>& value,
     eligible[l] = n[l] > 0 && value[l]->shape == ValueShape::gamma;
     if (eligible[l]) {
       shape[l] = static_cast<double>(n[l]) * value[l]->gamma_shape;
-      scale[l] = value[l]->mean / value[l]->gamma_shape;
+      scale[l] = value[l]->gamma_scale;
     }
   }
   const Lanes<std::uint64_t> seeds = seeds_of(s);

@@ -173,8 +173,8 @@ std::int64_t draw_binomial(Stream& stream, std::int64_t n, double p) {
   if (p >= 1) return n;
   const bool flip = p > 0.5;  // draw the failures instead
   const double pp = flip ? 1 - p : p;
-  const std::int64_t x =
-      static_cast<double>(n) * pp < INVERSION_MEAN_MAX ? binomial_inversion(stream, n, pp) : binomial_btrd(stream, n, pp);
+  const std::int64_t x = static_cast<double>(n) * pp < INVERSION_MEAN_MAX ? binomial_inversion(stream, n, pp)
+                                                                          : binomial_btrd(stream, n, pp);
   return flip ? n - x : x;
 }
 
@@ -243,6 +243,7 @@ void ValueDraw::prepare() {
   switch (shape) {
     case ValueShape::gamma:
       gamma_shape = 1 / (cv * cv);
+      gamma_scale = mean / gamma_shape;
       break;
     case ValueShape::lognormal: {
       const double s2 = std::log1p(cv * cv);
@@ -269,7 +270,7 @@ double ValueDraw::one(Stream& stream) const {
     case ValueShape::fixed:
       return mean;
     case ValueShape::gamma:
-      return mean / gamma_shape * draw_gamma(stream, gamma_shape);
+      return gamma_scale * draw_gamma(stream, gamma_shape);
     case ValueShape::lognormal:
       return std::exp(log_mu + log_sigma * draw_normal(stream));
     case ValueShape::empirical: {
@@ -287,7 +288,7 @@ double ValueDraw::sum(Stream& stream, std::int64_t n) const {
     case ValueShape::fixed:
       return dn * mean;
     case ValueShape::gamma:
-      return mean / gamma_shape * draw_gamma(stream, dn * gamma_shape);
+      return gamma_scale * draw_gamma(stream, dn * gamma_shape);
     case ValueShape::lognormal:
     case ValueShape::empirical: {
       if (n <= VALUE_SUM_EXACT_MAX) {

@@ -35,6 +35,7 @@ struct ValueDraw {
   double mean = 0;
   double cv = 0;
   double gamma_shape = 0;            ///< 1 / cv^2
+  double gamma_scale = 0;            ///< mean / gamma_shape
   double log_mu = 0, log_sigma = 0;  ///< lognormal parameters of one customer's value
   const std::vector<double>* empirical = nullptr;
 
