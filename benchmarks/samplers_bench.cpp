@@ -62,6 +62,25 @@ void BM_binomial_lanes(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * LANES);
 }
+// The same, with each call's counts depending on the previous call's draws (the same distribution of n), as
+// the chain's steps depend on each other: whether a call waits on the one before it.
+void BM_binomial_lanes_dependent(benchmark::State& state) {
+  const double mean = static_cast<double>(state.range(0));
+  const auto n0 = static_cast<std::int64_t>(mean / 0.3);
+  Lanes<std::int64_t> n{}, out{};
+  Lanes<double> p{};
+  n.fill(n0);
+  p.fill(0.3);
+  LaneStreams s{0x5eed, 3, {}};
+  std::uint64_t call = 0;
+  for (auto _ : state) {
+    for (int l = 0; l < LANES; ++l) s.trial[l] = call * LANES + static_cast<std::uint64_t>(l);
+    ++call;
+    binomial_lanes(s, n, p, out, LANES);
+    for (int l = 0; l < LANES; ++l) n[l] = n0 + (out[l] & 1);
+  }
+  state.SetItemsProcessed(state.iterations() * LANES);
+}
 void BM_poisson_lanes(benchmark::State& state) {
   Lanes<double> mean{};
   mean.fill(static_cast<double>(state.range(0)));
@@ -107,6 +126,7 @@ BENCHMARK(BM_poisson_inversion);
 BENCHMARK(BM_gamma_large_shape);
 BENCHMARK(BM_gamma_small_shape);
 BENCHMARK(BM_binomial_lanes)->Arg(1)->Arg(5)->Arg(30)->Arg(300)->Arg(10000)->Arg(1000000);
+BENCHMARK(BM_binomial_lanes_dependent)->Arg(1)->Arg(300)->Arg(1000000);
 BENCHMARK(BM_poisson_lanes)->Arg(1)->Arg(5)->Arg(30)->Arg(300)->Arg(10000);
 BENCHMARK(BM_gamma_sum_lanes)->Arg(1)->Arg(1000);
 
