@@ -46,6 +46,91 @@ TEST_CASE("Poisson draws have mean and variance equal to the rate", "[sampling][
   }
 }
 
+namespace {
+// Pearson's chi-square of integer draws against a pmf, bins merged from the tails inwards until each expects
+// at least 20 draws. Returns the statistic and the degrees of freedom (bins - 1).
+template <class Pmf>
+std::pair<double, int> chi_square(const std::vector<double>& x, std::int64_t lo, std::int64_t hi, Pmf pmf) {
+  const auto n = static_cast<double>(x.size());
+  std::vector<double> expected, observed;
+  double e = 0, o = 0;
+  std::vector<double> count(static_cast<std::size_t>(hi - lo + 1), 0.0);
+  double below = 0, above = 0;
+  for (double v : x) {
+    const auto k = static_cast<std::int64_t>(v);
+    if (k < lo)
+      ++below;
+    else if (k > hi)
+      ++above;
+    else
+      ++count[static_cast<std::size_t>(k - lo)];
+  }
+  double mass = 0;
+  for (std::int64_t k = lo; k <= hi; ++k) mass += pmf(k);
+  // Everything outside [lo, hi] is one bin with the rest of the mass.
+  e = n * std::max(0.0, 1 - mass);
+  o = below + above;
+  for (std::int64_t k = lo; k <= hi; ++k) {
+    e += n * pmf(k);
+    o += count[static_cast<std::size_t>(k - lo)];
+    if (e >= 20) {
+      expected.push_back(e);
+      observed.push_back(o);
+      e = o = 0;
+    }
+  }
+  if (!expected.empty()) {
+    expected.back() += e;
+    observed.back() += o;
+  }
+  double stat = 0;
+  for (std::size_t i = 0; i < expected.size(); ++i)
+    stat += (observed[i] - expected[i]) * (observed[i] - expected[i]) / expected[i];
+  return {stat, static_cast<int>(expected.size()) - 1};
+}
+
+double log_choose(std::int64_t n, std::int64_t k) {
+  return std::lgamma(static_cast<double>(n) + 1) - std::lgamma(static_cast<double>(k) + 1) -
+         std::lgamma(static_cast<double>(n - k) + 1);
+}
+}  // namespace
+
+// Moments can hide a wrong shape; these compare the whole distribution with the exact pmf, in every regime of
+// the samplers (inversion below a mean of 10, BTRD/PTRD above, p above 1/2 drawn as failures). The statistic
+// must stay within 5 standard deviations of its mean (chi-square with k degrees of freedom: mean k, sd
+// sqrt(2k)).
+TEST_CASE("Binomial and Poisson draws follow the exact pmf (chi-square)", "[sampling][statistical]") {
+  constexpr int N = 400000;
+  const std::vector<std::pair<std::int64_t, double>> binomials{
+      {30, 0.02}, {60, 0.1}, {40, 0.3}, {200, 0.06}, {1000, 0.03}, {5000, 0.5}, {300000, 0.004}, {90, 0.93}};
+  std::uint64_t key = 100;
+  for (auto [n, p] : binomials) {
+    const auto x = sample(N, ++key, [&](Stream& s) { return draw_binomial(s, n, p); });
+    const double mean = static_cast<double>(n) * p, sd = std::sqrt(mean * (1 - p));
+    const auto lo = std::max<std::int64_t>(0, static_cast<std::int64_t>(mean - 8 * sd - 1));
+    const auto hi = std::min<std::int64_t>(n, static_cast<std::int64_t>(mean + 8 * sd + 1));
+    const auto [stat, dof] = chi_square(x, lo, hi, [&](std::int64_t k) {
+      return std::exp(log_choose(n, k) + static_cast<double>(k) * std::log(p) +
+                      static_cast<double>(n - k) * std::log1p(-p));
+    });
+    INFO("binomial(" << n << ", " << p << "): chi-square " << stat << " on " << dof << " dof");
+    CHECK(dof >= 3);
+    CHECK(stat < dof + 5 * std::sqrt(2.0 * dof));
+  }
+  for (double mu : {0.4, 3.0, 9.5, 10.5, 30.0, 250.0, 4000.0}) {
+    const auto x = sample(N, ++key, [&](Stream& s) { return draw_poisson(s, mu); });
+    const double sd = std::sqrt(mu);
+    const auto lo = std::max<std::int64_t>(0, static_cast<std::int64_t>(mu - 8 * sd - 1));
+    const auto hi = static_cast<std::int64_t>(mu + 8 * sd + 2);
+    const auto [stat, dof] = chi_square(x, lo, hi, [&](std::int64_t k) {
+      return std::exp(static_cast<double>(k) * std::log(mu) - mu - std::lgamma(static_cast<double>(k) + 1));
+    });
+    INFO("poisson(" << mu << "): chi-square " << stat << " on " << dof << " dof");
+    CHECK(dof >= 2);
+    CHECK(stat < dof + 5 * std::sqrt(2.0 * dof));
+  }
+}
+
 TEST_CASE("Sums of per-customer values have the exact mean and variance", "[sampling][statistical]") {
   const std::vector<double> empirical{5, 10, 10, 40, 200, 3};
   for (ValueShape shape :
