@@ -45,55 +45,51 @@ void BM_gamma_small_shape(benchmark::State& st) {
 
 // The lane-parallel samplers as the aggregate engine calls them: eight trials' draws per call, each lane with
 // its own stream; the mean (the argument) is the same in every lane, the streams differ call to call. Items
-// are single draws, so items per second compare with the scalar figures above.
-void BM_binomial_lanes(benchmark::State& state) {
-  const double mean = static_cast<double>(state.range(0));
-  Lanes<std::int64_t> n{}, out{};
-  Lanes<double> p{};
-  n.fill(static_cast<std::int64_t>(mean / 0.3));
-  p.fill(0.3);
-  LaneStreams s{0x5eed, 3, {}};
-  std::uint64_t call = 0;
+// are single draws, so items per second compare with the scalar figures above. `call(s)` makes one call for
+// the lanes' streams s.
+template <class Call>
+void run_lanes(benchmark::State& state, std::uint64_t address, Call call) {
+  LaneStreams s{0x5eed, address, {}};
+  std::uint64_t calls = 0;
   for (auto _ : state) {
-    for (int l = 0; l < LANES; ++l) s.trial[l] = call * LANES + static_cast<std::uint64_t>(l);
-    ++call;
-    binomial_lanes(s, n, p, out, LANES);
-    benchmark::DoNotOptimize(out);
+    for (int l = 0; l < LANES; ++l) s.trial[l] = calls * LANES + static_cast<std::uint64_t>(l);
+    ++calls;
+    call(s);
   }
   state.SetItemsProcessed(state.iterations() * LANES);
+}
+
+void BM_binomial_lanes(benchmark::State& state) {
+  Lanes<std::int64_t> n{}, out{};
+  Lanes<double> p{};
+  n.fill(static_cast<std::int64_t>(static_cast<double>(state.range(0)) / 0.3));
+  p.fill(0.3);
+  run_lanes(state, 3, [&](const LaneStreams& s) {
+    binomial_lanes(s, n, p, out, LANES);
+    benchmark::DoNotOptimize(out);
+  });
 }
 // The same, with each call's counts depending on the previous call's draws (the same distribution of n), as
 // the chain's steps depend on each other: whether a call waits on the one before it.
 void BM_binomial_lanes_dependent(benchmark::State& state) {
-  const double mean = static_cast<double>(state.range(0));
-  const auto n0 = static_cast<std::int64_t>(mean / 0.3);
+  const auto n0 = static_cast<std::int64_t>(static_cast<double>(state.range(0)) / 0.3);
   Lanes<std::int64_t> n{}, out{};
   Lanes<double> p{};
   n.fill(n0);
   p.fill(0.3);
-  LaneStreams s{0x5eed, 3, {}};
-  std::uint64_t call = 0;
-  for (auto _ : state) {
-    for (int l = 0; l < LANES; ++l) s.trial[l] = call * LANES + static_cast<std::uint64_t>(l);
-    ++call;
+  run_lanes(state, 3, [&](const LaneStreams& s) {
     binomial_lanes(s, n, p, out, LANES);
     for (int l = 0; l < LANES; ++l) n[l] = n0 + (out[l] & 1);
-  }
-  state.SetItemsProcessed(state.iterations() * LANES);
+  });
 }
 void BM_poisson_lanes(benchmark::State& state) {
   Lanes<double> mean{};
   mean.fill(static_cast<double>(state.range(0)));
   Lanes<std::int64_t> out{};
-  LaneStreams s{0x5eed, 4, {}};
-  std::uint64_t call = 0;
-  for (auto _ : state) {
-    for (int l = 0; l < LANES; ++l) s.trial[l] = call * LANES + static_cast<std::uint64_t>(l);
-    ++call;
+  run_lanes(state, 4, [&](const LaneStreams& s) {
     poisson_lanes(s, mean, out, LANES);
     benchmark::DoNotOptimize(out);
-  }
-  state.SetItemsProcessed(state.iterations() * LANES);
+  });
 }
 void BM_gamma_sum_lanes(benchmark::State& state) {
   ValueDraw value;
@@ -106,15 +102,10 @@ void BM_gamma_sum_lanes(benchmark::State& state) {
   Lanes<std::int64_t> n{};
   n.fill(state.range(0));
   Lanes<double> out{};
-  LaneStreams s{0x5eed, 5, {}};
-  std::uint64_t call = 0;
-  for (auto _ : state) {
-    for (int l = 0; l < LANES; ++l) s.trial[l] = call * LANES + static_cast<std::uint64_t>(l);
-    ++call;
+  run_lanes(state, 5, [&](const LaneStreams& s) {
     value_sum_lanes(s, values, n, out, LANES);
     benchmark::DoNotOptimize(out);
-  }
-  state.SetItemsProcessed(state.iterations() * LANES);
+  });
 }
 
 BENCHMARK(BM_stream_uniform);

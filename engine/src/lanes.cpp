@@ -74,6 +74,39 @@ void binomial_fast(const std::uint64_t* seed, const std::int64_t* n, const doubl
   }
 }
 
+// Steps the sequential-inversion searches of all lanes together, as the scalar samplers' loops step one: at
+// step x a running lane takes f from u and multiplies f by factor(l, x); it stops at u <= f (inside the
+// support) with the draw value(l, x), or is marked SCALAR where the scalar loop would draw again (x past the
+// support, or f below 1e-300). Lanes still running after INVERSION_STEPS go to the scalar sampler too; the
+// others marked INVERT are done.
+template <class Factor, class InSupport, class Value>
+inline void invert_steps(double* u, double* f, std::int64_t* running, std::int64_t* out, std::int64_t* done,
+                         Factor factor, InSupport in_support, Value value) {
+  std::int64_t any = 0;
+  for (int l = 0; l < LANES; ++l) any |= running[l];
+  for (int x = 1; x < INVERSION_STEPS && any; ++x) {
+    any = 0;
+    for (int l = 0; l < LANES; ++l) {
+      const bool run = running[l] != 0;
+      const bool inside = in_support(l, x);
+      const double ul = u[l] - f[l];
+      const double fl = f[l] * factor(l, x);
+      const bool found = inside & (ul <= fl);
+      const bool restart = (!inside | (fl < 1e-300)) & !found;
+      u[l] = run ? ul : u[l];
+      f[l] = run ? fl : f[l];
+      out[l] = (run & found) ? value(l, x) : out[l];
+      done[l] = (run & restart) ? SCALAR : done[l];
+      running[l] = run & !restart & !found;
+      any |= running[l];
+    }
+  }
+  for (int l = 0; l < LANES; ++l) {
+    done[l] = running[l] ? SCALAR : done[l];
+    done[l] = done[l] == INVERT ? DONE : done[l];
+  }
+}
+
 // Sequential inversion (draw_binomial -> binomial_inversion) for the lanes marked INVERT, all lanes stepping
 // through x = 1, 2, ... together; a lane whose search the scalar sampler would restart (or that is still
 // searching after INVERSION_STEPS) is marked SCALAR.
@@ -109,34 +142,15 @@ void binomial_invert(const std::uint64_t* seed, const std::int64_t* n, const dou
     vb >>= 1;
   }
   std::memcpy(f, &vf, sizeof vf);
-  std::int64_t any = 0;
   for (int l = 0; l < LANES; ++l) {
     u[l] = uniform_of(word(seed[l], 0));
     running[l] = (done[l] == INVERT) & (u[l] > f[l]);
     out[l] = done[l] == INVERT ? (p[l] > 0.5 ? n[l] : 0) : out[l];
-    any |= running[l];
   }
-  for (int x = 1; x < INVERSION_STEPS && any; ++x) {
-    const double rx = RECIPROCAL[static_cast<std::size_t>(x)];
-    any = 0;
-    for (int l = 0; l < LANES; ++l) {
-      const bool run = running[l] != 0;
-      const double ul = u[l] - f[l];
-      const double fl = f[l] * (a[l] * rx - ratio[l]);
-      const bool found = (x <= n[l]) & (ul <= fl);
-      const bool restart = ((x > n[l]) | (fl < 1e-300)) & !found;
-      u[l] = run ? ul : u[l];
-      f[l] = run ? fl : f[l];
-      out[l] = (run & found) ? (p[l] > 0.5 ? n[l] - x : x) : out[l];
-      done[l] = (run & restart) ? SCALAR : done[l];
-      running[l] = run & !restart & !found;
-      any |= running[l];
-    }
-  }
-  for (int l = 0; l < LANES; ++l) {
-    done[l] = running[l] ? SCALAR : done[l];
-    done[l] = done[l] == INVERT ? DONE : done[l];
-  }
+  invert_steps(
+      u, f, running, out, done,
+      [&](int l, int x) { return a[l] * RECIPROCAL[static_cast<std::size_t>(x)] - ratio[l]; },
+      [&](int l, int x) { return x <= n[l]; }, [&](int l, int x) { return p[l] > 0.5 ? n[l] - x : x; });
 }
 
 // PTRD's first region (draw_poisson -> poisson_ptrd), or a zero mean.
@@ -164,35 +178,16 @@ void poisson_invert(const std::uint64_t* seed, const double* mean, const double*
                     std::int64_t* done) {
   double f[LANES], u[LANES];
   std::int64_t running[LANES];
-  std::int64_t any = 0;
   for (int l = 0; l < LANES; ++l) {
     f[l] = p0[l];
     u[l] = uniform_of(word(seed[l], 0));
     running[l] = (done[l] == INVERT) & (u[l] > f[l]);
     out[l] = done[l] == INVERT ? 0 : out[l];
-    any |= running[l];
   }
-  for (int k = 1; k < INVERSION_STEPS && any; ++k) {
-    const double rk = RECIPROCAL[static_cast<std::size_t>(k)];
-    any = 0;
-    for (int l = 0; l < LANES; ++l) {
-      const bool run = running[l] != 0;
-      const double ul = u[l] - f[l];
-      const double fl = f[l] * (mean[l] * rk);
-      const bool found = ul <= fl;
-      const bool restart = (fl < 1e-300) & !found;
-      u[l] = run ? ul : u[l];
-      f[l] = run ? fl : f[l];
-      out[l] = (run & found) ? k : out[l];
-      done[l] = (run & restart) ? SCALAR : done[l];
-      running[l] = run & !restart & !found;
-      any |= running[l];
-    }
-  }
-  for (int l = 0; l < LANES; ++l) {
-    done[l] = running[l] ? SCALAR : done[l];
-    done[l] = done[l] == INVERT ? DONE : done[l];
-  }
+  invert_steps(
+      u, f, running, out, done,
+      [&](int l, int k) { return mean[l] * RECIPROCAL[static_cast<std::size_t>(k)]; },
+      [](int, int) { return true; }, [](int, int k) { return std::int64_t{k}; });
 }
 
 // Marsaglia-Tsang's squeeze with the ziggurat's rectangle (draw_gamma as ValueDraw::sum calls it; a shape
