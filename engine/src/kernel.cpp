@@ -10,7 +10,9 @@
 #include "lanes.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <vector>
 
 namespace cxrisk {
 
@@ -29,14 +31,6 @@ enum Step : std::uint32_t {
   STEP_VALUE_WOM_WON = 104,
 };
 
-// The aggregate chain, written once for two kinds of flow: RandomFlow draws the counts (the Monte Carlo
-// engine) and ExpectedFlow moves their expectations (the closed form of `cxrisk expect`). Every step of the
-// chain is linear in the counts, so the expected flows with parameters at their means are the exact
-// expectation for fixed parameters.
-//
-// The chain advances up to LANES trials in lockstep. A lane only ever touches its own trial's parameters,
-// streams and results, so a trial's numbers do not depend on which trials share its batch (and equal those of
-// the trial run alone); sharing the steps lets the draws of all lanes be made together (lanes.h).
 template <class T>
 bool all_zero(const Lanes<T>& x, int lanes) {
   for (int l = 0; l < lanes; ++l)
@@ -44,6 +38,52 @@ bool all_zero(const Lanes<T>& x, int lanes) {
   return true;
 }
 
+// The draws of one stage of the chain, gathered so that they are made together: draw i has the stream seed[i]
+// and its result goes to slot at[i] of the stage's destination ([problem][lane], or [kind][problem][outcome]
+// [lane]). Only draws that can be non-zero are gathered (a zero count or mean draws zero).
+template <class Count>
+struct Stage {
+  std::vector<std::uint64_t> seed;
+  std::vector<Count> n;
+  std::vector<double> x;  // probability or mean
+  std::vector<const ValueDraw*> value;
+  std::vector<Count> out;
+  std::vector<double> sum;
+  std::vector<std::uint32_t> at;
+
+  void clear() {
+    seed.clear();
+    n.clear();
+    x.clear();
+    value.clear();
+    at.clear();
+  }
+  void add(std::uint64_t s, Count count, double p, std::size_t slot, const ValueDraw* v = nullptr) {
+    seed.push_back(s);
+    n.push_back(count);
+    x.push_back(p);
+    value.push_back(v);
+    at.push_back(static_cast<std::uint32_t>(slot));
+  }
+  std::size_t size() const { return seed.size(); }
+  // Writes the counts drawn to their slots of `dest`.
+  template <class T>
+  void scatter(std::vector<T>& dest) const {
+    for (std::size_t i = 0; i < at.size(); ++i) dest[at[i]] = out[i];
+  }
+};
+
+// The aggregate chain, written once for two kinds of flow: RandomFlow draws the counts (the Monte Carlo
+// engine) and ExpectedFlow moves their expectations (the closed form of `cxrisk expect`). Every step of the
+// chain is linear in the counts, so the expected flows with parameters at their means are the exact
+// expectation for fixed parameters.
+//
+// The chain advances up to LANES trials in lockstep, and it draws by stages: all the draws of a step that do
+// not depend on each other (the complaints of every problem of a period, the loyalty of every problem and
+// outcome, all word of mouth and all values) are gathered and made in one batch (lanes.h). A lane only ever
+// touches its own trial's parameters, streams and results, and every draw has its own stream, so a trial's
+// numbers do not depend on which trials share its batch or how the draws are grouped (and equal those of the
+// trial run alone).
 class RandomFlow {
  public:
   using Count = std::int64_t;
@@ -51,41 +91,39 @@ class RandomFlow {
     for (int l = 0; l < lanes; ++l)
       trial_[l] = static_cast<std::uint32_t>(first_trial + static_cast<std::uint64_t>(l));
   }
-  void binomial(std::uint64_t key, std::uint32_t step, std::uint32_t period, const Lanes<Count>& n,
-                const Lanes<double>& p, Lanes<Count>& out, int lanes) const {
-    binomial_lanes(streams(key, step, period), n, p, out, lanes);
+  // The seeds of the streams of one step of one cell in one period, one per lane's trial.
+  Lanes<std::uint64_t> seeds(std::uint64_t key, std::uint32_t step, std::uint32_t period) const {
+    return seeds_of(LaneStreams{key, (static_cast<std::uint64_t>(step) << 32) | period, trial_});
   }
-  void poisson(std::uint64_t key, std::uint32_t step, std::uint32_t period, const Lanes<double>& mean,
-               Lanes<Count>& out, int lanes) const {
-    poisson_lanes(streams(key, step, period), mean, out, lanes);
+  void binomial(Stage<Count>& st) const {
+    st.out.resize(st.size());
+    binomial_batch(st.size(), st.seed.data(), st.n.data(), st.x.data(), st.out.data());
   }
-  void value_sum(const Lanes<const ValueDraw*>& value, std::uint64_t key, std::uint32_t step,
-                 std::uint32_t period, const Lanes<Count>& n, Lanes<double>& out, int lanes) const {
-    value_sum_lanes(streams(key, step, period), value, n, out, lanes);
+  void poisson(Stage<Count>& st) const {
+    st.out.resize(st.size());
+    poisson_batch(st.size(), st.seed.data(), st.x.data(), st.out.data());
+  }
+  void value_sum(Stage<Count>& st) const {
+    st.sum.resize(st.size());
+    value_sum_batch(st.size(), st.seed.data(), st.value.data(), st.n.data(), st.sum.data());
   }
 
  private:
-  // The streams of one step of one cell in one period, one per lane's trial.
-  LaneStreams streams(std::uint64_t key, std::uint32_t step, std::uint32_t period) const {
-    return {key, (static_cast<std::uint64_t>(step) << 32) | period, trial_};
-  }
   Lanes<std::uint64_t> trial_{};
 };
 
 class ExpectedFlow {
  public:
   using Count = double;
-  void binomial(std::uint64_t, std::uint32_t, std::uint32_t, const Lanes<Count>& n, const Lanes<double>& p,
-                Lanes<Count>& out, int lanes) const {
-    for (int l = 0; l < lanes; ++l) out[l] = n[l] * p[l];
+  Lanes<std::uint64_t> seeds(std::uint64_t, std::uint32_t, std::uint32_t) const { return {}; }
+  void binomial(Stage<Count>& st) const {
+    st.out.resize(st.size());
+    for (std::size_t i = 0; i < st.size(); ++i) st.out[i] = st.n[i] * st.x[i];
   }
-  void poisson(std::uint64_t, std::uint32_t, std::uint32_t, const Lanes<double>& mean, Lanes<Count>& out,
-               int lanes) const {
-    for (int l = 0; l < lanes; ++l) out[l] = mean[l];
-  }
-  void value_sum(const Lanes<const ValueDraw*>& value, std::uint64_t, std::uint32_t, std::uint32_t,
-                 const Lanes<Count>& n, Lanes<double>& out, int lanes) const {
-    for (int l = 0; l < lanes; ++l) out[l] = n[l] * value[l]->mean;
+  void poisson(Stage<Count>& st) const { st.out = st.x; }
+  void value_sum(Stage<Count>& st) const {
+    st.sum.resize(st.size());
+    for (std::size_t i = 0; i < st.size(); ++i) st.sum[i] = st.n[i] * st.value[i]->mean;
   }
 };
 
@@ -94,144 +132,224 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
                      const Lanes<double*>& cells, const Lanes<double*>& period_cost) {
   using Count = typename Flow::Count;
   using C = Lanes<Count>;
-  using D = Lanes<double>;
   const int T = model.n_periods(), P = model.n_problems();
-  Lanes<const SegmentDraw*> seg{};
-  Lanes<const ProblemDraw*> pd{};
-  Lanes<const ValueDraw*> value{};
+  std::size_t most = 1;
+  for (int s = 0; s < model.n_segments(); ++s) most = std::max(most, model.problems_of(s).size());
+  // Per [problem][lane] and per [problem][outcome][lane] of one segment and period.
+  const std::size_t PL = most * LANES, POL = PL * N_OUTCOMES;
+  const auto po = [](std::size_t j, int o) { return (j * N_OUTCOMES + static_cast<std::size_t>(o)) * LANES; };
+  std::vector<Count> with_problem(PL), complained(PL), entering(PL), resolved(PL), rest(PL), mollified(PL),
+      unresolved(PL), escalated(PL), n(POL), moved(POL), prospects(2 * POL);
+  std::vector<double> cumulative_cost(PL), contacts_by(POL), cost_by(POL), escalated_by(POL), values(3 * POL);
+  Stage<Count> st;
+
   for (int s = 0; s < model.n_segments(); ++s) {
+    const std::vector<int>& problems = model.problems_of(s);
+    const std::size_t m = problems.size();
     C active{};
-    for (int l = 0; l < lanes; ++l) {
-      seg[l] = &draw[l]->segments[s];
-      value[l] = &seg[l]->value;
-      active[l] = static_cast<Count>(seg[l]->customers);
-    }
+    for (int l = 0; l < lanes; ++l) active[l] = static_cast<Count>(draw[l]->segments[s].customers);
+    const auto pd_of = [&](std::size_t j, int l) { return &draw[l]->problems[problems[j]]; };
     for (int t = 1; t <= T && !all_zero(active, lanes); ++t) {
       const auto period = static_cast<std::uint32_t>(t);
-      D churn{}, factor{}, cost_this_period{};
-      for (int l = 0; l < lanes; ++l) {
-        churn[l] = seg[l]->churn;
-        factor[l] = seg[l]->factor[t - 1];
-      }
+      Lanes<double> cost_this_period{};
       C churned{}, remaining{}, lost_total{};
-      flow.binomial(model.segment_key(s), STEP_CHURN, period, active, churn, churned, lanes);
+      Lanes<std::uint64_t> seeds = flow.seeds(model.segment_key(s), STEP_CHURN, period);
+      st.clear();
+      for (int l = 0; l < lanes; ++l)
+        if (active[l] > 0) st.add(seeds[l], active[l], draw[l]->segments[s].churn, l);
+      flow.binomial(st);
+      for (std::size_t i = 0; i < st.size(); ++i) churned[st.at[i]] = st.out[i];
       for (int l = 0; l < lanes; ++l) remaining[l] = active[l] - churned[l];
-      for (int p : model.problems_of(s)) {
-        if (all_zero(remaining, lanes)) break;
-        const std::uint64_t key = model.cell_key(s, p);
-        D prob{};
-        for (int l = 0; l < lanes; ++l) {
-          pd[l] = &draw[l]->problems[p];
-          prob[l] = pd[l]->incidence;
-        }
-        C with_problem{}, complained{};
-        flow.binomial(key, STEP_INCIDENCE, period, remaining, prob, with_problem, lanes);
-        if (all_zero(with_problem, lanes)) continue;
-        for (int l = 0; l < lanes; ++l) {
-          remaining[l] -= with_problem[l];
-          prob[l] = pd[l]->complaint;
-        }
-        flow.binomial(key, STEP_COMPLAINT, period, with_problem, prob, complained, lanes);
 
-        // Handling tiers: every tier a complaint reaches is one contact and costs that tier's cost.
-        std::array<C, N_OUTCOMES> n{};  // [outcome][lane]
-        std::array<D, N_OUTCOMES> contacts_by{}, cost_by{}, escalated_by{};
-        C entering{};
-        D cumulative_cost{};
+      // Incidence: the first-problem rule makes the problems of a period sequential conditional binomials.
+      std::fill(with_problem.begin(), with_problem.end(), Count{});
+      for (std::size_t j = 0; j < m && !all_zero(remaining, lanes); ++j) {
+        seeds = flow.seeds(model.cell_key(s, problems[j]), STEP_INCIDENCE, period);
+        st.clear();
+        for (int l = 0; l < lanes; ++l)
+          if (remaining[l] > 0) st.add(seeds[l], remaining[l], pd_of(j, l)->incidence, j * LANES + l);
+        flow.binomial(st);
+        st.scatter(with_problem);
+        for (int l = 0; l < lanes; ++l) remaining[l] -= with_problem[j * LANES + l];
+      }
+
+      // Voice, for every problem at once.
+      std::fill(complained.begin(), complained.end(), Count{});
+      st.clear();
+      for (std::size_t j = 0; j < m; ++j) {
+        seeds = flow.seeds(model.cell_key(s, problems[j]), STEP_COMPLAINT, period);
         for (int l = 0; l < lanes; ++l) {
-          n[0][l] = with_problem[l] - complained[l];
-          entering[l] = complained[l];
+          const Count count = with_problem[j * LANES + l];
+          if (count > 0) st.add(seeds[l], count, pd_of(j, l)->complaint, j * LANES + l);
         }
-        const int tiers = static_cast<int>(pd[0]->tiers.size());
-        for (int k = 0; k < tiers && !all_zero(entering, lanes); ++k) {
-          const auto base = static_cast<std::uint32_t>(STEP_TIER + 4 * k);
-          C resolved{}, rest{}, mollified{}, unresolved{}, escalated{};
+      }
+      flow.binomial(st);
+      st.scatter(complained);
+
+      // Handling tiers, tier by tier for every problem at once: every tier a complaint reaches is one contact
+      // and costs that tier's cost.
+      std::fill(n.begin(), n.end(), Count{});
+      std::fill(contacts_by.begin(), contacts_by.end(), 0.0);
+      std::fill(cost_by.begin(), cost_by.end(), 0.0);
+      std::fill(escalated_by.begin(), escalated_by.end(), 0.0);
+      std::fill(cumulative_cost.begin(), cumulative_cost.end(), 0.0);
+      std::size_t most_tiers = 0;
+      for (std::size_t j = 0; j < m; ++j) {
+        most_tiers = std::max(most_tiers, pd_of(j, 0)->tiers.size());
+        for (int l = 0; l < lanes; ++l) {
+          const std::size_t jl = j * LANES + static_cast<std::size_t>(l);
+          n[po(j, 0) + static_cast<std::size_t>(l)] = with_problem[jl] - complained[jl];
+          entering[jl] = complained[jl];
+        }
+      }
+      // One stage of binomial splits over the problems whose tier k `has` the step: count(j, l) splits with
+      // the tier's probability `prob`; the results go to `dest`.
+      const auto split = [&](std::size_t k, bool last_tier_too, std::uint32_t step, const std::vector<Count>& count,
+                             double TierDraw::*prob, std::vector<Count>& dest) {
+        std::fill(dest.begin(), dest.end(), Count{});
+        st.clear();
+        for (std::size_t j = 0; j < m; ++j) {
+          const std::size_t tiers = pd_of(j, 0)->tiers.size();
+          if (k >= tiers || (!last_tier_too && k + 1 == tiers)) continue;
+          seeds = flow.seeds(model.cell_key(s, problems[j]), step, period);
           for (int l = 0; l < lanes; ++l) {
-            cumulative_cost[l] += pd[l]->tiers[k].cost;
-            prob[l] = pd[l]->tiers[k].resolved;
+            const std::size_t jl = j * LANES + static_cast<std::size_t>(l);
+            if (count[jl] > 0) st.add(seeds[l], count[jl], pd_of(j, l)->tiers[k].*prob, jl);
           }
-          flow.binomial(key, base, period, entering, prob, resolved, lanes);
-          for (int l = 0; l < lanes; ++l) {
-            rest[l] = entering[l] - resolved[l];
-            prob[l] = pd[l]->tiers[k].mollified_rest;
-          }
-          flow.binomial(key, base + 1, period, rest, prob, mollified, lanes);
-          for (int l = 0; l < lanes; ++l) {
-            unresolved[l] = rest[l] - mollified[l];
-            prob[l] = pd[l]->tiers[k].escalate;
-          }
-          if (k + 1 < tiers) flow.binomial(key, base + 2, period, unresolved, prob, escalated, lanes);
-          const int resolved_as =
-              k == 0 ? static_cast<int>(Outcome::quick) : static_cast<int>(Outcome::resolved);
+        }
+        flow.binomial(st);
+        st.scatter(dest);
+      };
+      for (std::size_t k = 0; k < most_tiers; ++k) {
+        const auto base = static_cast<std::uint32_t>(STEP_TIER + 4 * k);
+        split(k, true, base, entering, &TierDraw::resolved, resolved);
+        for (std::size_t i = 0; i < PL; ++i) rest[i] = entering[i] - resolved[i];
+        split(k, true, base + 1, rest, &TierDraw::mollified_rest, mollified);
+        for (std::size_t i = 0; i < PL; ++i) unresolved[i] = rest[i] - mollified[i];
+        split(k, false, base + 2, unresolved, &TierDraw::escalate, escalated);
+        const int resolved_as = k == 0 ? static_cast<int>(Outcome::quick) : static_cast<int>(Outcome::resolved);
+        for (std::size_t j = 0; j < m; ++j) {
+          const std::size_t tiers = pd_of(j, 0)->tiers.size();
+          if (k >= tiers) continue;
           const bool last_of_several = k + 1 == tiers && tiers > 1;
           for (int l = 0; l < lanes; ++l) {
+            const std::size_t jl = j * LANES + static_cast<std::size_t>(l);
+            cumulative_cost[jl] += pd_of(j, l)->tiers[k].cost;
             const std::array<std::pair<int, Count>, 3> ends{
-                {{resolved_as, resolved[l]},
-                 {static_cast<int>(Outcome::mollified), mollified[l]},
-                 {static_cast<int>(Outcome::unresolved), unresolved[l] - escalated[l]}}};
+                {{resolved_as, resolved[jl]},
+                 {static_cast<int>(Outcome::mollified), mollified[jl]},
+                 {static_cast<int>(Outcome::unresolved), unresolved[jl] - escalated[jl]}}};
             for (auto [o, count] : ends) {
               const auto c = static_cast<double>(count);
-              n[o][l] += count;
-              contacts_by[o][l] += c * (k + 1);
-              cost_by[o][l] += c * cumulative_cost[l];
-              if (last_of_several) escalated_by[o][l] += c;
+              const std::size_t i = po(j, o) + static_cast<std::size_t>(l);
+              n[i] += count;
+              contacts_by[i] += c * static_cast<double>(k + 1);
+              cost_by[i] += c * cumulative_cost[jl];
+              if (last_of_several) escalated_by[i] += c;
             }
-            entering[l] = escalated[l];
+            entering[jl] = escalated[jl];
           }
         }
+      }
 
+      // Loyalty, word of mouth and values, for every problem and outcome at once. Loyalty: lost with
+      // probability 1 - r, or saved with probability min(1, r - 1); one stream serves either, as a trial's
+      // loyalty ratio decides which applies. Word of mouth: each customer tells Poisson(told) people, each
+      // converted with probability q; a sum of thinned Poisson counts is Poisson(n told q).
+      const auto any = [&](std::size_t i) {
+        for (int l = 0; l < lanes; ++l)
+          if (n[i + static_cast<std::size_t>(l)] != 0) return true;
+        return false;
+      };
+      const auto saves = [&](std::size_t j, int o, int l) { return pd_of(j, l)->save[o] > 0; };
+      const auto loyalty = [&](std::size_t j, int o, int l) {
+        return saves(j, o, l) ? pd_of(j, l)->save[o] : pd_of(j, l)->defect[o];
+      };
+      std::fill(moved.begin(), moved.end(), Count{});
+      std::fill(prospects.begin(), prospects.end(), Count{});
+      std::fill(values.begin(), values.end(), 0.0);
+      st.clear();
+      for (std::size_t j = 0; j < m; ++j)
         for (int o = 0; o < N_OUTCOMES; ++o) {
-          if (all_zero(n[o], lanes)) continue;
+          if (!any(po(j, o))) continue;
+          seeds = flow.seeds(model.cell_key(s, problems[j]), STEP_LOYALTY + static_cast<std::uint32_t>(o), period);
+          for (int l = 0; l < lanes; ++l) {
+            const std::size_t i = po(j, o) + static_cast<std::size_t>(l);
+            if (n[i] > 0) st.add(seeds[l], n[i], loyalty(j, o, l), i);
+          }
+        }
+      flow.binomial(st);
+      st.scatter(moved);
+      st.clear();
+      for (std::size_t j = 0; j < m; ++j)
+        for (int o = 0; o < N_OUTCOMES; ++o) {
+          if (!any(po(j, o))) continue;
+          const std::uint64_t key = model.cell_key(s, problems[j]);
           const auto ou = static_cast<std::uint32_t>(o);
-          // Loyalty: lost with probability 1 - r, or saved with probability min(1, r - 1); one stream serves
-          // either, as a trial's loyalty ratio decides which applies.
-          D moved_value{}, mean_lost{}, mean_won{}, value_lost{}, value_won{};
-          C moved{}, prospects_lost{}, prospects_won{};
-          Lanes<bool> saves{};
+          const Lanes<std::uint64_t> lost = flow.seeds(key, STEP_WOM_LOST + ou, period);
+          const Lanes<std::uint64_t> won = flow.seeds(key, STEP_WOM_WON + ou, period);
           for (int l = 0; l < lanes; ++l) {
-            saves[l] = pd[l]->save[o] > 0;
-            prob[l] = saves[l] ? pd[l]->save[o] : pd[l]->defect[o];
-            const auto count = static_cast<double>(n[o][l]);
-            mean_lost[l] = count * pd[l]->told_bad[o] * draw[l]->negative_conversion;
-            mean_won[l] = count * pd[l]->told_good[o] * draw[l]->positive_conversion;
+            const std::size_t i = po(j, o) + static_cast<std::size_t>(l);
+            const auto count = static_cast<double>(n[i]);
+            const double mean_lost = count * pd_of(j, l)->told_bad[o] * draw[l]->negative_conversion;
+            const double mean_won = count * pd_of(j, l)->told_good[o] * draw[l]->positive_conversion;
+            if (mean_lost > 0) st.add(lost[l], Count{}, mean_lost, i);
+            if (mean_won > 0) st.add(won[l], Count{}, mean_won, POL + i);
           }
-          flow.binomial(key, STEP_LOYALTY + ou, period, n[o], prob, moved, lanes);
-          if (!all_zero(moved, lanes))
-            flow.value_sum(value, key, STEP_VALUE + ou, period, moved, moved_value, lanes);
-          // Word of mouth: each customer tells Poisson(told) people, each converted with probability q; a
-          // sum of thinned Poisson counts is Poisson(n told q).
-          if (!all_zero(mean_lost, lanes)) {
-            flow.poisson(key, STEP_WOM_LOST + ou, period, mean_lost, prospects_lost, lanes);
-            flow.value_sum(value, key, STEP_VALUE_WOM_LOST + ou, period, prospects_lost, value_lost, lanes);
-          }
-          if (!all_zero(mean_won, lanes)) {
-            flow.poisson(key, STEP_WOM_WON + ou, period, mean_won, prospects_won, lanes);
-            flow.value_sum(value, key, STEP_VALUE_WOM_WON + ou, period, prospects_won, value_won, lanes);
-          }
+        }
+      flow.poisson(st);
+      st.scatter(prospects);
+      st.clear();
+      for (std::size_t j = 0; j < m; ++j)
+        for (int o = 0; o < N_OUTCOMES; ++o) {
+          if (!any(po(j, o))) continue;
+          const std::uint64_t key = model.cell_key(s, problems[j]);
+          const auto ou = static_cast<std::uint32_t>(o);
+          const Lanes<std::uint64_t> of_moved = flow.seeds(key, STEP_VALUE + ou, period);
+          const Lanes<std::uint64_t> of_lost = flow.seeds(key, STEP_VALUE_WOM_LOST + ou, period);
+          const Lanes<std::uint64_t> of_won = flow.seeds(key, STEP_VALUE_WOM_WON + ou, period);
           for (int l = 0; l < lanes; ++l) {
+            const std::size_t i = po(j, o) + static_cast<std::size_t>(l);
+            const ValueDraw* value = &draw[l]->segments[s].value;
+            if (moved[i] > 0) st.add(of_moved[l], moved[i], 0, i, value);
+            if (prospects[i] > 0) st.add(of_lost[l], prospects[i], 0, POL + i, value);
+            if (prospects[POL + i] > 0) st.add(of_won[l], prospects[POL + i], 0, 2 * POL + i, value);
+          }
+        }
+      flow.value_sum(st);
+      for (std::size_t i = 0; i < st.size(); ++i) values[st.at[i]] = st.sum[i];
+
+      // The results, in the chain's order.
+      for (std::size_t j = 0; j < m; ++j) {
+        const int p = problems[j];
+        for (int o = 0; o < N_OUTCOMES; ++o) {
+          if (!any(po(j, o))) continue;
+          for (int l = 0; l < lanes; ++l) {
+            const std::size_t i = po(j, o) + static_cast<std::size_t>(l);
             double* c = cells[l] + ((s * P + p) * N_OUTCOMES + o) * N_METRICS;
-            const auto count = static_cast<double>(n[o][l]);
+            const auto count = static_cast<double>(n[i]);
+            const double factor = draw[l]->segments[s].factor[t - 1];
             c[customers_with_problems] += count;
             if (o != static_cast<int>(Outcome::silent)) c[complaints] += count;
-            c[contacts] += contacts_by[o][l];
-            c[escalations] += escalated_by[o][l];
-            c[handling_cost] += cost_by[o][l];
-            const auto m = static_cast<double>(moved[l]);
+            c[contacts] += contacts_by[i];
+            c[escalations] += escalated_by[i];
+            c[handling_cost] += cost_by[i];
+            const auto moved_here = static_cast<double>(moved[i]);
             double revenue = 0;
-            if (saves[l]) {
-              c[customers_lost] -= m;
-              revenue = -factor[l] * moved_value[l];
-            } else if (prob[l] > 0) {
-              lost_total[l] += moved[l];
-              c[customers_lost] += m;
-              revenue = factor[l] * moved_value[l];
+            if (saves(j, o, l)) {
+              c[customers_lost] -= moved_here;
+              revenue = -factor * values[i];
+            } else if (loyalty(j, o, l) > 0) {
+              lost_total[l] += moved[i];
+              c[customers_lost] += moved_here;
+              revenue = factor * values[i];
             }
             c[revenue_lost] += revenue;
-            c[wom_prospects_lost] += static_cast<double>(prospects_lost[l]);
-            c[wom_prospects_won] += static_cast<double>(prospects_won[l]);
-            const double w = factor[l] * value_lost[l] - factor[l] * value_won[l];
+            c[wom_prospects_lost] += static_cast<double>(prospects[i]);
+            c[wom_prospects_won] += static_cast<double>(prospects[POL + i]);
+            const double w = factor * values[POL + i] - factor * values[2 * POL + i];
             c[wom_revenue_lost] += w;
-            cost_this_period[l] += revenue + w + cost_by[o][l];
+            cost_this_period[l] += revenue + w + cost_by[i];
           }
         }
       }

@@ -1,7 +1,9 @@
 #include "lanes.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "inversion.h"
 #include "ziggurat.h"
@@ -35,12 +37,6 @@ inline double uniform_of(std::uint64_t w) {
 CXRISK_LANE_CLONES
 void seeds_of(std::uint64_t h, const std::uint64_t* trial, std::uint64_t* seed) {
   for (int l = 0; l < LANES; ++l) seed[l] = Stream::seed_of(h, trial[l]);
-}
-
-Lanes<std::uint64_t> seeds_of(const LaneStreams& s) {
-  Lanes<std::uint64_t> seeds;
-  seeds_of(mix64(s.key ^ s.address), s.trial.data(), seeds.data());
-  return seeds;
 }
 
 // What a fast path leaves for each lane: its draw done, or to be made by the lanes' inversion, or by the
@@ -215,69 +211,164 @@ void gamma_sum_fast(const std::uint64_t* seed, const double* shape, const std::i
   }
 }
 
+// The arguments of LANES draws of a batch, copied so that a fast path can read whole lanes: either a run of
+// the batch (the last one padded with draws that are trivially zero) or draws gathered from anywhere in it.
+struct Gathered {
+  std::uint64_t seed[LANES];
+  std::int64_t n[LANES];
+  double x[LANES];
+  const ValueDraw* value[LANES];
+  std::int64_t out[LANES];
+  double sum[LANES];
+  std::int64_t done[LANES];
+};
+
+// Indices into the batch of the draws left for a later pass; reused, so that a batch allocates nothing once
+// the thread has seen its largest one.
+std::vector<std::uint32_t>& pending(int which) {
+  thread_local std::vector<std::uint32_t> lists[2];
+  lists[which].clear();
+  return lists[which];
+}
+
+// Runs `pass` over the draws at index[0..count) (or 0..count when index is null), LANES at a time.
+template <class Load, class Pass>
+void by_lanes(std::size_t count, const std::uint32_t* index, Load load, Pass pass) {
+  Gathered g;
+  for (std::size_t i = 0; i < count; i += LANES) {
+    const int lanes = static_cast<int>(std::min<std::size_t>(LANES, count - i));
+    std::uint32_t at[LANES];
+    for (int l = 0; l < LANES; ++l) {
+      at[l] = l < lanes ? (index ? index[i + static_cast<std::size_t>(l)] : static_cast<std::uint32_t>(i) + l)
+                        : UINT32_MAX;
+      load(g, l, at[l]);
+    }
+    pass(g, at, lanes);
+  }
+}
+
 }  // namespace
+
+Lanes<std::uint64_t> seeds_of(const LaneStreams& s) {
+  Lanes<std::uint64_t> seeds;
+  seeds_of(mix64(s.key ^ s.address), s.trial.data(), seeds.data());
+  return seeds;
+}
+
+void binomial_batch(std::size_t count, const std::uint64_t* seed, const std::int64_t* n, const double* p,
+                    std::int64_t* out) {
+  std::vector<std::uint32_t>& invert = pending(0);
+  std::vector<std::uint32_t>& scalar = pending(1);
+  const auto load = [&](Gathered& g, int l, std::uint32_t i) {
+    const bool real = i != UINT32_MAX;
+    g.seed[l] = real ? seed[i] : 0;
+    g.n[l] = real ? n[i] : 0;
+    g.x[l] = real ? p[i] : 0;
+  };
+  by_lanes(count, nullptr, load, [&](Gathered& g, const std::uint32_t* at, int lanes) {
+    binomial_fast(g.seed, g.n, g.x, g.out, g.done);
+    for (int l = 0; l < lanes; ++l) {
+      out[at[l]] = g.out[l];
+      if (g.done[l] == INVERT) invert.push_back(at[l]);
+      if (g.done[l] == SCALAR) scalar.push_back(at[l]);
+    }
+  });
+  by_lanes(invert.size(), invert.data(), load, [&](Gathered& g, const std::uint32_t* at, int lanes) {
+    for (int l = 0; l < LANES; ++l) g.done[l] = l < lanes ? INVERT : DONE;
+    binomial_invert(g.seed, g.n, g.x, g.out, g.done);
+    for (int l = 0; l < lanes; ++l) {
+      out[at[l]] = g.out[l];
+      if (g.done[l] == SCALAR) scalar.push_back(at[l]);
+    }
+  });
+  for (std::uint32_t i : scalar) {
+    Stream stream = Stream::with_seed(seed[i]);
+    out[i] = draw_binomial(stream, n[i], p[i]);
+  }
+}
+
+void poisson_batch(std::size_t count, const std::uint64_t* seed, const double* mean, std::int64_t* out) {
+  std::vector<std::uint32_t>& invert = pending(0);
+  std::vector<std::uint32_t>& scalar = pending(1);
+  const auto load = [&](Gathered& g, int l, std::uint32_t i) {
+    const bool real = i != UINT32_MAX;
+    g.seed[l] = real ? seed[i] : 0;
+    g.x[l] = real ? mean[i] : 0;
+  };
+  by_lanes(count, nullptr, load, [&](Gathered& g, const std::uint32_t* at, int lanes) {
+    poisson_fast(g.seed, g.x, g.out, g.done);
+    for (int l = 0; l < lanes; ++l) {
+      out[at[l]] = g.out[l];
+      if (g.done[l] == INVERT) invert.push_back(at[l]);
+      if (g.done[l] == SCALAR) scalar.push_back(at[l]);
+    }
+  });
+  by_lanes(invert.size(), invert.data(), load, [&](Gathered& g, const std::uint32_t* at, int lanes) {
+    double p0[LANES];
+    for (int l = 0; l < LANES; ++l) {
+      g.done[l] = l < lanes ? INVERT : DONE;
+      p0[l] = l < lanes ? std::exp(-g.x[l]) : 1.0;
+    }
+    poisson_invert(g.seed, g.x, p0, g.out, g.done);
+    for (int l = 0; l < lanes; ++l) {
+      out[at[l]] = g.out[l];
+      if (g.done[l] == SCALAR) scalar.push_back(at[l]);
+    }
+  });
+  for (std::uint32_t i : scalar) {
+    Stream stream = Stream::with_seed(seed[i]);
+    out[i] = draw_poisson(stream, mean[i]);
+  }
+}
+
+void value_sum_batch(std::size_t count, const std::uint64_t* seed, const ValueDraw* const* value,
+                     const std::int64_t* n, double* out) {
+  std::vector<std::uint32_t>& scalar = pending(1);
+  const auto load = [&](Gathered& g, int l, std::uint32_t i) {
+    const bool real = i != UINT32_MAX;
+    g.seed[l] = real ? seed[i] : 0;
+    g.value[l] = real ? value[i] : nullptr;
+    const bool eligible = real && n[i] > 0 && value[i]->shape == ValueShape::gamma;
+    g.n[l] = eligible;
+    g.x[l] = eligible ? static_cast<double>(n[i]) * value[i]->gamma_shape : 0;
+  };
+  by_lanes(count, nullptr, load, [&](Gathered& g, const std::uint32_t* at, int lanes) {
+    gamma_sum_fast(g.seed, g.x, g.n, g.sum, g.done);
+    for (int l = 0; l < lanes; ++l) {
+      const std::uint32_t i = at[l];
+      if (g.done[l]) {
+        // A shape below 1 (one customer of a value cv above 1) was drawn as Gamma(shape + 1) U^(1 / shape).
+        const double shape = g.x[l], sum = g.sum[l];
+        const double gamma = shape < 1 ? sum * std::pow(uniform_of(word(g.seed[l], 2)), 1 / shape) : sum;
+        out[i] = g.value[l]->gamma_scale * gamma;
+      } else if (n[i] <= 0) {
+        out[i] = 0;
+      } else {
+        scalar.push_back(i);
+      }
+    }
+  });
+  for (std::uint32_t i : scalar) {
+    Stream stream = Stream::with_seed(seed[i]);
+    out[i] = value[i]->sum(stream, n[i]);
+  }
+}
 
 void binomial_lanes(const LaneStreams& s, const Lanes<std::int64_t>& n, const Lanes<double>& p,
                     Lanes<std::int64_t>& out, int lanes) {
   const Lanes<std::uint64_t> seeds = seeds_of(s);
-  Lanes<std::int64_t> done{};
-  binomial_fast(seeds.data(), n.data(), p.data(), out.data(), done.data());
-  bool invert = false;
-  for (int l = 0; l < lanes; ++l) invert |= done[l] == INVERT;
-  if (invert) binomial_invert(seeds.data(), n.data(), p.data(), out.data(), done.data());
-  for (int l = 0; l < lanes; ++l)
-    if (done[l] != DONE) {
-      Stream stream = s.stream(l);
-      out[l] = draw_binomial(stream, n[l], p[l]);
-    }
+  binomial_batch(static_cast<std::size_t>(lanes), seeds.data(), n.data(), p.data(), out.data());
 }
 
 void poisson_lanes(const LaneStreams& s, const Lanes<double>& mean, Lanes<std::int64_t>& out, int lanes) {
   const Lanes<std::uint64_t> seeds = seeds_of(s);
-  Lanes<std::int64_t> done{};
-  poisson_fast(seeds.data(), mean.data(), out.data(), done.data());
-  Lanes<double> p0{};
-  bool invert = false;
-  for (int l = 0; l < lanes; ++l)
-    if (done[l] == INVERT) {
-      p0[l] = std::exp(-mean[l]);
-      invert = true;
-    }
-  if (invert) poisson_invert(seeds.data(), mean.data(), p0.data(), out.data(), done.data());
-  for (int l = 0; l < lanes; ++l)
-    if (done[l] != DONE) {
-      Stream stream = s.stream(l);
-      out[l] = draw_poisson(stream, mean[l]);
-    }
+  poisson_batch(static_cast<std::size_t>(lanes), seeds.data(), mean.data(), out.data());
 }
 
 void value_sum_lanes(const LaneStreams& s, const Lanes<const ValueDraw*>& value, const Lanes<std::int64_t>& n,
                      Lanes<double>& out, int lanes) {
-  Lanes<double> shape{}, scale{};
-  Lanes<std::int64_t> eligible{}, done{};
-  for (int l = 0; l < lanes; ++l) {
-    eligible[l] = n[l] > 0 && value[l]->shape == ValueShape::gamma;
-    if (eligible[l]) {
-      shape[l] = static_cast<double>(n[l]) * value[l]->gamma_shape;
-      scale[l] = value[l]->gamma_scale;
-    }
-  }
   const Lanes<std::uint64_t> seeds = seeds_of(s);
-  gamma_sum_fast(seeds.data(), shape.data(), eligible.data(), out.data(), done.data());
-  for (int l = 0; l < lanes; ++l) {
-    if (done[l]) {
-      // A shape below 1 (one customer of a value cv above 1) was drawn as Gamma(shape + 1) U^(1 / shape).
-      const double g = shape[l] < 1 ? out[l] * std::pow(uniform_of(word(seeds[l], 2)), 1 / shape[l]) : out[l];
-      out[l] = scale[l] * g;
-      continue;
-    }
-    if (n[l] <= 0) {
-      out[l] = 0;
-      continue;
-    }
-    Stream stream = s.stream(l);
-    out[l] = value[l]->sum(stream, n[l]);
-  }
+  value_sum_batch(static_cast<std::size_t>(lanes), seeds.data(), value.data(), n.data(), out.data());
 }
 
 }  // namespace cxrisk

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 
 #include "cxrisk/sampling.h"
@@ -26,6 +27,20 @@ struct LaneStreams {
   Lanes<std::uint64_t> trial{};
   Stream stream(int lane) const { return Stream(key, address, trial[lane]); }
 };
+
+/// The seeds of the lanes' streams (Stream::seed_of for each lane's trial).
+Lanes<std::uint64_t> seeds_of(const LaneStreams& s);
+
+/// Batches of independent draws, each from the stream with the given seed: out[i] equals the scalar
+/// sampler's draw from Stream::with_seed(seed[i]). The cheap first tests run over the whole batch LANES at a
+/// time; the draws that need a second method or another round are collected and made together, so the order
+/// and size of a batch change the speed, never the numbers.
+void binomial_batch(std::size_t count, const std::uint64_t* seed, const std::int64_t* n, const double* p,
+                    std::int64_t* out);
+void poisson_batch(std::size_t count, const std::uint64_t* seed, const double* mean, std::int64_t* out);
+/// The sums of n[i] customers' values (ValueDraw::sum).
+void value_sum_batch(std::size_t count, const std::uint64_t* seed, const ValueDraw* const* value,
+                     const std::int64_t* n, double* out);
 
 /// Binomial(n[l], p[l]) for the first `lanes` lanes: equal to draw_binomial on each lane's stream.
 void binomial_lanes(const LaneStreams& s, const Lanes<std::int64_t>& n, const Lanes<double>& p,

@@ -52,6 +52,9 @@ class Stream {
   /// The stream at counters (a, b) under `key`; distinct (key, a, b) give independent-looking streams.
   Stream(std::uint64_t key, std::uint64_t a, std::uint64_t b) : seed_(seed_of(mix64(key ^ a), b)) {}
 
+  /// The stream whose seed (seed_of) is already known.
+  static Stream with_seed(std::uint64_t seed) { return Stream(seed); }
+
   /// The seed of the stream (key, a, b), from h = mix64(key ^ a): split so that streams differing only in b
   /// (the trials of one step) share the first mix.
   static constexpr std::uint64_t seed_of(std::uint64_t h, std::uint64_t b) { return mix64(h + b); }
@@ -79,6 +82,7 @@ class Stream {
 
  private:
   static constexpr std::uint64_t GOLDEN_GAMMA = 0x9e3779b97f4a7c15ULL;
+  explicit Stream(std::uint64_t seed) : seed_(seed) {}
   std::uint64_t seed_;
   std::uint64_t next_ = 0;
 };
