@@ -1,7 +1,7 @@
-// Shared by the scalar samplers (sampling.cpp) and the lane-parallel ones (lanes.cpp): the small-mean
-// inversion loops of the binomial and Poisson samplers multiply by a tabulated 1/x instead of dividing by x,
-// so that the lanes, which all reach step x together, can use one broadcast reciprocal, and both paths
-// compute the same IEEE operations.
+// Shared by the scalar samplers (sampling.cpp) and the lane-parallel ones (lanes.cpp), so that both paths
+// compute the same IEEE operations: the small-mean inversion loops of the binomial and Poisson samplers
+// multiply by a tabulated 1/x instead of dividing by x (the lanes, which all reach step x together, use one
+// broadcast reciprocal), and BTRD's final test uses the same Stirling correction.
 #pragma once
 
 #include <array>
@@ -39,6 +39,20 @@ inline double power(double x, std::int64_t n) {
     n >>= 1;
   }
   return result;
+}
+
+/// log(k!) - the Stirling approximation's leading terms: the correction fc(k) of Hormann's BTRD, exact for
+/// small k from a table (log k! - (k + 1/2) log(k + 1) + (k + 1) - log sqrt(2 pi)). Written without
+/// branches on k beyond the select, so that lanes compute it together.
+inline constexpr double STIRLING_TABLE[10] = {0.08106146679532726, 0.04134069595540929, 0.02767792568499834,
+                                              0.02079067210376509, 0.01664469118982119, 0.01387612882307075,
+                                              0.01189670994589177, 0.01041126526197209, 0.009255462182712733,
+                                              0.008330563433362871};
+inline double stirling_correction(std::int64_t k) {
+  const double r = 1.0 / (static_cast<double>(k) + 1), r2 = r * r;
+  const double series = (1.0 / 12 - (1.0 / 360 - r2 / 1260) * r2) * r;
+  const bool small = static_cast<std::uint64_t>(k) < 10;
+  return small ? STIRLING_TABLE[small ? k : 0] : series;
 }
 
 }  // namespace cxrisk

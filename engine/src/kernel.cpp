@@ -204,8 +204,9 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
       }
       // One stage of binomial splits over the problems whose tier k `has` the step: count(j, l) splits with
       // the tier's probability `prob`; the results go to `dest`.
-      const auto split = [&](std::size_t k, bool last_tier_too, std::uint32_t step, const std::vector<Count>& count,
-                             double TierDraw::*prob, std::vector<Count>& dest) {
+      const auto split = [&](std::size_t k, bool last_tier_too, std::uint32_t step,
+                             const std::vector<Count>& count, double TierDraw::*prob,
+                             std::vector<Count>& dest) {
         std::fill(dest.begin(), dest.end(), Count{});
         st.clear();
         for (std::size_t j = 0; j < m; ++j) {
@@ -227,7 +228,8 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
         split(k, true, base + 1, rest, &TierDraw::mollified_rest, mollified);
         for (std::size_t i = 0; i < PL; ++i) unresolved[i] = rest[i] - mollified[i];
         split(k, false, base + 2, unresolved, &TierDraw::escalate, escalated);
-        const int resolved_as = k == 0 ? static_cast<int>(Outcome::quick) : static_cast<int>(Outcome::resolved);
+        const int resolved_as =
+            k == 0 ? static_cast<int>(Outcome::quick) : static_cast<int>(Outcome::resolved);
         for (std::size_t j = 0; j < m; ++j) {
           const std::size_t tiers = pd_of(j, 0)->tiers.size();
           if (k >= tiers) continue;
@@ -272,7 +274,8 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
       for (std::size_t j = 0; j < m; ++j)
         for (int o = 0; o < N_OUTCOMES; ++o) {
           if (!any(po(j, o))) continue;
-          seeds = flow.seeds(model.cell_key(s, problems[j]), STEP_LOYALTY + static_cast<std::uint32_t>(o), period);
+          seeds = flow.seeds(model.cell_key(s, problems[j]), STEP_LOYALTY + static_cast<std::uint32_t>(o),
+                             period);
           for (int l = 0; l < lanes; ++l) {
             const std::size_t i = po(j, o) + static_cast<std::size_t>(l);
             if (n[i] > 0) st.add(seeds[l], n[i], loyalty(j, o, l), i);

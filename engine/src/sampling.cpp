@@ -1,6 +1,7 @@
 #include "cxrisk/sampling.h"
 
 #include "inversion.h"
+#include "logarithm.h"
 #include "ziggurat.h"
 
 #include <array>
@@ -9,18 +10,6 @@
 namespace cxrisk {
 
 namespace {
-
-// log(k!) - the Stirling approximation's leading terms: the correction fc(k) of Hormann's BTRD, exact for
-// small k from a table (log k! - (k + 1/2) log(k + 1) + (k + 1) - log sqrt(2 pi)).
-double stirling_correction(std::int64_t k) {
-  static constexpr double TABLE[10] = {0.08106146679532726, 0.04134069595540929, 0.02767792568499834,
-                                       0.02079067210376509, 0.01664469118982119, 0.01387612882307075,
-                                       0.01189670994589177, 0.01041126526197209, 0.009255462182712733,
-                                       0.008330563433362871};
-  if (k < 10) return TABLE[k];
-  const double r = 1.0 / (static_cast<double>(k) + 1), r2 = r * r;
-  return (1.0 / 12 - (1.0 / 360 - r2 / 1260) * r2) * r;
-}
 
 // Binomial(n, p) for p <= 1/2 by sequential inversion: O(n p) steps, used below a mean of 10.
 std::int64_t binomial_inversion(Stream& s, std::int64_t n, double p) {
@@ -93,7 +82,7 @@ std::int64_t binomial_btrd(Stream& s, std::int64_t n, double p) {
       if (v <= f) return k;
     } else {
       // Squeeze, then the final test with Stirling's formula.
-      v = std::log(v);
+      v = logarithm(v);
       const double dkm = static_cast<double>(km);
       const double rho = (dkm / npq) * (((dkm / 3 + 0.625) * dkm + 1.0 / 6) / npq + 0.5);
       const double t = -dkm * dkm / (2 * npq);
@@ -102,8 +91,8 @@ std::int64_t binomial_btrd(Stream& s, std::int64_t n, double p) {
         const double dm = static_cast<double>(m), dk = kf;
         const double nm = dn - dm + 1, nk = dn - dk + 1;
         const double h =
-            (dm + 0.5) * std::log((dm + 1) / (r * nm)) + stirling_correction(m) + stirling_correction(n - m);
-        if (v <= h + (dn + 1) * std::log(nm / nk) + (dk + 0.5) * std::log(nk * r / (dk + 1)) -
+            (dm + 0.5) * logarithm((dm + 1) / (r * nm)) + stirling_correction(m) + stirling_correction(n - m);
+        if (v <= h + (dn + 1) * logarithm(nm / nk) + (dk + 0.5) * logarithm(nk * r / (dk + 1)) -
                      stirling_correction(k) - stirling_correction(n - k))
           return k;
       }
@@ -127,7 +116,7 @@ double log_factorial(std::int64_t k) {
   if (k < 10) return TABLE[k];
   const double x = static_cast<double>(k) + 1, r = 1 / x, r2 = r * r;
   // log Gamma(x) = (x - 1/2) log x - x + log sqrt(2 pi) + 1/(12x) - 1/(360x^3) + 1/(1260x^5)
-  return (x - 0.5) * std::log(x) - x + 0.9189385332046727 + r * (1.0 / 12 - r2 * (1.0 / 360 - r2 / 1260));
+  return (x - 0.5) * logarithm(x) - x + 0.9189385332046727 + r * (1.0 / 12 - r2 * (1.0 / 360 - r2 / 1260));
 }
 
 // Poisson(mu) for mu >= 10 by Hormann's PTRD ("The transformed rejection method for generating Poisson
@@ -144,10 +133,10 @@ std::int64_t poisson_ptrd(Stream& s, double mu) {
     if (kf < 0 || (us < 0.013 && v > us)) continue;
     if (log_mu == 0) {
       inv_alpha = 1.1239 + 1.1328 / (b - 3.4);
-      log_mu = std::log(mu);
+      log_mu = logarithm(mu);
     }
     const auto k = static_cast<std::int64_t>(kf);
-    if (std::log(v * inv_alpha / (a / (us * us) + b)) <= -mu + kf * log_mu - log_factorial(k)) return k;
+    if (logarithm(v * inv_alpha / (a / (us * us) + b)) <= -mu + kf * log_mu - log_factorial(k)) return k;
   }
 }
 
@@ -232,7 +221,7 @@ double draw_gamma(Stream& stream, double shape) {
     v = v * v * v;
     const double u = stream.uniform(), x2 = x * x;
     if (u < 1 - 0.0331 * x2 * x2) break;
-    if (std::log(u) < 0.5 * x2 + d * (1 - v + std::log(v))) break;
+    if (logarithm(u) < 0.5 * x2 + d * (1 - v + logarithm(v))) break;
   }
   const double g = d * v;
   return shape < 1 ? g * std::pow(stream.uniform(), 1 / shape) : g;

@@ -1,0 +1,67 @@
+// The kernels of the lane-parallel samplers (lanes.cpp): straight-line code over LANES draws that the
+// compiler turns into SIMD code. lane_kernels.inc is compiled once per x86-64 instruction-set level
+// (lane_kernels_v4.cpp for AVX-512, _v3 for AVX2, _base for the baseline) and lanes.cpp picks the best the
+// processor has when the library is first used. Floating-point contraction is off for the whole library
+// (-ffp-contract=off), so a lane computes exactly the operations the scalar sampler does, whatever the
+// instruction set: the choice changes the speed, never the numbers.
+#pragma once
+
+#include <cstdint>
+
+#include "lanes.h"
+
+namespace cxrisk {
+
+// What a fast path leaves for each lane: its draw done, or to be made by the lanes' inversion, or by the
+// scalar sampler from the start of the lane's stream.
+enum : std::int64_t { SCALAR = 0, DONE = 1, INVERT = 2 };
+
+// The lanes of BTRD's rejection loop (binomial_btrd past its first, cheap test), for draws that failed that
+// test: each slot holds one draw, with the constants of its (n, p) and its place in its stream. A round is
+// one pass of the scalar loop for every slot; a slot that accepts is emptied, and the driver refills it.
+struct BtrdSlots {
+  std::int64_t live[LANES], n[LANES], m[LANES], next[LANES], flip[LANES], out[LANES], fresh[LANES];
+  std::uint64_t seed[LANES];
+  double p[LANES], dn[LANES], npq[LANES], a[LANES], b[LANES], c[LANES], vr[LANES], inv_vr[LANES], urvr[LANES],
+      alpha[LANES], r[LANES], nr[LANES], h[LANES], v[LANES];
+};
+
+/// The kernels of one instruction-set level.
+struct LaneKernels {
+  /// seed[l] = Stream::seed_of(h, trial[l]).
+  void (*seeds_of)(std::uint64_t h, const std::uint64_t* trial, std::uint64_t* seed);
+  /// BTRD's first region (draw_binomial -> binomial_btrd), or a trivial case, for every lane; a lane with a
+  /// mean below 10 is marked INVERT, one that fails the test SCALAR.
+  void (*binomial_fast)(const std::uint64_t* seed, const std::int64_t* n, const double* p, std::int64_t* out,
+                        std::int64_t* done);
+  /// Sequential inversion for the lanes marked INVERT; a lane the scalar loop would restart is marked SCALAR.
+  void (*binomial_invert)(const std::uint64_t* seed, const std::int64_t* n, const double* p,
+                          std::int64_t* out, std::int64_t* done);
+  /// PTRD's first region (draw_poisson -> poisson_ptrd), or a zero mean.
+  void (*poisson_fast)(const std::uint64_t* seed, const double* mean, std::int64_t* out, std::int64_t* done);
+  /// Sequential inversion (draw_poisson -> poisson_inversion); p0 holds exp(-mean).
+  void (*poisson_invert)(const std::uint64_t* seed, const double* mean, const double* p0, std::int64_t* out,
+                         std::int64_t* done);
+  /// Marsaglia-Tsang's squeeze with the ziggurat's rectangle, or a zero count.
+  void (*gamma_sum_fast)(const std::uint64_t* seed, const double* shape, const std::int64_t* eligible,
+                         double* out, std::int64_t* done);
+  /// The constants of BTRD's loop for the slots just filled.
+  void (*btrd_setup)(BtrdSlots& s);
+  /// One pass of BTRD's loop for every live slot.
+  void (*btrd_round)(BtrdSlots& s);
+};
+
+namespace isa_v4 {
+extern const LaneKernels kernels;
+}
+namespace isa_v3 {
+extern const LaneKernels kernels;
+}
+namespace isa_base {
+extern const LaneKernels kernels;
+}
+
+/// The kernels for this processor (chosen once).
+const LaneKernels& lane_kernels();
+
+}  // namespace cxrisk

@@ -1,0 +1,4 @@
+// The lane kernels for the x86-64 baseline, and any other processor: the compiler flags come from
+// engine/CMakeLists.txt.
+#define CXRISK_ISA isa_base
+#include "lane_kernels.inc"
