@@ -50,26 +50,24 @@ struct Stage {
   std::vector<Count> out;
   std::vector<double> sum;
   std::vector<std::uint32_t> at;
+  std::size_t count = 0;
 
-  void clear() {
-    seed.clear();
-    n.clear();
-    x.clear();
-    value.clear();
-    at.clear();
+  explicit Stage(std::size_t capacity)
+      : seed(capacity), n(capacity), x(capacity), value(capacity), out(capacity), sum(capacity), at(capacity) {}
+  void clear() { count = 0; }
+  void add(std::uint64_t s, Count draws, double p, std::size_t slot, const ValueDraw* v = nullptr) {
+    seed[count] = s;
+    n[count] = draws;
+    x[count] = p;
+    value[count] = v;
+    at[count] = static_cast<std::uint32_t>(slot);
+    ++count;
   }
-  void add(std::uint64_t s, Count count, double p, std::size_t slot, const ValueDraw* v = nullptr) {
-    seed.push_back(s);
-    n.push_back(count);
-    x.push_back(p);
-    value.push_back(v);
-    at.push_back(static_cast<std::uint32_t>(slot));
-  }
-  std::size_t size() const { return seed.size(); }
+  std::size_t size() const { return count; }
   // Writes the counts drawn to their slots of `dest`.
   template <class T>
   void scatter(std::vector<T>& dest) const {
-    for (std::size_t i = 0; i < at.size(); ++i) dest[at[i]] = out[i];
+    for (std::size_t i = 0; i < count; ++i) dest[at[i]] = out[i];
   }
 };
 
@@ -96,15 +94,12 @@ class RandomFlow {
     return seeds_of(LaneStreams{key, (static_cast<std::uint64_t>(step) << 32) | period, trial_});
   }
   void binomial(Stage<Count>& st) const {
-    st.out.resize(st.size());
     binomial_batch(st.size(), st.seed.data(), st.n.data(), st.x.data(), st.out.data());
   }
   void poisson(Stage<Count>& st) const {
-    st.out.resize(st.size());
     poisson_batch(st.size(), st.seed.data(), st.x.data(), st.out.data());
   }
   void value_sum(Stage<Count>& st) const {
-    st.sum.resize(st.size());
     value_sum_batch(st.size(), st.seed.data(), st.value.data(), st.n.data(), st.sum.data());
   }
 
@@ -117,12 +112,10 @@ class ExpectedFlow {
   using Count = double;
   Lanes<std::uint64_t> seeds(std::uint64_t, std::uint32_t, std::uint32_t) const { return {}; }
   void binomial(Stage<Count>& st) const {
-    st.out.resize(st.size());
     for (std::size_t i = 0; i < st.size(); ++i) st.out[i] = st.n[i] * st.x[i];
   }
-  void poisson(Stage<Count>& st) const { st.out = st.x; }
+  void poisson(Stage<Count>& st) const { std::copy_n(st.x.begin(), st.size(), st.out.begin()); }
   void value_sum(Stage<Count>& st) const {
-    st.sum.resize(st.size());
     for (std::size_t i = 0; i < st.size(); ++i) st.sum[i] = st.n[i] * st.value[i]->mean;
   }
 };
@@ -141,7 +134,7 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
   std::vector<Count> with_problem(PL), complained(PL), entering(PL), resolved(PL), rest(PL), mollified(PL),
       unresolved(PL), escalated(PL), n(POL), moved(POL), prospects(2 * POL);
   std::vector<double> cumulative_cost(PL), contacts_by(POL), cost_by(POL), escalated_by(POL), values(3 * POL);
-  Stage<Count> st;
+  Stage<Count> st(3 * POL);
 
   for (int s = 0; s < model.n_segments(); ++s) {
     const std::vector<int>& problems = model.problems_of(s);

@@ -30,53 +30,80 @@ inline double uniform_of(std::uint64_t w) {
   return Stream::uniform_of(w);
 }
 
-// The arguments of LANES draws of a batch, copied so that a fast path can read whole lanes: either a run of
-// the batch (the last one padded with draws that are trivially zero) or draws gathered from anywhere in it.
+// The arguments of LANES draws, copied so that a kernel can read whole lanes: the batch's last, partial run
+// (padded with draws that are trivially zero) or draws gathered from anywhere in it.
 struct Gathered {
-  std::uint64_t seed[LANES];
-  std::int64_t n[LANES];
-  double x[LANES];
-  const ValueDraw* value[LANES];
-  std::int64_t out[LANES];
-  double sum[LANES];
-  std::int64_t done[LANES];
+  std::uint64_t seed[LANES] = {};
+  std::int64_t n[LANES] = {};
+  double x[LANES] = {};
+  std::int64_t out[LANES] = {};
+  double sum[LANES] = {};
+  std::int64_t done[LANES] = {};
+  std::uint32_t at[LANES] = {};
 };
 
-// Indices into the batch of the draws left for a later pass; reused, so that a batch allocates nothing once
-// the thread has seen its largest one.
-std::vector<std::uint32_t>& pending(int which) {
-  thread_local std::vector<std::uint32_t> lists[3];
-  lists[which].clear();
-  return lists[which];
+// Indices into a batch of the draws left for a later pass, by what is left: inversion, BTRD's loop, or the
+// scalar sampler. Reused, so that a thread allocates nothing once it has seen its largest batch.
+struct Pending {
+  enum { INVERSION = 0, LOOP = 1, SCALAR_DRAW = 2 };
+  std::uint32_t* list[3];
+  std::size_t size[3] = {};
+
+  explicit Pending(std::size_t count) {
+    thread_local std::vector<std::uint32_t> lists[3];
+    for (int k = 0; k < 3; ++k) {
+      if (lists[k].size() < count + 1) lists[k].resize(count + 1);
+      list[k] = lists[k].data();
+    }
+  }
+  void add(int which, std::uint32_t i) { list[which][size[which]++] = i; }
+  // Files draw i by its fast path's code (INVERT, or SCALAR to the list `if_scalar`), without a branch.
+  void file(std::uint32_t i, std::int64_t done, int if_scalar) {
+    list[INVERSION][size[INVERSION]] = i;
+    size[INVERSION] += done == INVERT;
+    list[if_scalar][size[if_scalar]] = i;
+    size[if_scalar] += done == SCALAR;
+  }
+};
+
+// Runs a fast path over a contiguous batch: whole runs of LANES straight from the arrays, the last one
+// through a padded copy. call(g, i, lanes) runs the kernel on draws i.. (from the arrays when g is null).
+template <class Call>
+void over_batch(std::size_t count, Call call) {
+  const std::size_t whole = count - count % LANES;
+  for (std::size_t i = 0; i < whole; i += LANES) call(nullptr, i, LANES);
+  if (whole < count) {
+    Gathered g;
+    call(&g, whole, static_cast<int>(count - whole));
+  }
 }
 
-// Runs `pass` over the draws at index[0..count) (or 0..count when index is null), LANES at a time.
+// Runs `pass` over the draws at index[0..count), LANES at a time, gathered by load(g, lane, i) (i is
+// UINT32_MAX for the padding of the last run).
 template <class Load, class Pass>
-void by_lanes(std::size_t count, const std::uint32_t* index, Load load, Pass pass) {
+void gathered(std::size_t count, const std::uint32_t* index, Load load, Pass pass) {
   Gathered g;
   for (std::size_t i = 0; i < count; i += LANES) {
     const int lanes = static_cast<int>(std::min<std::size_t>(LANES, count - i));
-    std::uint32_t at[LANES];
     for (int l = 0; l < LANES; ++l) {
-      at[l] = l < lanes ? (index ? index[i + static_cast<std::size_t>(l)] : static_cast<std::uint32_t>(i) + l)
-                        : UINT32_MAX;
-      load(g, l, at[l]);
+      g.at[l] = l < lanes ? index[i + static_cast<std::size_t>(l)] : UINT32_MAX;
+      load(g, l, g.at[l]);
     }
-    pass(g, at, lanes);
+    pass(g, lanes);
   }
 }
 
 // BTRD's loop for the draws at index[0..) that failed its first test, LANES at a time: a slot whose draw
 // is accepted takes the next draw, so the lanes stay full until the last few draws.
-void btrd_lanes(const std::vector<std::uint32_t>& index, const std::uint64_t* seed, const std::int64_t* n,
+void btrd_lanes(const std::uint32_t* index, std::size_t count, const std::uint64_t* seed, const std::int64_t* n,
                 const double* p, std::int64_t* out) {
-  if (index.empty()) return;
+  if (count == 0) return;
   const LaneKernels& K = lane_kernels();
   BtrdSlots s{};
   std::uint32_t at[LANES];
   std::size_t taken = 0;
   const auto load = [&](int l) {
-    const bool real = taken < index.size();
+    const bool real = taken < count;
     const std::uint32_t i = real ? index[taken++] : 0;
     const double pl = real ? p[i] : 0.25;
     at[l] = real ? i : UINT32_MAX;
@@ -97,7 +124,7 @@ void btrd_lanes(const std::vector<std::uint32_t>& index, const std::uint64_t* se
     for (int l = 0; l < LANES; ++l) {
       if (at[l] != UINT32_MAX && !s.live[l]) {
         out[at[l]] = s.out[l];
-        if (taken < index.size()) {
+        if (taken < count) {
           load(l);
           fresh = true;
         } else {
@@ -120,33 +147,40 @@ Lanes<std::uint64_t> seeds_of(const LaneStreams& s) {
 void binomial_batch(std::size_t count, const std::uint64_t* seed, const std::int64_t* n, const double* p,
                     std::int64_t* out) {
   const LaneKernels& K = lane_kernels();
-  std::vector<std::uint32_t>& invert = pending(0);
-  std::vector<std::uint32_t>& scalar = pending(1);
-  std::vector<std::uint32_t>& btrd = pending(2);
+  Pending pending(count);
+  over_batch(count, [&](Gathered* g, std::size_t i, int lanes) {
+    std::int64_t done[LANES];
+    if (g) {
+      for (int l = 0; l < lanes; ++l) {
+        g->seed[l] = seed[i + l];
+        g->n[l] = n[i + l];
+        g->x[l] = p[i + l];
+      }
+      K.binomial_fast(g->seed, g->n, g->x, g->out, done);
+      for (int l = 0; l < lanes; ++l) out[i + l] = g->out[l];
+    } else {
+      K.binomial_fast(seed + i, n + i, p + i, out + i, done);
+    }
+    for (int l = 0; l < lanes; ++l) pending.file(static_cast<std::uint32_t>(i + l), done[l], Pending::LOOP);
+  });
   const auto load = [&](Gathered& g, int l, std::uint32_t i) {
     const bool real = i != UINT32_MAX;
     g.seed[l] = real ? seed[i] : 0;
     g.n[l] = real ? n[i] : 0;
     g.x[l] = real ? p[i] : 0;
+    g.done[l] = real ? INVERT : DONE;
   };
-  by_lanes(count, nullptr, load, [&](Gathered& g, const std::uint32_t* at, int lanes) {
-    K.binomial_fast(g.seed, g.n, g.x, g.out, g.done);
-    for (int l = 0; l < lanes; ++l) {
-      out[at[l]] = g.out[l];
-      if (g.done[l] == INVERT) invert.push_back(at[l]);
-      if (g.done[l] == SCALAR) btrd.push_back(at[l]);
-    }
-  });
-  by_lanes(invert.size(), invert.data(), load, [&](Gathered& g, const std::uint32_t* at, int lanes) {
-    for (int l = 0; l < LANES; ++l) g.done[l] = l < lanes ? INVERT : DONE;
-    K.binomial_invert(g.seed, g.n, g.x, g.out, g.done);
-    for (int l = 0; l < lanes; ++l) {
-      out[at[l]] = g.out[l];
-      if (g.done[l] == SCALAR) scalar.push_back(at[l]);
-    }
-  });
-  btrd_lanes(btrd, seed, n, p, out);
-  for (std::uint32_t i : scalar) {
+  gathered(pending.size[Pending::INVERSION], pending.list[Pending::INVERSION], load,
+           [&](Gathered& g, int lanes) {
+             K.binomial_invert(g.seed, g.n, g.x, g.out, g.done);
+             for (int l = 0; l < lanes; ++l) {
+               out[g.at[l]] = g.out[l];
+               if (g.done[l] == SCALAR) pending.add(Pending::SCALAR_DRAW, g.at[l]);
+             }
+           });
+  btrd_lanes(pending.list[Pending::LOOP], pending.size[Pending::LOOP], seed, n, p, out);
+  for (std::size_t k = 0; k < pending.size[Pending::SCALAR_DRAW]; ++k) {
+    const std::uint32_t i = pending.list[Pending::SCALAR_DRAW][k];
     Stream stream = Stream::with_seed(seed[i]);
     out[i] = draw_binomial(stream, n[i], p[i]);
   }
@@ -154,34 +188,40 @@ void binomial_batch(std::size_t count, const std::uint64_t* seed, const std::int
 
 void poisson_batch(std::size_t count, const std::uint64_t* seed, const double* mean, std::int64_t* out) {
   const LaneKernels& K = lane_kernels();
-  std::vector<std::uint32_t>& invert = pending(0);
-  std::vector<std::uint32_t>& scalar = pending(1);
+  Pending pending(count);
+  over_batch(count, [&](Gathered* g, std::size_t i, int lanes) {
+    std::int64_t done[LANES];
+    if (g) {
+      for (int l = 0; l < lanes; ++l) {
+        g->seed[l] = seed[i + l];
+        g->x[l] = mean[i + l];
+      }
+      K.poisson_fast(g->seed, g->x, g->out, done);
+      for (int l = 0; l < lanes; ++l) out[i + l] = g->out[l];
+    } else {
+      K.poisson_fast(seed + i, mean + i, out + i, done);
+    }
+    for (int l = 0; l < lanes; ++l)
+      pending.file(static_cast<std::uint32_t>(i + l), done[l], Pending::SCALAR_DRAW);
+  });
   const auto load = [&](Gathered& g, int l, std::uint32_t i) {
     const bool real = i != UINT32_MAX;
     g.seed[l] = real ? seed[i] : 0;
     g.x[l] = real ? mean[i] : 0;
+    g.done[l] = real ? INVERT : DONE;
   };
-  by_lanes(count, nullptr, load, [&](Gathered& g, const std::uint32_t* at, int lanes) {
-    K.poisson_fast(g.seed, g.x, g.out, g.done);
-    for (int l = 0; l < lanes; ++l) {
-      out[at[l]] = g.out[l];
-      if (g.done[l] == INVERT) invert.push_back(at[l]);
-      if (g.done[l] == SCALAR) scalar.push_back(at[l]);
-    }
-  });
-  by_lanes(invert.size(), invert.data(), load, [&](Gathered& g, const std::uint32_t* at, int lanes) {
-    double p0[LANES];
-    for (int l = 0; l < LANES; ++l) {
-      g.done[l] = l < lanes ? INVERT : DONE;
-      p0[l] = l < lanes ? std::exp(-g.x[l]) : 1.0;
-    }
-    K.poisson_invert(g.seed, g.x, p0, g.out, g.done);
-    for (int l = 0; l < lanes; ++l) {
-      out[at[l]] = g.out[l];
-      if (g.done[l] == SCALAR) scalar.push_back(at[l]);
-    }
-  });
-  for (std::uint32_t i : scalar) {
+  gathered(pending.size[Pending::INVERSION], pending.list[Pending::INVERSION], load,
+           [&](Gathered& g, int lanes) {
+             double p0[LANES];
+             for (int l = 0; l < LANES; ++l) p0[l] = l < lanes ? std::exp(-g.x[l]) : 1.0;
+             K.poisson_invert(g.seed, g.x, p0, g.out, g.done);
+             for (int l = 0; l < lanes; ++l) {
+               out[g.at[l]] = g.out[l];
+               if (g.done[l] == SCALAR) pending.add(Pending::SCALAR_DRAW, g.at[l]);
+             }
+           });
+  for (std::size_t k = 0; k < pending.size[Pending::SCALAR_DRAW]; ++k) {
+    const std::uint32_t i = pending.list[Pending::SCALAR_DRAW][k];
     Stream stream = Stream::with_seed(seed[i]);
     out[i] = draw_poisson(stream, mean[i]);
   }
@@ -190,32 +230,33 @@ void poisson_batch(std::size_t count, const std::uint64_t* seed, const double* m
 void value_sum_batch(std::size_t count, const std::uint64_t* seed, const ValueDraw* const* value,
                      const std::int64_t* n, double* out) {
   const LaneKernels& K = lane_kernels();
-  std::vector<std::uint32_t>& scalar = pending(1);
-  const auto load = [&](Gathered& g, int l, std::uint32_t i) {
-    const bool real = i != UINT32_MAX;
-    g.seed[l] = real ? seed[i] : 0;
-    g.value[l] = real ? value[i] : nullptr;
-    const bool eligible = real && n[i] > 0 && value[i]->shape == ValueShape::gamma;
-    g.n[l] = eligible;
-    g.x[l] = eligible ? static_cast<double>(n[i]) * value[i]->gamma_shape : 0;
-  };
-  by_lanes(count, nullptr, load, [&](Gathered& g, const std::uint32_t* at, int lanes) {
+  Pending pending(count);
+  over_batch(count, [&](Gathered*, std::size_t i, int lanes) {
+    Gathered g;
+    for (int l = 0; l < lanes; ++l) {
+      const ValueDraw& v = *value[i + l];
+      const bool eligible = n[i + l] > 0 && v.shape == ValueShape::gamma;
+      g.seed[l] = seed[i + l];
+      g.n[l] = eligible;
+      g.x[l] = eligible ? static_cast<double>(n[i + l]) * v.gamma_shape : 0;
+    }
     K.gamma_sum_fast(g.seed, g.x, g.n, g.sum, g.done);
     for (int l = 0; l < lanes; ++l) {
-      const std::uint32_t i = at[l];
+      const std::size_t at = i + l;
       if (g.done[l]) {
         // A shape below 1 (one customer of a value cv above 1) was drawn as Gamma(shape + 1) U^(1 / shape).
         const double shape = g.x[l], sum = g.sum[l];
         const double gamma = shape < 1 ? sum * std::pow(uniform_of(word(g.seed[l], 2)), 1 / shape) : sum;
-        out[i] = g.value[l]->gamma_scale * gamma;
-      } else if (n[i] <= 0) {
-        out[i] = 0;
+        out[at] = value[at]->gamma_scale * gamma;
+      } else if (n[at] <= 0) {
+        out[at] = 0;
       } else {
-        scalar.push_back(i);
+        pending.add(Pending::SCALAR_DRAW, static_cast<std::uint32_t>(at));
       }
     }
   });
-  for (std::uint32_t i : scalar) {
+  for (std::size_t k = 0; k < pending.size[Pending::SCALAR_DRAW]; ++k) {
+    const std::uint32_t i = pending.list[Pending::SCALAR_DRAW][k];
     Stream stream = Stream::with_seed(seed[i]);
     out[i] = value[i]->sum(stream, n[i]);
   }
