@@ -7,6 +7,8 @@
 #include <array>
 #include <cstdint>
 
+#include "logarithm.h"
+
 namespace cxrisk {
 
 /// Below this mean the binomial and Poisson samplers use sequential inversion, above it Hormann's BTRD and
@@ -53,6 +55,26 @@ inline double stirling_correction(std::int64_t k) {
   const double series = (1.0 / 12 - (1.0 / 360 - r2 / 1260) * r2) * r;
   const bool small = static_cast<std::uint64_t>(k) < 10;
   return small ? STIRLING_TABLE[small ? k : 0] : series;
+}
+
+/// log k! for PTRD's acceptance test: a table below 10, Stirling's series above (log Gamma(x) = (x - 1/2)
+/// log x - x + log sqrt(2 pi) + 1/(12x) - 1/(360x^3) + 1/(1260x^5) at x = k + 1).
+inline constexpr double LOG_FACTORIAL_TABLE[10] = {0.0,
+                                                   0.0,
+                                                   0.6931471805599453,
+                                                   1.791759469228055,
+                                                   3.1780538303479458,
+                                                   4.787491742782046,
+                                                   6.579251212010101,
+                                                   8.525161361065415,
+                                                   10.60460290274525,
+                                                   12.801827480081469};
+inline double log_factorial(std::int64_t k) {
+  const double x = static_cast<double>(k) + 1, r = 1 / x, r2 = r * r;
+  const double series =
+      (x - 0.5) * logarithm(x) - x + 0.9189385332046727 + r * (1.0 / 12 - r2 * (1.0 / 360 - r2 / 1260));
+  const bool small = static_cast<std::uint64_t>(k) < 10;
+  return small ? LOG_FACTORIAL_TABLE[small ? k : 0] : series;
 }
 
 }  // namespace cxrisk

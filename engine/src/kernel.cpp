@@ -53,7 +53,13 @@ struct Stage {
   std::size_t count = 0;
 
   explicit Stage(std::size_t capacity)
-      : seed(capacity), n(capacity), x(capacity), value(capacity), out(capacity), sum(capacity), at(capacity) {}
+      : seed(capacity),
+        n(capacity),
+        x(capacity),
+        value(capacity),
+        out(capacity),
+        sum(capacity),
+        at(capacity) {}
   void clear() { count = 0; }
   void add(std::uint64_t s, Count draws, double p, std::size_t slot, const ValueDraw* v = nullptr) {
     seed[count] = s;

@@ -26,6 +26,14 @@ struct BtrdSlots {
       alpha[LANES], r[LANES], nr[LANES], h[LANES], v[LANES];
 };
 
+// The lanes of PTRD's rejection loop (poisson_ptrd past its first, cheap test), likewise: a slot starts
+// again at the first iteration, whose cheap test it fails again.
+struct PtrdSlots {
+  std::int64_t live[LANES], next[LANES], out[LANES], fresh[LANES];
+  std::uint64_t seed[LANES];
+  double mu[LANES], a[LANES], b[LANES], vr[LANES], inv_alpha[LANES], log_mu[LANES];
+};
+
 /// The kernels of one instruction-set level.
 struct LaneKernels {
   /// seed[l] = Stream::seed_of(h, trial[l]).
@@ -49,6 +57,10 @@ struct LaneKernels {
   void (*btrd_setup)(BtrdSlots& s);
   /// One pass of BTRD's loop for every live slot.
   void (*btrd_round)(BtrdSlots& s);
+  /// The constants of PTRD's loop for the slots just filled.
+  void (*ptrd_setup)(PtrdSlots& s);
+  /// One pass of PTRD's loop for every live slot.
+  void (*ptrd_round)(PtrdSlots& s);
 };
 
 namespace isa_v4 {

@@ -93,39 +93,33 @@ void gathered(std::size_t count, const std::uint32_t* index, Load load, Pass pas
   }
 }
 
-// BTRD's loop for the draws at index[0..) that failed its first test, LANES at a time: a slot whose draw
-// is accepted takes the next draw, so the lanes stay full until the last few draws.
-void btrd_lanes(const std::uint32_t* index, std::size_t count, const std::uint64_t* seed, const std::int64_t* n,
-                const double* p, std::int64_t* out) {
+// A rejection loop (BTRD's or PTRD's) for the draws at index[0..count) that failed its first test, LANES at a
+// time: a slot whose draw is accepted takes the next draw, so the lanes stay full until the last few.
+// load(s, l, i) fills slot l with draw i (or, for i = UINT32_MAX, with a harmless dead draw).
+template <class Slots, class Load>
+void rejection_lanes(const std::uint32_t* index, std::size_t count, void (*setup)(Slots&),
+                     void (*round)(Slots&), Load load, std::int64_t* out) {
   if (count == 0) return;
-  const LaneKernels& K = lane_kernels();
-  BtrdSlots s{};
+  Slots s{};
   std::uint32_t at[LANES];
   std::size_t taken = 0;
-  const auto load = [&](int l) {
-    const bool real = taken < count;
-    const std::uint32_t i = real ? index[taken++] : 0;
-    const double pl = real ? p[i] : 0.25;
-    at[l] = real ? i : UINT32_MAX;
-    s.seed[l] = real ? seed[i] : 0;
-    s.n[l] = real ? n[i] : 100;
-    s.dn[l] = static_cast<double>(s.n[l]);
-    s.flip[l] = pl > 0.5;
-    s.p[l] = pl > 0.5 ? 1 - pl : pl;
-    s.live[l] = real;
+  const auto fill = [&](int l) {
+    at[l] = taken < count ? index[taken++] : UINT32_MAX;
+    load(s, l, at[l]);
+    s.live[l] = at[l] != UINT32_MAX;
     s.fresh[l] = 1;
   };
-  for (int l = 0; l < LANES; ++l) load(l);
+  for (int l = 0; l < LANES; ++l) fill(l);
   bool live = true, fresh = true;
   while (live) {
-    if (fresh) K.btrd_setup(s);
-    K.btrd_round(s);
+    if (fresh) setup(s);
+    round(s);
     live = fresh = false;
     for (int l = 0; l < LANES; ++l) {
       if (at[l] != UINT32_MAX && !s.live[l]) {
         out[at[l]] = s.out[l];
         if (taken < count) {
-          load(l);
+          fill(l);
           fresh = true;
         } else {
           at[l] = UINT32_MAX;
@@ -178,7 +172,18 @@ void binomial_batch(std::size_t count, const std::uint64_t* seed, const std::int
                if (g.done[l] == SCALAR) pending.add(Pending::SCALAR_DRAW, g.at[l]);
              }
            });
-  btrd_lanes(pending.list[Pending::LOOP], pending.size[Pending::LOOP], seed, n, p, out);
+  rejection_lanes<BtrdSlots>(
+      pending.list[Pending::LOOP], pending.size[Pending::LOOP], K.btrd_setup, K.btrd_round,
+      [&](BtrdSlots& s, int l, std::uint32_t i) {
+        const bool real = i != UINT32_MAX;
+        const double pl = real ? p[i] : 0.25;
+        s.seed[l] = real ? seed[i] : 0;
+        s.n[l] = real ? n[i] : 100;
+        s.dn[l] = static_cast<double>(s.n[l]);
+        s.flip[l] = pl > 0.5;
+        s.p[l] = pl > 0.5 ? 1 - pl : pl;
+      },
+      out);
   for (std::size_t k = 0; k < pending.size[Pending::SCALAR_DRAW]; ++k) {
     const std::uint32_t i = pending.list[Pending::SCALAR_DRAW][k];
     Stream stream = Stream::with_seed(seed[i]);
@@ -201,8 +206,7 @@ void poisson_batch(std::size_t count, const std::uint64_t* seed, const double* m
     } else {
       K.poisson_fast(seed + i, mean + i, out + i, done);
     }
-    for (int l = 0; l < lanes; ++l)
-      pending.file(static_cast<std::uint32_t>(i + l), done[l], Pending::SCALAR_DRAW);
+    for (int l = 0; l < lanes; ++l) pending.file(static_cast<std::uint32_t>(i + l), done[l], Pending::LOOP);
   });
   const auto load = [&](Gathered& g, int l, std::uint32_t i) {
     const bool real = i != UINT32_MAX;
@@ -220,6 +224,13 @@ void poisson_batch(std::size_t count, const std::uint64_t* seed, const double* m
                if (g.done[l] == SCALAR) pending.add(Pending::SCALAR_DRAW, g.at[l]);
              }
            });
+  rejection_lanes<PtrdSlots>(
+      pending.list[Pending::LOOP], pending.size[Pending::LOOP], K.ptrd_setup, K.ptrd_round,
+      [&](PtrdSlots& s, int l, std::uint32_t i) {
+        s.seed[l] = i != UINT32_MAX ? seed[i] : 0;
+        s.mu[l] = i != UINT32_MAX ? mean[i] : 100;
+      },
+      out);
   for (std::size_t k = 0; k < pending.size[Pending::SCALAR_DRAW]; ++k) {
     const std::uint32_t i = pending.list[Pending::SCALAR_DRAW][k];
     Stream stream = Stream::with_seed(seed[i]);

@@ -101,24 +101,6 @@ std::int64_t binomial_btrd(Stream& s, std::int64_t n, double p) {
   }
 }
 
-// log k! for the Poisson acceptance test: a table below 10, Stirling's series above.
-double log_factorial(std::int64_t k) {
-  static constexpr double TABLE[10] = {0.0,
-                                       0.0,
-                                       0.6931471805599453,
-                                       1.791759469228055,
-                                       3.1780538303479458,
-                                       4.787491742782046,
-                                       6.579251212010101,
-                                       8.525161361065415,
-                                       10.60460290274525,
-                                       12.801827480081469};
-  if (k < 10) return TABLE[k];
-  const double x = static_cast<double>(k) + 1, r = 1 / x, r2 = r * r;
-  // log Gamma(x) = (x - 1/2) log x - x + log sqrt(2 pi) + 1/(12x) - 1/(360x^3) + 1/(1260x^5)
-  return (x - 0.5) * logarithm(x) - x + 0.9189385332046727 + r * (1.0 / 12 - r2 * (1.0 / 360 - r2 / 1260));
-}
-
 // Poisson(mu) for mu >= 10 by Hormann's PTRD ("The transformed rejection method for generating Poisson
 // random variables", Insurance: Mathematics and Economics 12, 1993).
 std::int64_t poisson_ptrd(Stream& s, double mu) {
