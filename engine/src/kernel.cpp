@@ -95,17 +95,24 @@ class RandomFlow {
     for (int l = 0; l < lanes; ++l)
       trial_[l] = static_cast<std::uint32_t>(first_trial + static_cast<std::uint64_t>(l));
   }
-  // The seeds of the streams of one step of one cell in one period, one per lane's trial.
+  // The streams of one step of one cell in one period, one per lane's trial, as h + trial: a stage finishes
+  // the seeds of all its draws together (mix_seeds).
   Lanes<std::uint64_t> seeds(std::uint64_t key, std::uint32_t step, std::uint32_t period) const {
-    return seeds_of(LaneStreams{key, (static_cast<std::uint64_t>(step) << 32) | period, trial_});
+    const std::uint64_t h = mix64(key ^ ((static_cast<std::uint64_t>(step) << 32) | period));
+    Lanes<std::uint64_t> pre;
+    for (int l = 0; l < LANES; ++l) pre[l] = h + trial_[l];
+    return pre;
   }
   void binomial(Stage<Count>& st) const {
+    mix_seeds(st.seed.data(), st.size());
     binomial_batch(st.size(), st.seed.data(), st.n.data(), st.x.data(), st.out.data());
   }
   void poisson(Stage<Count>& st) const {
+    mix_seeds(st.seed.data(), st.size());
     poisson_batch(st.size(), st.seed.data(), st.x.data(), st.out.data());
   }
   void value_sum(Stage<Count>& st) const {
+    mix_seeds(st.seed.data(), st.size());
     value_sum_batch(st.size(), st.seed.data(), st.value.data(), st.n.data(), st.sum.data());
   }
 

@@ -6,6 +6,7 @@
 // instruction set: the choice changes the speed, never the numbers.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "lanes.h"
@@ -36,8 +37,8 @@ struct PtrdSlots {
 
 /// The kernels of one instruction-set level.
 struct LaneKernels {
-  /// seed[l] = Stream::seed_of(h, trial[l]).
-  void (*seeds_of)(std::uint64_t h, const std::uint64_t* trial, std::uint64_t* seed);
+  /// Stream seeds from their sums h + b (Stream::seed_of), in place: seed[i] = mix64(seed[i]) for i < count.
+  void (*mix_seeds)(std::uint64_t* seed, std::size_t count);
   /// BTRD's first region (draw_binomial -> binomial_btrd), or a trivial case, for every lane; a lane with a
   /// mean below 10 is marked INVERT, one that fails the test SCALAR.
   void (*binomial_fast)(const std::uint64_t* seed, const std::int64_t* n, const double* p, std::int64_t* out,

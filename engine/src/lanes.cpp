@@ -134,8 +134,14 @@ void rejection_lanes(const std::uint32_t* index, std::size_t count, void (*setup
 
 Lanes<std::uint64_t> seeds_of(const LaneStreams& s) {
   Lanes<std::uint64_t> seeds;
-  lane_kernels().seeds_of(mix64(s.key ^ s.address), s.trial.data(), seeds.data());
+  const std::uint64_t h = mix64(s.key ^ s.address);
+  for (int l = 0; l < LANES; ++l) seeds[l] = h + s.trial[l];
+  lane_kernels().mix_seeds(seeds.data(), LANES);
   return seeds;
+}
+
+void mix_seeds(std::uint64_t* seed, std::size_t count) {
+  lane_kernels().mix_seeds(seed, count);
 }
 
 void binomial_batch(std::size_t count, const std::uint64_t* seed, const std::int64_t* n, const double* p,

@@ -31,6 +31,9 @@ struct LaneStreams {
 /// The seeds of the lanes' streams (Stream::seed_of for each lane's trial).
 Lanes<std::uint64_t> seeds_of(const LaneStreams& s);
 
+/// Finishes stream seeds: seed[i] = Stream::seed_of(h, b) given seed[i] = h + b on entry, for i < count.
+void mix_seeds(std::uint64_t* seed, std::size_t count);
+
 /// Batches of independent draws, each from the stream with the given seed: out[i] equals the scalar
 /// sampler's draw from Stream::with_seed(seed[i]). The cheap first tests run over the whole batch LANES at a
 /// time; the draws that need a second method or another round are collected and made together, so the order
