@@ -1,6 +1,7 @@
 #include "lanes.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <vector>
 
@@ -100,32 +101,35 @@ template <class Slots, class Load>
 void rejection_lanes(const std::uint32_t* index, std::size_t count, void (*setup)(Slots&),
                      void (*round)(Slots&), Load load, std::int64_t* out) {
   if (count == 0) return;
-  Slots s{};
+  Slots s;  // every field a kernel reads is set by fill() or by setup()
   std::uint32_t at[LANES];
   std::size_t taken = 0;
+  unsigned occupied = 0;  // bit l: slot l holds a draw
   const auto fill = [&](int l) {
-    at[l] = taken < count ? index[taken++] : UINT32_MAX;
+    const bool real = taken < count;
+    at[l] = real ? index[taken++] : UINT32_MAX;
     load(s, l, at[l]);
-    s.live[l] = at[l] != UINT32_MAX;
+    s.live[l] = real;
     s.fresh[l] = 1;
+    s.out[l] = 0;
+    occupied |= static_cast<unsigned>(real) << l;
   };
   for (int l = 0; l < LANES; ++l) fill(l);
-  bool live = true, fresh = true;
-  while (live) {
+  bool fresh = true;
+  while (occupied != 0) {
     if (fresh) setup(s);
     round(s);
-    live = fresh = false;
-    for (int l = 0; l < LANES; ++l) {
-      if (at[l] != UINT32_MAX && !s.live[l]) {
-        out[at[l]] = s.out[l];
-        if (taken < count) {
-          fill(l);
-          fresh = true;
-        } else {
-          at[l] = UINT32_MAX;
-        }
+    fresh = false;
+    unsigned finished = 0;
+    for (int l = 0; l < LANES; ++l) finished |= static_cast<unsigned>(s.live[l] == 0) << l;
+    for (finished &= occupied; finished != 0; finished &= finished - 1) {
+      const int l = std::countr_zero(finished);
+      out[at[l]] = s.out[l];
+      occupied &= ~(1u << l);
+      if (taken < count) {
+        fill(l);
+        fresh = true;
       }
-      live |= s.live[l] != 0;
     }
   }
 }
