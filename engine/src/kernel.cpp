@@ -146,7 +146,8 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
   const auto po = [](std::size_t j, int o) { return (j * N_OUTCOMES + static_cast<std::size_t>(o)) * LANES; };
   std::vector<Count> with_problem(PL), complained(PL), entering(PL), resolved(PL), rest(PL), mollified(PL),
       unresolved(PL), escalated(PL), n(POL), moved(POL), prospects(2 * POL);
-  std::vector<double> cumulative_cost(PL), contacts_by(POL), cost_by(POL), escalated_by(POL), values(3 * POL);
+  std::vector<double> cumulative_cost(PL), contacts_by(POL), cost_by(POL), escalated_by(POL), values(3 * POL),
+      loyalty(POL), sums(POL * N_METRICS);
   Stage<Count> st(3 * POL);
 
   for (int s = 0; s < model.n_segments(); ++s) {
@@ -155,6 +156,7 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
     C active{};
     for (int l = 0; l < lanes; ++l) active[l] = static_cast<Count>(draw[l]->segments[s].customers);
     const auto pd_of = [&](std::size_t j, int l) { return &draw[l]->problems[problems[j]]; };
+    std::fill(sums.begin(), sums.end(), 0.0);
     for (int t = 1; t <= T && !all_zero(active, lanes); ++t) {
       const auto period = static_cast<std::uint32_t>(t);
       Lanes<double> cost_this_period{};
@@ -269,10 +271,15 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
           if (n[i + static_cast<std::size_t>(l)] != 0) return true;
         return false;
       };
-      const auto saves = [&](std::size_t j, int o, int l) { return pd_of(j, l)->save[o] > 0; };
-      const auto loyalty = [&](std::size_t j, int o, int l) {
-        return saves(j, o, l) ? pd_of(j, l)->save[o] : pd_of(j, l)->defect[o];
-      };
+      // Per [problem][outcome][lane]: the loyalty probability, signed: negative where it is a probability of
+      // being saved (a loyalty ratio above 1), positive where it is one of being lost.
+      std::fill(loyalty.begin(), loyalty.end(), 0.0);
+      for (std::size_t j = 0; j < m; ++j)
+        for (int o = 0; o < N_OUTCOMES; ++o)
+          for (int l = 0; l < lanes; ++l) {
+            const ProblemDraw& d = *pd_of(j, l);
+            loyalty[po(j, o) + static_cast<std::size_t>(l)] = d.save[o] > 0 ? -d.save[o] : d.defect[o];
+          }
       std::fill(moved.begin(), moved.end(), Count{});
       std::fill(prospects.begin(), prospects.end(), Count{});
       std::fill(values.begin(), values.end(), 0.0);
@@ -284,7 +291,7 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
                              period);
           for (int l = 0; l < lanes; ++l) {
             const std::size_t i = po(j, o) + static_cast<std::size_t>(l);
-            if (n[i] > 0) st.add(seeds[l], n[i], loyalty(j, o, l), i);
+            if (n[i] > 0) st.add(seeds[l], n[i], std::abs(loyalty[i]), i);
           }
         }
       flow.binomial(st);
@@ -328,45 +335,55 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
       flow.value_sum(st);
       for (std::size_t i = 0; i < st.size(); ++i) values[st.at[i]] = st.sum[i];
 
-      // The results, in the chain's order.
-      for (std::size_t j = 0; j < m; ++j) {
-        const int p = problems[j];
+      // The results, into the segment's accumulators in the chain's order (each cell's metrics receive their
+      // periods' values in turn, as the cells would), the lanes side by side.
+      Lanes<double> factor{};
+      for (int l = 0; l < lanes; ++l) factor[l] = draw[l]->segments[s].factor[t - 1];
+      for (std::size_t j = 0; j < m; ++j)
         for (int o = 0; o < N_OUTCOMES; ++o) {
           if (!any(po(j, o))) continue;
-          for (int l = 0; l < lanes; ++l) {
+          double* acc = &sums[(j * N_OUTCOMES + static_cast<std::size_t>(o)) * N_METRICS * LANES];
+          const auto at = [&](int metric) { return acc + static_cast<std::size_t>(metric) * LANES; };
+          double *with = at(customers_with_problems), *voiced = at(complaints), *contact = at(contacts),
+                 *escalation = at(escalations), *handling = at(handling_cost), *lost = at(customers_lost),
+                 *revenue_at = at(revenue_lost), *wom_lost = at(wom_prospects_lost),
+                 *wom_won = at(wom_prospects_won), *wom_revenue = at(wom_revenue_lost);
+          const double complaint = o != static_cast<int>(Outcome::silent) ? 1.0 : 0.0;
+          for (int l = 0; l < LANES; ++l) {
             const std::size_t i = po(j, o) + static_cast<std::size_t>(l);
-            double* c = cells[l] + ((s * P + p) * N_OUTCOMES + o) * N_METRICS;
             const auto count = static_cast<double>(n[i]);
-            const double factor = draw[l]->segments[s].factor[t - 1];
-            c[customers_with_problems] += count;
-            if (o != static_cast<int>(Outcome::silent)) c[complaints] += count;
-            c[contacts] += contacts_by[i];
-            c[escalations] += escalated_by[i];
-            c[handling_cost] += cost_by[i];
+            with[l] += count;
+            voiced[l] += complaint * count;
+            contact[l] += contacts_by[i];
+            escalation[l] += escalated_by[i];
+            handling[l] += cost_by[i];
             const auto moved_here = static_cast<double>(moved[i]);
-            double revenue = 0;
-            if (saves(j, o, l)) {
-              c[customers_lost] -= moved_here;
-              revenue = -factor * values[i];
-            } else if (loyalty(j, o, l) > 0) {
-              lost_total[l] += moved[i];
-              c[customers_lost] += moved_here;
-              revenue = factor * values[i];
-            }
-            c[revenue_lost] += revenue;
-            c[wom_prospects_lost] += static_cast<double>(prospects[i]);
-            c[wom_prospects_won] += static_cast<double>(prospects[POL + i]);
-            const double w = factor * values[POL + i] - factor * values[2 * POL + i];
-            c[wom_revenue_lost] += w;
+            const bool saved = loyalty[i]<0, gone = loyalty[i]> 0;
+            lost[l] += saved ? -moved_here : gone ? moved_here : 0.0;
+            const double revenue = saved ? -factor[l] * values[i] : gone ? factor[l] * values[i] : 0.0;
+            lost_total[l] += gone ? moved[i] : Count{};
+            revenue_at[l] += revenue;
+            wom_lost[l] += static_cast<double>(prospects[i]);
+            wom_won[l] += static_cast<double>(prospects[POL + i]);
+            const double w = factor[l] * values[POL + i] - factor[l] * values[2 * POL + i];
+            wom_revenue[l] += w;
             cost_this_period[l] += revenue + w + cost_by[i];
           }
         }
-      }
       for (int l = 0; l < lanes; ++l) {
         if (period_cost[l]) period_cost[l][t - 1] += cost_this_period[l];
         active[l] -= churned[l] + lost_total[l];
       }
     }
+    for (std::size_t j = 0; j < m; ++j)
+      for (int o = 0; o < N_OUTCOMES; ++o)
+        for (int metric = 0; metric < N_METRICS; ++metric) {
+          const double* acc = &sums[((j * N_OUTCOMES + static_cast<std::size_t>(o)) * N_METRICS +
+                                     static_cast<std::size_t>(metric)) *
+                                    LANES];
+          for (int l = 0; l < lanes; ++l)
+            cells[l][((s * P + problems[j]) * N_OUTCOMES + o) * N_METRICS + metric] += acc[l];
+        }
   }
 }
 
