@@ -13,6 +13,10 @@
 
 namespace cxrisk {
 
+/// The draws the inversion kernels take at a time: two vectors of lanes, whose independent chains of
+/// multiplications overlap.
+inline constexpr int INVERT_LANES = 2 * LANES;
+
 // What a fast path leaves for each lane: its draw done, or to be made by the lanes' inversion, or by the
 // scalar sampler from the start of the lane's stream.
 enum : std::int64_t { SCALAR = 0, DONE = 1, INVERT = 2 };
@@ -43,12 +47,13 @@ struct LaneKernels {
   /// mean below 10 is marked INVERT, one that fails the test SCALAR.
   void (*binomial_fast)(const std::uint64_t* seed, const std::int64_t* n, const double* p, std::int64_t* out,
                         std::int64_t* done);
-  /// Sequential inversion for the lanes marked INVERT; a lane the scalar loop would restart is marked SCALAR.
+  /// Sequential inversion for the lanes marked INVERT (INVERT_LANES of them); a lane the scalar loop would
+  /// restart is marked SCALAR.
   void (*binomial_invert)(const std::uint64_t* seed, const std::int64_t* n, const double* p,
                           std::int64_t* out, std::int64_t* done);
   /// PTRD's first region (draw_poisson -> poisson_ptrd), or a zero mean.
   void (*poisson_fast)(const std::uint64_t* seed, const double* mean, std::int64_t* out, std::int64_t* done);
-  /// Sequential inversion (draw_poisson -> poisson_inversion); p0 holds exp(-mean).
+  /// Sequential inversion (draw_poisson -> poisson_inversion) over INVERT_LANES; p0 holds exp(-mean).
   void (*poisson_invert)(const std::uint64_t* seed, const double* mean, const double* p0, std::int64_t* out,
                          std::int64_t* done);
   /// Marsaglia-Tsang's squeeze with the ziggurat's rectangle, or a zero count.

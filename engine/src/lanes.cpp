@@ -33,14 +33,15 @@ inline double uniform_of(std::uint64_t w) {
 
 // The arguments of LANES draws, copied so that a kernel can read whole lanes: the batch's last, partial run
 // (padded with draws that are trivially zero) or draws gathered from anywhere in it.
+template <int W = LANES>
 struct Gathered {
-  std::uint64_t seed[LANES] = {};
-  std::int64_t n[LANES] = {};
-  double x[LANES] = {};
-  std::int64_t out[LANES] = {};
-  double sum[LANES] = {};
-  std::int64_t done[LANES] = {};
-  std::uint32_t at[LANES] = {};
+  std::uint64_t seed[W] = {};
+  std::int64_t n[W] = {};
+  double x[W] = {};
+  std::int64_t out[W] = {};
+  double sum[W] = {};
+  std::int64_t done[W] = {};
+  std::uint32_t at[W] = {};
 };
 
 // Indices into a batch of the draws left for a later pass, by what is left: inversion, BTRD's loop, or the
@@ -74,19 +75,19 @@ void over_batch(std::size_t count, Call call) {
   const std::size_t whole = count - count % LANES;
   for (std::size_t i = 0; i < whole; i += LANES) call(nullptr, i, LANES);
   if (whole < count) {
-    Gathered g;
+    Gathered<> g;
     call(&g, whole, static_cast<int>(count - whole));
   }
 }
 
-// Runs `pass` over the draws at index[0..count), LANES at a time, gathered by load(g, lane, i) (i is
+// Runs `pass` over the draws at index[0..count), W at a time, gathered by load(g, lane, i) (i is
 // UINT32_MAX for the padding of the last run).
-template <class Load, class Pass>
+template <int W, class Load, class Pass>
 void gathered(std::size_t count, const std::uint32_t* index, Load load, Pass pass) {
-  Gathered g;
-  for (std::size_t i = 0; i < count; i += LANES) {
-    const int lanes = static_cast<int>(std::min<std::size_t>(LANES, count - i));
-    for (int l = 0; l < LANES; ++l) {
+  Gathered<W> g;
+  for (std::size_t i = 0; i < count; i += W) {
+    const int lanes = static_cast<int>(std::min<std::size_t>(W, count - i));
+    for (int l = 0; l < W; ++l) {
       g.at[l] = l < lanes ? index[i + static_cast<std::size_t>(l)] : UINT32_MAX;
       load(g, l, g.at[l]);
     }
@@ -152,7 +153,7 @@ void binomial_batch(std::size_t count, const std::uint64_t* seed, const std::int
                     std::int64_t* out) {
   const LaneKernels& K = lane_kernels();
   Pending pending(count);
-  over_batch(count, [&](Gathered* g, std::size_t i, int lanes) {
+  over_batch(count, [&](Gathered<>* g, std::size_t i, int lanes) {
     std::int64_t done[LANES];
     if (g) {
       for (int l = 0; l < lanes; ++l) {
@@ -167,21 +168,21 @@ void binomial_batch(std::size_t count, const std::uint64_t* seed, const std::int
     }
     for (int l = 0; l < lanes; ++l) pending.file(static_cast<std::uint32_t>(i + l), done[l], Pending::LOOP);
   });
-  const auto load = [&](Gathered& g, int l, std::uint32_t i) {
+  const auto load = [&](auto& g, int l, std::uint32_t i) {
     const bool real = i != UINT32_MAX;
     g.seed[l] = real ? seed[i] : 0;
     g.n[l] = real ? n[i] : 0;
     g.x[l] = real ? p[i] : 0;
     g.done[l] = real ? INVERT : DONE;
   };
-  gathered(pending.size[Pending::INVERSION], pending.list[Pending::INVERSION], load,
-           [&](Gathered& g, int lanes) {
-             K.binomial_invert(g.seed, g.n, g.x, g.out, g.done);
-             for (int l = 0; l < lanes; ++l) {
-               out[g.at[l]] = g.out[l];
-               if (g.done[l] == SCALAR) pending.add(Pending::SCALAR_DRAW, g.at[l]);
-             }
-           });
+  gathered<INVERT_LANES>(pending.size[Pending::INVERSION], pending.list[Pending::INVERSION], load,
+                         [&](Gathered<INVERT_LANES>& g, int lanes) {
+                           K.binomial_invert(g.seed, g.n, g.x, g.out, g.done);
+                           for (int l = 0; l < lanes; ++l) {
+                             out[g.at[l]] = g.out[l];
+                             if (g.done[l] == SCALAR) pending.add(Pending::SCALAR_DRAW, g.at[l]);
+                           }
+                         });
   rejection_lanes<BtrdSlots>(
       pending.list[Pending::LOOP], pending.size[Pending::LOOP], K.btrd_setup, K.btrd_round,
       [&](BtrdSlots& s, int l, std::uint32_t i) {
@@ -204,7 +205,7 @@ void binomial_batch(std::size_t count, const std::uint64_t* seed, const std::int
 void poisson_batch(std::size_t count, const std::uint64_t* seed, const double* mean, std::int64_t* out) {
   const LaneKernels& K = lane_kernels();
   Pending pending(count);
-  over_batch(count, [&](Gathered* g, std::size_t i, int lanes) {
+  over_batch(count, [&](Gathered<>* g, std::size_t i, int lanes) {
     std::int64_t done[LANES];
     if (g) {
       for (int l = 0; l < lanes; ++l) {
@@ -218,22 +219,22 @@ void poisson_batch(std::size_t count, const std::uint64_t* seed, const double* m
     }
     for (int l = 0; l < lanes; ++l) pending.file(static_cast<std::uint32_t>(i + l), done[l], Pending::LOOP);
   });
-  const auto load = [&](Gathered& g, int l, std::uint32_t i) {
+  const auto load = [&](auto& g, int l, std::uint32_t i) {
     const bool real = i != UINT32_MAX;
     g.seed[l] = real ? seed[i] : 0;
     g.x[l] = real ? mean[i] : 0;
     g.done[l] = real ? INVERT : DONE;
   };
-  gathered(pending.size[Pending::INVERSION], pending.list[Pending::INVERSION], load,
-           [&](Gathered& g, int lanes) {
-             double p0[LANES];
-             for (int l = 0; l < LANES; ++l) p0[l] = l < lanes ? std::exp(-g.x[l]) : 1.0;
-             K.poisson_invert(g.seed, g.x, p0, g.out, g.done);
-             for (int l = 0; l < lanes; ++l) {
-               out[g.at[l]] = g.out[l];
-               if (g.done[l] == SCALAR) pending.add(Pending::SCALAR_DRAW, g.at[l]);
-             }
-           });
+  gathered<INVERT_LANES>(pending.size[Pending::INVERSION], pending.list[Pending::INVERSION], load,
+                         [&](Gathered<INVERT_LANES>& g, int lanes) {
+                           double p0[INVERT_LANES];
+                           for (int l = 0; l < INVERT_LANES; ++l) p0[l] = l < lanes ? std::exp(-g.x[l]) : 1.0;
+                           K.poisson_invert(g.seed, g.x, p0, g.out, g.done);
+                           for (int l = 0; l < lanes; ++l) {
+                             out[g.at[l]] = g.out[l];
+                             if (g.done[l] == SCALAR) pending.add(Pending::SCALAR_DRAW, g.at[l]);
+                           }
+                         });
   rejection_lanes<PtrdSlots>(
       pending.list[Pending::LOOP], pending.size[Pending::LOOP], K.ptrd_setup, K.ptrd_round,
       [&](PtrdSlots& s, int l, std::uint32_t i) {
@@ -252,8 +253,8 @@ void value_sum_batch(std::size_t count, const std::uint64_t* seed, const ValueDr
                      const std::int64_t* n, double* out) {
   const LaneKernels& K = lane_kernels();
   Pending pending(count);
-  over_batch(count, [&](Gathered*, std::size_t i, int lanes) {
-    Gathered g;
+  over_batch(count, [&](Gathered<>*, std::size_t i, int lanes) {
+    Gathered<> g;
     for (int l = 0; l < lanes; ++l) {
       const ValueDraw& v = *value[i + l];
       const bool eligible = n[i + l] > 0 && v.shape == ValueShape::gamma;
