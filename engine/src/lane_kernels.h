@@ -39,6 +39,15 @@ struct PtrdSlots {
   double mu[LANES], a[LANES], b[LANES], vr[LANES], inv_alpha[LANES], log_mu[LANES];
 };
 
+// The lanes of Marsaglia and Tsang's gamma loop (draw_gamma past its first squeeze), likewise from the start
+// of the stream. A normal the ziggurat does not take from its rectangle sends the slot to the scalar sampler
+// (scalar set, no longer live); an accepted slot leaves d v^3 in out and in next the word after the loop's.
+struct GammaSlots {
+  std::int64_t live[LANES], next[LANES], fresh[LANES], scalar[LANES];
+  std::uint64_t seed[LANES];
+  double shape[LANES], d[LANES], c[LANES], out[LANES];
+};
+
 /// The kernels of one instruction-set level.
 struct LaneKernels {
   /// Stream seeds from their sums h + b (Stream::seed_of), in place: seed[i] = mix64(seed[i]) for i < count.
@@ -67,6 +76,10 @@ struct LaneKernels {
   void (*ptrd_setup)(PtrdSlots& s);
   /// One pass of PTRD's loop for every live slot.
   void (*ptrd_round)(PtrdSlots& s);
+  /// The constants of the gamma loop for the slots just filled.
+  void (*gamma_setup)(GammaSlots& s);
+  /// One pass of the gamma loop for every live slot.
+  void (*gamma_round)(GammaSlots& s);
 };
 
 namespace isa_v4 {

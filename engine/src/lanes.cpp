@@ -97,10 +97,11 @@ void gathered(std::size_t count, const std::uint32_t* index, Load load, Pass pas
 
 // A rejection loop (BTRD's or PTRD's) for the draws at index[0..count) that failed its first test, LANES at a
 // time: a slot whose draw is accepted takes the next draw, so the lanes stay full until the last few.
-// load(s, l, i) fills slot l with draw i (or, for i = UINT32_MAX, with a harmless dead draw).
-template <class Slots, class Load>
+// load(s, l, i) fills slot l with draw i (or, for i = UINT32_MAX, with a harmless dead draw); finish(s, l, i)
+// takes the result of draw i from slot l.
+template <class Slots, class Load, class Finish>
 void rejection_lanes(const std::uint32_t* index, std::size_t count, void (*setup)(Slots&),
-                     void (*round)(Slots&), Load load, std::int64_t* out) {
+                     void (*round)(Slots&), Load load, Finish finish) {
   if (count == 0) return;
   Slots s;  // every field a kernel reads is set by fill() or by setup()
   std::uint32_t at[LANES];
@@ -125,7 +126,7 @@ void rejection_lanes(const std::uint32_t* index, std::size_t count, void (*setup
     for (int l = 0; l < LANES; ++l) finished |= static_cast<unsigned>(s.live[l] == 0) << l;
     for (finished &= occupied; finished != 0; finished &= finished - 1) {
       const int l = std::countr_zero(finished);
-      out[at[l]] = s.out[l];
+      finish(s, l, at[l]);
       occupied &= ~(1u << l);
       if (taken < count) {
         fill(l);
@@ -194,7 +195,7 @@ void binomial_batch(std::size_t count, const std::uint64_t* seed, const std::int
         s.flip[l] = pl > 0.5;
         s.p[l] = pl > 0.5 ? 1 - pl : pl;
       },
-      out);
+      [&](const BtrdSlots& s, int l, std::uint32_t i) { out[i] = s.out[l]; });
   for (std::size_t k = 0; k < pending.size[Pending::SCALAR_DRAW]; ++k) {
     const std::uint32_t i = pending.list[Pending::SCALAR_DRAW][k];
     Stream stream = Stream::with_seed(seed[i]);
@@ -241,7 +242,7 @@ void poisson_batch(std::size_t count, const std::uint64_t* seed, const double* m
         s.seed[l] = i != UINT32_MAX ? seed[i] : 0;
         s.mu[l] = i != UINT32_MAX ? mean[i] : 100;
       },
-      out);
+      [&](const PtrdSlots& s, int l, std::uint32_t i) { out[i] = s.out[l]; });
   for (std::size_t k = 0; k < pending.size[Pending::SCALAR_DRAW]; ++k) {
     const std::uint32_t i = pending.list[Pending::SCALAR_DRAW][k];
     Stream stream = Stream::with_seed(seed[i]);
@@ -273,10 +274,29 @@ void value_sum_batch(std::size_t count, const std::uint64_t* seed, const ValueDr
       } else if (n[at] <= 0) {
         out[at] = 0;
       } else {
-        pending.add(Pending::SCALAR_DRAW, static_cast<std::uint32_t>(at));
+        pending.add(g.n[l] ? Pending::LOOP : Pending::SCALAR_DRAW, static_cast<std::uint32_t>(at));
       }
     }
   });
+  rejection_lanes<GammaSlots>(
+      pending.list[Pending::LOOP], pending.size[Pending::LOOP], K.gamma_setup, K.gamma_round,
+      [&](GammaSlots& s, int l, std::uint32_t i) {
+        const bool real = i != UINT32_MAX;
+        s.seed[l] = real ? seed[i] : 0;
+        s.shape[l] = real ? static_cast<double>(n[i]) * value[i]->gamma_shape : 2;
+      },
+      [&](const GammaSlots& s, int l, std::uint32_t i) {
+        if (s.scalar[l]) {
+          pending.add(Pending::SCALAR_DRAW, i);
+          return;
+        }
+        const double shape = s.shape[l], sum = s.out[l];
+        const double gamma =
+            shape < 1 ? sum * std::pow(uniform_of(word(s.seed[l], static_cast<std::uint64_t>(s.next[l]))),
+                                       1 / shape)
+                      : sum;
+        out[i] = value[i]->gamma_scale * gamma;
+      });
   for (std::size_t k = 0; k < pending.size[Pending::SCALAR_DRAW]; ++k) {
     const std::uint32_t i = pending.list[Pending::SCALAR_DRAW][k];
     Stream stream = Stream::with_seed(seed[i]);
