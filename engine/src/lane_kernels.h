@@ -8,6 +8,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 #include "lanes.h"
 
@@ -92,7 +94,15 @@ namespace isa_base {
 extern const LaneKernels kernels;
 }
 
-/// The kernels for this processor (chosen once).
+/// The kernels for this processor (chosen once), or those set by use_lane_kernels.
 const LaneKernels& lane_kernels();
+
+/// Makes lane_kernels() return `kernels` (nullptr: the processor's choice again), for tests and benchmarks
+/// that compare instruction sets; not to be called while other threads draw.
+void use_lane_kernels(const LaneKernels* kernels);
+
+/// The kernel sets built into the library that this processor can run, by name ("x86-64-v4", ...), the
+/// baseline first.
+std::vector<std::pair<const char*, const LaneKernels*>> lane_kernel_sets();
 
 }  // namespace cxrisk

@@ -9,16 +9,27 @@
 
 namespace cxrisk {
 
-const LaneKernels& lane_kernels() {
-  static const LaneKernels& chosen = []() -> const LaneKernels& {
-#if defined(CXRISK_LANE_ISAS) && (defined(__GNUC__) || defined(__clang__))
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("x86-64-v4")) return isa_v4::kernels;
-    if (__builtin_cpu_supports("x86-64-v3")) return isa_v3::kernels;
+namespace {
+const LaneKernels* forced_kernels = nullptr;
+}  // namespace
+
+std::vector<std::pair<const char*, const LaneKernels*>> lane_kernel_sets() {
+  std::vector<std::pair<const char*, const LaneKernels*>> sets{{"baseline", &isa_base::kernels}};
+#if defined(CXRISK_LANE_ISAS)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("x86-64-v3")) sets.emplace_back("x86-64-v3", &isa_v3::kernels);
+  if (__builtin_cpu_supports("x86-64-v4")) sets.emplace_back("x86-64-v4", &isa_v4::kernels);
 #endif
-    return isa_base::kernels;
-  }();
-  return chosen;
+  return sets;
+}
+
+const LaneKernels& lane_kernels() {
+  static const LaneKernels* chosen = lane_kernel_sets().back().second;
+  return forced_kernels ? *forced_kernels : *chosen;
+}
+
+void use_lane_kernels(const LaneKernels* kernels) {
+  forced_kernels = kernels;
 }
 
 namespace {
