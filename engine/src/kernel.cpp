@@ -138,253 +138,288 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
                      const Lanes<double*>& cells, const Lanes<double*>& period_cost) {
   using Count = typename Flow::Count;
   using C = Lanes<Count>;
-  const int T = model.n_periods(), P = model.n_problems();
-  std::size_t most = 1;
-  for (int s = 0; s < model.n_segments(); ++s) most = std::max(most, model.problems_of(s).size());
-  // Per [problem][lane] and per [problem][outcome][lane] of one segment and period.
-  const std::size_t PL = most * LANES, POL = PL * N_OUTCOMES;
-  const auto po = [](std::size_t j, int o) { return (j * N_OUTCOMES + static_cast<std::size_t>(o)) * LANES; };
-  std::vector<Count> with_problem(PL), complained(PL), entering(PL), resolved(PL), rest(PL), mollified(PL),
-      unresolved(PL), escalated(PL), n(POL), moved(POL), prospects(2 * POL);
-  std::vector<double> cumulative_cost(PL), contacts_by(POL), cost_by(POL), escalated_by(POL), values(3 * POL),
-      loyalty(POL), sums(POL * N_METRICS);
-  Stage<Count> st(3 * POL);
+  const int T = model.n_periods(), P = model.n_problems(), S = model.n_segments();
+  // The segments' chains are independent, so they advance together, period by period: a "slot" q is one
+  // problem of one segment, segment by segment in each one's journey order.
+  std::vector<int> segment_of, problem_of;
+  std::vector<std::size_t> first_slot(static_cast<std::size_t>(S) + 1);
+  std::vector<std::uint64_t> key_of;
+  std::size_t longest = 0;
+  for (int s = 0; s < S; ++s) {
+    first_slot[static_cast<std::size_t>(s)] = problem_of.size();
+    for (int p : model.problems_of(s)) {
+      segment_of.push_back(s);
+      problem_of.push_back(p);
+      key_of.push_back(model.cell_key(s, p));
+    }
+    longest = std::max(longest, model.problems_of(s).size());
+  }
+  first_slot[static_cast<std::size_t>(S)] = problem_of.size();
+  const std::size_t Q = std::max<std::size_t>(problem_of.size(), 1);
+  // Per [slot][lane] and per [slot][outcome][lane].
+  const std::size_t QL = Q * LANES, QOL = QL * N_OUTCOMES;
+  const auto po = [](std::size_t q, int o) { return (q * N_OUTCOMES + static_cast<std::size_t>(o)) * LANES; };
+  const auto pd_of = [&](std::size_t q, int l) { return &draw[l]->problems[problem_of[q]]; };
+  std::vector<Count> with_problem(QL), complained(QL), entering(QL), resolved(QL), rest(QL), mollified(QL),
+      unresolved(QL), escalated(QL), n(QOL), moved(QOL), prospects(2 * QOL);
+  std::vector<double> cumulative_cost(QL), contacts_by(QOL), cost_by(QOL), escalated_by(QOL), values(3 * QOL),
+      loyalty(QOL), sums(QOL * N_METRICS);
+  std::vector<C> active(static_cast<std::size_t>(S)), churned(active), remaining(active), lost_total(active);
+  std::vector<Lanes<double>> cost_this_period(static_cast<std::size_t>(S));
+  std::vector<char> live(static_cast<std::size_t>(S));
+  Stage<Count> st(3 * QOL);
+  std::size_t most_tiers = 0;
+  for (std::size_t q = 0; q < problem_of.size(); ++q)
+    most_tiers = std::max(most_tiers, pd_of(q, 0)->tiers.size());
 
-  for (int s = 0; s < model.n_segments(); ++s) {
-    const std::vector<int>& problems = model.problems_of(s);
-    const std::size_t m = problems.size();
-    C active{};
-    for (int l = 0; l < lanes; ++l) active[l] = static_cast<Count>(draw[l]->segments[s].customers);
-    const auto pd_of = [&](std::size_t j, int l) { return &draw[l]->problems[problems[j]]; };
-    std::fill(sums.begin(), sums.end(), 0.0);
-    for (int t = 1; t <= T && !all_zero(active, lanes); ++t) {
-      const auto period = static_cast<std::uint32_t>(t);
-      Lanes<double> cost_this_period{};
-      C churned{}, remaining{}, lost_total{};
-      Lanes<std::uint64_t> seeds = flow.seeds(model.segment_key(s), STEP_CHURN, period);
-      st.clear();
+  for (int s = 0; s < S; ++s)
+    for (int l = 0; l < lanes; ++l) active[s][l] = static_cast<Count>(draw[l]->segments[s].customers);
+  for (int t = 1; t <= T; ++t) {
+    const auto period = static_cast<std::uint32_t>(t);
+    bool any_live = false;
+    for (int s = 0; s < S; ++s) any_live |= (live[s] = !all_zero(active[s], lanes)) != 0;
+    if (!any_live) break;
+    st.clear();
+    for (int s = 0; s < S; ++s) {
+      cost_this_period[s] = {};
+      churned[s] = remaining[s] = lost_total[s] = C{};
+      if (!live[s]) continue;
+      const Lanes<std::uint64_t> seeds = flow.seeds(model.segment_key(s), STEP_CHURN, period);
       for (int l = 0; l < lanes; ++l)
-        if (active[l] > 0) st.add(seeds[l], active[l], draw[l]->segments[s].churn, l);
-      flow.binomial(st);
-      for (std::size_t i = 0; i < st.size(); ++i) churned[st.at[i]] = st.out[i];
-      for (int l = 0; l < lanes; ++l) remaining[l] = active[l] - churned[l];
+        if (active[s][l] > 0)
+          st.add(seeds[l], active[s][l], draw[l]->segments[s].churn, static_cast<std::size_t>(s) * LANES + l);
+    }
+    flow.binomial(st);
+    for (std::size_t i = 0; i < st.size(); ++i) churned[st.at[i] / LANES][st.at[i] % LANES] = st.out[i];
+    for (int s = 0; s < S; ++s)
+      for (int l = 0; l < lanes; ++l) remaining[s][l] = active[s][l] - churned[s][l];
 
-      // Incidence: the first-problem rule makes the problems of a period sequential conditional binomials.
-      std::fill(with_problem.begin(), with_problem.end(), Count{});
-      for (std::size_t j = 0; j < m && !all_zero(remaining, lanes); ++j) {
-        seeds = flow.seeds(model.cell_key(s, problems[j]), STEP_INCIDENCE, period);
-        st.clear();
+    // Incidence: the first-problem rule makes the problems of a period sequential conditional binomials; the
+    // j-th problems of all segments are drawn together.
+    std::fill(with_problem.begin(), with_problem.end(), Count{});
+    for (std::size_t j = 0; j < longest; ++j) {
+      st.clear();
+      for (int s = 0; s < S; ++s) {
+        const std::size_t q = first_slot[static_cast<std::size_t>(s)] + j;
+        if (!live[s] || q >= first_slot[static_cast<std::size_t>(s) + 1] || all_zero(remaining[s], lanes))
+          continue;
+        const Lanes<std::uint64_t> seeds = flow.seeds(key_of[q], STEP_INCIDENCE, period);
         for (int l = 0; l < lanes; ++l)
-          if (remaining[l] > 0) st.add(seeds[l], remaining[l], pd_of(j, l)->incidence, j * LANES + l);
-        flow.binomial(st);
-        st.scatter(with_problem);
-        for (int l = 0; l < lanes; ++l) remaining[l] -= with_problem[j * LANES + l];
+          if (remaining[s][l] > 0) st.add(seeds[l], remaining[s][l], pd_of(q, l)->incidence, q * LANES + l);
       }
-
-      // Voice, for every problem at once.
-      std::fill(complained.begin(), complained.end(), Count{});
-      st.clear();
-      for (std::size_t j = 0; j < m; ++j) {
-        seeds = flow.seeds(model.cell_key(s, problems[j]), STEP_COMPLAINT, period);
-        for (int l = 0; l < lanes; ++l) {
-          const Count count = with_problem[j * LANES + l];
-          if (count > 0) st.add(seeds[l], count, pd_of(j, l)->complaint, j * LANES + l);
-        }
-      }
+      if (st.size() == 0) continue;
       flow.binomial(st);
-      st.scatter(complained);
-
-      // Handling tiers, tier by tier for every problem at once: every tier a complaint reaches is one contact
-      // and costs that tier's cost.
-      std::fill(n.begin(), n.end(), Count{});
-      std::fill(contacts_by.begin(), contacts_by.end(), 0.0);
-      std::fill(cost_by.begin(), cost_by.end(), 0.0);
-      std::fill(escalated_by.begin(), escalated_by.end(), 0.0);
-      std::fill(cumulative_cost.begin(), cumulative_cost.end(), 0.0);
-      std::size_t most_tiers = 0;
-      for (std::size_t j = 0; j < m; ++j) {
-        most_tiers = std::max(most_tiers, pd_of(j, 0)->tiers.size());
-        for (int l = 0; l < lanes; ++l) {
-          const std::size_t jl = j * LANES + static_cast<std::size_t>(l);
-          n[po(j, 0) + static_cast<std::size_t>(l)] = with_problem[jl] - complained[jl];
-          entering[jl] = complained[jl];
-        }
-      }
-      // One stage of binomial splits over the problems whose tier k `has` the step: count(j, l) splits with
-      // the tier's probability `prob`; the results go to `dest`.
-      const auto split = [&](std::size_t k, bool last_tier_too, std::uint32_t step,
-                             const std::vector<Count>& count, double TierDraw::*prob,
-                             std::vector<Count>& dest) {
-        std::fill(dest.begin(), dest.end(), Count{});
-        st.clear();
-        for (std::size_t j = 0; j < m; ++j) {
-          const std::size_t tiers = pd_of(j, 0)->tiers.size();
-          if (k >= tiers || (!last_tier_too && k + 1 == tiers)) continue;
-          seeds = flow.seeds(model.cell_key(s, problems[j]), step, period);
-          for (int l = 0; l < lanes; ++l) {
-            const std::size_t jl = j * LANES + static_cast<std::size_t>(l);
-            if (count[jl] > 0) st.add(seeds[l], count[jl], pd_of(j, l)->tiers[k].*prob, jl);
-          }
-        }
-        flow.binomial(st);
-        st.scatter(dest);
-      };
-      for (std::size_t k = 0; k < most_tiers; ++k) {
-        const auto base = static_cast<std::uint32_t>(STEP_TIER + 4 * k);
-        split(k, true, base, entering, &TierDraw::resolved, resolved);
-        for (std::size_t i = 0; i < PL; ++i) rest[i] = entering[i] - resolved[i];
-        split(k, true, base + 1, rest, &TierDraw::mollified_rest, mollified);
-        for (std::size_t i = 0; i < PL; ++i) unresolved[i] = rest[i] - mollified[i];
-        split(k, false, base + 2, unresolved, &TierDraw::escalate, escalated);
-        const int resolved_as =
-            k == 0 ? static_cast<int>(Outcome::quick) : static_cast<int>(Outcome::resolved);
-        for (std::size_t j = 0; j < m; ++j) {
-          const std::size_t tiers = pd_of(j, 0)->tiers.size();
-          if (k >= tiers) continue;
-          const bool last_of_several = k + 1 == tiers && tiers > 1;
-          for (int l = 0; l < lanes; ++l) {
-            const std::size_t jl = j * LANES + static_cast<std::size_t>(l);
-            cumulative_cost[jl] += pd_of(j, l)->tiers[k].cost;
-            const std::array<std::pair<int, Count>, 3> ends{
-                {{resolved_as, resolved[jl]},
-                 {static_cast<int>(Outcome::mollified), mollified[jl]},
-                 {static_cast<int>(Outcome::unresolved), unresolved[jl] - escalated[jl]}}};
-            for (auto [o, count] : ends) {
-              const auto c = static_cast<double>(count);
-              const std::size_t i = po(j, o) + static_cast<std::size_t>(l);
-              n[i] += count;
-              contacts_by[i] += c * static_cast<double>(k + 1);
-              cost_by[i] += c * cumulative_cost[jl];
-              if (last_of_several) escalated_by[i] += c;
-            }
-            entering[jl] = escalated[jl];
-          }
-        }
-      }
-
-      // Loyalty, word of mouth and values, for every problem and outcome at once. Loyalty: lost with
-      // probability 1 - r, or saved with probability min(1, r - 1); one stream serves either, as a trial's
-      // loyalty ratio decides which applies. Word of mouth: each customer tells Poisson(told) people, each
-      // converted with probability q; a sum of thinned Poisson counts is Poisson(n told q).
-      const auto any = [&](std::size_t i) {
-        for (int l = 0; l < lanes; ++l)
-          if (n[i + static_cast<std::size_t>(l)] != 0) return true;
-        return false;
-      };
-      // Per [problem][outcome][lane]: the loyalty probability, signed: negative where it is a probability of
-      // being saved (a loyalty ratio above 1), positive where it is one of being lost.
-      std::fill(loyalty.begin(), loyalty.end(), 0.0);
-      for (std::size_t j = 0; j < m; ++j)
-        for (int o = 0; o < N_OUTCOMES; ++o)
-          for (int l = 0; l < lanes; ++l) {
-            const ProblemDraw& d = *pd_of(j, l);
-            loyalty[po(j, o) + static_cast<std::size_t>(l)] = d.save[o] > 0 ? -d.save[o] : d.defect[o];
-          }
-      std::fill(moved.begin(), moved.end(), Count{});
-      std::fill(prospects.begin(), prospects.end(), Count{});
-      std::fill(values.begin(), values.end(), 0.0);
-      st.clear();
-      for (std::size_t j = 0; j < m; ++j)
-        for (int o = 0; o < N_OUTCOMES; ++o) {
-          if (!any(po(j, o))) continue;
-          seeds = flow.seeds(model.cell_key(s, problems[j]), STEP_LOYALTY + static_cast<std::uint32_t>(o),
-                             period);
-          for (int l = 0; l < lanes; ++l) {
-            const std::size_t i = po(j, o) + static_cast<std::size_t>(l);
-            if (n[i] > 0) st.add(seeds[l], n[i], std::abs(loyalty[i]), i);
-          }
-        }
-      flow.binomial(st);
-      st.scatter(moved);
-      st.clear();
-      for (std::size_t j = 0; j < m; ++j)
-        for (int o = 0; o < N_OUTCOMES; ++o) {
-          if (!any(po(j, o))) continue;
-          const std::uint64_t key = model.cell_key(s, problems[j]);
-          const auto ou = static_cast<std::uint32_t>(o);
-          const Lanes<std::uint64_t> lost = flow.seeds(key, STEP_WOM_LOST + ou, period);
-          const Lanes<std::uint64_t> won = flow.seeds(key, STEP_WOM_WON + ou, period);
-          for (int l = 0; l < lanes; ++l) {
-            const std::size_t i = po(j, o) + static_cast<std::size_t>(l);
-            const auto count = static_cast<double>(n[i]);
-            const double mean_lost = count * pd_of(j, l)->told_bad[o] * draw[l]->negative_conversion;
-            const double mean_won = count * pd_of(j, l)->told_good[o] * draw[l]->positive_conversion;
-            if (mean_lost > 0) st.add(lost[l], Count{}, mean_lost, i);
-            if (mean_won > 0) st.add(won[l], Count{}, mean_won, POL + i);
-          }
-        }
-      flow.poisson(st);
-      st.scatter(prospects);
-      st.clear();
-      for (std::size_t j = 0; j < m; ++j)
-        for (int o = 0; o < N_OUTCOMES; ++o) {
-          if (!any(po(j, o))) continue;
-          const std::uint64_t key = model.cell_key(s, problems[j]);
-          const auto ou = static_cast<std::uint32_t>(o);
-          const Lanes<std::uint64_t> of_moved = flow.seeds(key, STEP_VALUE + ou, period);
-          const Lanes<std::uint64_t> of_lost = flow.seeds(key, STEP_VALUE_WOM_LOST + ou, period);
-          const Lanes<std::uint64_t> of_won = flow.seeds(key, STEP_VALUE_WOM_WON + ou, period);
-          for (int l = 0; l < lanes; ++l) {
-            const std::size_t i = po(j, o) + static_cast<std::size_t>(l);
-            const ValueDraw* value = &draw[l]->segments[s].value;
-            if (moved[i] > 0) st.add(of_moved[l], moved[i], 0, i, value);
-            if (prospects[i] > 0) st.add(of_lost[l], prospects[i], 0, POL + i, value);
-            if (prospects[POL + i] > 0) st.add(of_won[l], prospects[POL + i], 0, 2 * POL + i, value);
-          }
-        }
-      flow.value_sum(st);
-      for (std::size_t i = 0; i < st.size(); ++i) values[st.at[i]] = st.sum[i];
-
-      // The results, into the segment's accumulators in the chain's order (each cell's metrics receive their
-      // periods' values in turn, as the cells would), the lanes side by side.
-      Lanes<double> factor{};
-      for (int l = 0; l < lanes; ++l) factor[l] = draw[l]->segments[s].factor[t - 1];
-      for (std::size_t j = 0; j < m; ++j)
-        for (int o = 0; o < N_OUTCOMES; ++o) {
-          if (!any(po(j, o))) continue;
-          double* acc = &sums[(j * N_OUTCOMES + static_cast<std::size_t>(o)) * N_METRICS * LANES];
-          const auto at = [&](int metric) { return acc + static_cast<std::size_t>(metric) * LANES; };
-          double *with = at(customers_with_problems), *voiced = at(complaints), *contact = at(contacts),
-                 *escalation = at(escalations), *handling = at(handling_cost), *lost = at(customers_lost),
-                 *revenue_at = at(revenue_lost), *wom_lost = at(wom_prospects_lost),
-                 *wom_won = at(wom_prospects_won), *wom_revenue = at(wom_revenue_lost);
-          const double complaint = o != static_cast<int>(Outcome::silent) ? 1.0 : 0.0;
-          for (int l = 0; l < LANES; ++l) {
-            const std::size_t i = po(j, o) + static_cast<std::size_t>(l);
-            const auto count = static_cast<double>(n[i]);
-            with[l] += count;
-            voiced[l] += complaint * count;
-            contact[l] += contacts_by[i];
-            escalation[l] += escalated_by[i];
-            handling[l] += cost_by[i];
-            const auto moved_here = static_cast<double>(moved[i]);
-            const bool saved = loyalty[i]<0, gone = loyalty[i]> 0;
-            lost[l] += saved ? -moved_here : gone ? moved_here : 0.0;
-            const double revenue = saved ? -factor[l] * values[i] : gone ? factor[l] * values[i] : 0.0;
-            lost_total[l] += gone ? moved[i] : Count{};
-            revenue_at[l] += revenue;
-            wom_lost[l] += static_cast<double>(prospects[i]);
-            wom_won[l] += static_cast<double>(prospects[POL + i]);
-            const double w = factor[l] * values[POL + i] - factor[l] * values[2 * POL + i];
-            wom_revenue[l] += w;
-            cost_this_period[l] += revenue + w + cost_by[i];
-          }
-        }
-      for (int l = 0; l < lanes; ++l) {
-        if (period_cost[l]) period_cost[l][t - 1] += cost_this_period[l];
-        active[l] -= churned[l] + lost_total[l];
+      for (std::size_t i = 0; i < st.size(); ++i) {
+        with_problem[st.at[i]] = st.out[i];
+        remaining[segment_of[st.at[i] / LANES]][st.at[i] % LANES] -= st.out[i];
       }
     }
-    for (std::size_t j = 0; j < m; ++j)
-      for (int o = 0; o < N_OUTCOMES; ++o)
-        for (int metric = 0; metric < N_METRICS; ++metric) {
-          const double* acc = &sums[((j * N_OUTCOMES + static_cast<std::size_t>(o)) * N_METRICS +
-                                     static_cast<std::size_t>(metric)) *
-                                    LANES];
-          for (int l = 0; l < lanes; ++l)
-            cells[l][((s * P + problems[j]) * N_OUTCOMES + o) * N_METRICS + metric] += acc[l];
+
+    // Voice, for every problem at once.
+    std::fill(complained.begin(), complained.end(), Count{});
+    st.clear();
+    for (std::size_t q = 0; q < problem_of.size(); ++q) {
+      if (!live[segment_of[q]]) continue;
+      const Lanes<std::uint64_t> seeds = flow.seeds(key_of[q], STEP_COMPLAINT, period);
+      for (int l = 0; l < lanes; ++l) {
+        const Count count = with_problem[q * LANES + l];
+        if (count > 0) st.add(seeds[l], count, pd_of(q, l)->complaint, q * LANES + l);
+      }
+    }
+    flow.binomial(st);
+    st.scatter(complained);
+
+    // Handling tiers, tier by tier for every problem at once: every tier a complaint reaches is one contact
+    // and costs that tier's cost.
+    std::fill(n.begin(), n.end(), Count{});
+    std::fill(contacts_by.begin(), contacts_by.end(), 0.0);
+    std::fill(cost_by.begin(), cost_by.end(), 0.0);
+    std::fill(escalated_by.begin(), escalated_by.end(), 0.0);
+    std::fill(cumulative_cost.begin(), cumulative_cost.end(), 0.0);
+    for (std::size_t q = 0; q < problem_of.size(); ++q)
+      for (int l = 0; l < lanes; ++l) {
+        const std::size_t ql = q * LANES + static_cast<std::size_t>(l);
+        n[po(q, 0) + static_cast<std::size_t>(l)] = with_problem[ql] - complained[ql];
+        entering[ql] = complained[ql];
+      }
+    // One stage of binomial splits over the problems whose tier k takes the step (the escalation only
+    // where a tier follows): count(q, l) splits with the tier's probability `prob`; the results go to `dest`.
+    const auto split = [&](std::size_t k, bool last_tier_too, std::uint32_t step,
+                           const std::vector<Count>& count, double TierDraw::*prob,
+                           std::vector<Count>& dest) {
+      std::fill(dest.begin(), dest.end(), Count{});
+      st.clear();
+      for (std::size_t q = 0; q < problem_of.size(); ++q) {
+        const std::size_t tiers = pd_of(q, 0)->tiers.size();
+        if (!live[segment_of[q]] || k >= tiers || (!last_tier_too && k + 1 == tiers)) continue;
+        const Lanes<std::uint64_t> seeds = flow.seeds(key_of[q], step, period);
+        for (int l = 0; l < lanes; ++l) {
+          const std::size_t ql = q * LANES + static_cast<std::size_t>(l);
+          if (count[ql] > 0) st.add(seeds[l], count[ql], pd_of(q, l)->tiers[k].*prob, ql);
         }
+      }
+      flow.binomial(st);
+      st.scatter(dest);
+    };
+    for (std::size_t k = 0; k < most_tiers; ++k) {
+      const auto base = static_cast<std::uint32_t>(STEP_TIER + 4 * k);
+      split(k, true, base, entering, &TierDraw::resolved, resolved);
+      for (std::size_t i = 0; i < QL; ++i) rest[i] = entering[i] - resolved[i];
+      split(k, true, base + 1, rest, &TierDraw::mollified_rest, mollified);
+      for (std::size_t i = 0; i < QL; ++i) unresolved[i] = rest[i] - mollified[i];
+      split(k, false, base + 2, unresolved, &TierDraw::escalate, escalated);
+      const int resolved_as = k == 0 ? static_cast<int>(Outcome::quick) : static_cast<int>(Outcome::resolved);
+      for (std::size_t q = 0; q < problem_of.size(); ++q) {
+        const std::size_t tiers = pd_of(q, 0)->tiers.size();
+        if (k >= tiers) continue;
+        const bool last_of_several = k + 1 == tiers && tiers > 1;
+        for (int l = 0; l < lanes; ++l) {
+          const std::size_t ql = q * LANES + static_cast<std::size_t>(l);
+          cumulative_cost[ql] += pd_of(q, l)->tiers[k].cost;
+          const std::array<std::pair<int, Count>, 3> ends{
+              {{resolved_as, resolved[ql]},
+               {static_cast<int>(Outcome::mollified), mollified[ql]},
+               {static_cast<int>(Outcome::unresolved), unresolved[ql] - escalated[ql]}}};
+          for (auto [o, count] : ends) {
+            const auto c = static_cast<double>(count);
+            const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
+            n[i] += count;
+            contacts_by[i] += c * static_cast<double>(k + 1);
+            cost_by[i] += c * cumulative_cost[ql];
+            if (last_of_several) escalated_by[i] += c;
+          }
+          entering[ql] = escalated[ql];
+        }
+      }
+    }
+
+    // Loyalty, word of mouth and values, for every problem and outcome at once. Loyalty: lost with
+    // probability 1 - r, or saved with probability min(1, r - 1); one stream serves either, as a trial's
+    // loyalty ratio decides which applies. Word of mouth: each customer tells Poisson(told) people, each
+    // converted with probability q; a sum of thinned Poisson counts is Poisson(n told q).
+    const auto any = [&](std::size_t i) {
+      for (int l = 0; l < lanes; ++l)
+        if (n[i + static_cast<std::size_t>(l)] != 0) return true;
+      return false;
+    };
+    // Per [slot][outcome][lane]: the loyalty probability, signed: negative where it is a probability of being
+    // saved (a loyalty ratio above 1), positive where it is one of being lost.
+    std::fill(loyalty.begin(), loyalty.end(), 0.0);
+    for (std::size_t q = 0; q < problem_of.size(); ++q)
+      for (int o = 0; o < N_OUTCOMES; ++o)
+        for (int l = 0; l < lanes; ++l) {
+          const ProblemDraw& d = *pd_of(q, l);
+          loyalty[po(q, o) + static_cast<std::size_t>(l)] = d.save[o] > 0 ? -d.save[o] : d.defect[o];
+        }
+    std::fill(moved.begin(), moved.end(), Count{});
+    std::fill(prospects.begin(), prospects.end(), Count{});
+    std::fill(values.begin(), values.end(), 0.0);
+    st.clear();
+    for (std::size_t q = 0; q < problem_of.size(); ++q)
+      for (int o = 0; o < N_OUTCOMES; ++o) {
+        if (!any(po(q, o))) continue;
+        const Lanes<std::uint64_t> seeds =
+            flow.seeds(key_of[q], STEP_LOYALTY + static_cast<std::uint32_t>(o), period);
+        for (int l = 0; l < lanes; ++l) {
+          const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
+          if (n[i] > 0) st.add(seeds[l], n[i], std::abs(loyalty[i]), i);
+        }
+      }
+    flow.binomial(st);
+    st.scatter(moved);
+    st.clear();
+    for (std::size_t q = 0; q < problem_of.size(); ++q)
+      for (int o = 0; o < N_OUTCOMES; ++o) {
+        if (!any(po(q, o))) continue;
+        const auto ou = static_cast<std::uint32_t>(o);
+        const Lanes<std::uint64_t> lost = flow.seeds(key_of[q], STEP_WOM_LOST + ou, period);
+        const Lanes<std::uint64_t> won = flow.seeds(key_of[q], STEP_WOM_WON + ou, period);
+        for (int l = 0; l < lanes; ++l) {
+          const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
+          const auto count = static_cast<double>(n[i]);
+          const double mean_lost = count * pd_of(q, l)->told_bad[o] * draw[l]->negative_conversion;
+          const double mean_won = count * pd_of(q, l)->told_good[o] * draw[l]->positive_conversion;
+          if (mean_lost > 0) st.add(lost[l], Count{}, mean_lost, i);
+          if (mean_won > 0) st.add(won[l], Count{}, mean_won, QOL + i);
+        }
+      }
+    flow.poisson(st);
+    st.scatter(prospects);
+    st.clear();
+    for (std::size_t q = 0; q < problem_of.size(); ++q)
+      for (int o = 0; o < N_OUTCOMES; ++o) {
+        if (!any(po(q, o))) continue;
+        const auto ou = static_cast<std::uint32_t>(o);
+        const Lanes<std::uint64_t> of_moved = flow.seeds(key_of[q], STEP_VALUE + ou, period);
+        const Lanes<std::uint64_t> of_lost = flow.seeds(key_of[q], STEP_VALUE_WOM_LOST + ou, period);
+        const Lanes<std::uint64_t> of_won = flow.seeds(key_of[q], STEP_VALUE_WOM_WON + ou, period);
+        for (int l = 0; l < lanes; ++l) {
+          const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
+          const ValueDraw* value = &draw[l]->segments[segment_of[q]].value;
+          if (moved[i] > 0) st.add(of_moved[l], moved[i], 0, i, value);
+          if (prospects[i] > 0) st.add(of_lost[l], prospects[i], 0, QOL + i, value);
+          if (prospects[QOL + i] > 0) st.add(of_won[l], prospects[QOL + i], 0, 2 * QOL + i, value);
+        }
+      }
+    flow.value_sum(st);
+    for (std::size_t i = 0; i < st.size(); ++i) values[st.at[i]] = st.sum[i];
+
+    // The results, into the accumulators in the chain's order (each cell's metrics receive their periods'
+    // values in turn, as the cells would), the lanes side by side.
+    for (std::size_t q = 0; q < problem_of.size(); ++q) {
+      const int s = segment_of[q];
+      Lanes<double> factor{};
+      for (int l = 0; l < lanes; ++l) factor[l] = draw[l]->segments[s].factor[t - 1];
+      for (int o = 0; o < N_OUTCOMES; ++o) {
+        if (!any(po(q, o))) continue;
+        double* acc = &sums[(q * N_OUTCOMES + static_cast<std::size_t>(o)) * N_METRICS * LANES];
+        const auto at = [&](int metric) { return acc + static_cast<std::size_t>(metric) * LANES; };
+        double *with = at(customers_with_problems), *voiced = at(complaints), *contact = at(contacts),
+               *escalation = at(escalations), *handling = at(handling_cost), *lost = at(customers_lost),
+               *revenue_at = at(revenue_lost), *wom_lost = at(wom_prospects_lost),
+               *wom_won = at(wom_prospects_won), *wom_revenue = at(wom_revenue_lost);
+        const double complaint = o != static_cast<int>(Outcome::silent) ? 1.0 : 0.0;
+        Lanes<double>& cost = cost_this_period[s];
+        C& gone_total = lost_total[s];
+        for (int l = 0; l < LANES; ++l) {
+          const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
+          const auto count = static_cast<double>(n[i]);
+          with[l] += count;
+          voiced[l] += complaint * count;
+          contact[l] += contacts_by[i];
+          escalation[l] += escalated_by[i];
+          handling[l] += cost_by[i];
+          const auto moved_here = static_cast<double>(moved[i]);
+          const bool saved = loyalty[i]<0, gone = loyalty[i]> 0;
+          lost[l] += saved ? -moved_here : gone ? moved_here : 0.0;
+          const double revenue = saved ? -factor[l] * values[i] : gone ? factor[l] * values[i] : 0.0;
+          gone_total[l] += gone ? moved[i] : Count{};
+          revenue_at[l] += revenue;
+          wom_lost[l] += static_cast<double>(prospects[i]);
+          wom_won[l] += static_cast<double>(prospects[QOL + i]);
+          const double w = factor[l] * values[QOL + i] - factor[l] * values[2 * QOL + i];
+          wom_revenue[l] += w;
+          cost[l] += revenue + w + cost_by[i];
+        }
+      }
+    }
+    for (int s = 0; s < S; ++s) {
+      if (!live[s]) continue;
+      for (int l = 0; l < lanes; ++l) {
+        if (period_cost[l]) period_cost[l][t - 1] += cost_this_period[s][l];
+        active[s][l] -= churned[s][l] + lost_total[s][l];
+      }
+    }
   }
+  for (std::size_t q = 0; q < problem_of.size(); ++q)
+    for (int o = 0; o < N_OUTCOMES; ++o)
+      for (int metric = 0; metric < N_METRICS; ++metric) {
+        const double* acc = &sums[((q * N_OUTCOMES + static_cast<std::size_t>(o)) * N_METRICS +
+                                   static_cast<std::size_t>(metric)) *
+                                  LANES];
+        for (int l = 0; l < lanes; ++l)
+          cells[l][((segment_of[q] * P + problem_of[q]) * N_OUTCOMES + o) * N_METRICS + metric] += acc[l];
+      }
 }
 
 }  // namespace
