@@ -44,15 +44,16 @@ inline double uniform_of(std::uint64_t w) {
 
 // The arguments of LANES draws, copied so that a kernel can read whole lanes: the batch's last, partial run
 // (padded with draws that are trivially zero) or draws gathered from anywhere in it.
+// Not initialised: whoever fills one sets every lane a kernel reads, padding included.
 template <int W = LANES>
 struct Gathered {
-  std::uint64_t seed[W] = {};
-  std::int64_t n[W] = {};
-  double x[W] = {};
-  std::int64_t out[W] = {};
-  double sum[W] = {};
-  std::int64_t done[W] = {};
-  std::uint32_t at[W] = {};
+  std::uint64_t seed[W];
+  std::int64_t n[W];
+  double x[W];
+  std::int64_t out[W];
+  double sum[W];
+  std::int64_t done[W];
+  std::uint32_t at[W];
 };
 
 // Indices into a batch of the draws left for a later pass, by what is left: inversion, BTRD's loop, or the
@@ -168,10 +169,10 @@ void binomial_batch(std::size_t count, const std::uint64_t* seed, const std::int
   over_batch(count, [&](Gathered<>* g, std::size_t i, int lanes) {
     std::int64_t done[LANES];
     if (g) {
-      for (int l = 0; l < lanes; ++l) {
-        g->seed[l] = seed[i + l];
-        g->n[l] = n[i + l];
-        g->x[l] = p[i + l];
+      for (int l = 0; l < LANES; ++l) {
+        g->seed[l] = l < lanes ? seed[i + l] : 0;
+        g->n[l] = l < lanes ? n[i + l] : 0;
+        g->x[l] = l < lanes ? p[i + l] : 0;
       }
       K.binomial_fast(g->seed, g->n, g->x, g->out, done);
       for (int l = 0; l < lanes; ++l) out[i + l] = g->out[l];
@@ -220,9 +221,9 @@ void poisson_batch(std::size_t count, const std::uint64_t* seed, const double* m
   over_batch(count, [&](Gathered<>* g, std::size_t i, int lanes) {
     std::int64_t done[LANES];
     if (g) {
-      for (int l = 0; l < lanes; ++l) {
-        g->seed[l] = seed[i + l];
-        g->x[l] = mean[i + l];
+      for (int l = 0; l < LANES; ++l) {
+        g->seed[l] = l < lanes ? seed[i + l] : 0;
+        g->x[l] = l < lanes ? mean[i + l] : 0;
       }
       K.poisson_fast(g->seed, g->x, g->out, done);
       for (int l = 0; l < lanes; ++l) out[i + l] = g->out[l];
@@ -267,12 +268,11 @@ void value_sum_batch(std::size_t count, const std::uint64_t* seed, const ValueDr
   Pending pending(count);
   over_batch(count, [&](Gathered<>*, std::size_t i, int lanes) {
     Gathered<> g;
-    for (int l = 0; l < lanes; ++l) {
-      const ValueDraw& v = *value[i + l];
-      const bool eligible = n[i + l] > 0 && v.shape == ValueShape::gamma;
-      g.seed[l] = seed[i + l];
+    for (int l = 0; l < LANES; ++l) {
+      const bool eligible = l < lanes && n[i + l] > 0 && value[i + l]->shape == ValueShape::gamma;
+      g.seed[l] = l < lanes ? seed[i + l] : 0;
       g.n[l] = eligible;
-      g.x[l] = eligible ? static_cast<double>(n[i + l]) * v.gamma_shape : 0;
+      g.x[l] = eligible ? static_cast<double>(n[i + l]) * value[i + l]->gamma_shape : 0;
     }
     K.gamma_sum_fast(g.seed, g.x, g.n, g.sum, g.done);
     for (int l = 0; l < lanes; ++l) {
