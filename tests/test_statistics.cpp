@@ -87,3 +87,31 @@ TEST_CASE("The quantile sketch is within its relative accuracy of the exact perc
   }
   CHECK(std::abs(a.cvar95() - exact.cvar95) <= QuantileSketch::RELATIVE_ACCURACY * std::abs(exact.cvar95));
 }
+
+TEST_CASE("Summary statistics equal those of a fully sorted sample", "[statistics]") {
+  // compute_stats selects the order statistics it needs instead of sorting; a full sort must give the same
+  // bits, for any sample size, with ties, for either tail.
+  cxrisk::Stream draws(4242, 0, 0);
+  for (std::size_t n = 1; n < 700; n += 1 + n / 7) {
+    std::vector<double> values(n);
+    for (double& v : values) v = draws.uniform() < 0.2 ? 7.0 : std::floor(draws.uniform() * 50) - 10;
+    for (auto tail : {cxrisk::Tail::upper, cxrisk::Tail::lower}) {
+      const cxrisk::Stats got = cxrisk::compute_stats(values, tail);
+      std::vector<double> sorted = values;
+      std::sort(sorted.begin(), sorted.end());
+      REQUIRE(got.min == sorted.front());
+      REQUIRE(got.max == sorted.back());
+      for (std::size_t i = 0; i < cxrisk::PERCENTILES.size(); ++i)
+        REQUIRE(got.percentiles[i] == cxrisk::sorted_quantile(sorted, cxrisk::PERCENTILES[i]));
+      const double k = 0.05 * static_cast<double>(n);
+      const auto whole = static_cast<std::size_t>(std::floor(k));
+      double sum = 0;
+      for (std::size_t i = 0; i < whole; ++i)
+        sum += tail == cxrisk::Tail::upper ? sorted[n - 1 - i] : sorted[i];
+      if (k - static_cast<double>(whole) > 0 && whole < n)
+        sum += (k - static_cast<double>(whole)) *
+               (tail == cxrisk::Tail::upper ? sorted[n - 1 - whole] : sorted[whole]);
+      REQUIRE(got.cvar95 == sum / k);
+    }
+  }
+}
