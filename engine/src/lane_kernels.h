@@ -30,7 +30,7 @@ struct BtrdSlots {
   std::int64_t live[LANES], n[LANES], m[LANES], next[LANES], flip[LANES], out[LANES], fresh[LANES];
   std::uint64_t seed[LANES];
   double p[LANES], dn[LANES], npq[LANES], a[LANES], b[LANES], c[LANES], vr[LANES], inv_vr[LANES], urvr[LANES],
-      alpha[LANES], r[LANES], nr[LANES], h[LANES], v[LANES];
+      alpha[LANES], r[LANES], nr[LANES], v[LANES];
 };
 
 // The lanes of PTRD's rejection loop (poisson_ptrd past its first, cheap test), likewise: a slot starts
