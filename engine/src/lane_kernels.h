@@ -70,6 +70,7 @@ struct LaneKernels {
   /// Marsaglia-Tsang's squeeze with the ziggurat's rectangle, or a zero count.
   void (*gamma_sum_fast)(const std::uint64_t* seed, const double* shape, const std::int64_t* eligible,
                          double* out, std::int64_t* done);
+  // The rejection loops (null where the instruction set makes them slower than the scalar samplers).
   /// The constants of BTRD's loop for the slots just filled.
   void (*btrd_setup)(BtrdSlots& s);
   /// One pass of BTRD's loop for every live slot.

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstdlib>
+#include <string_view>
 #include <vector>
 
 #include "lane_kernels.h"
@@ -24,7 +26,15 @@ std::vector<std::pair<const char*, const LaneKernels*>> lane_kernel_sets() {
 }
 
 const LaneKernels& lane_kernels() {
-  static const LaneKernels* chosen = lane_kernel_sets().back().second;
+  // The best set this processor runs, or the one named by CXRISK_LANE_KERNELS (to compare them; the numbers
+  // are the same with any).
+  static const LaneKernels* chosen = [] {
+    const auto sets = lane_kernel_sets();
+    if (const char* name = std::getenv("CXRISK_LANE_KERNELS"))
+      for (const auto& [set, kernels] : sets)
+        if (std::string_view(set) == name) return kernels;
+    return sets.back().second;
+  }();
   return forced_kernels ? *forced_kernels : *chosen;
 }
 
@@ -114,7 +124,7 @@ void gathered(std::size_t count, const std::uint32_t* index, Load load, Pass pas
 template <class Slots, class Load, class Finish>
 void rejection_lanes(const std::uint32_t* index, std::size_t count, void (*setup)(Slots&),
                      void (*round)(Slots&), Load load, Finish finish) {
-  if (count == 0) return;
+  if (count == 0 || !round) return;
   Slots s;  // every field a kernel reads is set by fill() or by setup()
   std::uint32_t at[LANES];
   std::size_t taken = 0;
@@ -166,6 +176,8 @@ void binomial_batch(std::size_t count, const std::uint64_t* seed, const std::int
                     std::int64_t* out) {
   const LaneKernels& K = lane_kernels();
   Pending pending(count);
+  // Draws that fail the first test: the lanes' rejection loop where this processor has one.
+  const int loop = K.btrd_round ? Pending::LOOP : Pending::SCALAR_DRAW;
   over_batch(count, [&](Gathered<>* g, std::size_t i, int lanes) {
     std::int64_t done[LANES];
     if (g) {
@@ -179,7 +191,7 @@ void binomial_batch(std::size_t count, const std::uint64_t* seed, const std::int
     } else {
       K.binomial_fast(seed + i, n + i, p + i, out + i, done);
     }
-    for (int l = 0; l < lanes; ++l) pending.file(static_cast<std::uint32_t>(i + l), done[l], Pending::LOOP);
+    for (int l = 0; l < lanes; ++l) pending.file(static_cast<std::uint32_t>(i + l), done[l], loop);
   });
   const auto load = [&](auto& g, int l, std::uint32_t i) {
     const bool real = i != UINT32_MAX;
@@ -218,6 +230,8 @@ void binomial_batch(std::size_t count, const std::uint64_t* seed, const std::int
 void poisson_batch(std::size_t count, const std::uint64_t* seed, const double* mean, std::int64_t* out) {
   const LaneKernels& K = lane_kernels();
   Pending pending(count);
+  // Draws that fail the first test: the lanes' rejection loop where this processor has one.
+  const int loop = K.ptrd_round ? Pending::LOOP : Pending::SCALAR_DRAW;
   over_batch(count, [&](Gathered<>* g, std::size_t i, int lanes) {
     std::int64_t done[LANES];
     if (g) {
@@ -230,7 +244,7 @@ void poisson_batch(std::size_t count, const std::uint64_t* seed, const double* m
     } else {
       K.poisson_fast(seed + i, mean + i, out + i, done);
     }
-    for (int l = 0; l < lanes; ++l) pending.file(static_cast<std::uint32_t>(i + l), done[l], Pending::LOOP);
+    for (int l = 0; l < lanes; ++l) pending.file(static_cast<std::uint32_t>(i + l), done[l], loop);
   });
   const auto load = [&](auto& g, int l, std::uint32_t i) {
     const bool real = i != UINT32_MAX;
@@ -266,6 +280,8 @@ void value_sum_batch(std::size_t count, const std::uint64_t* seed, const ValueDr
                      const std::int64_t* n, double* out) {
   const LaneKernels& K = lane_kernels();
   Pending pending(count);
+  // Draws that fail the first test: the lanes' rejection loop where this processor has one.
+  const int loop = K.gamma_round ? Pending::LOOP : Pending::SCALAR_DRAW;
   over_batch(count, [&](Gathered<>*, std::size_t i, int lanes) {
     Gathered<> g;
     for (int l = 0; l < LANES; ++l) {
@@ -285,7 +301,7 @@ void value_sum_batch(std::size_t count, const std::uint64_t* seed, const ValueDr
       } else if (n[at] <= 0) {
         out[at] = 0;
       } else {
-        pending.add(g.n[l] ? Pending::LOOP : Pending::SCALAR_DRAW, static_cast<std::uint32_t>(at));
+        pending.add(g.n[l] ? loop : Pending::SCALAR_DRAW, static_cast<std::uint32_t>(at));
       }
     }
   });
