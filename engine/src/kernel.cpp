@@ -172,6 +172,39 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
   for (std::size_t q = 0; q < problem_of.size(); ++q)
     most_tiers = std::max(most_tiers, pd_of(q, 0)->tiers.size());
 
+  // The trials' parameters per [slot][lane] (per [slot][outcome][lane], per [tier][slot][lane]), gathered
+  // once for all periods. The loyalty probability is signed: negative where it is a probability of being
+  // saved (a loyalty ratio above 1), positive where it is one of being lost.
+  std::vector<double> incidence(QL), complaint(QL), told_bad(QOL), told_good(QOL);
+  std::vector<std::vector<double>> tier_resolved(most_tiers, std::vector<double>(QL)),
+      tier_mollified(tier_resolved), tier_escalate(tier_resolved), tier_cost(tier_resolved);
+  for (std::size_t q = 0; q < problem_of.size(); ++q)
+    for (int l = 0; l < lanes; ++l) {
+      const ProblemDraw& d = *pd_of(q, l);
+      const std::size_t ql = q * LANES + static_cast<std::size_t>(l);
+      incidence[ql] = d.incidence;
+      complaint[ql] = d.complaint;
+      for (std::size_t k = 0; k < d.tiers.size(); ++k) {
+        tier_resolved[k][ql] = d.tiers[k].resolved;
+        tier_mollified[k][ql] = d.tiers[k].mollified_rest;
+        tier_escalate[k][ql] = d.tiers[k].escalate;
+        tier_cost[k][ql] = d.tiers[k].cost;
+      }
+      for (int o = 0; o < N_OUTCOMES; ++o) {
+        const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
+        loyalty[i] = d.save[o] > 0 ? -d.save[o] : d.defect[o];
+        told_bad[i] = d.told_bad[o];
+        told_good[i] = d.told_good[o];
+      }
+    }
+  Lanes<double> negative_conversion{}, positive_conversion{};
+  for (int l = 0; l < lanes; ++l) {
+    negative_conversion[l] = draw[l]->negative_conversion;
+    positive_conversion[l] = draw[l]->positive_conversion;
+  }
+  std::vector<std::size_t> tiers_of(problem_of.size());
+  for (std::size_t q = 0; q < problem_of.size(); ++q) tiers_of[q] = pd_of(q, 0)->tiers.size();
+
   for (int s = 0; s < S; ++s)
     for (int l = 0; l < lanes; ++l) active[s][l] = static_cast<Count>(draw[l]->segments[s].customers);
   for (int t = 1; t <= T; ++t) {
@@ -205,7 +238,7 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
           continue;
         const Lanes<std::uint64_t> seeds = flow.seeds(key_of[q], STEP_INCIDENCE, period);
         for (int l = 0; l < lanes; ++l)
-          if (remaining[s][l] > 0) st.add(seeds[l], remaining[s][l], pd_of(q, l)->incidence, q * LANES + l);
+          if (remaining[s][l] > 0) st.add(seeds[l], remaining[s][l], incidence[q * LANES + l], q * LANES + l);
       }
       if (st.size() == 0) continue;
       flow.binomial(st);
@@ -223,7 +256,7 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
       const Lanes<std::uint64_t> seeds = flow.seeds(key_of[q], STEP_COMPLAINT, period);
       for (int l = 0; l < lanes; ++l) {
         const Count count = with_problem[q * LANES + l];
-        if (count > 0) st.add(seeds[l], count, pd_of(q, l)->complaint, q * LANES + l);
+        if (count > 0) st.add(seeds[l], count, complaint[q * LANES + l], q * LANES + l);
       }
     }
     flow.binomial(st);
@@ -243,19 +276,19 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
         entering[ql] = complained[ql];
       }
     // One stage of binomial splits over the problems whose tier k takes the step (the escalation only
-    // where a tier follows): count(q, l) splits with the tier's probability `prob`; the results go to `dest`.
+    // where a tier follows): count(q, l) splits with probability prob(q, l); the results go to `dest`.
     const auto split = [&](std::size_t k, bool last_tier_too, std::uint32_t step,
-                           const std::vector<Count>& count, double TierDraw::*prob,
+                           const std::vector<Count>& count, const std::vector<double>& prob,
                            std::vector<Count>& dest) {
       std::fill(dest.begin(), dest.end(), Count{});
       st.clear();
       for (std::size_t q = 0; q < problem_of.size(); ++q) {
-        const std::size_t tiers = pd_of(q, 0)->tiers.size();
+        const std::size_t tiers = tiers_of[q];
         if (!live[segment_of[q]] || k >= tiers || (!last_tier_too && k + 1 == tiers)) continue;
         const Lanes<std::uint64_t> seeds = flow.seeds(key_of[q], step, period);
         for (int l = 0; l < lanes; ++l) {
           const std::size_t ql = q * LANES + static_cast<std::size_t>(l);
-          if (count[ql] > 0) st.add(seeds[l], count[ql], pd_of(q, l)->tiers[k].*prob, ql);
+          if (count[ql] > 0) st.add(seeds[l], count[ql], prob[ql], ql);
         }
       }
       flow.binomial(st);
@@ -263,19 +296,19 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
     };
     for (std::size_t k = 0; k < most_tiers; ++k) {
       const auto base = static_cast<std::uint32_t>(STEP_TIER + 4 * k);
-      split(k, true, base, entering, &TierDraw::resolved, resolved);
+      split(k, true, base, entering, tier_resolved[k], resolved);
       for (std::size_t i = 0; i < QL; ++i) rest[i] = entering[i] - resolved[i];
-      split(k, true, base + 1, rest, &TierDraw::mollified_rest, mollified);
+      split(k, true, base + 1, rest, tier_mollified[k], mollified);
       for (std::size_t i = 0; i < QL; ++i) unresolved[i] = rest[i] - mollified[i];
-      split(k, false, base + 2, unresolved, &TierDraw::escalate, escalated);
+      split(k, false, base + 2, unresolved, tier_escalate[k], escalated);
       const int resolved_as = k == 0 ? static_cast<int>(Outcome::quick) : static_cast<int>(Outcome::resolved);
       for (std::size_t q = 0; q < problem_of.size(); ++q) {
-        const std::size_t tiers = pd_of(q, 0)->tiers.size();
+        const std::size_t tiers = tiers_of[q];
         if (k >= tiers) continue;
         const bool last_of_several = k + 1 == tiers && tiers > 1;
         for (int l = 0; l < lanes; ++l) {
           const std::size_t ql = q * LANES + static_cast<std::size_t>(l);
-          cumulative_cost[ql] += pd_of(q, l)->tiers[k].cost;
+          cumulative_cost[ql] += tier_cost[k][ql];
           const std::array<std::pair<int, Count>, 3> ends{
               {{resolved_as, resolved[ql]},
                {static_cast<int>(Outcome::mollified), mollified[ql]},
@@ -302,15 +335,6 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
         if (n[i + static_cast<std::size_t>(l)] != 0) return true;
       return false;
     };
-    // Per [slot][outcome][lane]: the loyalty probability, signed: negative where it is a probability of being
-    // saved (a loyalty ratio above 1), positive where it is one of being lost.
-    std::fill(loyalty.begin(), loyalty.end(), 0.0);
-    for (std::size_t q = 0; q < problem_of.size(); ++q)
-      for (int o = 0; o < N_OUTCOMES; ++o)
-        for (int l = 0; l < lanes; ++l) {
-          const ProblemDraw& d = *pd_of(q, l);
-          loyalty[po(q, o) + static_cast<std::size_t>(l)] = d.save[o] > 0 ? -d.save[o] : d.defect[o];
-        }
     std::fill(moved.begin(), moved.end(), Count{});
     std::fill(prospects.begin(), prospects.end(), Count{});
     std::fill(values.begin(), values.end(), 0.0);
@@ -337,8 +361,8 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
         for (int l = 0; l < lanes; ++l) {
           const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
           const auto count = static_cast<double>(n[i]);
-          const double mean_lost = count * pd_of(q, l)->told_bad[o] * draw[l]->negative_conversion;
-          const double mean_won = count * pd_of(q, l)->told_good[o] * draw[l]->positive_conversion;
+          const double mean_lost = count * told_bad[i] * negative_conversion[l];
+          const double mean_won = count * told_good[i] * positive_conversion[l];
           if (mean_lost > 0) st.add(lost[l], Count{}, mean_lost, i);
           if (mean_won > 0) st.add(won[l], Count{}, mean_won, QOL + i);
         }
@@ -378,14 +402,14 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
                *escalation = at(escalations), *handling = at(handling_cost), *lost = at(customers_lost),
                *revenue_at = at(revenue_lost), *wom_lost = at(wom_prospects_lost),
                *wom_won = at(wom_prospects_won), *wom_revenue = at(wom_revenue_lost);
-        const double complaint = o != static_cast<int>(Outcome::silent) ? 1.0 : 0.0;
+        const double voice = o != static_cast<int>(Outcome::silent) ? 1.0 : 0.0;
         Lanes<double>& cost = cost_this_period[s];
         C& gone_total = lost_total[s];
         for (int l = 0; l < LANES; ++l) {
           const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
           const auto count = static_cast<double>(n[i]);
           with[l] += count;
-          voiced[l] += complaint * count;
+          voiced[l] += voice * count;
           contact[l] += contacts_by[i];
           escalation[l] += escalated_by[i];
           handling[l] += cost_by[i];
