@@ -52,22 +52,26 @@ struct Stage {
   std::vector<std::uint32_t> at;
   std::size_t count = 0;
 
+  // One more than the draws a stage can hold: add_if writes its entry before it knows whether it keeps it.
   explicit Stage(std::size_t capacity)
-      : seed(capacity),
-        n(capacity),
-        x(capacity),
-        value(capacity),
-        out(capacity),
-        sum(capacity),
-        at(capacity) {}
+      : seed(capacity + 1),
+        n(capacity + 1),
+        x(capacity + 1),
+        value(capacity + 1),
+        out(capacity + 1),
+        sum(capacity + 1),
+        at(capacity + 1) {}
   void clear() { count = 0; }
-  void add(std::uint64_t s, Count draws, double p, std::size_t slot, const ValueDraw* v = nullptr) {
+  // Adds the draw when `keep` (a count or mean that can give a non-zero draw), without a branch: which
+  // draws are kept follows the trials' numbers and is not predictable.
+  void add_if(bool keep, std::uint64_t s, Count draws, double p, std::size_t slot,
+              const ValueDraw* v = nullptr) {
     seed[count] = s;
     n[count] = draws;
     x[count] = p;
     value[count] = v;
     at[count] = static_cast<std::uint32_t>(slot);
-    ++count;
+    count += keep;
   }
   std::size_t size() const { return count; }
   // Writes the counts drawn to their slots of `dest`.
@@ -219,8 +223,8 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
       if (!live[s]) continue;
       const Lanes<std::uint64_t> seeds = flow.seeds(model.segment_key(s), STEP_CHURN, period);
       for (int l = 0; l < lanes; ++l)
-        if (active[s][l] > 0)
-          st.add(seeds[l], active[s][l], draw[l]->segments[s].churn, static_cast<std::size_t>(s) * LANES + l);
+        st.add_if(active[s][l] > 0, seeds[l], active[s][l], draw[l]->segments[s].churn,
+                  static_cast<std::size_t>(s) * LANES + l);
     }
     flow.binomial(st);
     for (std::size_t i = 0; i < st.size(); ++i) churned[st.at[i] / LANES][st.at[i] % LANES] = st.out[i];
@@ -238,7 +242,7 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
           continue;
         const Lanes<std::uint64_t> seeds = flow.seeds(key_of[q], STEP_INCIDENCE, period);
         for (int l = 0; l < lanes; ++l)
-          if (remaining[s][l] > 0) st.add(seeds[l], remaining[s][l], incidence[q * LANES + l], q * LANES + l);
+          st.add_if(remaining[s][l] > 0, seeds[l], remaining[s][l], incidence[q * LANES + l], q * LANES + l);
       }
       if (st.size() == 0) continue;
       flow.binomial(st);
@@ -256,7 +260,7 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
       const Lanes<std::uint64_t> seeds = flow.seeds(key_of[q], STEP_COMPLAINT, period);
       for (int l = 0; l < lanes; ++l) {
         const Count count = with_problem[q * LANES + l];
-        if (count > 0) st.add(seeds[l], count, complaint[q * LANES + l], q * LANES + l);
+        st.add_if(count > 0, seeds[l], count, complaint[q * LANES + l], q * LANES + l);
       }
     }
     flow.binomial(st);
@@ -288,7 +292,7 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
         const Lanes<std::uint64_t> seeds = flow.seeds(key_of[q], step, period);
         for (int l = 0; l < lanes; ++l) {
           const std::size_t ql = q * LANES + static_cast<std::size_t>(l);
-          if (count[ql] > 0) st.add(seeds[l], count[ql], prob[ql], ql);
+          st.add_if(count[ql] > 0, seeds[l], count[ql], prob[ql], ql);
         }
       }
       flow.binomial(st);
@@ -346,7 +350,7 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
             flow.seeds(key_of[q], STEP_LOYALTY + static_cast<std::uint32_t>(o), period);
         for (int l = 0; l < lanes; ++l) {
           const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
-          if (n[i] > 0) st.add(seeds[l], n[i], std::abs(loyalty[i]), i);
+          st.add_if(n[i] > 0, seeds[l], n[i], std::abs(loyalty[i]), i);
         }
       }
     flow.binomial(st);
@@ -363,8 +367,8 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
           const auto count = static_cast<double>(n[i]);
           const double mean_lost = count * told_bad[i] * negative_conversion[l];
           const double mean_won = count * told_good[i] * positive_conversion[l];
-          if (mean_lost > 0) st.add(lost[l], Count{}, mean_lost, i);
-          if (mean_won > 0) st.add(won[l], Count{}, mean_won, QOL + i);
+          st.add_if(mean_lost > 0, lost[l], Count{}, mean_lost, i);
+          st.add_if(mean_won > 0, won[l], Count{}, mean_won, QOL + i);
         }
       }
     flow.poisson(st);
@@ -380,9 +384,9 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
         for (int l = 0; l < lanes; ++l) {
           const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
           const ValueDraw* value = &draw[l]->segments[segment_of[q]].value;
-          if (moved[i] > 0) st.add(of_moved[l], moved[i], 0, i, value);
-          if (prospects[i] > 0) st.add(of_lost[l], prospects[i], 0, QOL + i, value);
-          if (prospects[QOL + i] > 0) st.add(of_won[l], prospects[QOL + i], 0, 2 * QOL + i, value);
+          st.add_if(moved[i] > 0, of_moved[l], moved[i], 0, i, value);
+          st.add_if(prospects[i] > 0, of_lost[l], prospects[i], 0, QOL + i, value);
+          st.add_if(prospects[QOL + i] > 0, of_won[l], prospects[QOL + i], 0, 2 * QOL + i, value);
         }
       }
     flow.value_sum(st);
