@@ -1,7 +1,8 @@
 // The kernels of the lane-parallel samplers (lanes.cpp): straight-line code over LANES draws that the
 // compiler turns into SIMD code. lane_kernels.inc is compiled once per x86-64 instruction-set level
 // (lane_kernels_v4.cpp for AVX-512, _v3 for AVX2, _base for the baseline) and lanes.cpp picks the best the
-// processor has when the library is first used. Floating-point contraction is off for the whole library
+// processor has when the library is first used (or the set CXRISK_LANE_KERNELS names). Floating-point
+// contraction is off for the whole library
 // (-ffp-contract=off), so a lane computes exactly the operations the scalar sampler does, whatever the
 // instruction set: the choice changes the speed, never the numbers.
 #pragma once
@@ -19,8 +20,9 @@ namespace cxrisk {
 /// multiplications overlap.
 inline constexpr int INVERT_LANES = 2 * LANES;
 
-// What a fast path leaves for each lane: its draw done, or to be made by the lanes' inversion, or by the
-// scalar sampler from the start of the lane's stream.
+// What a fast path leaves for each lane: its draw done, or to be made by the lanes' inversion (INVERT), or
+// past the first test (SCALAR: by the rejection loop in lanes where there is one, else by the scalar sampler
+// from the start of the draw's stream).
 enum : std::int64_t { SCALAR = 0, DONE = 1, INVERT = 2 };
 
 // The lanes of BTRD's rejection loop (binomial_btrd past its first, cheap test), for draws that failed that
