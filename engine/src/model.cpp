@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "parallel.h"
 #include "quantile_table.h"
 
 namespace cxrisk {
@@ -32,7 +33,7 @@ constexpr std::array<std::string_view, 5> CAUSE_ORDER{"company", "customer", "pr
                                                       "unspecified"};
 }
 
-Model::Model(const Scenario& scenario, std::uint64_t seed) : scenario_(scenario), seed_(seed) {
+Model::Model(const Scenario& scenario, std::uint64_t seed, int threads) : scenario_(scenario), seed_(seed) {
   const Scenario& s = scenario_;
   const int S = n_segments(), P = n_problems();
 
@@ -131,6 +132,10 @@ Model::Model(const Scenario& scenario, std::uint64_t seed) : scenario_(scenario)
     }
     problem_params_.push_back(std::move(pp));
   }
+  // The distinct quantities' tables, each independent of the others.
+  parallel_blocks(
+      static_cast<std::int64_t>(quantiles_.size()), threads,
+      [&](std::int64_t i, int) { quantiles_[static_cast<std::size_t>(i)]->build(); }, nullptr);
 }
 
 Model::~Model() = default;
@@ -145,7 +150,7 @@ Model::Param Model::param(const Quantity& q, const std::string& path) {
       p.quantile = quantiles_[i].get();
       return p;
     }
-  quantiles_.push_back(std::make_unique<FastQuantile>(q));
+  quantiles_.push_back(std::make_unique<FastQuantile>(q, true));  // built at the end of the constructor
   quantile_of_.push_back(&q);
   p.quantile = quantiles_.back().get();
   return p;

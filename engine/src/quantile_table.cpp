@@ -5,8 +5,13 @@
 
 namespace cxrisk {
 
-FastQuantile::FastQuantile(const Quantity& q) : q_(q) {
-  if (q.is_fixed() || !q.quantile_is_costly()) return;
+FastQuantile::FastQuantile(const Quantity& q, bool deferred) : q_(q) {
+  if (!deferred) build();
+}
+
+void FastQuantile::build() {
+  const Quantity& q = q_;
+  if (tabulated_ || q.is_fixed() || !q.quantile_is_costly()) return;
   const double sd = std::sqrt(q.variance());
   if (!(sd > 0)) return;
   const double tolerance = 1e-9 * sd, h = 1.0 / INTERVALS;

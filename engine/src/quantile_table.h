@@ -19,7 +19,11 @@ namespace cxrisk {
 /// anything a Monte Carlo run can resolve.
 class FastQuantile {
  public:
-  explicit FastQuantile(const Quantity& q);
+  /// The table of q, built now, or left to build() when `deferred` (so that several can be built at once).
+  explicit FastQuantile(const Quantity& q, bool deferred = false);
+
+  /// Builds the table (once; a deferred quantile must be built before it is used).
+  void build();
 
   double operator()(double u) const {
     if (!tabulated_) return q_.quantile(u);

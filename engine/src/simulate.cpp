@@ -44,7 +44,7 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
                          << seg.name << "' can have " << seg.customers.largest_draw());
   const int threads = resolve_threads(options.threads);
 
-  const Model model(scenario, seed);
+  const Model model(scenario, seed, threads);
   const auto n_series = static_cast<std::size_t>(model.layout().n_series());
   const auto n = static_cast<std::size_t>(trials);
   const auto T = static_cast<std::size_t>(model.n_periods());

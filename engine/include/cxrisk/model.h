@@ -72,7 +72,9 @@ struct Layout {
 /// A scenario compiled for simulation under one seed.
 class Model {
  public:
-  Model(const Scenario& scenario, std::uint64_t seed);
+  /// Compiles `scenario` under `seed`; the parameters' quantile tables are built on `threads` threads (the
+  /// model is the same with any).
+  Model(const Scenario& scenario, std::uint64_t seed, int threads = 1);
   ~Model();
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;
