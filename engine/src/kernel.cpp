@@ -170,7 +170,7 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
       loyalty(QOL), sums(QOL * N_METRICS);
   std::vector<C> active(static_cast<std::size_t>(S)), churned(active), remaining(active), lost_total(active);
   std::vector<Lanes<double>> cost_this_period(static_cast<std::size_t>(S));
-  std::vector<char> live(static_cast<std::size_t>(S));
+  std::vector<char> live(static_cast<std::size_t>(S)), reached(Q * N_OUTCOMES);
   Stage<Count> st(3 * QOL);
   std::size_t most_tiers = 0;
   for (std::size_t q = 0; q < problem_of.size(); ++q)
@@ -334,18 +334,18 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
     // probability 1 - r, or saved with probability min(1, r - 1); one stream serves either, as a trial's
     // loyalty ratio decides which applies. Word of mouth: each customer tells Poisson(told) people, each
     // converted with probability q; a sum of thinned Poisson counts is Poisson(n told q).
-    const auto any = [&](std::size_t i) {
-      for (int l = 0; l < lanes; ++l)
-        if (n[i + static_cast<std::size_t>(l)] != 0) return true;
-      return false;
-    };
+    // Per [slot][outcome]: whether any lane has customers there (the stages and the results skip the rest).
+    for (std::size_t qo = 0; qo < problem_of.size() * N_OUTCOMES; ++qo) {
+      reached[qo] = 0;
+      for (int l = 0; l < lanes; ++l) reached[qo] |= n[qo * LANES + static_cast<std::size_t>(l)] != 0;
+    }
     std::fill(moved.begin(), moved.end(), Count{});
     std::fill(prospects.begin(), prospects.end(), Count{});
     std::fill(values.begin(), values.end(), 0.0);
     st.clear();
     for (std::size_t q = 0; q < problem_of.size(); ++q)
       for (int o = 0; o < N_OUTCOMES; ++o) {
-        if (!any(po(q, o))) continue;
+        if (!reached[q * N_OUTCOMES + static_cast<std::size_t>(o)]) continue;
         const Lanes<std::uint64_t> seeds =
             flow.seeds(key_of[q], STEP_LOYALTY + static_cast<std::uint32_t>(o), period);
         for (int l = 0; l < lanes; ++l) {
@@ -358,7 +358,7 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
     st.clear();
     for (std::size_t q = 0; q < problem_of.size(); ++q)
       for (int o = 0; o < N_OUTCOMES; ++o) {
-        if (!any(po(q, o))) continue;
+        if (!reached[q * N_OUTCOMES + static_cast<std::size_t>(o)]) continue;
         const auto ou = static_cast<std::uint32_t>(o);
         const Lanes<std::uint64_t> lost = flow.seeds(key_of[q], STEP_WOM_LOST + ou, period);
         const Lanes<std::uint64_t> won = flow.seeds(key_of[q], STEP_WOM_WON + ou, period);
@@ -376,7 +376,7 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
     st.clear();
     for (std::size_t q = 0; q < problem_of.size(); ++q)
       for (int o = 0; o < N_OUTCOMES; ++o) {
-        if (!any(po(q, o))) continue;
+        if (!reached[q * N_OUTCOMES + static_cast<std::size_t>(o)]) continue;
         const auto ou = static_cast<std::uint32_t>(o);
         const Lanes<std::uint64_t> of_moved = flow.seeds(key_of[q], STEP_VALUE + ou, period);
         const Lanes<std::uint64_t> of_lost = flow.seeds(key_of[q], STEP_VALUE_WOM_LOST + ou, period);
@@ -399,7 +399,7 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
       Lanes<double> factor{};
       for (int l = 0; l < lanes; ++l) factor[l] = draw[l]->segments[s].factor[t - 1];
       for (int o = 0; o < N_OUTCOMES; ++o) {
-        if (!any(po(q, o))) continue;
+        if (!reached[q * N_OUTCOMES + static_cast<std::size_t>(o)]) continue;
         double* acc = &sums[(q * N_OUTCOMES + static_cast<std::size_t>(o)) * N_METRICS * LANES];
         const auto at = [&](int metric) { return acc + static_cast<std::size_t>(metric) * LANES; };
         double *with = at(customers_with_problems), *voiced = at(complaints), *contact = at(contacts),

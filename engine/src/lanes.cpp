@@ -102,6 +102,29 @@ void over_batch(std::size_t count, Call call) {
   }
 }
 
+// Runs a count sampler's first test, kernel(seed, n, x, out, done) (n null for the Poisson), over a
+// contiguous batch through over_batch, and files every draw by its code (a draw past the first test to
+// `loop`).
+template <class Kernel>
+void first_tests(std::size_t count, const std::uint64_t* seed, const std::int64_t* n, const double* x,
+                 std::int64_t* out, Pending& pending, int loop, Kernel kernel) {
+  over_batch(count, [&](Gathered<>* g, std::size_t i, int lanes) {
+    std::int64_t done[LANES];
+    if (g) {
+      for (int l = 0; l < LANES; ++l) {
+        g->seed[l] = l < lanes ? seed[i + l] : 0;
+        g->n[l] = l < lanes && n ? n[i + l] : 0;
+        g->x[l] = l < lanes ? x[i + l] : 0;
+      }
+      kernel(g->seed, g->n, g->x, g->out, done);
+      for (int l = 0; l < lanes; ++l) out[i + l] = g->out[l];
+    } else {
+      kernel(seed + i, n ? n + i : nullptr, x + i, out + i, done);
+    }
+    for (int l = 0; l < lanes; ++l) pending.file(static_cast<std::uint32_t>(i + l), done[l], loop);
+  });
+}
+
 // Runs `pass` over the draws at index[0..count), W at a time, gathered by load(g, lane, i) (i is
 // UINT32_MAX for the padding of the last run).
 template <int W, class Load, class Pass>
@@ -124,7 +147,7 @@ void gathered(std::size_t count, const std::uint32_t* index, Load load, Pass pas
 template <class Slots, class Load, class Finish>
 void rejection_lanes(const std::uint32_t* index, std::size_t count, void (*setup)(Slots&),
                      void (*round)(Slots&), Load load, Finish finish) {
-  if (count == 0 || !round) return;
+  if (count == 0) return;
   Slots s;  // every field a kernel reads is set by fill() or by setup()
   std::uint32_t at[LANES];
   std::size_t taken = 0;
@@ -178,21 +201,9 @@ void binomial_batch(std::size_t count, const std::uint64_t* seed, const std::int
   Pending pending(count);
   // Draws that fail the first test: the lanes' rejection loop where this processor has one.
   const int loop = K.btrd_round ? Pending::LOOP : Pending::SCALAR_DRAW;
-  over_batch(count, [&](Gathered<>* g, std::size_t i, int lanes) {
-    std::int64_t done[LANES];
-    if (g) {
-      for (int l = 0; l < LANES; ++l) {
-        g->seed[l] = l < lanes ? seed[i + l] : 0;
-        g->n[l] = l < lanes ? n[i + l] : 0;
-        g->x[l] = l < lanes ? p[i + l] : 0;
-      }
-      K.binomial_fast(g->seed, g->n, g->x, g->out, done);
-      for (int l = 0; l < lanes; ++l) out[i + l] = g->out[l];
-    } else {
-      K.binomial_fast(seed + i, n + i, p + i, out + i, done);
-    }
-    for (int l = 0; l < lanes; ++l) pending.file(static_cast<std::uint32_t>(i + l), done[l], loop);
-  });
+  first_tests(count, seed, n, p, out, pending, loop,
+              [&](const std::uint64_t* sd, const std::int64_t* nn, const double* pp, std::int64_t* o,
+                  std::int64_t* d) { K.binomial_fast(sd, nn, pp, o, d); });
   const auto load = [&](auto& g, int l, std::uint32_t i) {
     const bool real = i != UINT32_MAX;
     g.seed[l] = real ? seed[i] : 0;
@@ -232,20 +243,9 @@ void poisson_batch(std::size_t count, const std::uint64_t* seed, const double* m
   Pending pending(count);
   // Draws that fail the first test: the lanes' rejection loop where this processor has one.
   const int loop = K.ptrd_round ? Pending::LOOP : Pending::SCALAR_DRAW;
-  over_batch(count, [&](Gathered<>* g, std::size_t i, int lanes) {
-    std::int64_t done[LANES];
-    if (g) {
-      for (int l = 0; l < LANES; ++l) {
-        g->seed[l] = l < lanes ? seed[i + l] : 0;
-        g->x[l] = l < lanes ? mean[i + l] : 0;
-      }
-      K.poisson_fast(g->seed, g->x, g->out, done);
-      for (int l = 0; l < lanes; ++l) out[i + l] = g->out[l];
-    } else {
-      K.poisson_fast(seed + i, mean + i, out + i, done);
-    }
-    for (int l = 0; l < lanes; ++l) pending.file(static_cast<std::uint32_t>(i + l), done[l], loop);
-  });
+  first_tests(count, seed, nullptr, mean, out, pending, loop,
+              [&](const std::uint64_t* sd, const std::int64_t*, const double* mu, std::int64_t* o,
+                  std::int64_t* d) { K.poisson_fast(sd, mu, o, d); });
   const auto load = [&](auto& g, int l, std::uint32_t i) {
     const bool real = i != UINT32_MAX;
     g.seed[l] = real ? seed[i] : 0;
