@@ -2,11 +2,12 @@
 import csv
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import SCENARIOS, TEST_DATA
+from conftest import EXE, SCENARIOS, TEST_DATA
 
 STATS = ["mean", "sd", "se", "min", "max", "p5", "p10", "p25", "p50", "p75", "p90", "p95", "p99", "cvar95"]
 METRICS = ["customers_with_problems", "complaints", "contacts", "escalations", "customers_lost", "revenue_lost",
@@ -50,6 +51,19 @@ def test_threads_give_identical_json(cli):
     _, two, _ = cli(*base, "--threads", "2", check=0)
     _, five, _ = cli(*base, "--threads", "5", check=0)
     assert one == two == five
+
+
+def test_every_kernel_set_gives_identical_json(cli):
+    # CXRISK_LANE_KERNELS names the SIMD kernels (AVX-512, AVX2, baseline); the numbers may not depend on it.
+    # A set the processor cannot run falls back to the best it can, which must give the same output too.
+    base = [EXE, "run", SCENARIOS / "telecom.yaml", "--trials", "600", "--json"]
+    outputs = []
+    for kernels in ["", "baseline", "x86-64-v3", "x86-64-v4"]:
+        env = dict(os.environ, CXRISK_LANE_KERNELS=kernels)
+        p = subprocess.run([str(a) for a in base], capture_output=True, text=True, env=env, timeout=600)
+        assert p.returncode == 0, p.stderr
+        outputs.append(p.stdout)
+    assert all(o == outputs[0] for o in outputs)
 
 
 def test_expect_reproduces_the_tarp_worked_example(cli):
