@@ -17,6 +17,11 @@
 namespace cxrisk {
 
 namespace {
+// The trials the aggregate chain advances together (the samplers' kernels take LANES draws at a time from
+// the flat batches the chain's stages make, whatever this is).
+constexpr int CHAIN_LANES = 16;
+template <class T>
+using ChainLanes = std::array<T, CHAIN_LANES>;
 // Step identifiers: the last part of a stream's address in the aggregate engine.
 enum Step : std::uint32_t {
   STEP_CHURN = 0,
@@ -32,7 +37,7 @@ enum Step : std::uint32_t {
 };
 
 template <class T>
-bool all_zero(const Lanes<T>& x, int lanes) {
+bool all_zero(const ChainLanes<T>& x, int lanes) {
   for (int l = 0; l < lanes; ++l)
     if (x[l] != 0) return false;
   return true;
@@ -86,12 +91,12 @@ struct Stage {
 // chain is linear in the counts, so the expected flows with parameters at their means are the exact
 // expectation for fixed parameters.
 //
-// The chain advances up to LANES trials in lockstep, and it draws by stages: all the draws of a step that do
-// not depend on each other (the complaints of every problem of a period, the loyalty of every problem and
-// outcome, all word of mouth and all values) are gathered and made in one batch (lanes.h). A lane only ever
-// touches its own trial's parameters, streams and results, and every draw has its own stream, so a trial's
-// numbers do not depend on which trials share its batch or how the draws are grouped (and equal those of the
-// trial run alone).
+// The chain advances up to CHAIN_LANES trials in lockstep, and it draws by stages: all the draws of a step
+// that do not depend on each other (the complaints of every problem of a period, the loyalty of every problem
+// and outcome, all word of mouth and all values) are gathered and made in one batch (lanes.h). A lane only
+// ever touches its own trial's parameters, streams and results, and every draw has its own stream, so a
+// trial's numbers do not depend on which trials share its batch or how the draws are grouped (and equal those
+// of the trial run alone).
 class RandomFlow {
  public:
   using Count = std::int64_t;
@@ -101,10 +106,10 @@ class RandomFlow {
   }
   // The streams of one step of one cell in one period, one per lane's trial, as h + trial: a stage finishes
   // the seeds of all its draws together (mix_seeds).
-  Lanes<std::uint64_t> seeds(std::uint64_t key, std::uint32_t step, std::uint32_t period) const {
+  ChainLanes<std::uint64_t> seeds(std::uint64_t key, std::uint32_t step, std::uint32_t period) const {
     const std::uint64_t h = mix64(key ^ ((static_cast<std::uint64_t>(step) << 32) | period));
-    Lanes<std::uint64_t> pre;
-    for (int l = 0; l < LANES; ++l) pre[l] = h + trial_[l];
+    ChainLanes<std::uint64_t> pre;
+    for (int l = 0; l < CHAIN_LANES; ++l) pre[l] = h + trial_[l];
     return pre;
   }
   void binomial(Stage<Count>& st) const {
@@ -121,13 +126,13 @@ class RandomFlow {
   }
 
  private:
-  Lanes<std::uint64_t> trial_{};
+  ChainLanes<std::uint64_t> trial_{};
 };
 
 class ExpectedFlow {
  public:
   using Count = double;
-  Lanes<std::uint64_t> seeds(std::uint64_t, std::uint32_t, std::uint32_t) const { return {}; }
+  ChainLanes<std::uint64_t> seeds(std::uint64_t, std::uint32_t, std::uint32_t) const { return {}; }
   void binomial(Stage<Count>& st) const {
     for (std::size_t i = 0; i < st.size(); ++i) st.out[i] = st.n[i] * st.x[i];
   }
@@ -138,10 +143,11 @@ class ExpectedFlow {
 };
 
 template <class Flow>
-void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, int lanes, const Flow& flow,
-                     const Lanes<double*>& cells, const Lanes<double*>& period_cost) {
+void aggregate_chain(const Model& model, const ChainLanes<const TrialDraw*>& draw, int lanes,
+                     const Flow& flow, const ChainLanes<double*>& cells,
+                     const ChainLanes<double*>& period_cost) {
   using Count = typename Flow::Count;
-  using C = Lanes<Count>;
+  using C = ChainLanes<Count>;
   const int T = model.n_periods(), P = model.n_problems(), S = model.n_segments();
   // The segments' chains are independent, so they advance together, period by period: a "slot" q is one
   // problem of one segment, segment by segment in each one's journey order.
@@ -161,15 +167,17 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
   first_slot[static_cast<std::size_t>(S)] = problem_of.size();
   const std::size_t Q = std::max<std::size_t>(problem_of.size(), 1);
   // Per [slot][lane] and per [slot][outcome][lane].
-  const std::size_t QL = Q * LANES, QOL = QL * N_OUTCOMES;
-  const auto po = [](std::size_t q, int o) { return (q * N_OUTCOMES + static_cast<std::size_t>(o)) * LANES; };
+  const std::size_t QL = Q * CHAIN_LANES, QOL = QL * N_OUTCOMES;
+  const auto po = [](std::size_t q, int o) {
+    return (q * N_OUTCOMES + static_cast<std::size_t>(o)) * CHAIN_LANES;
+  };
   const auto pd_of = [&](std::size_t q, int l) { return &draw[l]->problems[problem_of[q]]; };
   std::vector<Count> with_problem(QL), complained(QL), entering(QL), resolved(QL), rest(QL), mollified(QL),
       unresolved(QL), escalated(QL), n(QOL), moved(QOL), prospects(2 * QOL);
   std::vector<double> cumulative_cost(QL), contacts_by(QOL), cost_by(QOL), escalated_by(QOL), values(3 * QOL),
       loyalty(QOL), sums(QOL * N_METRICS);
   std::vector<C> active(static_cast<std::size_t>(S)), churned(active), remaining(active), lost_total(active);
-  std::vector<Lanes<double>> cost_this_period(static_cast<std::size_t>(S));
+  std::vector<ChainLanes<double>> cost_this_period(static_cast<std::size_t>(S));
   std::vector<char> live(static_cast<std::size_t>(S)), reached(Q * N_OUTCOMES);
   Stage<Count> st(3 * QOL);
   std::size_t most_tiers = 0;
@@ -185,7 +193,7 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
   for (std::size_t q = 0; q < problem_of.size(); ++q)
     for (int l = 0; l < lanes; ++l) {
       const ProblemDraw& d = *pd_of(q, l);
-      const std::size_t ql = q * LANES + static_cast<std::size_t>(l);
+      const std::size_t ql = q * CHAIN_LANES + static_cast<std::size_t>(l);
       incidence[ql] = d.incidence;
       complaint[ql] = d.complaint;
       for (std::size_t k = 0; k < d.tiers.size(); ++k) {
@@ -201,7 +209,7 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
         told_good[i] = d.told_good[o];
       }
     }
-  Lanes<double> negative_conversion{}, positive_conversion{};
+  ChainLanes<double> negative_conversion{}, positive_conversion{};
   for (int l = 0; l < lanes; ++l) {
     negative_conversion[l] = draw[l]->negative_conversion;
     positive_conversion[l] = draw[l]->positive_conversion;
@@ -221,13 +229,14 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
       cost_this_period[s] = {};
       churned[s] = remaining[s] = lost_total[s] = C{};
       if (!live[s]) continue;
-      const Lanes<std::uint64_t> seeds = flow.seeds(model.segment_key(s), STEP_CHURN, period);
+      const ChainLanes<std::uint64_t> seeds = flow.seeds(model.segment_key(s), STEP_CHURN, period);
       for (int l = 0; l < lanes; ++l)
         st.add_if(active[s][l] > 0, seeds[l], active[s][l], draw[l]->segments[s].churn,
-                  static_cast<std::size_t>(s) * LANES + l);
+                  static_cast<std::size_t>(s) * CHAIN_LANES + l);
     }
     flow.binomial(st);
-    for (std::size_t i = 0; i < st.size(); ++i) churned[st.at[i] / LANES][st.at[i] % LANES] = st.out[i];
+    for (std::size_t i = 0; i < st.size(); ++i)
+      churned[st.at[i] / CHAIN_LANES][st.at[i] % CHAIN_LANES] = st.out[i];
     for (int s = 0; s < S; ++s)
       for (int l = 0; l < lanes; ++l) remaining[s][l] = active[s][l] - churned[s][l];
 
@@ -240,15 +249,16 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
         const std::size_t q = first_slot[static_cast<std::size_t>(s)] + j;
         if (!live[s] || q >= first_slot[static_cast<std::size_t>(s) + 1] || all_zero(remaining[s], lanes))
           continue;
-        const Lanes<std::uint64_t> seeds = flow.seeds(key_of[q], STEP_INCIDENCE, period);
+        const ChainLanes<std::uint64_t> seeds = flow.seeds(key_of[q], STEP_INCIDENCE, period);
         for (int l = 0; l < lanes; ++l)
-          st.add_if(remaining[s][l] > 0, seeds[l], remaining[s][l], incidence[q * LANES + l], q * LANES + l);
+          st.add_if(remaining[s][l] > 0, seeds[l], remaining[s][l], incidence[q * CHAIN_LANES + l],
+                    q * CHAIN_LANES + l);
       }
       if (st.size() == 0) continue;
       flow.binomial(st);
       for (std::size_t i = 0; i < st.size(); ++i) {
         with_problem[st.at[i]] = st.out[i];
-        remaining[segment_of[st.at[i] / LANES]][st.at[i] % LANES] -= st.out[i];
+        remaining[segment_of[st.at[i] / CHAIN_LANES]][st.at[i] % CHAIN_LANES] -= st.out[i];
       }
     }
 
@@ -257,10 +267,10 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
     st.clear();
     for (std::size_t q = 0; q < problem_of.size(); ++q) {
       if (!live[segment_of[q]]) continue;
-      const Lanes<std::uint64_t> seeds = flow.seeds(key_of[q], STEP_COMPLAINT, period);
+      const ChainLanes<std::uint64_t> seeds = flow.seeds(key_of[q], STEP_COMPLAINT, period);
       for (int l = 0; l < lanes; ++l) {
-        const Count count = with_problem[q * LANES + l];
-        st.add_if(count > 0, seeds[l], count, complaint[q * LANES + l], q * LANES + l);
+        const Count count = with_problem[q * CHAIN_LANES + l];
+        st.add_if(count > 0, seeds[l], count, complaint[q * CHAIN_LANES + l], q * CHAIN_LANES + l);
       }
     }
     flow.binomial(st);
@@ -275,7 +285,7 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
     std::fill(cumulative_cost.begin(), cumulative_cost.end(), 0.0);
     for (std::size_t q = 0; q < problem_of.size(); ++q)
       for (int l = 0; l < lanes; ++l) {
-        const std::size_t ql = q * LANES + static_cast<std::size_t>(l);
+        const std::size_t ql = q * CHAIN_LANES + static_cast<std::size_t>(l);
         n[po(q, 0) + static_cast<std::size_t>(l)] = with_problem[ql] - complained[ql];
         entering[ql] = complained[ql];
       }
@@ -289,9 +299,9 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
       for (std::size_t q = 0; q < problem_of.size(); ++q) {
         const std::size_t tiers = tiers_of[q];
         if (!live[segment_of[q]] || k >= tiers || (!last_tier_too && k + 1 == tiers)) continue;
-        const Lanes<std::uint64_t> seeds = flow.seeds(key_of[q], step, period);
+        const ChainLanes<std::uint64_t> seeds = flow.seeds(key_of[q], step, period);
         for (int l = 0; l < lanes; ++l) {
-          const std::size_t ql = q * LANES + static_cast<std::size_t>(l);
+          const std::size_t ql = q * CHAIN_LANES + static_cast<std::size_t>(l);
           st.add_if(count[ql] > 0, seeds[l], count[ql], prob[ql], ql);
         }
       }
@@ -311,7 +321,7 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
         if (k >= tiers) continue;
         const bool last_of_several = k + 1 == tiers && tiers > 1;
         for (int l = 0; l < lanes; ++l) {
-          const std::size_t ql = q * LANES + static_cast<std::size_t>(l);
+          const std::size_t ql = q * CHAIN_LANES + static_cast<std::size_t>(l);
           cumulative_cost[ql] += tier_cost[k][ql];
           const std::array<std::pair<int, Count>, 3> ends{
               {{resolved_as, resolved[ql]},
@@ -337,7 +347,7 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
     // Per [slot][outcome]: whether any lane has customers there (the stages and the results skip the rest).
     for (std::size_t qo = 0; qo < problem_of.size() * N_OUTCOMES; ++qo) {
       reached[qo] = 0;
-      for (int l = 0; l < lanes; ++l) reached[qo] |= n[qo * LANES + static_cast<std::size_t>(l)] != 0;
+      for (int l = 0; l < lanes; ++l) reached[qo] |= n[qo * CHAIN_LANES + static_cast<std::size_t>(l)] != 0;
     }
     std::fill(moved.begin(), moved.end(), Count{});
     std::fill(prospects.begin(), prospects.end(), Count{});
@@ -346,7 +356,7 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
     for (std::size_t q = 0; q < problem_of.size(); ++q)
       for (int o = 0; o < N_OUTCOMES; ++o) {
         if (!reached[q * N_OUTCOMES + static_cast<std::size_t>(o)]) continue;
-        const Lanes<std::uint64_t> seeds =
+        const ChainLanes<std::uint64_t> seeds =
             flow.seeds(key_of[q], STEP_LOYALTY + static_cast<std::uint32_t>(o), period);
         for (int l = 0; l < lanes; ++l) {
           const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
@@ -360,8 +370,8 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
       for (int o = 0; o < N_OUTCOMES; ++o) {
         if (!reached[q * N_OUTCOMES + static_cast<std::size_t>(o)]) continue;
         const auto ou = static_cast<std::uint32_t>(o);
-        const Lanes<std::uint64_t> lost = flow.seeds(key_of[q], STEP_WOM_LOST + ou, period);
-        const Lanes<std::uint64_t> won = flow.seeds(key_of[q], STEP_WOM_WON + ou, period);
+        const ChainLanes<std::uint64_t> lost = flow.seeds(key_of[q], STEP_WOM_LOST + ou, period);
+        const ChainLanes<std::uint64_t> won = flow.seeds(key_of[q], STEP_WOM_WON + ou, period);
         for (int l = 0; l < lanes; ++l) {
           const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
           const auto count = static_cast<double>(n[i]);
@@ -378,9 +388,9 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
       for (int o = 0; o < N_OUTCOMES; ++o) {
         if (!reached[q * N_OUTCOMES + static_cast<std::size_t>(o)]) continue;
         const auto ou = static_cast<std::uint32_t>(o);
-        const Lanes<std::uint64_t> of_moved = flow.seeds(key_of[q], STEP_VALUE + ou, period);
-        const Lanes<std::uint64_t> of_lost = flow.seeds(key_of[q], STEP_VALUE_WOM_LOST + ou, period);
-        const Lanes<std::uint64_t> of_won = flow.seeds(key_of[q], STEP_VALUE_WOM_WON + ou, period);
+        const ChainLanes<std::uint64_t> of_moved = flow.seeds(key_of[q], STEP_VALUE + ou, period);
+        const ChainLanes<std::uint64_t> of_lost = flow.seeds(key_of[q], STEP_VALUE_WOM_LOST + ou, period);
+        const ChainLanes<std::uint64_t> of_won = flow.seeds(key_of[q], STEP_VALUE_WOM_WON + ou, period);
         for (int l = 0; l < lanes; ++l) {
           const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
           const ValueDraw* value = &draw[l]->segments[segment_of[q]].value;
@@ -396,20 +406,20 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
     // values in turn, as the cells would), the lanes side by side.
     for (std::size_t q = 0; q < problem_of.size(); ++q) {
       const int s = segment_of[q];
-      Lanes<double> factor{};
+      ChainLanes<double> factor{};
       for (int l = 0; l < lanes; ++l) factor[l] = draw[l]->segments[s].factor[t - 1];
       for (int o = 0; o < N_OUTCOMES; ++o) {
         if (!reached[q * N_OUTCOMES + static_cast<std::size_t>(o)]) continue;
-        double* acc = &sums[(q * N_OUTCOMES + static_cast<std::size_t>(o)) * N_METRICS * LANES];
-        const auto at = [&](int metric) { return acc + static_cast<std::size_t>(metric) * LANES; };
+        double* acc = &sums[(q * N_OUTCOMES + static_cast<std::size_t>(o)) * N_METRICS * CHAIN_LANES];
+        const auto at = [&](int metric) { return acc + static_cast<std::size_t>(metric) * CHAIN_LANES; };
         double *with = at(customers_with_problems), *voiced = at(complaints), *contact = at(contacts),
                *escalation = at(escalations), *handling = at(handling_cost), *lost = at(customers_lost),
                *revenue_at = at(revenue_lost), *wom_lost = at(wom_prospects_lost),
                *wom_won = at(wom_prospects_won), *wom_revenue = at(wom_revenue_lost);
         const double voice = o != static_cast<int>(Outcome::silent) ? 1.0 : 0.0;
-        Lanes<double>& cost = cost_this_period[s];
+        ChainLanes<double>& cost = cost_this_period[s];
         C& gone_total = lost_total[s];
-        for (int l = 0; l < LANES; ++l) {
+        for (int l = 0; l < CHAIN_LANES; ++l) {
           const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
           const auto count = static_cast<double>(n[i]);
           with[l] += count;
@@ -444,7 +454,7 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
       for (int metric = 0; metric < N_METRICS; ++metric) {
         const double* acc = &sums[((q * N_OUTCOMES + static_cast<std::size_t>(o)) * N_METRICS +
                                    static_cast<std::size_t>(metric)) *
-                                  LANES];
+                                  CHAIN_LANES];
         for (int l = 0; l < lanes; ++l)
           cells[l][((segment_of[q] * P + problem_of[q]) * N_OUTCOMES + o) * N_METRICS + metric] += acc[l];
       }
@@ -453,24 +463,27 @@ void aggregate_chain(const Model& model, const Lanes<const TrialDraw*>& draw, in
 }  // namespace
 
 void expected_cells(const Model& model, const TrialDraw& draw, double* cells, double* period_cost) {
-  aggregate_chain(model, Lanes<const TrialDraw*>{&draw}, 1, ExpectedFlow(), Lanes<double*>{cells},
-                  Lanes<double*>{period_cost});
+  aggregate_chain(model, ChainLanes<const TrialDraw*>{&draw}, 1, ExpectedFlow(), ChainLanes<double*>{cells},
+                  ChainLanes<double*>{period_cost});
 }
 
 TrialRunner::TrialRunner(const Model& model, Mode mode)
-    : model_(model), mode_(mode), draws_(LANES), cells_(static_cast<std::size_t>(model.n_cells()) * LANES) {}
+    : model_(model),
+      mode_(mode),
+      draws_(CHAIN_LANES),
+      cells_(static_cast<std::size_t>(model.n_cells()) * CHAIN_LANES) {}
 
 void TrialRunner::run(std::uint64_t first_trial, int count, double* rows, double* period_costs,
                       std::size_t period_stride) {
   const auto n_series = static_cast<std::size_t>(model_.layout().n_series());
   const auto T = static_cast<std::size_t>(model_.n_periods());
   const auto n_cells = static_cast<std::size_t>(model_.n_cells());
-  for (int done = 0; done < count; done += LANES) {
-    const int lanes = std::min(LANES, count - done);
+  for (int done = 0; done < count; done += CHAIN_LANES) {
+    const int lanes = std::min(CHAIN_LANES, count - done);
     std::fill(cells_.begin(),
               cells_.begin() + static_cast<std::ptrdiff_t>(n_cells * static_cast<std::size_t>(lanes)), 0.0);
-    Lanes<const TrialDraw*> draws{};
-    Lanes<double*> cells{}, pcost{};
+    ChainLanes<const TrialDraw*> draws{};
+    ChainLanes<double*> cells{}, pcost{};
     for (int l = 0; l < lanes; ++l) {
       const std::uint64_t trial = first_trial + static_cast<std::uint64_t>(done + l);
       model_.draw(trial, draws_[l]);
