@@ -1,12 +1,13 @@
 // Many independent draws at once. The aggregate engine gathers the draws of a step of the chain that do not
-// depend on each other (every problem, outcome, segment and lane of its LANES trials) and makes them here in
-// one batch, each from its own stream: the first, cheap acceptance test of each sampler (BTRD's and PTRD's
-// first region, the ziggurat's rectangle and Marsaglia-Tsang's squeeze) runs over the batch as SIMD code; the
-// small-mean inversions step sixteen draws together; the draws that fail the first test go through the
-// samplers' rejection loops in eight refilled lanes (with AVX-512) or through the scalar samplers. Every path
-// computes the same IEEE operations in the same order as the scalar sampler, so each draw is bit-identical to
-// draw_binomial, draw_poisson or ValueDraw::sum on its stream: batching changes the speed, never the numbers.
-// The kernels are in lane_kernels.inc (one build per instruction set, lane_kernels.h).
+// depend on each other (every problem, outcome, segment and trial of the trials it advances together) and
+// makes them here in one batch, each from its own stream: the first, cheap acceptance test of each sampler
+// (BTRD's and PTRD's first region, the ziggurat's rectangle and Marsaglia-Tsang's squeeze) runs over the
+// batch as SIMD code; the small-mean inversions step sixteen draws together; the draws that fail the first
+// test go through the samplers' rejection loops in eight refilled lanes (with AVX-512) or through the scalar
+// samplers. Every path computes the same IEEE operations in the same order as the scalar sampler, so each
+// draw is bit-identical to draw_binomial, draw_poisson or ValueDraw::sum on its stream: batching changes the
+// speed, never the numbers. The kernels are in lane_kernels.inc (one build per instruction set,
+// lane_kernels.h).
 #pragma once
 
 #include <array>
