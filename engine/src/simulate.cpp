@@ -108,10 +108,7 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
   }
   result.summary.breakdown_exact = tally.exact();
   result.summary.stats = tally.finalize(threads);
-  std::vector<double> columns = tally.take_exact_columns();
-  columns.resize(static_cast<std::size_t>(N_METRICS) * n);  // the total metrics come first
-  columns.shrink_to_fit();
-  result.samples = std::move(columns);
+  result.samples = tally.exact_columns(static_cast<std::size_t>(N_METRICS) * n);  // the totals come first
   if (extra_width) {
     const std::vector<double> all = tally.take_extras();
     result.period_costs.resize(n * T);

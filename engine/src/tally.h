@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <vector>
@@ -83,9 +84,10 @@ class Tally {
   std::string export_part(const std::vector<std::int64_t>& chunks) const;
   void import_part(const std::string& part);
 
-  /// The statistics of every series; then the totals' per-trial values, [series][trial].
+  /// The statistics of every series; then the first `count` per-trial values of the series kept whole,
+  /// [series][trial] (the totals come first).
   std::vector<Stats> finalize(int threads);
-  std::vector<double> take_exact_columns();
+  std::vector<double> exact_columns(std::size_t count) const;
   /// The extra values, [trial][extra_width].
   std::vector<double> take_extras() { return std::move(extras_); }
 
@@ -98,7 +100,9 @@ class Tally {
   std::size_t n_series_, exact_series_;
   std::int64_t trials_, chunk_trials_;
   bool exact_all_;
-  std::vector<double> columns_;                        // [series][trial] for the series kept whole
+  // [series][trial] for the series kept whole; not initialised: every trial's values are recorded (or
+  // imported) before anything reads them, and the pages are first touched by the threads that record.
+  std::unique_ptr<double[]> columns_;
   std::vector<Moments> chunk_moments_;                 // [chunk][series - exact_series]
   std::vector<std::vector<QuantileSketch>> sketches_;  // [worker][series - exact_series]
   std::size_t extra_width_;
