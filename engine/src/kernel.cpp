@@ -214,6 +214,15 @@ void aggregate_chain(const Model& model, const ChainLanes<const TrialDraw*>& dra
     negative_conversion[l] = draw[l]->negative_conversion;
     positive_conversion[l] = draw[l]->positive_conversion;
   }
+  // Per [slot][outcome]: whether any lane's customers there can tell of a loss (gain) that converts; most
+  // outcomes have word of mouth one way only, and the stages skip the other way's draws and values.
+  std::vector<char> tells_bad(Q * N_OUTCOMES), tells_good(Q * N_OUTCOMES);
+  for (std::size_t qo = 0; qo < Q * N_OUTCOMES; ++qo)
+    for (int l = 0; l < lanes; ++l) {
+      const std::size_t i = qo * CHAIN_LANES + static_cast<std::size_t>(l);
+      tells_bad[qo] |= told_bad[i] * negative_conversion[l] > 0;
+      tells_good[qo] |= told_good[i] * positive_conversion[l] > 0;
+    }
   std::vector<std::size_t> tiers_of(problem_of.size());
   for (std::size_t q = 0; q < problem_of.size(); ++q) tiers_of[q] = pd_of(q, 0)->tiers.size();
 
@@ -370,15 +379,22 @@ void aggregate_chain(const Model& model, const ChainLanes<const TrialDraw*>& dra
       for (int o = 0; o < N_OUTCOMES; ++o) {
         if (!reached[q * N_OUTCOMES + static_cast<std::size_t>(o)]) continue;
         const auto ou = static_cast<std::uint32_t>(o);
-        const ChainLanes<std::uint64_t> lost = flow.seeds(key_of[q], STEP_WOM_LOST + ou, period);
-        const ChainLanes<std::uint64_t> won = flow.seeds(key_of[q], STEP_WOM_WON + ou, period);
-        for (int l = 0; l < lanes; ++l) {
-          const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
-          const auto count = static_cast<double>(n[i]);
-          const double mean_lost = count * told_bad[i] * negative_conversion[l];
-          const double mean_won = count * told_good[i] * positive_conversion[l];
-          st.add_if(mean_lost > 0, lost[l], Count{}, mean_lost, i);
-          st.add_if(mean_won > 0, won[l], Count{}, mean_won, QOL + i);
+        const std::size_t qo = q * N_OUTCOMES + static_cast<std::size_t>(o);
+        if (tells_bad[qo]) {
+          const ChainLanes<std::uint64_t> lost = flow.seeds(key_of[q], STEP_WOM_LOST + ou, period);
+          for (int l = 0; l < lanes; ++l) {
+            const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
+            const double mean_lost = static_cast<double>(n[i]) * told_bad[i] * negative_conversion[l];
+            st.add_if(mean_lost > 0, lost[l], Count{}, mean_lost, i);
+          }
+        }
+        if (tells_good[qo]) {
+          const ChainLanes<std::uint64_t> won = flow.seeds(key_of[q], STEP_WOM_WON + ou, period);
+          for (int l = 0; l < lanes; ++l) {
+            const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
+            const double mean_won = static_cast<double>(n[i]) * told_good[i] * positive_conversion[l];
+            st.add_if(mean_won > 0, won[l], Count{}, mean_won, QOL + i);
+          }
         }
       }
     flow.poisson(st);
@@ -388,16 +404,21 @@ void aggregate_chain(const Model& model, const ChainLanes<const TrialDraw*>& dra
       for (int o = 0; o < N_OUTCOMES; ++o) {
         if (!reached[q * N_OUTCOMES + static_cast<std::size_t>(o)]) continue;
         const auto ou = static_cast<std::uint32_t>(o);
-        const ChainLanes<std::uint64_t> of_moved = flow.seeds(key_of[q], STEP_VALUE + ou, period);
-        const ChainLanes<std::uint64_t> of_lost = flow.seeds(key_of[q], STEP_VALUE_WOM_LOST + ou, period);
-        const ChainLanes<std::uint64_t> of_won = flow.seeds(key_of[q], STEP_VALUE_WOM_WON + ou, period);
-        for (int l = 0; l < lanes; ++l) {
-          const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
-          const ValueDraw* value = &draw[l]->segments[segment_of[q]].value;
-          st.add_if(moved[i] > 0, of_moved[l], moved[i], 0, i, value);
-          st.add_if(prospects[i] > 0, of_lost[l], prospects[i], 0, QOL + i, value);
-          st.add_if(prospects[QOL + i] > 0, of_won[l], prospects[QOL + i], 0, 2 * QOL + i, value);
-        }
+        const std::size_t qo = q * N_OUTCOMES + static_cast<std::size_t>(o);
+        // The values of the customers moved, and of the prospects lost and won where there can be any.
+        // count[from + i] customers' values go to values[to + i].
+        const auto stage = [&](std::uint32_t step, const std::vector<Count>& count, std::size_t from,
+                               std::size_t to) {
+          const ChainLanes<std::uint64_t> seeds = flow.seeds(key_of[q], step + ou, period);
+          for (int l = 0; l < lanes; ++l) {
+            const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
+            st.add_if(count[from + i] > 0, seeds[l], count[from + i], 0, to + i,
+                      &draw[l]->segments[segment_of[q]].value);
+          }
+        };
+        stage(STEP_VALUE, moved, 0, 0);
+        if (tells_bad[qo]) stage(STEP_VALUE_WOM_LOST, prospects, 0, QOL);
+        if (tells_good[qo]) stage(STEP_VALUE_WOM_WON, prospects, QOL, 2 * QOL);
       }
     flow.value_sum(st);
     for (std::size_t i = 0; i < st.size(); ++i) values[st.at[i]] = st.sum[i];
