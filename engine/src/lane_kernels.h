@@ -72,6 +72,8 @@ struct LaneKernels {
   /// Marsaglia-Tsang's squeeze with the ziggurat's rectangle, or a zero count.
   void (*gamma_sum_fast)(const std::uint64_t* seed, const double* shape, const std::int64_t* eligible,
                          double* out, std::int64_t* done);
+  /// power_of_uniform(u[l], shape[l]) for every lane (the factor of a gamma shape below 1).
+  void (*powers_of_uniform)(const double* u, const double* shape, double* out);
   // The rejection loops (null where the instruction set makes them slower than the scalar samplers).
   /// The constants of BTRD's loop for the slots just filled.
   void (*btrd_setup)(BtrdSlots& s);

@@ -280,6 +280,21 @@ void value_sum_batch(std::size_t count, const std::uint64_t* seed, const ValueDr
                      const std::int64_t* n, double* out) {
   const LaneKernels& K = lane_kernels();
   Pending pending(count);
+  // Draws of a shape below 1 (one customer of a value cv above 1), drawn as Gamma(shape + 1) U^(1 / shape):
+  // the Gamma(shape + 1) draw and the word of U, finished together at the end.
+  struct Power {
+    std::uint32_t at;
+    std::uint32_t word;
+    double gamma;
+  };
+  thread_local std::vector<Power> powers;
+  powers.clear();
+  const auto finish = [&](std::size_t at, double shape, double sum, std::uint64_t word_of_u) {
+    if (shape < 1)
+      powers.push_back({static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(word_of_u), sum});
+    else
+      out[at] = value[at]->gamma_scale * sum;
+  };
   // Draws that fail the first test: the lanes' rejection loop where this processor has one.
   const int loop = K.gamma_round ? Pending::LOOP : Pending::SCALAR_DRAW;
   over_batch(count, [&](Gathered<>*, std::size_t i, int lanes) {
@@ -293,16 +308,12 @@ void value_sum_batch(std::size_t count, const std::uint64_t* seed, const ValueDr
     K.gamma_sum_fast(g.seed, g.x, g.n, g.sum, g.done);
     for (int l = 0; l < lanes; ++l) {
       const std::size_t at = i + l;
-      if (g.done[l]) {
-        // A shape below 1 (one customer of a value cv above 1) was drawn as Gamma(shape + 1) U^(1 / shape).
-        const double shape = g.x[l], sum = g.sum[l];
-        const double gamma = shape < 1 ? sum * std::pow(uniform_of(word(g.seed[l], 2)), 1 / shape) : sum;
-        out[at] = value[at]->gamma_scale * gamma;
-      } else if (n[at] <= 0) {
+      if (g.done[l])
+        finish(at, g.x[l], g.sum[l], 2);
+      else if (n[at] <= 0)
         out[at] = 0;
-      } else {
+      else
         pending.add(g.n[l] ? loop : Pending::SCALAR_DRAW, static_cast<std::uint32_t>(at));
-      }
     }
   });
   rejection_lanes<GammaSlots>(
@@ -313,17 +324,25 @@ void value_sum_batch(std::size_t count, const std::uint64_t* seed, const ValueDr
         s.shape[l] = real ? static_cast<double>(n[i]) * value[i]->gamma_shape : 2;
       },
       [&](const GammaSlots& s, int l, std::uint32_t i) {
-        if (s.scalar[l]) {
+        if (s.scalar[l])
           pending.add(Pending::SCALAR_DRAW, i);
-          return;
-        }
-        const double shape = s.shape[l], sum = s.out[l];
-        const double gamma =
-            shape < 1 ? sum * std::pow(uniform_of(word(s.seed[l], static_cast<std::uint64_t>(s.next[l]))),
-                                       1 / shape)
-                      : sum;
-        out[i] = value[i]->gamma_scale * gamma;
+        else
+          finish(i, s.shape[l], s.out[l], static_cast<std::uint64_t>(s.next[l]));
       });
+  for (std::size_t k = 0; k < powers.size(); k += LANES) {
+    double u[LANES], shape[LANES], factor[LANES];
+    for (int l = 0; l < LANES; ++l) {
+      const bool real = k + l < powers.size();
+      const Power& p = powers[real ? k + l : k];
+      u[l] = uniform_of(word(seed[p.at], p.word));
+      shape[l] = real ? static_cast<double>(n[p.at]) * value[p.at]->gamma_shape : 0.5;
+    }
+    K.powers_of_uniform(u, shape, factor);
+    for (int l = 0; l < LANES && k + l < powers.size(); ++l) {
+      const Power& p = powers[k + l];
+      out[p.at] = value[p.at]->gamma_scale * (p.gamma * factor[l]);
+    }
+  }
   for (std::size_t k = 0; k < pending.size[Pending::SCALAR_DRAW]; ++k) {
     const std::uint32_t i = pending.list[Pending::SCALAR_DRAW][k];
     Stream stream = Stream::with_seed(seed[i]);

@@ -182,8 +182,8 @@ double draw_normal(Stream& stream) {
       return u < 0 ? t - Ziggurat::R : Ziggurat::R - t;
     }
     const double t = u * z.x[i];
-    const double f0 = std::exp(-0.5 * (z.x[i] * z.x[i] - t * t));
-    const double f1 = std::exp(-0.5 * (z.x[i + 1] * z.x[i + 1] - t * t));
+    const double f0 = exponential(-0.5 * (z.x[i] * z.x[i] - t * t));
+    const double f1 = exponential(-0.5 * (z.x[i + 1] * z.x[i + 1] - t * t));
     if (f1 + stream.uniform() * (f0 - f1) < 1) return t;
   }
 }
@@ -206,7 +206,7 @@ double draw_gamma(Stream& stream, double shape) {
     if (logarithm(u) < 0.5 * x2 + d * (1 - v + logarithm(v))) break;
   }
   const double g = d * v;
-  return shape < 1 ? g * std::pow(stream.uniform(), 1 / shape) : g;
+  return shape < 1 ? g * power_of_uniform(stream.uniform(), shape) : g;
 }
 
 void ValueDraw::prepare() {
