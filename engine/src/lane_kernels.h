@@ -66,8 +66,8 @@ struct LaneKernels {
                           std::int64_t* out, std::int64_t* done);
   /// PTRD's first region (draw_poisson -> poisson_ptrd), or a zero mean.
   void (*poisson_fast)(const std::uint64_t* seed, const double* mean, std::int64_t* out, std::int64_t* done);
-  /// Sequential inversion (draw_poisson -> poisson_inversion) over INVERT_LANES; p0 holds exp(-mean).
-  void (*poisson_invert)(const std::uint64_t* seed, const double* mean, const double* p0, std::int64_t* out,
+  /// Sequential inversion (draw_poisson -> poisson_inversion) over INVERT_LANES.
+  void (*poisson_invert)(const std::uint64_t* seed, const double* mean, std::int64_t* out,
                          std::int64_t* done);
   /// Marsaglia-Tsang's squeeze with the ziggurat's rectangle, or a zero count.
   void (*gamma_sum_fast)(const std::uint64_t* seed, const double* shape, const std::int64_t* eligible,

@@ -254,9 +254,7 @@ void poisson_batch(std::size_t count, const std::uint64_t* seed, const double* m
   };
   gathered<INVERT_LANES>(pending.size[Pending::INVERSION], pending.list[Pending::INVERSION], load,
                          [&](Gathered<INVERT_LANES>& g, int lanes) {
-                           double p0[INVERT_LANES];
-                           for (int l = 0; l < INVERT_LANES; ++l) p0[l] = l < lanes ? std::exp(-g.x[l]) : 1.0;
-                           K.poisson_invert(g.seed, g.x, p0, g.out, g.done);
+                           K.poisson_invert(g.seed, g.x, g.out, g.done);
                            for (int l = 0; l < lanes; ++l) {
                              out[g.at[l]] = g.out[l];
                              if (g.done[l] == SCALAR) pending.add(Pending::SCALAR_DRAW, g.at[l]);

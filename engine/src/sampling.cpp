@@ -125,7 +125,7 @@ std::int64_t poisson_ptrd(Stream& s, double mu) {
 // Poisson(mu) for small mu by sequential inversion.
 std::int64_t poisson_inversion(Stream& s, double mu) {
   while (true) {
-    double p = std::exp(-mu), u = s.uniform();
+    double p = exponential(-mu), u = s.uniform();
     std::int64_t k = 0;
     while (u > p) {
       u -= p;
