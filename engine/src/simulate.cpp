@@ -108,7 +108,8 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
   }
   result.summary.breakdown_exact = tally.exact();
   result.summary.stats = tally.finalize(threads);
-  result.samples = tally.exact_columns(static_cast<std::size_t>(N_METRICS) * n);  // the totals come first
+  result.samples =
+      tally.take_exact_columns(static_cast<std::size_t>(N_METRICS) * n);  // the totals come first
   if (extra_width) {
     const std::vector<double> all = tally.take_extras();
     result.period_costs.resize(n * T);

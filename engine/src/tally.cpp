@@ -145,7 +145,7 @@ Tally::Tally(std::size_t n_series, std::size_t exact_series, std::int64_t trials
   // Chunks: 64 trials, or more so that there are at most 4096 of them; a function of the trial count only.
   chunk_trials_ = std::max<std::int64_t>(64, (trials + 4095) / 4096);
   if (exact_all_) exact_series_ = n_series_;
-  columns_.reset(new double[exact_series_ * n]);
+  columns_.assign(exact_series_ * n, 0.0);
   extras_.assign(extra_width_ * n, 0.0);
   const std::size_t rest = n_series_ - exact_series_;
   if (rest > 0) {
@@ -194,7 +194,7 @@ std::vector<Stats> Tally::finalize(int threads) {
       [&](std::int64_t series, int) {
         const auto s = static_cast<std::size_t>(series);
         if (s < exact_series_) {
-          stats[s] = compute_stats({columns_.get() + s * n, n});
+          stats[s] = compute_stats({columns_.data() + s * n, n});
           return;
         }
         const std::size_t k = s - exact_series_;
@@ -226,7 +226,7 @@ std::string Tally::export_part(const std::vector<std::int64_t>& chunks) const {
     const std::int64_t first = c * chunk_trials_, count = std::min(trials_, first + chunk_trials_) - first;
     const auto f = static_cast<std::size_t>(first), k = static_cast<std::size_t>(count);
     out.put(c);
-    for (std::size_t s = 0; s < exact_series_; ++s) out.put_array(columns_.get() + s * n + f, k);
+    for (std::size_t s = 0; s < exact_series_; ++s) out.put_array(columns_.data() + s * n + f, k);
     out.put_array(extras_.data() + f * extra_width_, k * extra_width_);
     if (rest > 0) out.put_array(chunk_moments_.data() + static_cast<std::size_t>(c) * rest, rest);
   }
@@ -250,7 +250,7 @@ void Tally::import_part(const std::string& part) {
     const auto f = static_cast<std::size_t>(c * chunk_trials_);
     for (std::size_t s = 0; s < exact_series_; ++s) {
       const auto values = in.get_array<double>();
-      std::copy(values.begin(), values.end(), columns_.get() + s * n + f);
+      std::copy(values.begin(), values.end(), columns_.begin() + static_cast<std::ptrdiff_t>(s * n + f));
     }
     const auto extras = in.get_array<double>();
     std::copy(extras.begin(), extras.end(), extras_.begin() + static_cast<std::ptrdiff_t>(f * extra_width_));
@@ -264,8 +264,14 @@ void Tally::import_part(const std::string& part) {
     for (std::size_t s = 0; s < rest; ++s) sketches_[0][s].merge(QuantileSketch::read(in));
 }
 
-std::vector<double> Tally::exact_columns(std::size_t count) const {
-  return std::vector<double>(columns_.get(), columns_.get() + count);
+std::vector<double> Tally::take_exact_columns(std::size_t count) {
+  // Moved, not copied: when only the totals are kept whole (the usual case) nothing is reallocated, so a
+  // million-trial run does not hold the columns twice.
+  std::vector<double> out = std::move(columns_);
+  columns_.clear();
+  out.resize(std::min(count, out.size()));
+  out.shrink_to_fit();
+  return out;
 }
 
 }  // namespace cxrisk

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <mutex>
 #include <span>
 #include <vector>
@@ -87,7 +86,7 @@ class Tally {
   /// The statistics of every series; then the first `count` per-trial values of the series kept whole,
   /// [series][trial] (the totals come first).
   std::vector<Stats> finalize(int threads);
-  std::vector<double> exact_columns(std::size_t count) const;
+  std::vector<double> take_exact_columns(std::size_t count);
   /// The extra values, [trial][extra_width].
   std::vector<double> take_extras() { return std::move(extras_); }
 
@@ -100,9 +99,10 @@ class Tally {
   std::size_t n_series_, exact_series_;
   std::int64_t trials_, chunk_trials_;
   bool exact_all_;
-  // [series][trial] for the series kept whole; not initialised: every trial's values are recorded (or
-  // imported) before anything reads them, and the pages are first touched by the threads that record.
-  std::unique_ptr<double[]> columns_;
+  // [series][trial] for the series kept whole. Zero-filled when made (a std::vector, so that the totals can
+  // be moved out to the result without a copy: keeping the columns uninitialised saved about 1% of a
+  // 20,000-trial run and cost a second copy of the totals, 80 MB at 10^6 trials).
+  std::vector<double> columns_;
   std::vector<Moments> chunk_moments_;                 // [chunk][series - exact_series]
   std::vector<std::vector<QuantileSketch>> sketches_;  // [worker][series - exact_series]
   std::size_t extra_width_;
