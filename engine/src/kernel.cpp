@@ -380,22 +380,18 @@ void aggregate_chain(const Model& model, const ChainLanes<const TrialDraw*>& dra
         if (!reached[q * N_OUTCOMES + static_cast<std::size_t>(o)]) continue;
         const auto ou = static_cast<std::uint32_t>(o);
         const std::size_t qo = q * N_OUTCOMES + static_cast<std::size_t>(o);
-        if (tells_bad[qo]) {
-          const ChainLanes<std::uint64_t> lost = flow.seeds(key_of[q], STEP_WOM_LOST + ou, period);
+        // The prospects lost (won), where there can be any: Poisson(n told q), to prospects[to + i].
+        const auto stage = [&](std::uint32_t step, const std::vector<double>& told,
+                               const ChainLanes<double>& conversion, std::size_t to) {
+          const ChainLanes<std::uint64_t> seeds = flow.seeds(key_of[q], step + ou, period);
           for (int l = 0; l < lanes; ++l) {
             const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
-            const double mean_lost = static_cast<double>(n[i]) * told_bad[i] * negative_conversion[l];
-            st.add_if(mean_lost > 0, lost[l], Count{}, mean_lost, i);
+            const double mean = static_cast<double>(n[i]) * told[i] * conversion[l];
+            st.add_if(mean > 0, seeds[l], Count{}, mean, to + i);
           }
-        }
-        if (tells_good[qo]) {
-          const ChainLanes<std::uint64_t> won = flow.seeds(key_of[q], STEP_WOM_WON + ou, period);
-          for (int l = 0; l < lanes; ++l) {
-            const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
-            const double mean_won = static_cast<double>(n[i]) * told_good[i] * positive_conversion[l];
-            st.add_if(mean_won > 0, won[l], Count{}, mean_won, QOL + i);
-          }
-        }
+        };
+        if (tells_bad[qo]) stage(STEP_WOM_LOST, told_bad, negative_conversion, 0);
+        if (tells_good[qo]) stage(STEP_WOM_WON, told_good, positive_conversion, QOL);
       }
     flow.poisson(st);
     st.scatter(prospects);
