@@ -46,7 +46,8 @@ class ByteReader {
     const auto n = get<std::uint64_t>();
     std::vector<T> values(n);
     need(n * sizeof(T));
-    std::memcpy(values.data(), in_.data() + at_, n * sizeof(T));
+    if (n != 0)  // an empty vector's data() may be null, which memcpy must not be given
+      std::memcpy(values.data(), in_.data() + at_, n * sizeof(T));
     at_ += n * sizeof(T);
     return values;
   }
