@@ -66,8 +66,9 @@ TEST_CASE("Chains of extends apply every file's changes in order", "[compare]") 
 }
 
 TEST_CASE("Bad improvement scenarios give their exact errors", "[compare]") {
-  for (const char* name : {"cycle_a.yaml", "unmatched.yaml", "unmatched_key.yaml", "scale_above_one.yaml",
-                           "unknown_key.yaml", "missing_base.yaml", "scale_shares.yaml"}) {
+  for (const char* name :
+       {"cycle_a.yaml", "unmatched.yaml", "unmatched_key.yaml", "scale_above_one.yaml", "unknown_key.yaml",
+        "missing_base.yaml", "scale_shares.yaml", "scale_overflow.yaml"}) {
     const std::string file = DIR + "/" + name;
     std::ifstream in(file);
     std::string first;

@@ -5,6 +5,7 @@
 
 #include "cxrisk/loader.h"
 #include "cxrisk/output.h"
+#include "cxrisk/text.h"
 #include "helpers.h"
 
 using namespace cxrisk;
@@ -126,6 +127,23 @@ TEST_CASE("Each malformed scenario gives its exact error", "[loader]") {
     }
   }
   CHECK(files >= 20);
+}
+
+TEST_CASE("Names are UTF-8 text without control characters", "[loader]") {
+  CHECK(is_plain_text("late_parcel"));
+  CHECK(is_plain_text("Make complaining easy"));
+  CHECK(is_plain_text("\u914d\u9001\u9045\u5ef6"));  // Japanese
+  CHECK(is_plain_text("\u00e9t\u00e9 \U0001F600"));  // two-byte and four-byte sequences
+  CHECK_FALSE(is_plain_text(std::string("late\0parcel", 11)));
+  CHECK_FALSE(is_plain_text("late\tparcel"));
+  CHECK_FALSE(is_plain_text("late\x7fparcel"));
+  CHECK_FALSE(is_plain_text("\xc2\x85"));          // U+0085, a C1 control
+  CHECK_FALSE(is_plain_text("\xff"));              // not a lead byte
+  CHECK_FALSE(is_plain_text("\xe9t\xe9"));         // Latin-1, not UTF-8
+  CHECK_FALSE(is_plain_text("\xe3\x81"));          // truncated
+  CHECK_FALSE(is_plain_text("\xc0\xaf"));          // overlong '/'
+  CHECK_FALSE(is_plain_text("\xed\xa0\x80"));      // a surrogate
+  CHECK_FALSE(is_plain_text("\xf4\x90\x80\x80"));  // above U+10FFFF
 }
 
 TEST_CASE("A missing file is an error naming it", "[loader]") {

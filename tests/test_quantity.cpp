@@ -123,6 +123,34 @@ TEST_CASE("A scaled quantity multiplies every draw", "[quantity]") {
   CHECK(s.support_max() == Approx(0.04));
 }
 
+TEST_CASE("A scale that would make a value or a draw infinite is refused", "[quantity]") {
+  const auto refuses = [](const Quantity& q, double factor) {
+    try {
+      (void)q.scaled(factor);
+      return false;
+    } catch (const QuantityError&) {
+      return true;
+    }
+  };
+  CHECK(refuses(Quantity::fixed(5), 1e308));
+  CHECK_FALSE(refuses(Quantity::fixed(5), 1e307));
+  const Quantity pert = Quantity::make(QuantityForm::pert, {600, 800, 1200});
+  CHECK(refuses(pert, 1e306));  // the scale itself is finite, the largest draw is not
+  CHECK(refuses(pert, 1e160));  // the draws are finite, the variance is not
+  CHECK_FALSE(refuses(pert, 1e100));
+  const Quantity lognormal = Quantity::make(QuantityForm::lognormal_median_sigma, {100, 1});
+  CHECK(refuses(lognormal, 1e305));
+  CHECK_FALSE(refuses(lognormal, 2));
+}
+
+TEST_CASE("Shapes too extreme for the special functions are refused", "[quantity]") {
+  CHECK_THROWS_AS(Quantity::make(QuantityForm::beta_alpha_beta, {1e-320, 4}), QuantityError);    // subnormal
+  CHECK_THROWS_AS(Quantity::make(QuantityForm::gamma_mean_sd, {1e200, 1e-200}), QuantityError);  // infinite
+  CHECK_THROWS_AS(Quantity::make(QuantityForm::gamma_shape_scale, {2, 1e-315}), QuantityError);
+  CHECK_NOTHROW(Quantity::make(QuantityForm::beta_alpha_beta, {1e-300, 4}));
+  CHECK_NOTHROW(Quantity::make(QuantityForm::gamma_mean_sd, {1e10, 1}));
+}
+
 TEST_CASE("Bad parameters name the offending key", "[quantity]") {
   auto key_of = [](QuantityForm form, std::vector<double> args) {
     try {

@@ -122,6 +122,7 @@ class Reader {
   std::string text(const YAML::Node& n, const std::string& path) const {
     if (!n.IsScalar()) fail(n, path, fmt::format("must be a text, got {}", kind(n)));
     if (n.Scalar().empty()) fail(n, path, "must not be empty");
+    if (!is_plain_text(n.Scalar())) fail(n, path, "must be UTF-8 text without control characters");
     return n.Scalar();
   }
   template <class Enum, std::size_t N>
@@ -259,6 +260,9 @@ Shares Reader::shares(const YAML::Node& n, const std::string& path) {
       s.values[i] = number(v, p);
       note(p, v);
       if (s.values[i] < 0) fail(v, p, "must be >= 0");
+      if (s.dirichlet && s.values[i] > 0 && s.values[i] < std::numeric_limits<double>::min())
+        fail(v, p,
+             fmt::format("a concentration must be 0 or at least {}", std::numeric_limits<double>::min()));
       if (!s.dirichlet && s.values[i] > 1)
         fail(v, p, fmt::format("a share must be between 0 and 1, got {}", s.values[i]));
     } else {
@@ -711,9 +715,13 @@ void Reader::apply_changes(Scenario& s, const YAML::Node& changes, const std::st
       for (Target& t : targets) {
         if (t.shares)
           fail(at, child_path(cp, "scale"), "resolution shares cannot be scaled; set them instead");
-        Quantity q = t.quantity->scaled(factor);
-        if (t.count && q.is_fixed()) q = Quantity::fixed(std::round(q.value()));  // a count stays whole
-        *t.quantity = q;
+        try {
+          Quantity q = t.quantity->scaled(factor);
+          if (t.count && q.is_fixed()) q = Quantity::fixed(std::round(q.value()));  // a count stays whole
+          *t.quantity = q;
+        } catch (const QuantityError& e) {
+          fail(by, child_path(cp, "by"), fmt::format("scaling {} by {}: {}", target_path, factor, e.message));
+        }
       }
     }
     // Checks made after the changes point at the change that made the value.
@@ -782,6 +790,8 @@ Scenario load_node(const YAML::Node& root, const std::string& display_name, cons
   if (!root["name"]) throw ScenarioError(position(root), "name", "required key is missing");
   if (!root["name"].IsScalar() || root["name"].Scalar().empty())
     throw ScenarioError(position(root["name"]), "name", "must be a text");
+  if (!is_plain_text(root["name"].Scalar()))
+    throw ScenarioError(position(root["name"]), "name", "must be UTF-8 text without control characters");
   s.name = root["name"].Scalar();
   if (YAML::Node changes = root["changes"]) reader.apply_changes(s, changes, "changes");
   if (YAML::Node inv = root["investment"]) s.investment = reader.investment(inv, "investment");

@@ -216,14 +216,26 @@ Quantity Quantity::make(QuantityForm form, const std::vector<double>& args) {
       q.p1_ = args[1];
       break;
   }
+  // The shapes the special functions receive must be ordinary numbers: extreme inputs can make them
+  // subnormal or infinite (alpha = 1e-320, or the mean over the sd squared), where Boost.Math overflows.
+  const auto ordinary = [](double x) { return std::isfinite(x) && x >= std::numeric_limits<double>::min(); };
+  if ((q.family_ == Family::beta || q.family_ == Family::gamma) && !(ordinary(q.p0_) && ordinary(q.p1_)))
+    fail("", "the parameters are too extreme to compute with: " + q.describe());
   return q;
 }
 
 Quantity Quantity::scaled(double factor) const {
   if (!(std::isfinite(factor) && factor >= 0)) fail("", "a scale factor must be a finite number >= 0");
-  if (is_fixed()) return fixed(value_ * factor);
+  if (is_fixed()) {
+    if (!std::isfinite(value_ * factor)) fail("", "the scaled value is too large to represent");
+    return fixed(value_ * factor);
+  }
   Quantity q = *this;
   q.scale_ *= factor;
+  // Every draw, the mean and the variance must stay finite numbers.
+  if (!std::isfinite(q.scale_) || !std::isfinite(q.largest_draw()) || !std::isfinite(q.quantile(0x1p-53)) ||
+      !std::isfinite(q.variance()))
+    fail("", "the scaled distribution's values are too large to represent");
   return q;
 }
 

@@ -55,6 +55,31 @@ std::string closest_name(std::string_view word, const std::vector<std::string>& 
   return closest_name(word, std::vector<std::string_view>(candidates.begin(), candidates.end()));
 }
 
+bool is_plain_text(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+    const unsigned lead = byte(i);
+    // The length of the sequence and the smallest code point it may encode (shorter forms are overlong).
+    const int length = lead < 0x80           ? 1
+                       : (lead >> 5) == 0x6  ? 2
+                       : (lead >> 4) == 0xe  ? 3
+                       : (lead >> 3) == 0x1e ? 4
+                                             : 0;
+    if (length == 0 || i + static_cast<std::size_t>(length) > s.size()) return false;
+    std::uint32_t code = length == 1 ? lead : lead & (0x7fu >> length);
+    for (int k = 1; k < length; ++k) {
+      const unsigned next = byte(i + static_cast<std::size_t>(k));
+      if ((next >> 6) != 0x2) return false;
+      code = (code << 6) | (next & 0x3f);
+    }
+    constexpr std::uint32_t smallest[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code < smallest[length] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return false;
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return false;
+    i += static_cast<std::size_t>(length);
+  }
+  return true;
+}
+
 bool parse_double(std::string_view s, double& out) {
   if (s.empty()) return false;
   if (s.front() == '+') s.remove_prefix(1);

@@ -28,6 +28,11 @@ std::string join(const Range& items, std::string_view sep) {
 std::string closest_name(std::string_view word, const std::vector<std::string_view>& candidates);
 std::string closest_name(std::string_view word, const std::vector<std::string>& candidates);
 
+/// Whether `s` is well-formed UTF-8 (no overlong forms, surrogates or code points above U+10FFFF) without
+/// control characters (U+0000 to U+001F, U+007F to U+009F): what a name may be, as it ends up in JSON,
+/// tables and spreadsheets.
+bool is_plain_text(std::string_view s);
+
 /// Parses a whole string as a double (no trailing characters). Returns false on failure.
 bool parse_double(std::string_view s, double& out);
 /// Parses a whole string as an unsigned 64-bit integer. Returns false on failure.
