@@ -260,9 +260,8 @@ Shares Reader::shares(const YAML::Node& n, const std::string& path) {
       s.values[i] = number(v, p);
       note(p, v);
       if (s.values[i] < 0) fail(v, p, "must be >= 0");
-      if (s.dirichlet && s.values[i] > 0 && s.values[i] < std::numeric_limits<double>::min())
-        fail(v, p,
-             fmt::format("a concentration must be 0 or at least {}", std::numeric_limits<double>::min()));
+      if (s.dirichlet && s.values[i] > 0 && !within_shape_limits(s.values[i]))
+        fail(v, p, fmt::format("a concentration must be 0 or between {:g} and {:g}", SHAPE_MIN, SHAPE_MAX));
       if (!s.dirichlet && s.values[i] > 1)
         fail(v, p, fmt::format("a share must be between 0 and 1, got {}", s.values[i]));
     } else {

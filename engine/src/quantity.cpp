@@ -216,11 +216,12 @@ Quantity Quantity::make(QuantityForm form, const std::vector<double>& args) {
       q.p1_ = args[1];
       break;
   }
-  // The shapes the special functions receive must be ordinary numbers: extreme inputs can make them
-  // subnormal or infinite (alpha = 1e-320, or the mean over the sd squared), where Boost.Math overflows.
-  const auto ordinary = [](double x) { return std::isfinite(x) && x >= std::numeric_limits<double>::min(); };
-  if ((q.family_ == Family::beta || q.family_ == Family::gamma) && !(ordinary(q.p0_) && ordinary(q.p1_)))
-    fail("", "the parameters are too extreme to compute with: " + q.describe());
+  if ((q.family_ == Family::beta || q.family_ == Family::gamma) &&
+      !(within_shape_limits(q.p0_) && (q.family_ == Family::gamma || within_shape_limits(q.p1_))))
+    fail("", fmt::format("the parameters are too extreme to compute with: {} (a beta's alpha and beta and a "
+                         "gamma's shape must lie between {:g} and {:g})",
+                         q.describe(), SHAPE_MIN, SHAPE_MAX));
+  q.check_representable();
   return q;
 }
 
@@ -232,11 +233,16 @@ Quantity Quantity::scaled(double factor) const {
   }
   Quantity q = *this;
   q.scale_ *= factor;
-  // Every draw, the mean and the variance must stay finite numbers.
-  if (!std::isfinite(q.scale_) || !std::isfinite(q.largest_draw()) || !std::isfinite(q.quantile(0x1p-53)) ||
-      !std::isfinite(q.variance()))
-    fail("", "the scaled distribution's values are too large to represent");
+  q.check_representable();
   return q;
+}
+
+void Quantity::check_representable() const {
+  // Every draw (the quantiles at the smallest and largest uniforms a stream yields), the mean and the
+  // variance must be finite numbers.
+  if (!std::isfinite(scale_) || !std::isfinite(quantile(0x1p-53)) || !std::isfinite(largest_draw()) ||
+      !std::isfinite(mean()) || !std::isfinite(variance()))
+    fail("", fmt::format("the values of {} are too large to represent", describe()));
 }
 
 double Quantity::quantile(double u) const {

@@ -35,6 +35,15 @@ struct QuantityError {
   std::string message;
 };
 
+/// The shape parameters a beta (alpha, beta), a gamma (shape) or a Dirichlet (each concentration above 0)
+/// may take. Boost.Math's inverse CDFs fail outside them (measured: the incomplete gamma's series gives up
+/// above about 1e10, the root finding below about 1e-20), and beyond them a distribution is a point or two to
+/// double precision anyway. The test "Every shape within the limits has finite quantiles" covers the range.
+inline constexpr double SHAPE_MIN = 1e-12, SHAPE_MAX = 1e9;
+inline bool within_shape_limits(double shape) {
+  return shape >= SHAPE_MIN && shape <= SHAPE_MAX;
+}
+
 /// A number or a probability distribution over numbers.
 class Quantity {
  public:
@@ -106,6 +115,8 @@ class Quantity {
   double mode_ = 0;         // triangular
   double cdf_lo_ = 0, cdf_hi_ = 1;  // normal: Phi at the standardised truncation bounds
   double sf_lo_ = 1, sf_hi_ = 0;    // normal: 1 - Phi there, computed directly
+  /// Throws QuantityError unless every draw, the mean and the variance are finite numbers.
+  void check_representable() const;
   /// normal: the probability of [lo, hi], from whichever tail holds it more precisely.
   double mass() const { return cdf_lo_ < 0.5 ? cdf_hi_ - cdf_lo_ : sf_lo_ - sf_hi_; }
 };
