@@ -62,6 +62,48 @@ def mutate(text, rng):
     return "\n".join(lines)
 
 
+def fuzz(exe, seed, seconds=None, cases=None, timeout=60.0, out=None, env=None):
+    """Runs mutated scenarios until `seconds` have passed or `cases` were run; returns (cases run, findings),
+    each finding a (what, command, source scenario, mutated text, stderr) tuple, also kept in `out` if given."""
+    rng = random.Random(seed)
+    sources = sorted((ROOT / "scenarios").glob("*.yaml"))
+    exe = str(Path(exe).resolve())
+    findings = []
+    done = 0
+    deadline = time.monotonic() + seconds if seconds is not None else None
+    with tempfile.TemporaryDirectory() as work:
+        # The scenarios sit together, as they extend each other and read data files by relative paths.
+        shutil.copytree(ROOT / "scenarios", work, dirs_exist_ok=True)
+        while (cases is None or done < cases) and (deadline is None or time.monotonic() < deadline):
+            source = rng.choice(sources)
+            path = Path(work) / source.name
+            text = mutate(source.read_text(encoding="utf-8"), rng)
+            path.write_text(text, encoding="utf-8", errors="surrogateescape")
+            for command in (["validate"], ["expect", "--json"], ["run", "--trials", "16", "--json"]):
+                argv = [exe, command[0], str(path)] + command[1:]
+                try:
+                    p = subprocess.run(argv, capture_output=True, timeout=timeout, env=env, cwd=work)
+                    status, err = p.returncode, p.stderr.decode(errors="replace")
+                    problem = (f"exit status {status}" if status not in (0, 2) else
+                               "sanitizer report" if "Sanitizer" in err or "runtime error" in err else
+                               "exit 2 without a message" if status == 2 and not err.strip() else None)
+                except subprocess.TimeoutExpired:
+                    status, err, problem = None, "", f"longer than {timeout} s"
+                if problem:
+                    findings.append((problem, command[0], source.name, text, err))
+                    if out is not None:
+                        Path(out).mkdir(parents=True, exist_ok=True)
+                        stem = Path(out) / f"case_{seed}_{done}"
+                        shutil.copy(path, stem.with_suffix(".yaml"))
+                        stem.with_suffix(".txt").write_text(f"{source.name}: {' '.join(argv[1:])}\n{problem}\n{err}")
+                        print(f"{problem}: {command[0]} on a mutation of {source.name} -> {stem}.yaml", flush=True)
+                if problem or status != 0:
+                    break
+            shutil.copy(source, path)
+            done += 1
+    return done, findings
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--exe", default=str(ROOT / "build-sanitize" / "engine" / "cxrisk"))
@@ -70,43 +112,9 @@ def main():
     parser.add_argument("--timeout", type=float, default=60, help="seconds one command may take")
     parser.add_argument("--out", default="fuzz-findings", help="folder for the cases that failed")
     args = parser.parse_args()
-
-    rng = random.Random(args.seed)
-    sources = sorted((ROOT / "scenarios").glob("*.yaml"))
-    out = Path(args.out)
     env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1", UBSAN_OPTIONS="print_stacktrace=1")
-    cases = findings = 0
-    deadline = time.monotonic() + args.seconds
-    with tempfile.TemporaryDirectory() as work:
-        # The scenarios sit together, as they extend each other and read data files by relative paths.
-        shutil.copytree(ROOT / "scenarios", work, dirs_exist_ok=True)
-        while time.monotonic() < deadline:
-            source = rng.choice(sources)
-            path = Path(work) / source.name
-            path.write_text(mutate(source.read_text(encoding="utf-8"), rng), encoding="utf-8",
-                            errors="surrogateescape")
-            for command in (["validate"], ["expect", "--json"], ["run", "--trials", "16", "--json"]):
-                argv = [args.exe, command[0], str(path)] + command[1:]
-                try:
-                    p = subprocess.run(argv, capture_output=True, timeout=args.timeout, env=env, cwd=work)
-                    err = p.stderr.decode(errors="replace")
-                    problem = (f"exit status {p.returncode}" if p.returncode not in (0, 2) else
-                               "sanitizer report" if "Sanitizer" in err or "runtime error" in err else
-                               "exit 2 without a message" if p.returncode == 2 and not err.strip() else None)
-                except subprocess.TimeoutExpired:
-                    p, err, problem = None, "", f"longer than {args.timeout} s"
-                if problem:
-                    findings += 1
-                    out.mkdir(parents=True, exist_ok=True)
-                    stem = out / f"case_{args.seed}_{cases}"
-                    shutil.copy(path, stem.with_suffix(".yaml"))
-                    stem.with_suffix(".txt").write_text(f"{source.name}: {' '.join(argv[1:])}\n{problem}\n{err}")
-                    print(f"{problem}: {command[0]} on a mutation of {source.name} -> {stem}.yaml", flush=True)
-                if problem or p.returncode != 0:
-                    break
-            shutil.copy(source, path)
-            cases += 1
-    print(f"{cases} mutated scenarios, {findings} findings")
+    cases, findings = fuzz(args.exe, args.seed, seconds=args.seconds, timeout=args.timeout, out=args.out, env=env)
+    print(f"{cases} mutated scenarios, {len(findings)} findings")
     return 1 if findings else 0
 
 
