@@ -21,6 +21,7 @@
 #include "cxrisk/loader.h"
 #include "cxrisk/output.h"
 #include "cxrisk/simulate.h"
+#include "cxrisk/text.h"
 #include "cxrisk/version.h"
 #include "session.h"
 
@@ -97,8 +98,16 @@ struct SimulationArgs {
     app->add_option("--trials", trials,
                     fmt::format("Number of trials (default: {}'s simulation.trials)", defaults_from))
         ->check(CLI::Range(std::int64_t{1}, std::int64_t{4294967295}));
-    app->add_option("--seed", seed,
-                    fmt::format("Random seed (default: {}'s simulation.seed)", defaults_from));
+    // Checked as text: the conversion to an unsigned number would take -1 for 2^64 - 1.
+    app->add_option("--seed", seed, fmt::format("Random seed (default: {}'s simulation.seed)", defaults_from))
+        ->check(CLI::Validator(std::function<std::string(std::string&)>([](std::string& text) {
+                                 std::uint64_t value = 0;
+                                 return cxrisk::parse_uint64(text, value)
+                                            ? std::string()
+                                            : "must be a whole number from 0 to 18446744073709551615, got " +
+                                                  text;
+                               }),
+                               std::string()));
     app->add_option("--threads", threads, "Worker threads per process (default: every core)")
         ->check(CLI::NonNegativeNumber);
   }
