@@ -3,10 +3,11 @@
 
 Takes the shipped scenarios, damages one to three lines of one at a time (deleted, repeated or truncated
 lines, numbers replaced by extreme or malformed values, values replaced, indentation changed, stray bytes,
-distribution names swapped) and runs `validate`, `expect --json` and `run --trials 16 --json` on it. Every
-outcome must be a success (exit 0) or a clean input error (exit 2 with a message); a crash, another exit
-status, a silent error, a sanitizer report or a run longer than the time limit is kept in the output folder
-(the scenario and what was seen) and fails the script.
+distribution names swapped) and runs `validate`, `expect --json` and `run --trials 16 --json` on it, and
+`compare` with its base or one of its improvements. Every outcome must be a success (exit 0) or a clean input
+error (exit 2 with a message); a crash, another exit status, a silent error, a sanitizer report or a run
+longer than the time limit is kept in the output folder (the scenario and what was seen) and fails the
+script.
 
 Meant for the sanitizer build (scripts/sanitize.sh builds build-sanitize):
     scripts/fuzz_scenarios.py --exe build-sanitize/engine/cxrisk --seconds 600 --seed 1
@@ -68,6 +69,13 @@ def fuzz(exe, seed, seconds=None, cases=None, timeout=60.0, out=None, env=None):
     rng = random.Random(seed)
     sources = sorted((ROOT / "scenarios").glob("*.yaml"))
     exe = str(Path(exe).resolve())
+    # compare runs a damaged improvement against its base, and a damaged base against one improvement of it.
+    partner = {}
+    for source in sources:
+        m = re.search(r"^extends:\s*(\S+)", source.read_text(encoding="utf-8"), re.M)
+        if m:
+            partner[source.name] = ("base", m.group(1))
+            partner.setdefault(m.group(1), ("alt", source.name))
     findings = []
     done = 0
     deadline = time.monotonic() + seconds if seconds is not None else None
@@ -79,8 +87,13 @@ def fuzz(exe, seed, seconds=None, cases=None, timeout=60.0, out=None, env=None):
             path = Path(work) / source.name
             text = mutate(source.read_text(encoding="utf-8"), rng)
             path.write_text(text, encoding="utf-8", errors="surrogateescape")
-            for command in (["validate"], ["expect", "--json"], ["run", "--trials", "16", "--json"]):
-                argv = [exe, command[0], str(path)] + command[1:]
+            commands = [["validate", path], ["expect", path, "--json"], ["run", path, "--trials", "16", "--json"]]
+            if source.name in partner:
+                role, other = partner[source.name]
+                pair = [Path(work) / other, path] if role == "base" else [path, Path(work) / other]
+                commands.append(["compare", *pair, "--trials", "16", "--json"])
+            for command in commands:
+                argv = [exe, *map(str, command)]
                 try:
                     p = subprocess.run(argv, capture_output=True, timeout=timeout, env=env, cwd=work)
                     status, err = p.returncode, p.stderr.decode(errors="replace")
