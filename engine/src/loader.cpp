@@ -799,6 +799,10 @@ Scenario load_node(const YAML::Node& root, const std::string& display_name, cons
 }
 
 Scenario load_file(const fs::path& path, std::vector<fs::path>& chain) {
+  std::error_code folder_error;
+  if (fs::is_directory(path, folder_error))
+    throw ScenarioError({path.string(), 0, 0}, "",
+                        "is a folder, not a scenario file (`cxrisk batch` runs every scenario of a folder)");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ScenarioError({path.string(), 0, 0}, "", "cannot open the scenario file");
   std::stringstream buffer;

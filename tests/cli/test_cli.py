@@ -138,6 +138,8 @@ def test_usage_errors_exit_2(cli):
     assert cli("run", SCENARIOS / "telecom.yaml", "--no-such-option")[0] == 2
     assert cli("frobnicate")[0] == 2
     assert cli("run", "/no/such/file.yaml")[0] == 2
+    status, _, err = cli("run", SCENARIOS)
+    assert status == 2 and "is a folder, not a scenario file" in err
     # A seed is a whole number in [0, 2^64): -1 is not read as 2^64 - 1, nor 2^64 as 0.
     for seed in ["-1", "18446744073709551616", "1.5"]:
         status, _, err = cli("run", SCENARIOS / "telecom.yaml", "--trials", "5", "--seed", seed)

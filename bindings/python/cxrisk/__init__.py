@@ -33,7 +33,8 @@ _MODES = ("aggregate", "individual")
 def load(source: ScenarioLike) -> Scenario:
     """A :class:`Scenario` from a file path, a YAML string, or a dict with the schema of the scenario files.
 
-    A string is a path when it names an existing file and YAML otherwise. Relative paths inside a YAML string
+    A string is a path when it names an existing file, ends in .yaml or .yml, or is one line without a colon;
+    YAML otherwise. Relative paths inside a YAML string
     or a dict (``extends``, empirical value files) are resolved against the current directory.
     """
     if isinstance(source, Scenario):
@@ -43,8 +44,9 @@ def load(source: ScenarioLike) -> Scenario:
     if isinstance(source, str):
         if "\n" not in source and Path(source).is_file():
             return _cxrisk._load_file(source)
-        if "\n" not in source and source.endswith((".yaml", ".yml")):
-            return _cxrisk._load_file(source)  # a path that does not exist: say so
+        if "\n" not in source and (source.endswith((".yaml", ".yml")) or ":" not in source):
+            # A path that does not exist or is no file (a one-line scenario needs a colon): say so.
+            return _cxrisk._load_file(source)
         return _cxrisk._load_text(source, "<string>", os.getcwd())
     if isinstance(source, Mapping):
         # JSON is YAML: the dict goes through the same loader, so it is checked the same way. Line and column

@@ -95,6 +95,16 @@ def test_malformed_dict_raises_scenario_error_with_its_path():
     assert info.value.file == "<string>" and info.value.line == 4 and info.value.path == "segments"
 
 
+def test_a_string_that_can_only_be_a_path_is_read_as_one():
+    # A folder, or one line without a colon (never a scenario), is not parsed as YAML text.
+    with pytest.raises(cxrisk.ScenarioError) as info:
+        cxrisk.load(str(SCENARIOS))
+    assert str(info.value).endswith("is a folder, not a scenario file (`cxrisk batch` runs every scenario of a folder)")
+    with pytest.raises(cxrisk.ScenarioError) as info:
+        cxrisk.load("no_such_scenario")
+    assert str(info.value) == "no_such_scenario: cannot open the scenario file"
+
+
 def test_with_changes_equals_an_extends_file():
     base = cxrisk.load(TEST_DATA / "compare" / "base.yaml")
     changed = base.with_changes(
