@@ -133,7 +133,15 @@ BatchResult batch(const std::vector<std::string>& files, const BatchOptions& opt
     }
     result.entries.push_back(std::move(e));
   }
-  // 2. With --resume, keep results whose scenario, trials and seed are unchanged (process 0 decides).
+  // The totals of the table, from a summary's JSON (throws when it lacks them).
+  const auto take_totals = [](const Json& summary, BatchEntry& e) {
+    const Json& metrics = summary.at("metrics");
+    e.total_cost = stats_from_json(metrics.at("total_cost"));
+    e.revenue_lost = stats_from_json(metrics.at("revenue_lost"));
+    e.customers_lost = stats_from_json(metrics.at("customers_lost"));
+  };
+  // 2. With --resume, keep results whose scenario, trials and seed are unchanged and whose summary reads
+  // back whole (process 0 decides; a damaged or partial record is run again).
   std::string reuse_flags(files.size(), '0');
   if (comm.is_root() && options.resume && !options.out.empty()) {
     for (std::size_t i = 0; i < files.size(); ++i) {
@@ -144,8 +152,12 @@ BatchResult batch(const std::vector<std::string>& files, const BatchOptions& opt
       if (!fs::exists(dir / "entry.json", ec) || !fs::exists(dir / "summary.json", ec)) continue;
       try {
         const Json entry = Json::parse(read_file(dir / "entry.json"));
-        if (entry.at("hash") == e.hash && entry.at("trials") == e.trials && entry.at("seed") == e.seed)
-          reuse_flags[i] = '1';
+        if (entry.at("hash") != e.hash || entry.at("trials") != e.trials || entry.at("seed") != e.seed)
+          continue;
+        std::string summary = read_file(dir / "summary.json");
+        take_totals(Json::parse(summary), e);
+        e.summary_json = std::move(summary);
+        reuse_flags[i] = '1';
       } catch (const std::exception&) {
         // An unreadable record: run again.
       }
@@ -197,12 +209,10 @@ BatchResult batch(const std::vector<std::string>& files, const BatchOptions& opt
       continue;
     }
     e.reused = out.value("reused", false);
-    e.summary_json =
-        e.reused ? read_file(options.out / e.directory / "summary.json") : out["summary"].get<std::string>();
-    const Json summary = Json::parse(e.summary_json);
-    e.total_cost = stats_from_json(summary["metrics"]["total_cost"]);
-    e.revenue_lost = stats_from_json(summary["metrics"]["revenue_lost"]);
-    e.customers_lost = stats_from_json(summary["metrics"]["customers_lost"]);
+    if (!e.reused) {  // a kept result's summary and totals were read when it was chosen
+      e.summary_json = out.at("summary").get<std::string>();
+      take_totals(Json::parse(e.summary_json), e);
+    }
     e.ok = true;
   }
   if (!options.out.empty()) {

@@ -59,6 +59,12 @@ def test_batch_resume(cli, tmp_path):
     assert stderr.count("unchanged, results kept") == 1
     assert "a.yaml: ok" in stderr
     assert cli("batch", src, "--resume")[0] == 2  # --resume needs --out
+    # A damaged or partial summary (an interrupted copy, a hand edit) is run again, not kept or fatal.
+    for damage in ["garbage{", '{"metrics": {}}']:
+        summaries[0].write_text(damage)
+        _, _, stderr = cli("batch", src, "--trials", "300", "--out", out, "--resume", check=0)
+        assert stderr.count("unchanged, results kept") == 1 and stderr.count(": ok,") == 1
+        assert json.loads(summaries[0].read_text())["trials"] == 300
 
 
 def test_sweep_writes_a_row_per_grid_point(cli, tmp_path):
