@@ -201,6 +201,28 @@ TEST_CASE("The breakdowns add up to the totals in every trial's mean", "[engine]
     }
 }
 
+TEST_CASE("A value cv too small for a gamma shape is drawn as fixed; totals past a double are refused",
+          "[engine]") {
+  // cv 1e-200 made the gamma shape 1 / cv^2 infinite and every money metric NaN (written as null).
+  const std::string base = test::fixed_chain("annual", 1);
+  const auto with = [&](const std::string& from, const std::string& to) {
+    std::string text = base;
+    text.replace(text.find(from), from.size(), to);
+    return test::scenario_from(text);
+  };
+  const std::string gamma = "value: {mean: 80, cv: 0.7}";
+  const std::string fixed = summary_json(run_with(with(gamma, "value: {mean: 80}"), 300, 7).summary);
+  for (const char* tiny : {"value: {mean: 80, cv: 1e-200, shape: gamma}", "value: {mean: 80, cv: 1e-25}"})
+    CHECK(summary_json(run_with(with(gamma, tiny), 300, 7).summary) == fixed);
+  // 1e307 a customer: the revenue lost by some tens of customers is no longer a double.
+  try {
+    run_with(with(gamma, "value: {mean: 1e307, cv: 0.7}"), 50, 7);
+    FAIL("no error");
+  } catch (const ScenarioError& e) {
+    CHECK_THAT(e.message(), Catch::Matchers::StartsWith("revenue_lost goes beyond what a double can hold"));
+  }
+}
+
 TEST_CASE("Bad run options are usage errors", "[engine]") {
   const Scenario s = test::scenario_from(test::TARP_WORKED_EXAMPLE);
   RunOptions o;

@@ -211,6 +211,7 @@ double draw_gamma(Stream& stream, double shape) {
 
 void ValueDraw::prepare() {
   if (shape != ValueShape::empirical && !(cv > 0)) shape = ValueShape::fixed;
+  if (shape == ValueShape::gamma && cv < VALUE_CV_POINT) shape = ValueShape::fixed;
   switch (shape) {
     case ValueShape::gamma:
       gamma_shape = 1 / (cv * cv);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <set>
 
+#include "cxrisk/sampling.h"
 #include "cxrisk/text.h"
 
 namespace cxrisk {
@@ -205,6 +206,10 @@ void Checker::run() {
     if (seg.value.shape != ValueShape::empirical) {
       non_negative(seg.value.mean, path + ".value.mean");
       non_negative(seg.value.cv, path + ".value.cv");
+      if (seg.value.cv.largest_draw() > VALUE_CV_MAX)
+        fail(path + ".value.cv",
+             fmt::format("must stay at most {:g} (a gamma shape 1 / cv^2 below 1e-12 cannot be computed)",
+                         VALUE_CV_MAX));
     }
     probability(seg.baseline_churn, path + ".baseline_churn");
   }

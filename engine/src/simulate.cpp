@@ -1,9 +1,12 @@
 #include "cxrisk/simulate.h"
 
+#include <fmt/format.h>
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <thread>
 
+#include "cxrisk/error.h"
 #include "kernel.h"
 #include "parallel.h"
 #include "tally.h"
@@ -11,6 +14,21 @@
 namespace cxrisk {
 
 namespace {
+// A statistic beyond double precision (money amounts near 1e300 times millions of customers) would be written
+// as null or inf: the scenario is refused instead, naming the metric that overflowed.
+void require_finite(const Scenario& scenario, const Summary& s) {
+  for (std::size_t i = 0; i < s.stats.size(); ++i) {
+    const Stats& x = s.stats[i];
+    bool finite = std::isfinite(x.mean) && std::isfinite(x.sd) && std::isfinite(x.se) &&
+                  std::isfinite(x.min) && std::isfinite(x.max) && std::isfinite(x.cvar95);
+    for (double p : x.percentiles) finite = finite && std::isfinite(p);
+    if (!finite)
+      throw ScenarioError({scenario.source, 0, 0}, "",
+                          fmt::format("{} goes beyond what a double can hold (about 1.8e308): the scenario's "
+                                      "amounts are too large; give them in thousands or millions",
+                                      METRIC_NAMES[i % N_METRICS]));
+  }
+}
 
 Summary make_summary(const Scenario& scenario, const Model& model, std::int64_t trials, std::string mode) {
   Summary s;
@@ -108,6 +126,7 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
   }
   result.summary.breakdown_exact = tally.exact();
   result.summary.stats = tally.finalize(threads);
+  require_finite(scenario, result.summary);
   result.samples =
       tally.take_exact_columns(static_cast<std::size_t>(N_METRICS) * n);  // the totals come first
   if (extra_width) {
@@ -135,6 +154,7 @@ Summary expect(const Scenario& scenario) {
   model.marginalize(cells.data(), row.data());
   Summary s = make_summary(scenario, model, 0, "expect");
   for (std::size_t i = 0; i < row.size(); ++i) s.stats[i].mean = row[i];
+  require_finite(scenario, s);
   return s;
 }
 

@@ -28,6 +28,12 @@ double draw_normal(Stream& stream);
 /// Sums of `n` iid per-customer values are exact up to this count for lognormal and empirical values; above
 /// it the sum is drawn from a lognormal with the exact mean and variance of the sum (Fenton-Wilkinson).
 inline constexpr std::int64_t VALUE_SUM_EXACT_MAX = 32;
+/// A value's cv may not exceed this (a gamma shape 1 / cv^2 below 1e-12 cannot be computed; the loader
+/// checks).
+inline constexpr double VALUE_CV_MAX = 1e6;
+/// A gamma value with a cv below this is its mean to double precision (its relative sd is under 1e-20), and
+/// is drawn as fixed: its shape 1 / cv^2 would overflow a sum's shape n / cv^2, or be infinite.
+inline constexpr double VALUE_CV_POINT = 1e-20;
 
 /// The per-customer value distribution of one segment in one trial.
 struct ValueDraw {
