@@ -4,15 +4,16 @@
 Takes the shipped scenarios, damages one to three lines of one at a time (deleted, repeated or truncated
 lines, numbers replaced by extreme or malformed values, values replaced, indentation changed, stray bytes,
 distribution names swapped) and runs `validate`, `expect --json` and `run --trials 16 --json` on it, and
-`compare` with its base or one of its improvements. Every outcome must be a success (exit 0) or a clean input
-error (exit 2 with a message); a crash, another exit status, a silent error, a sanitizer report or a run
-longer than the time limit is kept in the output folder (the scenario and what was seen) and fails the
-script.
+`compare` with its base or one of its improvements. Every outcome must be a success (exit 0, and for `run`
+and `expect` every statistic a number) or a clean input error (exit 2 with a message); a crash, another exit
+status, a null statistic, a silent error, a sanitizer report or a run longer than the time limit is kept in
+the output folder (the scenario and what was seen) and fails the script.
 
 Meant for the sanitizer build (scripts/sanitize.sh builds build-sanitize):
     scripts/fuzz_scenarios.py --exe build-sanitize/engine/cxrisk --seconds 600 --seed 1
 """
 import argparse
+import json
 import os
 import random
 import re
@@ -25,9 +26,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-VALUES = ["-1", "0", "1e308", "-1e308", "nan", ".nan", ".inf", "-.inf", "1e-320", "abc", "[]", "{}", "[1, 2]",
-          "''", "~", "2147483648", "9999999999999999999999", "0.5", "1.5", "-0.0", "!!binary aGVsbG8=", "&a 1",
-          "*a", "{a: 1}", "[0.1, 0.2, 0.3]", "{dist: beta, alpha: 1e-300, beta: 2}",
+VALUES = ["-1", "0", "1e308", "-1e308", "nan", ".nan", ".inf", "-.inf", "1e-320", "1e-200", "1e300", "abc", "[]",
+          "{}", "[1, 2]", "''", "~", "2147483648", "9999999999999999999999", "0.5", "1.5", "-0.0",
+          "!!binary aGVsbG8=", "&a 1", "*a", "{a: 1}", "[0.1, 0.2, 0.3]", "{dist: beta, alpha: 1e-300, beta: 2}",
           "{dist: gamma, mean: 1e200, sd: 1e-200}", "{dist: normal, mean: 0, sd: -1}"]
 # "\udcff" is written as the lone byte 0xff (surrogateescape): not UTF-8.
 STRAY = ["\t", "\x00", "\udcff", "\xff", ":", "-", "{", "[", "'", '"', "#", "&", "*", "!", "%", "\u3000"]
@@ -61,6 +62,17 @@ def mutate(text, rng):
         elif kind == 7:
             lines[i] = lines[i].replace(rng.choice(DISTS), rng.choice(DISTS + ["zeta", ""]))
     return "\n".join(lines)
+
+
+def _has_null(summary):
+    """Whether a run's or expect's metrics or breakdown hold a null (a NaN or an infinity written out)."""
+    def walk(x):
+        if isinstance(x, dict):
+            return any(walk(v) for v in x.values())
+        if isinstance(x, list):
+            return any(walk(v) for v in x)
+        return x is None
+    return walk(summary.get("metrics")) or walk(summary.get("breakdown"))
 
 
 def fuzz(exe, seed, seconds=None, cases=None, timeout=60.0, out=None, env=None):
@@ -99,7 +111,9 @@ def fuzz(exe, seed, seconds=None, cases=None, timeout=60.0, out=None, env=None):
                     status, err = p.returncode, p.stderr.decode(errors="replace")
                     problem = (f"exit status {status}" if status not in (0, 2) else
                                "sanitizer report" if "Sanitizer" in err or "runtime error" in err else
-                               "exit 2 without a message" if status == 2 and not err.strip() else None)
+                               "exit 2 without a message" if status == 2 and not err.strip() else
+                               "a statistic that is not a number" if status == 0 and command[0] in ("run", "expect")
+                               and _has_null(json.loads(p.stdout)) else None)
                 except subprocess.TimeoutExpired:
                     status, err, problem = None, "", f"longer than {timeout} s"
                 if problem:
