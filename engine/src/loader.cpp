@@ -781,9 +781,11 @@ Scenario load_node(const YAML::Node& root, const std::string& display_name, cons
     names.push_back(canonical.filename().string());
     throw ScenarioError(position(extends), "extends", fmt::format("extends itself: {}", join(names, " -> ")));
   }
-  if (!fs::exists(base_path))
+  // The error_code form: a path the file system refuses (too long, say) is the same input error.
+  if (!fs::exists(base_path, ec) || ec)
     throw ScenarioError(position(extends), "extends",
-                        fmt::format("cannot open the base scenario '{}'", base_path.string()));
+                        fmt::format("cannot open the base scenario '{}'{}", base_path.string(),
+                                    ec ? " (" + ec.message() + ")" : std::string()));
   s = load_file(base_path, chain);
   s.source = display_name;
   if (!root["name"]) throw ScenarioError(position(root), "name", "required key is missing");
