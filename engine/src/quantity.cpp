@@ -6,6 +6,7 @@
 #include <boost/math/special_functions/gamma.hpp>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 namespace cxrisk {
 
@@ -239,10 +240,15 @@ Quantity Quantity::scaled(double factor) const {
 
 void Quantity::check_representable() const {
   // Every draw (the quantiles at the smallest and largest uniforms a stream yields), the mean and the
-  // variance must be finite numbers.
-  if (!std::isfinite(scale_) || !std::isfinite(quantile(0x1p-53)) || !std::isfinite(largest_draw()) ||
-      !std::isfinite(mean()) || !std::isfinite(variance()))
-    fail("", fmt::format("the values of {} are too large to represent", describe()));
+  // variance must be finite numbers; a special function that gives up on the parameters says the same.
+  bool finite = false;
+  try {
+    finite = std::isfinite(scale_) && std::isfinite(quantile(0x1p-53)) && std::isfinite(largest_draw()) &&
+             std::isfinite(mean()) && std::isfinite(variance());
+  } catch (const std::exception& e) {
+    fail("", fmt::format("the parameters of {} are too extreme to compute with ({})", describe(), e.what()));
+  }
+  if (!finite) fail("", fmt::format("the values of {} are too large to represent", describe()));
 }
 
 double Quantity::quantile(double u) const {
