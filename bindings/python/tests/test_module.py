@@ -105,6 +105,45 @@ def test_a_string_that_can_only_be_a_path_is_read_as_one():
     assert str(info.value) == "no_such_scenario: cannot open the scenario file"
 
 
+def test_damaged_dicts_give_scenario_errors_or_finite_results():
+    """Leaves of a scenario dict replaced by values of every awkward kind: each load and run either succeeds
+    with numbers everywhere or raises ScenarioError, never another exception."""
+    import copy
+    import math
+    import random
+
+    rng = random.Random(2026)
+    base = cxrisk.load(SCENARIOS / "ecommerce.yaml").to_dict()
+    awkward = [None, True, 2**70, -(2**70), float("nan"), float("inf"), 1e-320, 1e308, "", "x", [], {}, [1],
+               {"dist": "beta"}, -1, 0, 0.5, "\x00", {"dist": "gamma", "shape": 1e20, "scale": 1}]
+
+    def leaves(x, path=()):
+        items = x.items() if isinstance(x, dict) else enumerate(x) if isinstance(x, list) else None
+        if items is None:
+            yield path
+        else:
+            for k, v in items:
+                yield from leaves(v, path + (k,))
+
+    paths = list(leaves(base))
+    outcomes = {"ran": 0, "refused": 0}
+    for _ in range(300):
+        d = copy.deepcopy(base)
+        *parents, last = rng.choice(paths)
+        node = d
+        for k in parents:
+            node = node[k]
+        node[last] = rng.choice(awkward)
+        try:
+            summary = cxrisk.run(cxrisk.load(d), trials=8, threads=1).summary
+        except cxrisk.ScenarioError:
+            outcomes["refused"] += 1
+            continue
+        outcomes["ran"] += 1
+        assert all(math.isfinite(v) for stats in summary["metrics"].values() for v in stats.values())
+    assert outcomes["ran"] > 20 and outcomes["refused"] > 100  # both kinds of outcome were exercised
+
+
 def test_with_changes_equals_an_extends_file():
     base = cxrisk.load(TEST_DATA / "compare" / "base.yaml")
     changed = base.with_changes(
