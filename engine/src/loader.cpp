@@ -791,9 +791,7 @@ Scenario load_node(const YAML::Node& root, const std::string& display_name, cons
   if (!root["name"]) throw ScenarioError(position(root), "name", "required key is missing");
   if (!root["name"].IsScalar() || root["name"].Scalar().empty())
     throw ScenarioError(position(root["name"]), "name", "must be a text");
-  if (!is_plain_text(root["name"].Scalar()))
-    throw ScenarioError(position(root["name"]), "name", "must be UTF-8 text without control characters");
-  s.name = root["name"].Scalar();
+  s.name = reader.plain_text(root["name"], "name");
   if (YAML::Node changes = root["changes"]) reader.apply_changes(s, changes, "changes");
   if (YAML::Node inv = root["investment"]) s.investment = reader.investment(inv, "investment");
   check_scenario(s, reader.where());
