@@ -22,6 +22,29 @@ TEST_CASE("Sweep axes parse ranges and lists", "[batch]") {
   CHECK_THROWS_AS(parse_sweep_axis("p=0:1:0"), UsageError);
   CHECK_THROWS_AS(parse_sweep_axis("p=0:1"), UsageError);
   CHECK_THROWS_AS(parse_sweep_axis("p=a,b"), UsageError);
+  // Ranges with more steps than an axis takes, or more than a double can count, are refused as such.
+  CHECK(parse_sweep_axis("p=0:99999:1").values.size() == 100000);
+  for (const char* spec : {"p=0:100000:1", "p=0:1:1e-300", "p=-1e308:1e308:1", "p=0:1e308:1e-308"}) {
+    INFO(spec);
+    CHECK_THROWS_WITH(parse_sweep_axis(spec), Catch::Contains("more than 100000 values"));
+  }
+}
+
+TEST_CASE("A sweep refuses a path varied twice and a grid too large, before anything runs", "[batch]") {
+  const Scenario base = load_scenario(std::string(CXRISK_TEST_DATA) + "/compare/base.yaml");
+  SweepOptions o;
+  o.trials = 10;
+  const SweepAxis rate = parse_sweep_axis("problems.late_parcel.complaint_rate=0.1,0.2");
+  CHECK_THROWS_WITH(sweep(base, {rate, rate}, o), Catch::Contains("varied twice"));
+  // 50000^4 points overflow a 64-bit count: refused as too many, not wrapped around to a small grid.
+  const SweepAxis wide = parse_sweep_axis("segments.retail.baseline_churn=0:0.49999:0.00001");
+  REQUIRE(wide.values.size() == 50000);
+  const SweepAxis wide2 = parse_sweep_axis("problems.late_parcel.complaint_rate=0:0.49999:0.00001");
+  CHECK_THROWS_WITH(sweep(base, {wide, wide2}, o), Catch::Contains("more than 1000000 points"));
+  // 65536^4 is 2^64, which a 64-bit count would wrap to 0.
+  std::vector<SweepAxis> axes;
+  for (const char* path : {"a", "b", "c", "d"}) axes.push_back({path, std::vector<double>(65536, 0.01)});
+  CHECK_THROWS_WITH(sweep(base, axes, o), Catch::Contains("more than 1000000 points"));
 }
 
 TEST_CASE("Each sweep point's mean equals expect for that point", "[batch][statistical]") {

@@ -231,6 +231,18 @@ TEST_CASE("Bad run options are usage errors", "[engine]") {
   o.trials = 10;
   o.threads = -1;
   CHECK_THROWS_AS(run(s, o), UsageError);
+  o.threads = MAX_THREADS + 1;
+  CHECK_THROWS_WITH(run(s, o), Catch::Contains("--threads must be between 0 (every core) and 1024"));
+}
+
+TEST_CASE("More threads than chunks of trials give the same numbers as one thread", "[engine]") {
+  const Scenario s = test::scenario_from(test::TARP_WORKED_EXAMPLE);
+  RunOptions o;
+  o.trials = 200;  // four chunks of 64 trials: the run starts four workers, not MAX_THREADS
+  o.threads = 1;
+  const std::string one = summary_json(run(s, o).summary);
+  o.threads = MAX_THREADS;
+  CHECK(summary_json(run(s, o).summary) == one);
 }
 
 TEST_CASE("Past the memory budget, breakdowns keep exact moments and sketched percentiles", "[engine]") {

@@ -108,10 +108,20 @@ struct SimulationArgs {
                                                   text;
                                }),
                                std::string()));
-    app->add_option("--threads", threads, "Worker threads per process (default: every core)")
-        ->check(CLI::NonNegativeNumber);
+    app->add_option(
+           "--threads", threads,
+           fmt::format("Worker threads per process, at most {} (default: every core)", cxrisk::MAX_THREADS))
+        ->check(CLI::Range(0, cxrisk::MAX_THREADS));
   }
 };
+
+/// An --out option: a folder's name, which cannot be empty (an empty name would silently write nothing).
+void add_out_option(CLI::App* app, std::string& out, const std::string& description) {
+  app->add_option("--out", out, description)
+      ->check(CLI::Validator(
+          [](std::string& text) { return text.empty() ? std::string("must name a folder") : std::string(); },
+          std::string()));
+}
 
 /// Fills the settings every simulating command shares: --trials, --seed, --threads, Ctrl-C, the processes.
 template <class Options>
@@ -292,8 +302,7 @@ int main(int argc, char** argv) {
                   "followed literally)")
       ->check(CLI::IsMember({"aggregate", "individual"}));
   run->add_flag("--json", run_args.json, "Print the summary as JSON instead of a table");
-  run->add_option("--out", run_args.out,
-                  "Write summary.json and breakdown.csv (and trials.csv) to this folder");
+  add_out_option(run, run_args.out, "Write summary.json and breakdown.csv (and trials.csv) to this folder");
   run->add_flag("--samples", run_args.samples, "With --out, also write trials.csv: one row a trial");
 
   std::string expect_file;
@@ -310,7 +319,7 @@ int main(int argc, char** argv) {
   compare->add_option("ALT", compare_args.alternatives, "Improvement scenario files")->required();
   compare_args.sim.add_to(compare, "the base");
   compare->add_flag("--json", compare_args.json, "Print the comparison as JSON instead of a ranking table");
-  compare->add_option("--out", compare_args.out, "Write comparison.json and comparison.csv to this folder");
+  add_out_option(compare, compare_args.out, "Write comparison.json and comparison.csv to this folder");
 
   BatchArgs batch_args;
   auto* batch = app.add_subcommand(
@@ -318,9 +327,8 @@ int main(int argc, char** argv) {
       "Run every scenario of files and folders (searched for *.yaml) exactly as `run` would; one table");
   batch->add_option("PATH", batch_args.paths, "Scenario files and folders")->required();
   batch_args.sim.add_to(batch, "each scenario");
-  batch->add_option(
-      "--out", batch_args.out,
-      "Write DIR/<scenario>/summary.json for each, and DIR/batch.csv and DIR/batch.json for all");
+  add_out_option(batch, batch_args.out,
+                 "Write DIR/<scenario>/summary.json for each, and DIR/batch.csv and DIR/batch.json for all");
   batch->add_flag("--resume", batch_args.resume,
                   "Skip scenarios whose results in --out have the same content hash, trials and seed");
   batch->add_flag("--json", batch_args.json, "Print batch.json instead of a table");
@@ -334,7 +342,7 @@ int main(int argc, char** argv) {
                    "(problems.billing_error.complaint_rate); repeat for a grid")
       ->required();
   sweep_args.sim.add_to(sweep, "the scenario");
-  sweep->add_option("--out", sweep_args.out, "Write sweep.csv and sweep.json to this folder");
+  add_out_option(sweep, sweep_args.out, "Write sweep.csv and sweep.json to this folder");
   sweep->add_flag("--json", sweep_args.json, "Print the sweep as JSON instead of a table");
 
   std::string expand_file;

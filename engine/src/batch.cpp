@@ -305,8 +305,12 @@ SweepAxis parse_sweep_axis(const std::string& spec) {
     const double from = number(parts[0]), to = number(parts[1]), step = number(parts[2]);
     CXRISK_REQUIRE(step > 0, "--vary " << axis.path << ": STEP must be > 0");
     CXRISK_REQUIRE(to >= from, "--vary " << axis.path << ": TO must be >= FROM");
-    const auto n = static_cast<std::int64_t>(std::floor((to - from) / step + 1e-9));
-    CXRISK_REQUIRE(n < 100000, "--vary " << axis.path << ": more than 100000 values");
+    // The number of steps is checked as a double: a span too large for a step (or for a double) is refused
+    // before it becomes a count.
+    const double steps = std::floor((to - from) / step + 1e-9);
+    CXRISK_REQUIRE(std::isfinite(steps) && steps < 100000,
+                   "--vary " << axis.path << ": more than 100000 values");
+    const auto n = static_cast<std::int64_t>(steps);
     // Rounded to 12 significant digits, so 0.1 + 2 x 0.1 is 0.3 and not 0.30000000000000004.
     for (std::int64_t i = 0; i <= n; ++i) {
       double v = 0;
@@ -328,34 +332,46 @@ Sweep sweep(const Scenario& scenario, const std::vector<SweepAxis>& axes, const 
   out.scenario = scenario.name;
   out.trials = options.trials.value_or(scenario.simulation.trials);
   out.seed = options.seed.value_or(scenario.simulation.seed);
-  for (const SweepAxis& a : axes) out.paths.push_back(a.path);
-  // The grid, last axis fastest; every point's scenario is built (and so checked) before anything runs.
+  constexpr std::size_t MOST_POINTS = 1000000;
   std::size_t points = 1;
-  for (const SweepAxis& a : axes) points *= a.values.size();
-  CXRISK_REQUIRE(points <= 1000000, "the sweep grid has " << points << " points; at most 1000000");
-  std::vector<Scenario> grid;
+  for (const SweepAxis& a : axes) {
+    CXRISK_REQUIRE(!a.values.empty(), "--vary " << a.path << ": no values");
+    CXRISK_REQUIRE(std::count(out.paths.begin(), out.paths.end(), a.path) == 0,
+                   "--vary " << a.path << ": the path is varied twice (give its values once)");
+    out.paths.push_back(a.path);
+    // Checked before the product is formed, so that a grid too large for a size_t is refused too.
+    CXRISK_REQUIRE(a.values.size() <= MOST_POINTS / points,
+                   "the sweep grid has more than " << MOST_POINTS << " points");
+    points *= a.values.size();
+  }
+  // The grid, last axis fastest. Every point's scenario is built (and so checked) before anything runs, and
+  // built again when its turn comes: only its changes are kept meanwhile, not a scenario per point.
+  const auto changes_of = [&](const SweepPoint& point) {
+    Json changes = Json::array();
+    for (std::size_t k = 0; k < axes.size(); ++k)
+      changes.push_back({{"set", axes[k].path}, {"to", point.values[k]}});
+    return changes.dump();
+  };
   for (std::size_t p = 0; p < points; ++p) {
     SweepPoint point;
-    Json changes = Json::array();
     std::size_t rest = p;
     point.values.resize(axes.size());
     for (std::size_t k = axes.size(); k-- > 0;) {
       point.values[k] = axes[k].values[rest % axes[k].values.size()];
       rest /= axes[k].values.size();
     }
-    for (std::size_t k = 0; k < axes.size(); ++k)
-      changes.push_back({{"set", axes[k].path}, {"to", point.values[k]}});
-    grid.push_back(apply_changes(scenario, changes.dump(), "--vary"));
+    apply_changes(scenario, changes_of(point), "--vary");
     out.points.push_back(std::move(point));
   }
   const std::vector<std::string> results = share_out(points, comm, [&](std::size_t p) {
+    const Scenario at_point = apply_changes(scenario, changes_of(out.points[p]), "--vary");
     RunOptions r;
     r.trials = out.trials;
     r.seed = out.seed;
     r.threads = options.threads;
     r.cancel = options.cancel;
     r.memory_budget = 0;  // only the totals are reported
-    const RunResult result = run(grid[p], r);
+    const RunResult result = run(at_point, r);
     Json totals = Json::array();
     for (int m = 0; m < N_METRICS; ++m) totals.push_back(stats_to_json(result.summary.total(m)));
     std::string where;

@@ -45,9 +45,11 @@ Summary make_summary(const Scenario& scenario, const Model& model, std::int64_t 
 }  // namespace
 
 int resolve_threads(int threads) {
-  CXRISK_REQUIRE(threads >= 0, "--threads must be >= 0, got " << threads);
+  CXRISK_REQUIRE(threads >= 0 && threads <= MAX_THREADS,
+                 "--threads must be between 0 (every core) and " << MAX_THREADS << ", got " << threads);
   if (threads > 0) return threads;
-  return std::max(1u, std::thread::hardware_concurrency());
+  return static_cast<int>(
+      std::clamp(std::thread::hardware_concurrency(), 1u, static_cast<unsigned>(MAX_THREADS)));
 }
 
 RunResult run(const Scenario& scenario, const RunOptions& options) {
@@ -60,7 +62,12 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
       CXRISK_REQUIRE(seg.customers.largest_draw() < 4294967295.5,
                      "the individual mode follows at most 4294967295 customers a segment; segment '"
                          << seg.name << "' can have " << seg.customers.largest_draw());
-  const int threads = resolve_threads(options.threads);
+  // Workers beyond this process's chunks of trials would have nothing to do but hold scratch space.
+  const Communicator& comm = options.communicator ? *options.communicator : serial_communicator();
+  const std::int64_t chunks = Tally::chunks_of(trials);
+  const std::int64_t my_chunk_count = (chunks - comm.rank() + comm.size() - 1) / comm.size();
+  const int threads =
+      static_cast<int>(std::clamp<std::int64_t>(my_chunk_count, 1, resolve_threads(options.threads)));
 
   const Model model(scenario, seed, threads);
   const auto n_series = static_cast<std::size_t>(model.layout().n_series());
@@ -72,7 +79,6 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
   // (T + 1 values: upfront, then period by period, discounted to time 0 like the horizon).
   const std::size_t extra_width = options.keep_period_costs ? 2 * T + 1 : 0;
   Tally tally(n_series, N_METRICS, trials, threads, options.memory_budget, extra_width);
-  const Communicator& comm = options.communicator ? *options.communicator : serial_communicator();
   std::vector<std::int64_t> my_chunks;  // interleaved over the processes, for balance
   for (std::int64_t c = comm.rank(); c < tally.n_chunks(); c += comm.size()) my_chunks.push_back(c);
 

@@ -137,13 +137,24 @@ void Tally::Moments::merge(const Moments& o) {
   max = std::max(max, o.max);
 }
 
+namespace {
+// Chunks: 64 trials, or more so that there are at most 4096 of them; a function of the trial count only.
+std::int64_t chunk_trials_of(std::int64_t trials) {
+  return std::max<std::int64_t>(64, (trials + 4095) / 4096);
+}
+}  // namespace
+
+std::int64_t Tally::chunks_of(std::int64_t trials) {
+  const std::int64_t size = chunk_trials_of(trials);
+  return (trials + size - 1) / size;
+}
+
 Tally::Tally(std::size_t n_series, std::size_t exact_series, std::int64_t trials, int workers,
              std::size_t memory_budget, std::size_t extra_width)
     : n_series_(n_series), exact_series_(exact_series), trials_(trials), extra_width_(extra_width) {
   const auto n = static_cast<std::size_t>(trials);
   exact_all_ = n_series * n * sizeof(double) <= memory_budget;
-  // Chunks: 64 trials, or more so that there are at most 4096 of them; a function of the trial count only.
-  chunk_trials_ = std::max<std::int64_t>(64, (trials + 4095) / 4096);
+  chunk_trials_ = chunk_trials_of(trials);
   if (exact_all_) exact_series_ = n_series_;
   columns_.assign(exact_series_ * n, 0.0);
   extras_.assign(extra_width_ * n, 0.0);

@@ -78,6 +78,13 @@ def test_sweep_writes_a_row_per_grid_point(cli, tmp_path):
     assert means == sorted(means, reverse=True)  # more complaints, less cost: a smooth curve on shared draws
     assert cli("sweep", SCENARIOS / "telecom.yaml", "--vary", "problems.billing_error.complaint_rate=0.5,1.5")[0] == 2
     assert cli("sweep", SCENARIOS / "telecom.yaml", "--vary", "nonsense")[0] == 2
+    rate = "problems.billing_error.complaint_rate"
+    for vary, message in ([[f"{rate}=0:1:1e-300"], "more than 100000 values"],
+                          [[f"{rate}=-1e308:1e308:1"], "more than 100000 values"],
+                          [[f"{rate}=0.1,0.2", f"{rate}=0.3"], "varied twice"]):
+        args = [a for v in vary for a in ("--vary", v)]
+        status, _, err = cli("sweep", SCENARIOS / "telecom.yaml", *args, "--trials", "5")
+        assert status == 2 and message in err, vary
 
 
 def _mpi_available():

@@ -145,6 +145,14 @@ def test_usage_errors_exit_2(cli):
         status, _, err = cli("run", SCENARIOS / "telecom.yaml", "--trials", "5", "--seed", seed)
         assert status == 2 and f"--seed: must be a whole number from 0 to 18446744073709551615, got {seed}" in err
     cli("run", SCENARIOS / "telecom.yaml", "--trials", "5", "--seed", "18446744073709551615", check=0)
+    # Threads are bounded (each holds scratch space); an empty --out is not taken for "no output".
+    status, _, err = cli("run", SCENARIOS / "telecom.yaml", "--trials", "5", "--threads", "100000")
+    assert status == 2 and "--threads: Value 100000 not in range 0 to 1024" in err
+    for command in (["run", SCENARIOS / "telecom.yaml"], ["batch", SCENARIOS / "telecom.yaml"],
+                    ["compare", SCENARIOS / "telecom.yaml", SCENARIOS / "telecom_easy_complaining.yaml"],
+                    ["sweep", SCENARIOS / "telecom.yaml", "--vary", "problems.billing_error.complaint_rate=0.5"]):
+        status, _, err = cli(*command, "--trials", "5", "--out", "")
+        assert status == 2 and "--out: must name a folder" in err, command
 
 
 def test_unwritable_output_exits_1_and_leaves_nothing(cli, tmp_path):

@@ -77,7 +77,11 @@ Summary expect(const Scenario& scenario);
 /// same trial inside a full run.
 std::vector<double> run_trial(const Model& model, Mode mode, std::uint64_t trial);
 
-/// The number of worker threads a `threads` option stands for (0: every core).
+/// The most worker threads one process takes (beyond that, share the work among processes).
+inline constexpr int MAX_THREADS = 1024;
+
+/// The number of worker threads a `threads` option stands for (0: every core, at most MAX_THREADS); throws
+/// UsageError outside 0 .. MAX_THREADS. A run starts no more workers than it has chunks of trials.
 int resolve_threads(int threads);
 
 }  // namespace cxrisk
