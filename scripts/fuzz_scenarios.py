@@ -131,6 +131,162 @@ def fuzz(exe, seed, seconds=None, cases=None, timeout=60.0, out=None, env=None):
     return done, findings
 
 
+# The command-line fuzzer's pools: valid values, edge values and malformed ones for each option.
+TRIALS = ["1", "2", "16", "0", "-1", "4294967296", "1.5", "1e3", "x", ""]
+SEEDS = ["0", "1", "7", "18446744073709551615", "18446744073709551616", "-1", "0x10", "x", ""]
+THREADS = ["0", "1", "2", "3", "1024", "1025", "-1", "x"]
+VARY_VALUES = ["0", "1", "0.5", "0.01", "2", "-1", "1e15", "1e16", "1e308", "1e-320", "nan", "inf", "-inf",
+               "0.1:0.9:0.2", "0:1:0.5", "0:1:1e-300", "1:0:0.1", "0:1:0", "-1e308:1e308:1e307", "0.1,0.2",
+               "0.1,,0.2", ",", "a", "", "1:2", "1:2:3:4", "0x1p-3", " 0.3 ", "1e-5,1e5"]
+
+
+def _names(text):
+    """The segment, problem and tier names of a scenario's text (found by pattern, not parsed)."""
+    head, _, tail = text.partition("\nproblems:")
+    name = r"^\s*- name:\s*([\w.-]+)"
+    return {"segment": re.findall(name, head, re.M) or ["x"], "problem": re.findall(name, tail, re.M) or ["x"],
+            "tier": re.findall(r"tier:\s*([\w.-]+)", tail) or ["x"]}
+
+
+def _vary_path(rng, names):
+    """A --vary path: mostly one the scenario has, sometimes a wrong name, a wildcard or a malformed path."""
+    def name(kind):
+        r = rng.random()
+        return rng.choice(names[kind]) if r < 0.75 else "*" if r < 0.9 else rng.choice(["nope", "", "\u00e9"])
+    outcome = lambda: rng.choice(["silent", "quick", "resolved", "mollified", "unresolved", "*", "no_problem"])  # noqa: E731
+    return rng.choice([
+        "horizon.discount_rate", "horizon.periods", "valuation.margin", "word_of_mouth.negative_conversion",
+        "word_of_mouth.positive_conversion", "investment.upfront", "investment.per_period",
+        f"segments.{name('segment')}.customers", f"segments.{name('segment')}.baseline_churn",
+        f"segments.{name('segment')}.value.mean", f"segments.{name('segment')}.value.cv",
+        f"problems.{name('problem')}.incidence", f"problems.{name('problem')}.incidence",
+        f"problems.{name('problem')}.complaint_rate", f"problems.{name('problem')}.complaint_rate",
+        f"problems.{name('problem')}.loyalty.{outcome()}",
+        f"problems.{name('problem')}.wom.{rng.choice(['negative', 'positive', '*'])}.{outcome()}",
+        f"problems.{name('problem')}.handling.{name('tier')}.{rng.choice(['escalate', 'cost', 'resolution'])}",
+        rng.choice([f"segments.{name('segment')}.value", f"problems.{name('problem')}", "problems", "", ".",
+                    "problems..incidence"])])
+
+
+def _command(rng, sources, work, texts):
+    """A random command line (without the executable) over the shipped scenarios, and its --out folder;
+    `texts` holds each scenario's `expand` output (whose names the --vary paths use)."""
+    source = rng.choice(sources)
+    path = Path(work) / source.name
+    text = texts[source.name]
+    verb = rng.choice(["run", "run", "expect", "compare", "batch", "sweep", "sweep", "expand", "validate"])
+    args = [verb, str(path)]
+    if verb == "compare":
+        # Mostly the scenario's own improvements (or its base), sometimes unrelated scenarios or none.
+        related = [x.name for x in sources if x.name != source.name and
+                   (x.stem.startswith(source.stem + "_") or source.stem.startswith(x.stem + "_"))]
+        for _ in range(rng.randint(0, 2)):
+            pick = rng.choice(related) if related and rng.random() < 0.8 else rng.choice(sources).name
+            args.append(str(Path(work) / pick))
+    if verb == "batch" and rng.random() < 0.3:
+        args += [str(Path(work) / rng.choice(sources).name)]
+    if verb == "sweep":
+        for _ in range(rng.choice([0, 1, 1, 1, 2, 2, 3])):
+            value = rng.choice(VARY_VALUES) if rng.random() < 0.5 else rng.choice(["0.1,0.2", "0:0.4:0.2", "0.3"])
+            args += ["--vary", f"{_vary_path(rng, _names(text))}={value}"]
+    out = None
+    if verb in ("run", "compare", "batch", "sweep"):
+        # Few trials: the point is the options, not the simulation (an absent --trials runs the scenario's own
+        # trials, so it is always given a small value unless the value is malformed).
+        args += ["--trials", rng.choice(TRIALS[:3]) if rng.random() < 0.8 else rng.choice(TRIALS)]
+        if rng.random() < 0.4:
+            args += ["--seed", rng.choice(SEEDS[:4]) if rng.random() < 0.7 else rng.choice(SEEDS)]
+        if rng.random() < 0.4:
+            args += ["--threads", rng.choice(THREADS[:5]) if rng.random() < 0.7 else rng.choice(THREADS)]
+        if rng.random() < 0.5 and verb != "batch" or verb == "batch" and rng.random() < 0.3:
+            args += ["--json"]
+        if rng.random() < 0.5:
+            kind = rng.randrange(5)
+            out = Path(work) / f"out{rng.randrange(1000)}"
+            if kind == 1:
+                out.write_text("a file, not a folder")
+            elif kind == 2:
+                blocker = Path(work) / "blocker"
+                blocker.write_text("a file")
+                out = blocker / "below"
+            elif kind == 3:
+                out = Path(work) / "deep" / "er" / "folder"
+            args += ["--out", str(out) if kind != 4 else ""]
+        if verb == "run":
+            if rng.random() < 0.2:
+                args += ["--samples"]
+            if rng.random() < 0.2 and source.name.startswith("tarp"):
+                args += ["--mode", "individual"]
+            elif rng.random() < 0.05:
+                args += ["--mode", rng.choice(["aggregate", "fast", ""])]
+        if verb == "batch" and rng.random() < 0.3:
+            args += ["--resume"]
+    if verb in ("expect",) and rng.random() < 0.5:
+        args += ["--json"]
+    if rng.random() < 0.05:
+        args.insert(rng.randrange(1, len(args) + 1), rng.choice(["--no-such-option", "-x", "--", "--trials"]))
+    return args, out
+
+
+def _problem_of_command(args, status, stdout, err, out):
+    """What is wrong with one command's outcome, or None. Exit 0 is a success; exit 2 an input or usage error
+    with a message; exit 1 only an output folder that cannot be written, with nothing left in it."""
+    if "Sanitizer" in err or "runtime error" in err:
+        return "sanitizer report"
+    if status not in (0, 1, 2):
+        return f"exit status {status}"
+    if status != 0 and not err.strip():
+        return f"exit {status} without a message"
+    if status == 1 and not ("cannot" in err and out is not None):
+        return "exit 1 that is not an output folder's error"
+    if status != 0 and out is not None and out.is_dir() and any(out.iterdir()):
+        return "a failed command left files in its --out folder"
+    if status == 0 and "--json" in args:
+        try:
+            doc = json.loads(stdout)
+        except ValueError:
+            return "--json printed something that is not JSON"
+        if args[0] in ("run", "expect") and _has_null(doc):
+            return "a statistic that is not a number"
+    return None
+
+
+def fuzz_options(exe, seed, seconds=None, cases=None, timeout=60.0, out=None, env=None):
+    """Runs random command lines (every command, option values valid, extreme and malformed, --vary paths and
+    values, --out folders that cannot be written) on the shipped scenarios; returns (cases run, findings), each
+    finding a (what, command line, stderr) tuple, also kept in `out` if given."""
+    rng = random.Random(seed)
+    sources = sorted((ROOT / "scenarios").glob("*.yaml"))
+    exe = str(Path(exe).resolve())
+    findings = []
+    done = 0
+    deadline = time.monotonic() + seconds if seconds is not None else None
+    texts = {x.name: subprocess.run([exe, "expand", str(x)], capture_output=True, text=True).stdout
+             for x in sources}
+    with tempfile.TemporaryDirectory() as work:
+        shutil.copytree(ROOT / "scenarios", work, dirs_exist_ok=True)
+        while (cases is None or done < cases) and (deadline is None or time.monotonic() < deadline):
+            args, out_dir = _command(rng, sources, work, texts)
+            try:
+                p = subprocess.run([exe, *args], capture_output=True, timeout=timeout, env=env, cwd=work)
+                problem = _problem_of_command(args, p.returncode, p.stdout.decode(errors="replace"),
+                                              p.stderr.decode(errors="replace"), out_dir)
+                err = p.stderr.decode(errors="replace")
+            except subprocess.TimeoutExpired:
+                problem, err = f"longer than {timeout} s", ""
+            if problem:
+                findings.append((problem, " ".join(args), err))
+                if out is not None:
+                    Path(out).mkdir(parents=True, exist_ok=True)
+                    (Path(out) / f"options_{seed}_{done}.txt").write_text(f"cxrisk {' '.join(args)}\n{problem}\n{err}")
+                    print(f"{problem}: cxrisk {' '.join(args)}", flush=True)
+            for leftover in Path(work).iterdir():
+                if leftover.name.startswith(("out", "deep", "blocker")):
+                    shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+            done += 1
+    return done, findings
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--exe", default=str(ROOT / "build-sanitize" / "engine" / "cxrisk"))
@@ -138,10 +294,18 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=60, help="seconds one command may take")
     parser.add_argument("--out", default="fuzz-findings", help="folder for the cases that failed")
+    parser.add_argument("--options", action="store_true",
+                        help="fuzz command lines (options, --vary, --out) on the shipped scenarios instead")
     args = parser.parse_args()
     env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1", UBSAN_OPTIONS="print_stacktrace=1")
-    cases, findings = fuzz(args.exe, args.seed, seconds=args.seconds, timeout=args.timeout, out=args.out, env=env)
-    print(f"{cases} mutated scenarios, {len(findings)} findings")
+    if args.options:
+        cases, findings = fuzz_options(args.exe, args.seed, seconds=args.seconds, timeout=args.timeout,
+                                       out=args.out, env=env)
+        print(f"{cases} command lines, {len(findings)} findings")
+    else:
+        cases, findings = fuzz(args.exe, args.seed, seconds=args.seconds, timeout=args.timeout, out=args.out,
+                               env=env)
+        print(f"{cases} mutated scenarios, {len(findings)} findings")
     return 1 if findings else 0
 
 

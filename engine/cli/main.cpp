@@ -147,6 +147,7 @@ int do_run(const RunArgs& a, const Context& ctx) {
   cxrisk::RunOptions options;
   apply(a.sim, ctx, options);
   options.mode = cxrisk::parse_mode(a.mode);
+  if (!a.out.empty() && ctx.root()) cxrisk::check_output_folder(a.out);
   ProgressBar bar(ctx.root(), "trials");
   options.progress = [&bar](std::int64_t done, std::int64_t total) { bar.update(done, total); };
   const cxrisk::RunResult result = cxrisk::run(scenario, options);
@@ -183,6 +184,7 @@ int do_compare(const CompareArgs& a, const Context& ctx) {
   for (const auto& file : a.alternatives) alternatives.push_back(cxrisk::load_scenario(file));
   cxrisk::CompareOptions options;
   apply(a.sim, ctx, options);
+  if (!a.out.empty() && ctx.root()) cxrisk::check_output_folder(a.out);
   ProgressBar bar(ctx.root(), "scenarios");
   options.progress = [&bar](int done, int total) { bar.update(done, total); };
   const cxrisk::Comparison c = cxrisk::compare(base, alternatives, options);
@@ -212,6 +214,7 @@ int do_batch(const BatchArgs& a, const Context& ctx) {
   options.out = a.out;
   options.resume = a.resume;
   options.log = [](const std::string& line) { std::cerr << line << "\n"; };
+  if (!a.out.empty() && ctx.root()) cxrisk::check_output_folder(a.out);
   const cxrisk::BatchResult result = cxrisk::batch(files, options);
   if (!ctx.root()) return 0;
   if (a.json) {
@@ -250,6 +253,7 @@ int do_sweep(const SweepArgs& a, const Context& ctx) {
   cxrisk::SweepOptions options;
   apply(a.sim, ctx, options);
   options.log = [](const std::string& line) { std::cerr << line << "\n"; };
+  if (!a.out.empty() && ctx.root()) cxrisk::check_output_folder(a.out);
   const cxrisk::Sweep s = cxrisk::sweep(scenario, axes, options);
   if (!ctx.root()) return 0;
   if (!a.out.empty())

@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 
 #include "cxrisk/version.h"
@@ -177,6 +179,21 @@ std::string summary_table(const Summary& summary) {
     }
   }
   return out;
+}
+
+void check_output_folder(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path existing = fs::absolute(dir, ec);
+  if (ec)
+    throw RuntimeError(fmt::format("cannot use the output folder '{}': {}", dir.string(), ec.message()));
+  while (!fs::exists(existing, ec) && existing.has_relative_path()) existing = existing.parent_path();
+  if (!fs::is_directory(existing, ec))
+    throw RuntimeError(fmt::format("cannot create the output folder '{}': '{}' is not a folder", dir.string(),
+                                   existing.string()));
+  if (::access(existing.c_str(), W_OK | X_OK) != 0)
+    throw RuntimeError(fmt::format("cannot create the output folder '{}': '{}': {}", dir.string(),
+                                   existing.string(), std::strerror(errno)));
 }
 
 void write_files_atomically(const std::filesystem::path& dir,

@@ -162,6 +162,14 @@ def test_unwritable_output_exits_1_and_leaves_nothing(cli, tmp_path):
     assert status == 1
     assert "cannot create the output folder" in err
     assert blocker.read_text() == "not a folder"
+    # Found before any work: these would take hours (run, compare) or log their runs (batch, sweep) otherwise.
+    many = ["--trials", "4294967295"]
+    for command in (["run", SCENARIOS / "tarp_major.yaml", *many],
+                    ["compare", SCENARIOS / "telecom.yaml", SCENARIOS / "telecom_easy_complaining.yaml", *many],
+                    ["batch", SCENARIOS / "tarp_major.yaml"],
+                    ["sweep", SCENARIOS / "tarp_major.yaml", "--vary", "problems.major_problem.complaint_rate=0.5"]):
+        status, _, err = cli(*command, "--out", blocker / "sub")
+        assert status == 1 and f"'{blocker}' is not a folder" in err and "[1/1]" not in err, command
 
 
 def test_help_and_version(cli):

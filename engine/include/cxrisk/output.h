@@ -26,6 +26,11 @@ std::string summary_table(const Summary& summary);
 /// A number for people: thousands separated, a few significant digits below 1000.
 std::string human_number(double x);
 
+/// Checks, before any work, that write_files_atomically could create or write into `dir`: the folder, or
+/// its nearest ancestor that exists, must be a folder this process may write into. Creates nothing; throws
+/// RuntimeError naming the folder otherwise.
+void check_output_folder(const std::filesystem::path& dir);
+
 /// Writes files into `dir` (created if missing) so that each appears whole or not at all: every file is first
 /// written to a temporary beside its target and renamed only when all of them were written.
 void write_files_atomically(const std::filesystem::path& dir,
