@@ -92,6 +92,7 @@ cxrisk::Mode mode_of(const std::string& mode) {
 PYBIND11_MODULE(_cxrisk, m) {
   m.doc() = "The compiled core of cxrisk; use the functions of the cxrisk package.";
   m.attr("__version__") = cxrisk::VERSION;
+  m.attr("MAX_THREADS") = cxrisk::MAX_THREADS;
   m.attr("METRICS") =
       py::cast(std::vector<std::string>(cxrisk::METRIC_NAMES.begin(), cxrisk::METRIC_NAMES.end()));
 

@@ -15,6 +15,7 @@ Errors in a scenario raise :class:`ScenarioError` (a ``ValueError``) naming the 
 from __future__ import annotations
 
 import json
+import operator
 import os
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional, Sequence, Union
@@ -190,12 +191,26 @@ class Comparison(dict):
         return pd.DataFrame(rows).set_index("alternative")
 
 
-def _threads(threads: Optional[int]) -> int:
-    if threads is None:
-        return 0
-    if threads < 1:
-        raise ValueError(f"threads must be >= 1, got {threads}")
-    return threads
+def _whole(name: str, value: Any, low: int, high: int) -> Optional[int]:
+    """``value`` as an int in [low, high] (None stays None): a TypeError for what is not a whole number (a
+    float, a string, a bool), a ValueError for a number out of range."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be a whole number, got {value!r}")
+    try:
+        number = operator.index(value)  # int, numpy integers; not float or str
+    except TypeError:
+        raise TypeError(f"{name} must be a whole number, got {value!r}") from None
+    if not low <= number <= high:
+        raise ValueError(f"{name} must be between {low} and {high}, got {number}")
+    return number
+
+
+def _options(trials: Any, seed: Any, threads: Any) -> tuple:
+    """The checked trials, seed and threads of run and compare (threads 0: every core)."""
+    return (_whole("trials", trials, 1, 2**32 - 1), _whole("seed", seed, 0, 2**64 - 1),
+            _whole("threads", threads, 1, _cxrisk.MAX_THREADS) or 0)
 
 
 def run(scenario_or_path: ScenarioLike, trials: Optional[int] = None, seed: Optional[int] = None,
@@ -205,7 +220,7 @@ def run(scenario_or_path: ScenarioLike, trials: Optional[int] = None, seed: Opti
     while the engine runs, and Ctrl-C interrupts it with ``KeyboardInterrupt``."""
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {', '.join(_MODES)}, got {mode!r}")
-    return Result(_cxrisk._run(load(scenario_or_path), trials, seed, _threads(threads), mode))
+    return Result(_cxrisk._run(load(scenario_or_path), *_options(trials, seed, threads), mode))
 
 
 def expect(scenario_or_path: ScenarioLike) -> dict:
@@ -219,5 +234,5 @@ def compare(base: ScenarioLike, *alternatives: ScenarioLike, trials: Optional[in
     content of ``cxrisk compare --json`` (a dict) with per-trial samples on the side."""
     if not alternatives:
         raise ValueError("compare needs at least one alternative")
-    return Comparison(_cxrisk._compare(load(base), [load(a) for a in alternatives], trials, seed,
-                                       _threads(threads)))
+    return Comparison(_cxrisk._compare(load(base), [load(a) for a in alternatives],
+                                       *_options(trials, seed, threads)))

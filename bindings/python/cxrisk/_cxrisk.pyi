@@ -4,6 +4,7 @@ from typing import Any, Iterable, Mapping, Optional
 import numpy
 
 __version__: str
+MAX_THREADS: int
 METRICS: list[str]
 
 class ScenarioError(ValueError):

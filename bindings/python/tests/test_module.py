@@ -207,6 +207,22 @@ def test_bad_arguments():
         cxrisk.load("no/such/file.yaml")
     with pytest.raises(TypeError):
         cxrisk.load(42)
+    # trials, seed and threads: whole numbers in their ranges, with a message naming the argument.
+    tarp = SCENARIOS / "tarp_major.yaml"
+    for kwargs, error, message in [({"seed": -1}, ValueError, "seed must be between 0 and 18446744073709551615"),
+                                   ({"seed": 2**64}, ValueError, "seed must be between"),
+                                   ({"trials": 2**32}, ValueError, "trials must be between 1 and 4294967295"),
+                                   ({"threads": 0}, ValueError, "threads must be between 1 and 1024"),
+                                   ({"threads": 1025}, ValueError, "threads must be between 1 and 1024"),
+                                   ({"trials": 1.5}, TypeError, "trials must be a whole number, got 1.5"),
+                                   ({"seed": "7"}, TypeError, "seed must be a whole number, got '7'"),
+                                   ({"threads": True}, TypeError, "threads must be a whole number")]:
+        with pytest.raises(error, match=message):
+            cxrisk.run(tarp, **({"trials": 10} | kwargs))
+        with pytest.raises(error, match=message):
+            cxrisk.compare(tarp, tarp, **({"trials": 10} | kwargs))
+    numpy = pytest.importorskip("numpy")
+    assert cxrisk.run(tarp, trials=numpy.int64(10), seed=numpy.uint64(2**64 - 1), threads=numpy.int32(2)).trials == 10
 
 
 def test_the_example_builds_a_business_case():
