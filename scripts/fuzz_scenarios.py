@@ -230,16 +230,18 @@ def _command(rng, sources, work, texts):
 
 def _problem_of_command(args, status, stdout, err, out):
     """What is wrong with one command's outcome, or None. Exit 0 is a success; exit 2 an input or usage error
-    with a message; exit 1 only an output folder that cannot be written, with nothing left in it."""
+    with a message; exit 1 only an output folder that cannot be written, with nothing left in it, or a batch
+    some of whose scenarios failed (each logged as an error)."""
     if "Sanitizer" in err or "runtime error" in err:
         return "sanitizer report"
     if status not in (0, 1, 2):
         return f"exit status {status}"
     if status != 0 and not err.strip():
         return f"exit {status} without a message"
-    if status == 1 and not ("cannot" in err and out is not None):
+    batch_failure = args[0] == "batch" and re.search(r"^\[\d+/\d+\] .*: error: ", err, re.M)
+    if status == 1 and not ("cannot" in err and out is not None) and not batch_failure:
         return "exit 1 that is not an output folder's error"
-    if status != 0 and out is not None and out.is_dir() and any(out.iterdir()):
+    if status != 0 and not batch_failure and out is not None and out.is_dir() and any(out.iterdir()):
         return "a failed command left files in its --out folder"
     if status == 0 and "--json" in args:
         try:

@@ -273,3 +273,28 @@ TEST_CASE("Past the memory budget, breakdowns keep exact moments and sketched pe
   sketch_options.threads = 3;
   CHECK(summary_json(run(s, sketch_options).summary) == one);
 }
+
+TEST_CASE("Valuation factors follow MODEL.md section 4, in time linear in the horizon", "[engine]") {
+  for (int T : {1, 2, 12, 40}) {
+    for (double c : {0.0, 0.011, 0.3}) {
+      const double d = std::pow(1.08, -1.0 / 12);
+      const std::vector<double> horizon = valuation_factors(ValuationMethod::horizon, T, 12, c, d);
+      const std::vector<double> lifetime = valuation_factors(ValuationMethod::lifetime, T, 12, c, d);
+      const std::vector<double> annual = valuation_factors(ValuationMethod::annual, T, 4, c, d);
+      REQUIRE(horizon.size() == static_cast<std::size_t>(T));
+      for (int t = 1; t <= T; ++t) {
+        // The definition, summed term by term.
+        double sum = 0;
+        for (int u = t + 1; u <= T; ++u) sum += std::pow(1 - c, u - t - 1) * std::pow(d, u);
+        INFO("T " << T << ", c " << c << ", t " << t);
+        CHECK(horizon[t - 1] == Approx(sum).epsilon(1e-13).margin(0));
+        CHECK(lifetime[t - 1] == Approx(std::pow(d, t + 1) / (1 - (1 - c) * d)).epsilon(1e-15));
+        CHECK(annual[t - 1] == 4);
+      }
+      CHECK(horizon[T - 1] == 0);  // nothing is left to lose after the last period
+    }
+  }
+  // The longest horizon the schema allows: 100000 periods (the term-by-term sums took minutes a trial).
+  const std::vector<double> longest = valuation_factors(ValuationMethod::horizon, 100000, 4, 0.01, 0.99);
+  CHECK(longest.front() == Approx(0.99 * 0.99 / (1 - 0.99 * 0.99)).epsilon(1e-12));
+}

@@ -8,24 +8,30 @@
 
 namespace cxrisk {
 
-double valuation_factor(ValuationMethod method, int t, int periods, int per_year, double churn, double d) {
+std::vector<double> valuation_factors(ValuationMethod method, int periods, int per_year, double churn,
+                                      double d) {
+  std::vector<double> f(static_cast<std::size_t>(std::max(periods, 0)));
   switch (method) {
     case ValuationMethod::annual:
-      return per_year;
+      std::fill(f.begin(), f.end(), static_cast<double>(per_year));
+      break;
     case ValuationMethod::horizon: {
-      // sum_{u=t+1..T} (1-c)^(u-t-1) d^u
-      double f = 0, survive = 1, disc = std::pow(d, t + 1);
-      for (int u = t + 1; u <= periods; ++u) {
-        f += survive * disc;
-        survive *= 1 - churn;
-        disc *= d;
+      // F(t) = sum_{u=t+1..T} (1-c)^(u-t-1) d^u, backwards: F(T) = 0, F(t) = d^(t+1) + (1-c) F(t+1); linear
+      // in T (the sum for each t on its own was quadratic: minutes for a long horizon).
+      double next = 0;
+      for (int t = periods; t >= 1; --t) {
+        const double here = t < periods ? std::pow(d, t + 1) + (1 - churn) * next : 0.0;
+        f[static_cast<std::size_t>(t - 1)] = here;
+        next = here;
       }
-      return f;
+      break;
     }
     case ValuationMethod::lifetime:
-      return std::pow(d, t + 1) / (1 - (1 - churn) * d);
+      for (int t = 1; t <= periods; ++t)
+        f[static_cast<std::size_t>(t - 1)] = std::pow(d, t + 1) / (1 - (1 - churn) * d);
+      break;
   }
-  return 0;
+  return f;
 }
 
 namespace {
@@ -192,10 +198,8 @@ void Model::fill(TrialDraw& out, std::uint64_t trial, bool means) const {
     d.value.mean = value(sp.value_mean);
     d.value.cv = seg.value.shape == ValueShape::empirical ? 0.0 : value(sp.value_cv);
     d.value.prepare();
-    d.factor.resize(T);
-    for (int t = 1; t <= T; ++t)
-      d.factor[t - 1] =
-          margin * valuation_factor(s.valuation.method, t, T, per_year, d.churn, out.period_discount);
+    d.factor = valuation_factors(s.valuation.method, T, per_year, d.churn, out.period_discount);
+    for (double& f : d.factor) f *= margin;
   }
 
   out.problems.resize(s.problems.size());

@@ -140,7 +140,9 @@ class Model {
   std::vector<const Quantity*> quantile_of_;              // the quantity each was built for
 };
 
-/// The valuation factor F(t) of MODEL.md section 4 for a customer lost at the end of period t (1-based).
-double valuation_factor(ValuationMethod method, int t, int periods, int per_year, double churn, double d);
+/// The valuation factors F(1) .. F(periods) of MODEL.md section 4 (F(t) for a customer lost at the end of
+/// period t), in time linear in the number of periods.
+std::vector<double> valuation_factors(ValuationMethod method, int periods, int per_year, double churn,
+                                      double d);
 
 }  // namespace cxrisk
