@@ -44,26 +44,28 @@ AlternativeResult against(const RunResult& base, const RunResult& alt, const std
   a.net_benefit_samples.resize(n);
   std::size_t positive = 0, paid_back = 0;
   for (std::size_t t = 0; t < n; ++t) {
-    const double* inv = alt.period_investment.data() + t * (T + 1);
+    const TrialInvestment& inv = alt.investment[t];
     const double* cost_base = base.period_costs.data() + t * T;
     const double* cost_alt = alt.period_costs.data() + t * T;
-    double pv = inv[0];
-    for (std::size_t u = 1; u <= T; ++u) pv += inv[u];
+    double pv = inv.upfront;
+    inv.for_each_period(periods, [&](int, double amount) { pv += amount; });
     investment[t] = pv;
     const double net = a.savings_samples[t] - pv;
     a.net_benefit_samples[t] = net;
     if (net > 0) ++positive;
     if (pv > 0) roi.push_back(net / pv);
     // Payback: the first period whose cumulative savings cover the cumulative (discounted) investment.
-    double saved = 0, spent = inv[0];
-    for (std::size_t u = 1; u <= T; ++u) {
+    double saved = 0, spent = inv.upfront;
+    int first = 0;
+    inv.for_each_period(periods, [&](int u, double amount) {
+      if (first) return;
       saved += cost_base[u - 1] - cost_alt[u - 1];
-      spent += inv[u];
-      if (saved >= spent) {
-        payback.push_back(static_cast<double>(u));
-        ++paid_back;
-        break;
-      }
+      spent += amount;
+      if (saved >= spent) first = u;
+    });
+    if (first) {
+      payback.push_back(static_cast<double>(first));
+      ++paid_back;
     }
   }
   a.investment_pv = compute_stats(investment, Tail::upper);

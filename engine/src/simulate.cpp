@@ -75,9 +75,9 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
   const auto T = static_cast<std::size_t>(model.n_periods());
 
   // Every chunk of trials writes its own place (its columns, its moments), whichever thread or process runs
-  // it. With comparisons, each trial also keeps total_cost by period (T values) and the investment by period
-  // (T + 1 values: upfront, then period by period, discounted to time 0 like the horizon).
-  const std::size_t extra_width = options.keep_period_costs ? 2 * T + 1 : 0;
+  // it. With comparisons, each trial also keeps total_cost by period (T values) and its investment (3 values,
+  // TrialInvestment).
+  const std::size_t extra_width = options.keep_period_costs ? T + 3 : 0;
   Tally tally(n_series, N_METRICS, trials, threads, options.memory_budget, extra_width);
   std::vector<std::int64_t> my_chunks;  // interleaved over the processes, for balance
   for (std::int64_t c = comm.rank(); c < tally.n_chunks(); c += comm.size()) my_chunks.push_back(c);
@@ -90,15 +90,12 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
   std::vector<std::uint64_t> chunk_first(threads);
   if (extra_width) {
     for (int w = 0; w < threads; ++w) {
-      // After each trial: its investment by period, discounted to time 0 like the horizon.
+      // After each trial: its investment.
       runners[w].on_trial([&, w](std::uint64_t trial, const TrialDraw& d) {
         double* inv = extras[w].data() + (trial - chunk_first[w]) * extra_width + T;
         inv[0] = d.investment_upfront;
-        double discount = 1;
-        for (std::size_t u = 1; u <= T; ++u) {
-          discount *= d.period_discount;
-          inv[u] = d.investment_per_period * discount;
-        }
+        inv[1] = d.investment_per_period;
+        inv[2] = d.period_discount;
       });
     }
   }
@@ -136,17 +133,17 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
   result.samples =
       tally.take_exact_columns(static_cast<std::size_t>(N_METRICS) * n);  // the totals come first
   if (extra_width) {
-    const std::vector<double> all = tally.take_extras();
-    result.period_costs.resize(n * T);
-    result.period_investment.resize(n * (T + 1));
+    // The costs are compacted in place (each row moves to a lower address), so the largest array of a long
+    // horizon is never held twice.
+    result.period_costs = tally.take_extras();
+    result.investment.resize(n);
+    double* all = result.period_costs.data();
     for (std::size_t t = 0; t < n; ++t) {
-      std::copy(all.begin() + static_cast<std::ptrdiff_t>(t * extra_width),
-                all.begin() + static_cast<std::ptrdiff_t>(t * extra_width + T),
-                result.period_costs.begin() + static_cast<std::ptrdiff_t>(t * T));
-      std::copy(all.begin() + static_cast<std::ptrdiff_t>(t * extra_width + T),
-                all.begin() + static_cast<std::ptrdiff_t>((t + 1) * extra_width),
-                result.period_investment.begin() + static_cast<std::ptrdiff_t>(t * (T + 1)));
+      const double* inv = all + t * extra_width + T;
+      result.investment[t] = {inv[0], inv[1], inv[2]};
+      std::copy(all + t * extra_width, all + t * extra_width + T, all + t * T);
     }
+    result.period_costs.resize(n * T);
   }
   return result;
 }

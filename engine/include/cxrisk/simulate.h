@@ -51,14 +51,31 @@ struct Summary {
   const Stats& total(int metric) const { return stats[Layout::series(0, metric)]; }
 };
 
+/// A trial's investment: `upfront` at time 0 and `per_period` in each period t, discounted to time 0 by
+/// `period_discount`^t (like the horizon).
+struct TrialInvestment {
+  double upfront = 0, per_period = 0, period_discount = 1;
+
+  /// Calls f(t, amount) for t = 1 .. periods with period t's discounted amount (the discount factor built
+  /// up by multiplication, period by period).
+  template <class F>
+  void for_each_period(int periods, F&& f) const {
+    double discount = 1;
+    for (int t = 1; t <= periods; ++t) {
+      discount *= period_discount;
+      f(t, per_period * discount);
+    }
+  }
+};
+
 /// The outcome of a Monte Carlo run.
 struct RunResult {
   Summary summary;
   std::vector<double> samples;       ///< total metrics per trial, [metric][trial]
   std::vector<double> period_costs;  ///< total_cost per trial and period, [trial][period], when asked for
-  /// The investment per trial and period, discounted to time 0 ([trial][0] upfront, [trial][t] period t),
-  /// with period_costs.
-  std::vector<double> period_investment;
+  /// Each trial's investment, with period_costs: three numbers a trial, not one a period (see
+  /// TrialInvestment), so that long horizons keep their memory for the costs.
+  std::vector<TrialInvestment> investment;
 
   /// The per-trial values of a total metric.
   std::span<const double> metric_samples(int metric) const {
