@@ -298,3 +298,14 @@ TEST_CASE("Valuation factors follow MODEL.md section 4, in time linear in the ho
   const std::vector<double> longest = valuation_factors(ValuationMethod::horizon, 100000, 4, 0.01, 0.99);
   CHECK(longest.front() == Approx(0.99 * 0.99 / (1 - 0.99 * 0.99)).epsilon(1e-12));
 }
+
+TEST_CASE("A run too large for the memory fails before any trial, saying why", "[engine]") {
+  std::string yaml = test::TARP_WORKED_EXAMPLE;
+  yaml.replace(yaml.find("periods: 1,"), 11, "periods: 100000,");
+  const Scenario s = test::scenario_from(yaml);
+  RunOptions o;
+  o.trials = 4294967295;  // 4.3e9 trials x 100,000 periods: petabytes, refused at once
+  o.keep_period_costs = true;
+  CHECK_THROWS_WITH(run(s, o), Catch::Contains("not enough memory for 4294967295 trials") &&
+                                   Catch::Contains("total_cost in each of the 100000 periods"));
+}

@@ -14,6 +14,8 @@
 #include <cstdio>
 #include <iostream>
 #include <mutex>
+#include <new>
+#include <stdexcept>
 #include <thread>
 
 #include "cxrisk/batch.h"
@@ -386,6 +388,9 @@ int main(int argc, char** argv) {
     return report(e, 2);
   } catch (const cxrisk::UsageError& e) {
     return report(e, 2);
+  } catch (const std::bad_alloc&) {
+    return report(std::runtime_error("out of memory (fewer trials, or a smaller grid or batch, need less)"),
+                  1);
   } catch (const std::exception& e) {
     return report(e, 1);
   }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <new>
 #include <thread>
 
 #include "cxrisk/error.h"
@@ -78,7 +79,19 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
   // it. With comparisons, each trial also keeps total_cost by period (T values) and its investment (3 values,
   // TrialInvestment).
   const std::size_t extra_width = options.keep_period_costs ? T + 3 : 0;
-  Tally tally(n_series, N_METRICS, trials, threads, options.memory_budget, extra_width);
+  // The values kept whole (every trial's totals, and total_cost by period for comparisons) are allocated
+  // here, before any trial runs: too many for the memory fails now, with the reason.
+  Tally tally = [&] {
+    try {
+      return Tally(n_series, N_METRICS, trials, threads, options.memory_budget, extra_width);
+    } catch (const std::bad_alloc&) {
+      const std::size_t per_trial = N_METRICS + extra_width;
+      throw RuntimeError(fmt::format(
+          "not enough memory for {} trials: the run keeps {} numbers a trial ({:.1f} GB){}; run fewer trials",
+          trials, per_trial, static_cast<double>(per_trial) * 8 * static_cast<double>(trials) / 1e9,
+          extra_width ? fmt::format(", as a comparison keeps total_cost in each of the {} periods", T) : ""));
+    }
+  }();
   std::vector<std::int64_t> my_chunks;  // interleaved over the processes, for balance
   for (std::int64_t c = comm.rank(); c < tally.n_chunks(); c += comm.size()) my_chunks.push_back(c);
 
