@@ -13,8 +13,8 @@ cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPython_EXECUTAB
 cmake --build build-sanitize -j"$(nproc)"
 
 export UBSAN_OPTIONS=print_stacktrace=1
-ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 ctest --test-dir build-sanitize --output-on-failure -j2 -E '^(cli|python)$'
-ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 ctest --test-dir build-sanitize --output-on-failure -R '^cli$'
-LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)" ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 \
+ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-sanitize --output-on-failure -j2 -E '^(cli|python)$'
+ASAN_OPTIONS=detect_leaks=0 ctest --test-dir build-sanitize --output-on-failure -R '^cli$'
+LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)" ASAN_OPTIONS=detect_leaks=0 \
   ctest --test-dir build-sanitize --output-on-failure -R '^python$'
 echo "sanitize: every test passed under AddressSanitizer and UndefinedBehaviorSanitizer"

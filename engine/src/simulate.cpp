@@ -1,5 +1,7 @@
 #include "cxrisk/simulate.h"
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
@@ -80,16 +82,24 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
   // TrialInvestment).
   const std::size_t extra_width = options.keep_period_costs ? T + 3 : 0;
   // The values kept whole (every trial's totals, and total_cost by period for comparisons) are allocated
-  // here, before any trial runs: too many for the memory fails now, with the reason.
+  // here, before any trial runs: more than the machine's memory fails now, with the reason (checked against
+  // the physical memory first, as a sanitizer's allocator does not throw).
+  const std::size_t per_trial = N_METRICS + extra_width;
+  const double needed = static_cast<double>(per_trial) * sizeof(double) * static_cast<double>(trials);
+  const auto too_large = [&] {
+    return RuntimeError(fmt::format(
+        "not enough memory for {} trials: the run keeps {} numbers a trial ({:.1f} GB){}; run fewer trials",
+        trials, per_trial, needed / 1e9,
+        extra_width ? fmt::format(", as a comparison keeps total_cost in each of the {} periods", T) : ""));
+  };
+  const double physical =
+      static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGE_SIZE));
+  if (physical > 0 && needed > physical) throw too_large();
   Tally tally = [&] {
     try {
       return Tally(n_series, N_METRICS, trials, threads, options.memory_budget, extra_width);
     } catch (const std::bad_alloc&) {
-      const std::size_t per_trial = N_METRICS + extra_width;
-      throw RuntimeError(fmt::format(
-          "not enough memory for {} trials: the run keeps {} numbers a trial ({:.1f} GB){}; run fewer trials",
-          trials, per_trial, static_cast<double>(per_trial) * 8 * static_cast<double>(trials) / 1e9,
-          extra_width ? fmt::format(", as a comparison keeps total_cost in each of the {} periods", T) : ""));
+      throw too_large();
     }
   }();
   std::vector<std::int64_t> my_chunks;  // interleaved over the processes, for balance
