@@ -27,38 +27,36 @@ void FastQuantile::fill(std::size_t k, double tolerance) {
   const Quantity& q = q_;
   const int n = tables_[k].intervals;
   const double u0 = tables_[k].u0, h = 1 / tables_[k].scale;
-  std::vector<double> x(static_cast<std::size_t>(n) + 1, 0.0), slope(x);
-  std::vector<std::int32_t> child(static_cast<std::size_t>(n), EXACT);
+  std::vector<Node> node(static_cast<std::size_t>(n) + 1);
   for (int j = 0; j <= n; ++j) {
     const double u = u0 + j * h;
     if (!(u > 0 && u < 1)) continue;  // Q(0) and Q(1) may be infinite: those intervals stay exact
-    x[j] = q.quantile(u);
-    const double f = q.density(x[j]);
-    slope[j] = f > 0 && std::isfinite(f) ? h / f : 0.0;
+    node[j].x = q.quantile(u);
+    const double f = q.density(node[j].x);
+    node[j].slope = f > 0 && std::isfinite(f) ? h / f : 0.0;
   }
   std::vector<int> refine;
   for (int j = 0; j < n; ++j) {
     // An end without a slope (at u = 0 or 1, or where the density is 0 or infinite) cannot be checked: a
     // finer table may take all but the part next to it.
-    if (!(slope[j] > 0 && slope[j + 1] > 0)) {
+    const Node &a = node[j], &b = node[j + 1];
+    if (!(a.slope > 0 && b.slope > 0)) {
       refine.push_back(j);
       continue;
     }
     // The error of cubic Hermite interpolation is Q4(xi) s^2 (1 - s)^2 h^4 / 24, with Q4 the fourth
     // derivative: largest at the middle of the interval where Q4 is smooth, which a table this fine makes it.
-    const double hermite = 0.5 * (x[j] + x[j + 1]) + 0.125 * (slope[j] - slope[j + 1]);
+    const double hermite = 0.5 * (a.x + b.x) + 0.125 * (a.slope - b.slope);
     const double worst = std::abs(hermite - q.quantile(u0 + (j + 0.5) * h));
     if (worst <= 0.5 * tolerance) {
-      child[j] = INTERPOLATE;
+      node[j].child = INTERPOLATE;
       checked_error_ = std::max(checked_error_, worst);
     } else {
       refine.push_back(j);
     }
   }
   const int depth = tables_[k].depth;
-  tables_[k].x = std::move(x);
-  tables_[k].slope = std::move(slope);
-  tables_[k].child = std::move(child);
+  tables_[k].node = std::move(node);
   if (depth == MAX_DEPTH) return;
   for (int j : refine) {
     Table finer;
@@ -68,7 +66,7 @@ void FastQuantile::fill(std::size_t k, double tolerance) {
     finer.depth = depth + 1;
     const auto index = static_cast<std::int32_t>(tables_.size());
     tables_.push_back(std::move(finer));  // may move tables_[k]: referred to by index only
-    tables_[k].child[static_cast<std::size_t>(j)] = index;
+    tables_[k].node[static_cast<std::size_t>(j)].child = index;
     fill(static_cast<std::size_t>(index), tolerance);
   }
 }
@@ -78,8 +76,8 @@ double FastQuantile::exact_share() const {
   // Each table's exact intervals, weighted by their width.
   double share = 0;
   for (const Table& t : tables_)
-    for (std::int32_t c : t.child)
-      if (c == EXACT) share += 1 / t.scale;
+    for (int j = 0; j < t.intervals; ++j)
+      if (t.node[static_cast<std::size_t>(j)].child == EXACT) share += 1 / t.scale;
   return share;
 }
 
