@@ -247,3 +247,20 @@ TEST_CASE("Tabulated quantiles stay within 1e-9 standard deviations of the exact
     CHECK(fast.exact_share() < 0.04);
   }
 }
+
+TEST_CASE("Built tables are shared between models for equal quantities only", "[quantity]") {
+  const Quantity a = Quantity::make(QuantityForm::beta_alpha_beta, {3.25, 71.5});
+  const Quantity same = Quantity::make(QuantityForm::beta_alpha_beta, {3.25, 71.5});
+  const Quantity scaled = a.scaled(0.5), other = Quantity::make(QuantityForm::beta_alpha_beta, {3.25, 71.25});
+  auto table = std::make_shared<FastQuantile>(a);
+  share_quantile(table);
+  CHECK(shared_quantile(same) == table);
+  CHECK(shared_quantile(scaled) == nullptr);  // a factor changes every value
+  CHECK(shared_quantile(other) == nullptr);
+  // Beyond SHARED_QUANTILES newer tables, the oldest is forgotten (models keep theirs alive).
+  for (std::size_t i = 0; i < SHARED_QUANTILES; ++i)
+    share_quantile(std::make_shared<FastQuantile>(
+        Quantity::make(QuantityForm::gamma_shape_scale, {2.0 + static_cast<double>(i), 1.0}), true));
+  CHECK(shared_quantile(same) == nullptr);
+  CHECK(table->quantity() == a);
+}

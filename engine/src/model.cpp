@@ -138,10 +138,12 @@ Model::Model(const Scenario& scenario, std::uint64_t seed, int threads) : scenar
     }
     problem_params_.push_back(std::move(pp));
   }
-  // The distinct quantities' tables, each independent of the others.
+  // The distinct quantities' tables that no model of this process has built, each independent of the others.
   parallel_blocks(
-      static_cast<std::int64_t>(quantiles_.size()), threads,
-      [&](std::int64_t i, int) { quantiles_[static_cast<std::size_t>(i)]->build(); }, nullptr);
+      static_cast<std::int64_t>(to_build_.size()), threads,
+      [&](std::int64_t i, int) { to_build_[static_cast<std::size_t>(i)]->build(); }, nullptr);
+  for (auto& table : to_build_) share_quantile(std::move(table));
+  to_build_.clear();
 }
 
 Model::~Model() = default;
@@ -156,9 +158,15 @@ Model::Param Model::param(const Quantity& q, const std::string& path) {
       p.quantile = quantiles_[i].get();
       return p;
     }
-  quantiles_.push_back(std::make_unique<FastQuantile>(q, true));  // built at the end of the constructor
+  std::shared_ptr<const FastQuantile> table = shared_quantile(q);
+  if (!table) {
+    auto fresh = std::make_shared<FastQuantile>(q, true);  // built at the end of the constructor
+    to_build_.push_back(fresh);
+    table = std::move(fresh);
+  }
+  quantiles_.push_back(table);
   quantile_of_.push_back(&q);
-  p.quantile = quantiles_.back().get();
+  p.quantile = table.get();
   return p;
 }
 

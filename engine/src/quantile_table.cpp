@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
+#include <mutex>
 
 namespace cxrisk {
 
@@ -79,6 +81,26 @@ double FastQuantile::exact_share() const {
     for (int j = 0; j < t.intervals; ++j)
       if (t.node[static_cast<std::size_t>(j)].child == EXACT) share += 1 / t.scale;
   return share;
+}
+
+namespace {
+std::mutex shared_mutex;
+std::deque<std::shared_ptr<const FastQuantile>> shared_tables;  // oldest first
+}  // namespace
+
+std::shared_ptr<const FastQuantile> shared_quantile(const Quantity& q) {
+  std::lock_guard<std::mutex> lock(shared_mutex);
+  for (const auto& t : shared_tables)
+    if (t->quantity() == q) return t;
+  return nullptr;
+}
+
+void share_quantile(std::shared_ptr<const FastQuantile> table) {
+  std::lock_guard<std::mutex> lock(shared_mutex);
+  for (const auto& t : shared_tables)
+    if (t->quantity() == table->quantity()) return;  // another model built it meanwhile
+  shared_tables.push_back(std::move(table));
+  if (shared_tables.size() > SHARED_QUANTILES) shared_tables.pop_front();
 }
 
 }  // namespace cxrisk

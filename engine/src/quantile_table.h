@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "cxrisk/quantity.h"
@@ -41,6 +42,8 @@ class FastQuantile {
     }
   }
 
+  /// The quantity the table is of.
+  const Quantity& quantity() const { return q_; }
   /// The largest interpolation error found when the table was built (0 when not tabulated).
   double checked_error() const { return checked_error_; }
   /// The share of u in (0, 1) left to the exact inverse (1 when not tabulated).
@@ -80,5 +83,14 @@ class FastQuantile {
   std::vector<Table> tables_;  // [0]: the whole of (0, 1)
   double checked_error_ = 0;
 };
+
+/// The tables built in this process, shared: a table of a quantity equal to `q` (same form, parameters and
+/// factor) built by any model, among the last SHARED_QUANTILES remembered, or null. The points of a sweep and
+/// the scenarios of a comparison or a batch share most of their distributions, and a table depends on its
+/// quantity alone, so sharing changes the time of setting up a model, never a number. Thread-safe.
+inline constexpr std::size_t SHARED_QUANTILES = 256;
+std::shared_ptr<const FastQuantile> shared_quantile(const Quantity& q);
+/// Remembers a built table for shared_quantile (forgetting the oldest beyond SHARED_QUANTILES).
+void share_quantile(std::shared_ptr<const FastQuantile> table);
 
 }  // namespace cxrisk

@@ -136,8 +136,9 @@ class Model {
   Param margin_, discount_, negative_conversion_, positive_conversion_, upfront_, per_period_;
   std::vector<SegmentParams> segment_params_;
   std::vector<ProblemParams> problem_params_;
-  std::vector<std::unique_ptr<FastQuantile>> quantiles_;  // one per distinct uncertain quantity
-  std::vector<const Quantity*> quantile_of_;              // the quantity each was built for
+  std::vector<std::shared_ptr<const FastQuantile>> quantiles_;  // one per distinct uncertain quantity
+  std::vector<const Quantity*> quantile_of_;                    // the quantity each was built for
+  std::vector<std::shared_ptr<FastQuantile>> to_build_;         // those no other model had built
 };
 
 /// The valuation factors F(1) .. F(periods) of MODEL.md section 4 (F(t) for a customer lost at the end of
