@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <stdexcept>
 
 #include "cxrisk/output.h"
 #include "helpers.h"
@@ -308,4 +309,15 @@ TEST_CASE("A run too large for the memory fails before any trial, saying why", "
   o.keep_period_costs = true;
   CHECK_THROWS_WITH(run(s, o), Catch::Contains("not enough memory for 4294967295 trials") &&
                                    Catch::Contains("total_cost in each of the 100000 periods"));
+}
+
+TEST_CASE("A model for the means alone builds no tables and refuses to draw trials", "[engine]") {
+  const Scenario s = load_scenario(std::string(CXRISK_SCENARIOS) + "/ecommerce.yaml");
+  const Model means(s, 7, 1, Model::Use::means), trials(s, 7);
+  TrialDraw a, b;
+  means.draw_means(a);
+  trials.draw_means(b);
+  CHECK(a.negative_conversion == b.negative_conversion);
+  CHECK(a.problems[3].complaint == b.problems[3].complaint);
+  CHECK_THROWS_AS(means.draw(0, a), std::logic_error);
 }

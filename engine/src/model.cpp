@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "parallel.h"
 #include "quantile_table.h"
@@ -39,7 +40,8 @@ constexpr std::array<std::string_view, 5> CAUSE_ORDER{"company", "customer", "pr
                                                       "unspecified"};
 }
 
-Model::Model(const Scenario& scenario, std::uint64_t seed, int threads) : scenario_(scenario), seed_(seed) {
+Model::Model(const Scenario& scenario, std::uint64_t seed, int threads, Use use)
+    : scenario_(scenario), seed_(seed), use_(use) {
   const Scenario& s = scenario_;
   const int S = n_segments(), P = n_problems();
 
@@ -138,7 +140,9 @@ Model::Model(const Scenario& scenario, std::uint64_t seed, int threads) : scenar
     }
     problem_params_.push_back(std::move(pp));
   }
-  // The distinct quantities' tables that no model of this process has built, each independent of the others.
+  // The distinct quantities' tables that no model of this process has built, each independent of the others
+  // (none for the means alone: a scenario of hundreds of problems took seconds to build them).
+  if (use_ == Use::means) return;
   parallel_blocks(
       static_cast<std::int64_t>(to_build_.size()), threads,
       [&](std::int64_t i, int) { to_build_[static_cast<std::size_t>(i)]->build(); }, nullptr);
@@ -171,6 +175,9 @@ Model::Param Model::param(const Quantity& q, const std::string& path) {
 }
 
 void Model::draw(std::uint64_t trial, TrialDraw& out) const {
+  if (use_ != Use::trials)
+    throw std::logic_error(
+        "Model::draw: a model built for the means alone has no quantile tables to draw with");
   fill(out, trial, false);
 }
 void Model::draw_means(TrialDraw& out) const {

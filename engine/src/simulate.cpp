@@ -172,7 +172,7 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
 }
 
 Summary expect(const Scenario& scenario) {
-  const Model model(scenario, scenario.simulation.seed);
+  const Model model(scenario, scenario.simulation.seed, 1, Model::Use::means);
   TrialDraw draw;
   model.draw_means(draw);
   std::vector<double> cells(static_cast<std::size_t>(model.n_cells())), row(model.layout().n_series());

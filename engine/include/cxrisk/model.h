@@ -72,9 +72,12 @@ struct Layout {
 /// A scenario compiled for simulation under one seed.
 class Model {
  public:
-  /// Compiles `scenario` under `seed`; the parameters' quantile tables are built on `threads` threads (the
-  /// model is the same with any).
-  Model(const Scenario& scenario, std::uint64_t seed, int threads = 1);
+  /// What a model is for: drawing trials, or only the means (`cxrisk expect`, which needs no quantile table).
+  enum class Use { trials, means };
+
+  /// Compiles `scenario` under `seed`; for trials, the parameters' quantile tables are built on `threads`
+  /// threads (the model is the same with any).
+  Model(const Scenario& scenario, std::uint64_t seed, int threads = 1, Use use = Use::trials);
   ~Model();
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;
@@ -88,7 +91,7 @@ class Model {
   /// The problems that apply to a segment, in journey order.
   const std::vector<int>& problems_of(int segment) const { return problems_of_[segment]; }
 
-  /// Draws every uncertain parameter of `trial` (keyed by parameter path) into `out`.
+  /// Draws every uncertain parameter of `trial` (keyed by parameter path) into `out` (a model for trials).
   void draw(std::uint64_t trial, TrialDraw& out) const;
   /// Every quantity at its mean (the closed-form "spreadsheet" answer).
   void draw_means(TrialDraw& out) const;
@@ -139,6 +142,7 @@ class Model {
   std::vector<std::shared_ptr<const FastQuantile>> quantiles_;  // one per distinct uncertain quantity
   std::vector<const Quantity*> quantile_of_;                    // the quantity each was built for
   std::vector<std::shared_ptr<FastQuantile>> to_build_;         // those no other model had built
+  Use use_ = Use::trials;
 };
 
 /// The valuation factors F(1) .. F(periods) of MODEL.md section 4 (F(t) for a customer lost at the end of
