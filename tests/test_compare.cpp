@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -63,6 +64,26 @@ TEST_CASE("Chains of extends apply every file's changes in order", "[compare]") 
   CHECK(c.segments[1].value.mean == Quantity::fixed(800));      // from set.yaml
   REQUIRE(c.investment);                                        // inherited
   CHECK(c.investment->upfront == Quantity::fixed(20000));
+}
+
+TEST_CASE("A chain of extends is at most 64 scenarios long (deeper ones are refused, not a stack overflow)",
+          "[compare]") {
+  const fs::path dir = fs::temp_directory_path() / "cxrisk_extends_depth";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  fs::copy_file(std::string(CXRISK_SCENARIOS) + "/tarp_major.yaml", dir / "e0.yaml");
+  const auto file = [&](int i) { return dir / fs::path("e").concat(std::to_string(i)).concat(".yaml"); };
+  for (int i = 1; i <= 5000; ++i)
+    std::ofstream(file(i)) << "cxrisk: 1\nname: level " << i
+                           << "\nextends: " << file(i - 1).filename().string()
+                           << "\nchanges:\n  - {scale: problems.*.incidence, by: 0.99}\n";
+  const Scenario deepest = load_scenario((dir / "e63.yaml").string());  // e63 ... e0: 64 scenarios
+  CHECK(deepest.problems[0].incidence.mean() == Approx(std::pow(0.99, 63)));
+  CHECK_THROWS_WITH(load_scenario((dir / "e64.yaml").string()),
+                    Catch::Contains("e1.yaml:3:10: extends: more than 64 scenarios extend one another "
+                                    "(e64.yaml -> ... -> e0.yaml)"));
+  CHECK_THROWS_AS(load_scenario((dir / "e5000.yaml").string()), ScenarioError);
+  fs::remove_all(dir);
 }
 
 TEST_CASE("Bad improvement scenarios give their exact errors", "[compare]") {

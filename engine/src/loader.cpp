@@ -738,6 +738,9 @@ YAML::Node parse_yaml(const std::string& text, const std::string& display_name) 
 
 Scenario load_file(const fs::path& path, std::vector<fs::path>& chain);
 
+/// The longest chain of scenarios extending one another.
+constexpr std::size_t MAX_EXTENDS_DEPTH = 64;
+
 Scenario load_node(const YAML::Node& root, const std::string& display_name, const fs::path& base_dir,
                    std::vector<fs::path>& chain) {
   Reader reader(display_name, base_dir);
@@ -781,6 +784,13 @@ Scenario load_node(const YAML::Node& root, const std::string& display_name, cons
     names.push_back(canonical.filename().string());
     throw ScenarioError(position(extends), "extends", fmt::format("extends itself: {}", join(names, " -> ")));
   }
+  // Each level is read recursively: a bound keeps a runaway chain an input error rather than a stack
+  // overflow.
+  if (chain.size() >= MAX_EXTENDS_DEPTH)
+    throw ScenarioError(
+        position(extends), "extends",
+        fmt::format("more than {} scenarios extend one another ({} -> ... -> {})", MAX_EXTENDS_DEPTH,
+                    chain.front().filename().string(), canonical.filename().string()));
   // The error_code form: a path the file system refuses (too long, say) is the same input error.
   if (!fs::exists(base_path, ec) || ec)
     throw ScenarioError(position(extends), "extends",
