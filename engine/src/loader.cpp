@@ -3,6 +3,7 @@
 // several keys are checked by check_scenario() through the SourceMap this loader fills.
 #include "cxrisk/loader.h"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <fmt/format.h>
@@ -731,6 +732,10 @@ void Reader::apply_changes(Scenario& s, const YAML::Node& changes, const std::st
 YAML::Node parse_yaml(const std::string& text, const std::string& display_name) {
   try {
     return YAML::Load(text);
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp stops at a fixed nesting depth with the message "bad file".
+    throw ScenarioError({display_name, e.mark.line + 1, e.mark.column + 1}, "",
+                        "invalid YAML: nested too deeply (a scenario needs a few levels)");
   } catch (const YAML::Exception& e) {
     throw ScenarioError({display_name, e.mark.line + 1, e.mark.column + 1}, "", "invalid YAML: " + e.msg);
   }
