@@ -111,20 +111,13 @@ bool Scenario::applies(int problem, int segment) const {
 }
 
 void SourceMap::set(const std::string& path, FileLoc loc) {
-  auto it = std::lower_bound(locs_.begin(), locs_.end(), path,
-                             [](const auto& entry, const std::string& p) { return entry.first < p; });
-  if (it != locs_.end() && it->first == path)
-    it->second = std::move(loc);
-  else
-    locs_.insert(it, {path, std::move(loc)});
+  locs_.insert_or_assign(path, std::move(loc));
 }
 
 FileLoc SourceMap::find(std::string_view path) const {
   std::string p(path);
   while (true) {
-    auto it = std::lower_bound(locs_.begin(), locs_.end(), p,
-                               [](const auto& entry, const std::string& q) { return entry.first < q; });
-    if (it != locs_.end() && it->first == p) return it->second;
+    if (const auto it = locs_.find(p); it != locs_.end()) return it->second;
     const auto cut = p.find_last_of(".[");
     if (cut == std::string::npos || p.empty()) break;
     p.erase(cut);

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "cxrisk/error.h"
@@ -140,7 +141,7 @@ class SourceMap {
 
  private:
   std::string file_;
-  std::vector<std::pair<std::string, FileLoc>> locs_;  // sorted by path
+  std::unordered_map<std::string, FileLoc> locs_;  // by key path (a sorted vector was quadratic to fill)
 };
 
 /// Checks the rules of MODEL.md section 5 that a single key cannot express: unique names, known stages and
