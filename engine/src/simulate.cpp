@@ -164,7 +164,7 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
     for (std::size_t t = 0; t < n; ++t) {
       const double* inv = all + t * extra_width + T;
       result.investment[t] = {inv[0], inv[1], inv[2]};
-      std::copy(all + t * extra_width, all + t * extra_width + T, all + t * T);
+      if (t > 0) std::copy(all + t * extra_width, all + t * extra_width + T, all + t * T);  // row 0 stays
     }
     result.period_costs.resize(n * T);
   }
