@@ -156,10 +156,14 @@ int do_run(const RunArgs& a, const Context& ctx) {
   bar.finish();
   if (!ctx.root()) return 0;
   if (!a.out.empty()) {
-    std::vector<std::pair<std::string, std::string>> files{
-        {"summary.json", cxrisk::summary_json(result.summary)},
-        {"breakdown.csv", cxrisk::breakdown_csv(result.summary)}};
-    if (a.samples) files.emplace_back("trials.csv", cxrisk::trials_csv(result));
+    const std::string summary = cxrisk::summary_json(result.summary),
+                      breakdown = cxrisk::breakdown_csv(result.summary);
+    std::vector<std::pair<std::string, cxrisk::FileWriter>> files{
+        {"summary.json", [&](std::ostream& out) { out << summary; }},
+        {"breakdown.csv", [&](std::ostream& out) { out << breakdown; }}};
+    // trials.csv goes to its file row by row: at millions of trials it is gigabytes.
+    if (a.samples)
+      files.emplace_back("trials.csv", [&](std::ostream& out) { cxrisk::write_trials_csv(out, result); });
     cxrisk::write_files_atomically(a.out, files);
   }
   std::cout << (a.json ? cxrisk::summary_json(result.summary) : cxrisk::summary_table(result.summary));

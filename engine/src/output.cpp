@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 
 #include "cxrisk/version.h"
 #include "json_stats.h"
@@ -108,16 +110,26 @@ std::string breakdown_csv(const Summary& summary) {
   return out;
 }
 
-std::string trials_csv(const RunResult& result) {
-  std::string out = "trial";
-  for (auto name : METRIC_NAMES) out += fmt::format(",{}", name);
-  out += "\n";
+void write_trials_csv(std::ostream& out, const RunResult& result) {
+  fmt::memory_buffer row;
+  fmt::format_to(std::back_inserter(row), "trial");
+  for (auto name : METRIC_NAMES) fmt::format_to(std::back_inserter(row), ",{}", name);
+  row.push_back('\n');
+  out.write(row.data(), static_cast<std::streamsize>(row.size()));
   for (std::int64_t t = 0; t < result.summary.trials; ++t) {
-    out += std::to_string(t);
-    for (int m = 0; m < N_METRICS; ++m) out += fmt::format(",{}", result.metric_samples(m)[t]);
-    out += "\n";
+    row.clear();
+    fmt::format_to(std::back_inserter(row), "{}", t);
+    for (int m = 0; m < N_METRICS; ++m)
+      fmt::format_to(std::back_inserter(row), ",{}", result.metric_samples(m)[t]);
+    row.push_back('\n');
+    out.write(row.data(), static_cast<std::streamsize>(row.size()));
   }
-  return out;
+}
+
+std::string trials_csv(const RunResult& result) {
+  std::ostringstream out;
+  write_trials_csv(out, result);
+  return std::move(out).str();
 }
 
 std::string human_number(double x) {
@@ -198,6 +210,14 @@ void check_output_folder(const std::filesystem::path& dir) {
 
 void write_files_atomically(const std::filesystem::path& dir,
                             const std::vector<std::pair<std::string, std::string>>& files) {
+  std::vector<std::pair<std::string, FileWriter>> writers;
+  for (const auto& [name, content] : files)
+    writers.emplace_back(name, [&content = content](std::ostream& out) { out << content; });
+  write_files_atomically(dir, writers);
+}
+
+void write_files_atomically(const std::filesystem::path& dir,
+                            const std::vector<std::pair<std::string, FileWriter>>& files) {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -207,12 +227,12 @@ void write_files_atomically(const std::filesystem::path& dir,
   auto discard = [&]() {
     for (auto& [tmp, target] : written) fs::remove(tmp, ec);
   };
-  for (const auto& [name, content] : files) {
+  for (const auto& [name, write] : files) {
     const fs::path target = dir / name;
     const fs::path tmp = dir / fmt::format(".{}.tmp-{}", name, ::getpid());
     written.emplace_back(tmp, target);
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << content;
+    if (out) write(out);
     out.close();
     if (!out) {
       discard();

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,7 +19,9 @@ std::string summary_json(const Summary& summary, int indent = 2);
 /// One row per (dimension, entry, metric) with every statistic; the total has dimension "total".
 std::string breakdown_csv(const Summary& summary);
 
-/// One row per trial, one column per total metric.
+/// One row per trial, one column per total metric: written to a stream row by row (millions of trials need
+/// no copy of the file in memory), or as a string.
+void write_trials_csv(std::ostream& out, const RunResult& result);
 std::string trials_csv(const RunResult& result);
 
 /// A readable summary for a terminal.
@@ -31,8 +35,14 @@ std::string human_number(double x);
 /// RuntimeError naming the folder otherwise.
 void check_output_folder(const std::filesystem::path& dir);
 
+/// Writes a file's content to a stream.
+using FileWriter = std::function<void(std::ostream&)>;
+
 /// Writes files into `dir` (created if missing) so that each appears whole or not at all: every file is first
 /// written to a temporary beside its target and renamed only when all of them were written.
+void write_files_atomically(const std::filesystem::path& dir,
+                            const std::vector<std::pair<std::string, FileWriter>>& files);
+/// The same with each file's content given whole.
 void write_files_atomically(const std::filesystem::path& dir,
                             const std::vector<std::pair<std::string, std::string>>& files);
 
