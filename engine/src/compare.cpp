@@ -47,22 +47,21 @@ AlternativeResult against(const RunResult& base, const RunResult& alt, const std
     const TrialInvestment& inv = alt.investment[t];
     const double* cost_base = base.period_costs.data() + t * T;
     const double* cost_alt = alt.period_costs.data() + t * T;
-    double pv = inv.upfront;
-    inv.for_each_period(periods, [&](int, double amount) { pv += amount; });
+    // One pass: the cumulative (discounted) investment, which ends as its present value, and payback, the
+    // first period whose cumulative savings cover it.
+    double saved = 0, spent = inv.upfront;
+    int first = 0;
+    inv.for_each_period(periods, [&](int u, double amount) {
+      saved += cost_base[u - 1] - cost_alt[u - 1];
+      spent += amount;
+      if (!first && saved >= spent) first = u;
+    });
+    const double pv = spent;
     investment[t] = pv;
     const double net = a.savings_samples[t] - pv;
     a.net_benefit_samples[t] = net;
     if (net > 0) ++positive;
     if (pv > 0) roi.push_back(net / pv);
-    // Payback: the first period whose cumulative savings cover the cumulative (discounted) investment.
-    double saved = 0, spent = inv.upfront;
-    int first = 0;
-    inv.for_each_period(periods, [&](int u, double amount) {
-      if (first) return;
-      saved += cost_base[u - 1] - cost_alt[u - 1];
-      spent += amount;
-      if (saved >= spent) first = u;
-    });
     if (first) {
       payback.push_back(static_cast<double>(first));
       ++paid_back;

@@ -8,7 +8,6 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
-#include <sstream>
 
 #include "cxrisk/version.h"
 #include "json_stats.h"
@@ -124,12 +123,6 @@ void write_trials_csv(std::ostream& out, const RunResult& result) {
     row.push_back('\n');
     out.write(row.data(), static_cast<std::streamsize>(row.size()));
   }
-}
-
-std::string trials_csv(const RunResult& result) {
-  std::ostringstream out;
-  write_trials_csv(out, result);
-  return std::move(out).str();
 }
 
 std::string human_number(double x) {

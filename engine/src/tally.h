@@ -72,7 +72,7 @@ class Tally {
   static std::int64_t chunks_of(std::int64_t trials);
   /// Trials per chunk, and the number of chunks.
   std::int64_t chunk_trials() const { return chunk_trials_; }
-  std::int64_t n_chunks() const { return (trials_ + chunk_trials_ - 1) / chunk_trials_; }
+  std::int64_t n_chunks() const { return chunks_of(trials_); }
   /// True when every series keeps every value.
   bool exact() const { return exact_all_; }
 

@@ -19,10 +19,9 @@ std::string summary_json(const Summary& summary, int indent = 2);
 /// One row per (dimension, entry, metric) with every statistic; the total has dimension "total".
 std::string breakdown_csv(const Summary& summary);
 
-/// One row per trial, one column per total metric: written to a stream row by row (millions of trials need
-/// no copy of the file in memory), or as a string.
+/// One row per trial, one column per total metric, written to a stream row by row (millions of trials need no
+/// copy of the file in memory).
 void write_trials_csv(std::ostream& out, const RunResult& result);
-std::string trials_csv(const RunResult& result);
 
 /// A readable summary for a terminal.
 std::string summary_table(const Summary& summary);
