@@ -177,6 +177,53 @@ stages:)");
     }
 }
 
+TEST_CASE("A segment's numbers do not depend on the other segments, however many slots they take",
+          "[engine]") {
+  // 3 segments x 60 problems: more slots than the chain advances together, so the segments are simulated in
+  // more than one block. Each segment alone (one block) must give its breakdown of the whole run exactly.
+  const auto scenario = [](const std::vector<std::string>& segments) {
+    std::string yaml = R"(
+cxrisk: 1
+name: Many slots
+horizon: {periods: 4, period: quarter, discount_rate: 0.05}
+valuation: {method: lifetime}
+word_of_mouth: {negative_conversion: {dist: pert, min: 0.01, mode: 0.02, max: 0.04}, positive_conversion: 0.01}
+segments:
+)";
+    const std::vector<std::string> all{
+        "{name: large, customers: 2000000, value: {mean: 50, cv: 0.8}, baseline_churn: 0.01}",
+        "{name: middle, customers: 40000, value: {mean: {dist: normal, mean: 300, sd: 20, min: 200}, cv: 1}}",
+        "{name: small, customers: 900, value: {mean: 2000, cv: 1.2}, baseline_churn: 0.02}"};
+    for (const std::string& name : segments)
+      for (const std::string& line : all)
+        if (line.find("name: " + name + ",") != std::string::npos) yaml += "  - " + line + "\n";
+    yaml += "problems:\n";
+    for (int p = 0; p < 60; ++p)
+      yaml += "  - name: problem_" + std::to_string(p) + R"(
+    incidence: {dist: beta, mean: 0.002, sd: 0.0005}
+    complaint_rate: {dist: pert, min: 0.1, mode: 0.3, max: 0.5}
+    handling:
+      - {tier: chat, resolution: {dist: dirichlet, resolved: 40, mollified: 30, unresolved: 30}, escalate: 0.3, cost: 5}
+      - {tier: care, resolution: {resolved: 0.6, mollified: 0.2, unresolved: 0.2}, cost: 40}
+    loyalty: {no_problem: 0.9, silent: 0.4, quick: 0.95, resolved: 0.8, mollified: 0.6, unresolved: 0.3}
+    wom: {negative: {silent: 5, unresolved: 9}, positive: {quick: 4}}
+)";
+    return test::scenario_from(yaml);
+  };
+  const RunResult whole = run_with(scenario({"large", "middle", "small"}), 100, 4);
+  const Layout& L = whole.summary.layout;
+  for (std::size_t seg = 0; seg < L.names[2].size(); ++seg) {
+    const RunResult alone = run_with(scenario({L.names[2][seg]}), 100, 4);
+    for (int m = 0; m < N_METRICS; ++m) {
+      const Stats& x = whole.summary.stats[Layout::series(L.offset[2] + static_cast<int>(seg), m)];
+      const Stats& y = alone.summary.stats[Layout::series(alone.summary.layout.offset[2], m)];
+      CHECK(x.mean == y.mean);
+      CHECK(x.percentiles == y.percentiles);
+    }
+    CHECK(alone.summary.total(customers_lost).mean > 0);
+  }
+}
+
 TEST_CASE("The aggregate mode handles 10^10 customers at the cost of a small base", "[engine]") {
   std::string yaml = test::TARP_WORKED_EXAMPLE;
   yaml.replace(yaml.find("customers: 1000"), 15, "customers: 10000000000");

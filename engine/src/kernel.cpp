@@ -142,20 +142,20 @@ class ExpectedFlow {
   }
 };
 
+// The chain of segments [s0, s1), for all periods.
 template <class Flow>
-void aggregate_chain(const Model& model, const ChainLanes<const TrialDraw*>& draw, int lanes,
-                     const Flow& flow, const ChainLanes<double*>& cells,
-                     const ChainLanes<double*>& period_cost) {
+void chain_block(const Model& model, const ChainLanes<const TrialDraw*>& draw, int lanes, const Flow& flow,
+                 const ChainLanes<double*>& cells, const ChainLanes<double*>& period_cost, int s0, int s1) {
   using Count = typename Flow::Count;
   using C = ChainLanes<Count>;
   const int T = model.n_periods(), P = model.n_problems(), S = model.n_segments();
-  // The segments' chains are independent, so they advance together, period by period: a "slot" q is one
-  // problem of one segment, segment by segment in each one's journey order.
+  // The segments' chains are independent, so the block's advance together, period by period: a "slot" q is
+  // one problem of one segment, segment by segment in each one's journey order.
   std::vector<int> segment_of, problem_of;
   std::vector<std::size_t> first_slot(static_cast<std::size_t>(S) + 1);
   std::vector<std::uint64_t> key_of;
   std::size_t longest = 0;
-  for (int s = 0; s < S; ++s) {
+  for (int s = s0; s < s1; ++s) {
     first_slot[static_cast<std::size_t>(s)] = problem_of.size();
     for (int p : model.problems_of(s)) {
       segment_of.push_back(s);
@@ -164,7 +164,7 @@ void aggregate_chain(const Model& model, const ChainLanes<const TrialDraw*>& dra
     }
     longest = std::max(longest, model.problems_of(s).size());
   }
-  first_slot[static_cast<std::size_t>(S)] = problem_of.size();
+  first_slot[static_cast<std::size_t>(s1)] = problem_of.size();
   const std::size_t Q = std::max<std::size_t>(problem_of.size(), 1);
   // Per [slot][lane] and per [slot][outcome][lane].
   const std::size_t QL = Q * CHAIN_LANES, QOL = QL * N_OUTCOMES;
@@ -226,15 +226,15 @@ void aggregate_chain(const Model& model, const ChainLanes<const TrialDraw*>& dra
   std::vector<std::size_t> tiers_of(problem_of.size());
   for (std::size_t q = 0; q < problem_of.size(); ++q) tiers_of[q] = pd_of(q, 0)->tiers.size();
 
-  for (int s = 0; s < S; ++s)
+  for (int s = s0; s < s1; ++s)
     for (int l = 0; l < lanes; ++l) active[s][l] = static_cast<Count>(draw[l]->segments[s].customers);
   for (int t = 1; t <= T; ++t) {
     const auto period = static_cast<std::uint32_t>(t);
     bool any_live = false;
-    for (int s = 0; s < S; ++s) any_live |= (live[s] = !all_zero(active[s], lanes)) != 0;
+    for (int s = s0; s < s1; ++s) any_live |= (live[s] = !all_zero(active[s], lanes)) != 0;
     if (!any_live) break;
     st.clear();
-    for (int s = 0; s < S; ++s) {
+    for (int s = s0; s < s1; ++s) {
       cost_this_period[s] = {};
       churned[s] = remaining[s] = lost_total[s] = C{};
       if (!live[s]) continue;
@@ -246,7 +246,7 @@ void aggregate_chain(const Model& model, const ChainLanes<const TrialDraw*>& dra
     flow.binomial(st);
     for (std::size_t i = 0; i < st.size(); ++i)
       churned[st.at[i] / CHAIN_LANES][st.at[i] % CHAIN_LANES] = st.out[i];
-    for (int s = 0; s < S; ++s)
+    for (int s = s0; s < s1; ++s)
       for (int l = 0; l < lanes; ++l) remaining[s][l] = active[s][l] - churned[s][l];
 
     // Incidence: the first-problem rule makes the problems of a period sequential conditional binomials; the
@@ -254,7 +254,7 @@ void aggregate_chain(const Model& model, const ChainLanes<const TrialDraw*>& dra
     std::fill(with_problem.begin(), with_problem.end(), Count{});
     for (std::size_t j = 0; j < longest; ++j) {
       st.clear();
-      for (int s = 0; s < S; ++s) {
+      for (int s = s0; s < s1; ++s) {
         const std::size_t q = first_slot[static_cast<std::size_t>(s)] + j;
         if (!live[s] || q >= first_slot[static_cast<std::size_t>(s) + 1] || all_zero(remaining[s], lanes))
           continue;
@@ -458,7 +458,7 @@ void aggregate_chain(const Model& model, const ChainLanes<const TrialDraw*>& dra
         }
       }
     }
-    for (int s = 0; s < S; ++s) {
+    for (int s = s0; s < s1; ++s) {
       if (!live[s]) continue;
       for (int l = 0; l < lanes; ++l) {
         if (period_cost[l]) period_cost[l][t - 1] += cost_this_period[s][l];
@@ -473,8 +473,28 @@ void aggregate_chain(const Model& model, const ChainLanes<const TrialDraw*>& dra
                                    static_cast<std::size_t>(metric)) *
                                   CHAIN_LANES];
         for (int l = 0; l < lanes; ++l)
-          cells[l][((segment_of[q] * P + problem_of[q]) * N_OUTCOMES + o) * N_METRICS + metric] += acc[l];
+          cells[l][((segment_of[q] * P + problem_of[q]) * N_OUTCOMES + o) * N_METRICS + metric] = acc[l];
       }
+}
+
+// The aggregate chain of every segment. The segments' chains are independent, and each draw has its own
+// stream, so they may advance in blocks of segments, one block after another, with the same numbers (each
+// period's cost still receives the segments' costs in segment order). A block holds whole segments, as many
+// as fit in BLOCK_SLOTS slots (at least one): large enough for the samplers' batches, small enough that the
+// chain's per-slot arrays stay in the cache when a scenario has thousands of slots.
+constexpr std::size_t BLOCK_SLOTS = 128;
+
+template <class Flow>
+void aggregate_chain(const Model& model, const ChainLanes<const TrialDraw*>& draw, int lanes,
+                     const Flow& flow, const ChainLanes<double*>& cells,
+                     const ChainLanes<double*>& period_cost) {
+  const int S = model.n_segments();
+  for (int s0 = 0, s1; s0 < S; s0 = s1) {
+    std::size_t slots = model.problems_of(s0).size();
+    for (s1 = s0 + 1; s1 < S && slots + model.problems_of(s1).size() <= BLOCK_SLOTS; ++s1)
+      slots += model.problems_of(s1).size();
+    chain_block(model, draw, lanes, flow, cells, period_cost, s0, s1);
+  }
 }
 
 }  // namespace
@@ -497,8 +517,11 @@ void TrialRunner::run(std::uint64_t first_trial, int count, double* rows, double
   const auto n_cells = static_cast<std::size_t>(model_.n_cells());
   for (int done = 0; done < count; done += CHAIN_LANES) {
     const int lanes = std::min(CHAIN_LANES, count - done);
-    std::fill(cells_.begin(),
-              cells_.begin() + static_cast<std::ptrdiff_t>(n_cells * static_cast<std::size_t>(lanes)), 0.0);
+    // The aggregate chain sets every cell of a problem that applies to its segment, and never touches the
+    // others (zero since the table was made); the individual engine adds into the cells.
+    if (mode_ == Mode::individual)
+      std::fill(cells_.begin(),
+                cells_.begin() + static_cast<std::ptrdiff_t>(n_cells * static_cast<std::size_t>(lanes)), 0.0);
     ChainLanes<const TrialDraw*> draws{};
     ChainLanes<double*> cells{}, pcost{};
     for (int l = 0; l < lanes; ++l) {

@@ -33,8 +33,9 @@ class TrialRunner {
   std::function<void(std::uint64_t, const TrialDraw&)> after_trial_;
 };
 
-/// The expected flows of the aggregate chain with the parameters of `draw` (`cxrisk expect`): fills the cell
-/// table [segment][problem][outcome][metric] and, when not null, total_cost per period.
+/// The expected flows of the aggregate chain with the parameters of `draw` (`cxrisk expect`): sets the cells
+/// of the cell table [segment][problem][outcome][metric] whose problem applies to the segment (the others are
+/// left as they are: zero in a new table) and adds to `period_cost`, when not null, total_cost per period.
 void expected_cells(const Model& model, const TrialDraw& draw, double* cells, double* period_cost);
 
 }  // namespace cxrisk
