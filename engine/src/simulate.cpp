@@ -69,10 +69,12 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
   const Communicator& comm = options.communicator ? *options.communicator : serial_communicator();
   const std::int64_t chunks = Tally::chunks_of(trials);
   const std::int64_t my_chunk_count = (chunks - comm.rank() + comm.size() - 1) / comm.size();
-  const int threads =
-      static_cast<int>(std::clamp<std::int64_t>(my_chunk_count, 1, resolve_threads(options.threads)));
+  const int requested = resolve_threads(options.threads);
+  const int threads = static_cast<int>(std::clamp<std::int64_t>(my_chunk_count, 1, requested));
 
-  const Model model(scenario, seed, threads);
+  // The quantile tables are built on every thread asked for, however few the trials: a scenario of
+  // thousands of distinct distributions spends seconds on them.
+  const Model model(scenario, seed, requested);
   const auto n_series = static_cast<std::size_t>(model.layout().n_series());
   const auto n = static_cast<std::size_t>(trials);
   const auto T = static_cast<std::size_t>(model.n_periods());
