@@ -360,7 +360,7 @@ TEST_CASE("A run too large for the memory fails before any trial, saying why", "
 
 TEST_CASE("A model for the means alone builds no tables and refuses to draw trials", "[engine]") {
   const Scenario s = load_scenario(std::string(CXRISK_SCENARIOS) + "/ecommerce.yaml");
-  const Model means(s, 7, 1, Model::Use::means), trials(s, 7);
+  const Model means(s, 7, Model::Use::means), trials(s, 7);
   TrialDraw a, b;
   means.draw_means(a);
   trials.draw_means(b);

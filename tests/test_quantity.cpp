@@ -218,6 +218,8 @@ TEST_CASE("Dirichlet shares average to the normalised concentrations", "[quantit
   CHECK(f.mean() == f.values);
 }
 
+#include <thread>
+
 #include "quantile_table.h"
 
 TEST_CASE("Tabulated quantiles stay within 1e-9 standard deviations of the exact ones", "[quantity]") {
@@ -252,15 +254,50 @@ TEST_CASE("Built tables are shared between models for equal quantities only", "[
   const Quantity a = Quantity::make(QuantityForm::beta_alpha_beta, {3.25, 71.5});
   const Quantity same = Quantity::make(QuantityForm::beta_alpha_beta, {3.25, 71.5});
   const Quantity scaled = a.scaled(0.5), other = Quantity::make(QuantityForm::beta_alpha_beta, {3.25, 71.25});
-  auto table = std::make_shared<FastQuantile>(a);
-  share_quantile(table);
+  const std::shared_ptr<const FastQuantile> table = share_quantile(a);
   CHECK(shared_quantile(same) == table);
+  CHECK(share_quantile(same) == table);
   CHECK(shared_quantile(scaled) == nullptr);  // a factor changes every value
   CHECK(shared_quantile(other) == nullptr);
   // Beyond SHARED_QUANTILES newer tables, the oldest is forgotten (models keep theirs alive).
   for (std::size_t i = 0; i < SHARED_QUANTILES; ++i)
-    share_quantile(std::make_shared<FastQuantile>(
-        Quantity::make(QuantityForm::gamma_shape_scale, {2.0 + static_cast<double>(i), 1.0}), true));
+    share_quantile(Quantity::make(QuantityForm::gamma_shape_scale, {2.0 + static_cast<double>(i), 1.0}));
   CHECK(shared_quantile(same) == nullptr);
   CHECK(table->quantity() == a);
+}
+
+TEST_CASE(
+    "A table built interval by interval, from several threads at once, gives the values of one built "
+    "whole",
+    "[quantity]") {
+  // Steep ends (refined and exact intervals) and a smooth middle.
+  const Quantity q = Quantity::make(QuantityForm::beta_alpha_beta, {0.6, 3});
+  std::vector<double> u(60000);
+  for (std::size_t i = 0; i < u.size(); ++i) u[i] = keyed_uniform(7, i);
+  const FastQuantile whole(q);
+  const double share = whole.exact_share();  // builds every interval first
+  std::vector<double> expected(u.size());
+  for (std::size_t i = 0; i < u.size(); ++i) expected[i] = whole(u[i]);
+
+  const FastQuantile lazy(q);
+  CHECK(lazy.built_intervals() == 0);
+  for (std::size_t i = 0; i < 10; ++i) CHECK(lazy(u[i]) == expected[i]);
+  CHECK(lazy.built_intervals() <= 10);  // ten draws build at most the ten intervals they fall in
+  // Four threads draw the same values in different orders, racing to build the same intervals.
+  std::vector<double> got(u.size());
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (std::size_t k = 0; k < u.size(); ++k) {
+        const std::size_t i = t % 2 ? u.size() - 1 - k : k;
+        const double x = lazy(u[i]);
+        if (i % 4 == static_cast<std::size_t>(t)) got[i] = x;
+      }
+    });
+  for (auto& t : threads) t.join();
+  for (std::size_t i = 0; i < u.size(); ++i)
+    if (got[i] != expected[i])
+      FAIL("draw " << i << " (u = " << u[i] << "): " << got[i] << " != " << expected[i]);
+  CHECK(lazy.exact_share() == share);
+  CHECK(lazy.built_intervals() == 512);
 }

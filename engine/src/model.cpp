@@ -4,7 +4,6 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "parallel.h"
 #include "quantile_table.h"
 
 namespace cxrisk {
@@ -40,7 +39,7 @@ constexpr std::array<std::string_view, 5> CAUSE_ORDER{"company", "customer", "pr
                                                       "unspecified"};
 }
 
-Model::Model(const Scenario& scenario, std::uint64_t seed, int threads, Use use)
+Model::Model(const Scenario& scenario, std::uint64_t seed, Use use)
     : scenario_(scenario), seed_(seed), use_(use) {
   const Scenario& s = scenario_;
   const int S = n_segments(), P = n_problems();
@@ -140,21 +139,13 @@ Model::Model(const Scenario& scenario, std::uint64_t seed, int threads, Use use)
     }
     problem_params_.push_back(std::move(pp));
   }
-  // The distinct quantities' tables that no model of this process has built, each independent of the others
-  // (none for the means alone: a scenario of hundreds of problems took seconds to build them).
-  if (use_ == Use::means) return;
-  parallel_blocks(
-      static_cast<std::int64_t>(to_build_.size()), threads,
-      [&](std::int64_t i, int) { to_build_[static_cast<std::size_t>(i)]->build(); }, nullptr);
-  for (auto& table : to_build_) share_quantile(std::move(table));
-  to_build_.clear();
 }
 
 Model::~Model() = default;
 
 Model::Param Model::param(const Quantity& q, const std::string& path) {
   Param p{&q, nullptr, key_combine(key_combine(seed_, "param"), path)};
-  if (q.is_fixed()) return p;
+  if (q.is_fixed() || use_ == Use::means) return p;  // no table for the means alone
   // One table per distinct quantity: scenarios repeat distributions (the same loyalty prior for every
   // problem, the same survey shares for every tier).
   for (std::size_t i = 0; i < quantile_of_.size(); ++i)
@@ -162,12 +153,7 @@ Model::Param Model::param(const Quantity& q, const std::string& path) {
       p.quantile = quantiles_[i].get();
       return p;
     }
-  std::shared_ptr<const FastQuantile> table = shared_quantile(q);
-  if (!table) {
-    auto fresh = std::make_shared<FastQuantile>(q, true);  // built at the end of the constructor
-    to_build_.push_back(fresh);
-    table = std::move(fresh);
-  }
+  std::shared_ptr<const FastQuantile> table = share_quantile(q);
   quantiles_.push_back(table);
   quantile_of_.push_back(&q);
   p.quantile = table.get();

@@ -4,82 +4,109 @@
 #include <cmath>
 #include <deque>
 #include <mutex>
+#include <thread>
 
 namespace cxrisk {
 
-FastQuantile::FastQuantile(const Quantity& q, bool deferred) : q_(q) {
-  if (!deferred) build();
-}
-
-void FastQuantile::build() {
-  const Quantity& q = q_;
-  if (tabulated_ || q.is_fixed() || !q.quantile_is_costly()) return;
+FastQuantile::FastQuantile(const Quantity& q) : q_(q) {
+  if (q.is_fixed() || !q.quantile_is_costly()) return;
   const double sd = std::sqrt(q.variance());
   if (!(sd > 0)) return;
-  Table top;
-  top.u0 = 0;
-  top.scale = INTERVALS;
-  top.intervals = INTERVALS;
-  tables_.push_back(std::move(top));
-  fill(0, 1e-9 * sd);
+  tolerance_ = 1e-9 * sd;
+  cells_ = std::make_unique<Cell[]>(INTERVALS);
+  finer_ = std::make_unique<std::unique_ptr<Finer>[]>(INTERVALS);
+  error_ = std::make_unique<double[]>(INTERVALS);
   tabulated_ = true;
 }
 
-void FastQuantile::fill(std::size_t k, double tolerance) {
-  const Quantity& q = q_;
-  const int n = tables_[k].intervals;
-  const double u0 = tables_[k].u0, h = 1 / tables_[k].scale;
-  std::vector<Node> node(static_cast<std::size_t>(n) + 1);
-  for (int j = 0; j <= n; ++j) {
-    const double u = u0 + j * h;
-    if (!(u > 0 && u < 1)) continue;  // Q(0) and Q(1) may be infinite: those intervals stay exact
-    node[j].x = q.quantile(u);
-    const double f = q.density(node[j].x);
-    node[j].slope = f > 0 && std::isfinite(f) ? h / f : 0.0;
+FastQuantile::Node FastQuantile::node_at(double u, double h) const {
+  Node n;
+  if (!(u > 0 && u < 1)) return n;
+  n.x = q_.quantile(u);
+  const double f = q_.density(n.x);
+  n.slope = f > 0 && std::isfinite(f) ? h / f : 0.0;
+  return n;
+}
+
+bool FastQuantile::interpolates(const Node& a, const Node& b, double u0, double h, double& error) const {
+  // An end without a slope (at u = 0 or 1, or where the density is 0 or infinite) cannot be checked.
+  if (!(a.slope > 0 && b.slope > 0)) return false;
+  // The error of cubic Hermite interpolation is Q4(xi) s^2 (1 - s)^2 h^4 / 24, with Q4 the fourth
+  // derivative: largest at the middle of the interval where Q4 is smooth, which a table this fine makes it.
+  const double hermite = 0.5 * (a.x + b.x) + 0.125 * (a.slope - b.slope);
+  const double worst = std::abs(hermite - q_.quantile(u0 + 0.5 * h));
+  if (!(worst <= 0.5 * tolerance_)) return false;
+  error = std::max(error, worst);
+  return true;
+}
+
+std::int32_t FastQuantile::build(int i) const {
+  Cell& c = cells_[static_cast<std::size_t>(i)];
+  std::int32_t action = UNBUILT;
+  if (!c.action.compare_exchange_strong(action, BUILDING, std::memory_order_acquire)) {
+    // Built, or being built by another thread: wait for it (a failed builder leaves it to us).
+    while ((action = c.action.load(std::memory_order_acquire)) == BUILDING) std::this_thread::yield();
+    return action == UNBUILT ? build(i) : action;
   }
-  std::vector<int> refine;
-  for (int j = 0; j < n; ++j) {
-    // An end without a slope (at u = 0 or 1, or where the density is 0 or infinite) cannot be checked: a
-    // finer table may take all but the part next to it.
-    const Node &a = node[j], &b = node[j + 1];
-    if (!(a.slope > 0 && b.slope > 0)) {
-      refine.push_back(j);
-      continue;
+  try {
+    // Exact: u0 and the widths are powers of 2.
+    const double h = 1.0 / INTERVALS, u0 = i * h;
+    double error = 0;
+    c.a = node_at(u0, h);
+    c.b = node_at((i + 1) * h, h);
+    action = INTERPOLATE;
+    if (!interpolates(c.a, c.b, u0, h, error)) {
+      // A finer table may take all but the part next to an end without a slope.
+      auto f = std::make_unique<Finer>();
+      const double fh = h / REFINE;
+      for (int j = 0; j <= REFINE; ++j) f->node[j] = node_at(u0 + j * fh, fh);
+      for (int j = 0; j < REFINE; ++j)
+        f->action[j] = interpolates(f->node[j], f->node[j + 1], u0 + j * fh, fh, error) ? INTERPOLATE : EXACT;
+      c.finer = f.get();
+      finer_[static_cast<std::size_t>(i)] = std::move(f);
+      action = REFINED;
     }
-    // The error of cubic Hermite interpolation is Q4(xi) s^2 (1 - s)^2 h^4 / 24, with Q4 the fourth
-    // derivative: largest at the middle of the interval where Q4 is smooth, which a table this fine makes it.
-    const double hermite = 0.5 * (a.x + b.x) + 0.125 * (a.slope - b.slope);
-    const double worst = std::abs(hermite - q.quantile(u0 + (j + 0.5) * h));
-    if (worst <= 0.5 * tolerance) {
-      node[j].child = INTERPOLATE;
-      checked_error_ = std::max(checked_error_, worst);
-    } else {
-      refine.push_back(j);
-    }
+    error_[static_cast<std::size_t>(i)] = error;
+  } catch (...) {
+    c.action.store(UNBUILT, std::memory_order_release);
+    throw;
   }
-  const int depth = tables_[k].depth;
-  tables_[k].node = std::move(node);
-  if (depth == MAX_DEPTH) return;
-  for (int j : refine) {
-    Table finer;
-    finer.u0 = u0 + j * h;
-    finer.scale = tables_[k].scale * REFINE;
-    finer.intervals = REFINE;
-    finer.depth = depth + 1;
-    const auto index = static_cast<std::int32_t>(tables_.size());
-    tables_.push_back(std::move(finer));  // may move tables_[k]: referred to by index only
-    tables_[k].node[static_cast<std::size_t>(j)].child = index;
-    fill(static_cast<std::size_t>(index), tolerance);
-  }
+  c.action.store(action, std::memory_order_release);
+  return action;
+}
+
+void FastQuantile::build_all() const {
+  if (!tabulated_) return;
+  for (int i = 0; i < INTERVALS; ++i)
+    if (cells_[static_cast<std::size_t>(i)].action.load(std::memory_order_acquire) < EXACT) build(i);
+}
+
+int FastQuantile::built_intervals() const {
+  int built = 0;
+  for (int i = 0; tabulated_ && i < INTERVALS; ++i)
+    built += cells_[static_cast<std::size_t>(i)].action.load(std::memory_order_acquire) >= EXACT;
+  return built;
+}
+
+double FastQuantile::checked_error() const {
+  build_all();
+  if (!tabulated_) return 0;
+  return *std::max_element(error_.get(), error_.get() + INTERVALS);
 }
 
 double FastQuantile::exact_share() const {
   if (!tabulated_) return 1;
-  // Each table's exact intervals, weighted by their width.
+  build_all();
+  // The exact intervals, weighted by their width.
   double share = 0;
-  for (const Table& t : tables_)
-    for (int j = 0; j < t.intervals; ++j)
-      if (t.node[static_cast<std::size_t>(j)].child == EXACT) share += 1 / t.scale;
+  for (int i = 0; i < INTERVALS; ++i) {
+    const Cell& c = cells_[static_cast<std::size_t>(i)];
+    const std::int32_t action = c.action.load(std::memory_order_acquire);
+    if (action == EXACT) share += 1.0 / INTERVALS;
+    if (action == REFINED)
+      for (int j = 0; j < REFINE; ++j)
+        if (c.finer->action[j] == EXACT) share += 1.0 / (INTERVALS * REFINE);
+  }
   return share;
 }
 
@@ -95,12 +122,13 @@ std::shared_ptr<const FastQuantile> shared_quantile(const Quantity& q) {
   return nullptr;
 }
 
-void share_quantile(std::shared_ptr<const FastQuantile> table) {
+std::shared_ptr<const FastQuantile> share_quantile(const Quantity& q) {
   std::lock_guard<std::mutex> lock(shared_mutex);
   for (const auto& t : shared_tables)
-    if (t->quantity() == table->quantity()) return;  // another model built it meanwhile
-  shared_tables.push_back(std::move(table));
+    if (t->quantity() == q) return t;
+  shared_tables.push_back(std::make_shared<const FastQuantile>(q));
   if (shared_tables.size() > SHARED_QUANTILES) shared_tables.pop_front();
+  return shared_tables.back();
 }
 
 }  // namespace cxrisk

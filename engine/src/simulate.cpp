@@ -69,12 +69,10 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
   const Communicator& comm = options.communicator ? *options.communicator : serial_communicator();
   const std::int64_t chunks = Tally::chunks_of(trials);
   const std::int64_t my_chunk_count = (chunks - comm.rank() + comm.size() - 1) / comm.size();
-  const int requested = resolve_threads(options.threads);
-  const int threads = static_cast<int>(std::clamp<std::int64_t>(my_chunk_count, 1, requested));
+  const int threads =
+      static_cast<int>(std::clamp<std::int64_t>(my_chunk_count, 1, resolve_threads(options.threads)));
 
-  // The quantile tables are built on every thread asked for, however few the trials: a scenario of
-  // thousands of distinct distributions spends seconds on them.
-  const Model model(scenario, seed, requested);
+  const Model model(scenario, seed);
   const auto n_series = static_cast<std::size_t>(model.layout().n_series());
   const auto n = static_cast<std::size_t>(trials);
   const auto T = static_cast<std::size_t>(model.n_periods());
@@ -174,7 +172,7 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
 }
 
 Summary expect(const Scenario& scenario) {
-  const Model model(scenario, scenario.simulation.seed, 1, Model::Use::means);
+  const Model model(scenario, scenario.simulation.seed, Model::Use::means);
   TrialDraw draw;
   model.draw_means(draw);
   std::vector<double> cells(static_cast<std::size_t>(model.n_cells())), row(model.layout().n_series());

@@ -75,9 +75,9 @@ class Model {
   /// What a model is for: drawing trials, or only the means (`cxrisk expect`, which needs no quantile table).
   enum class Use { trials, means };
 
-  /// Compiles `scenario` under `seed`; for trials, the parameters' quantile tables are built on `threads`
-  /// threads (the model is the same with any).
-  Model(const Scenario& scenario, std::uint64_t seed, int threads = 1, Use use = Use::trials);
+  /// Compiles `scenario` under `seed`. The parameters' quantile tables (for trials only) are shared with the
+  /// other models of the process, and each of their intervals is built when a draw first needs it.
+  Model(const Scenario& scenario, std::uint64_t seed, Use use = Use::trials);
   ~Model();
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;
@@ -141,7 +141,6 @@ class Model {
   std::vector<ProblemParams> problem_params_;
   std::vector<std::shared_ptr<const FastQuantile>> quantiles_;  // one per distinct uncertain quantity
   std::vector<const Quantity*> quantile_of_;                    // the quantity each was built for
-  std::vector<std::shared_ptr<FastQuantile>> to_build_;         // those no other model had built
   Use use_ = Use::trials;
 };
 
