@@ -97,15 +97,19 @@ TEST_CASE("A run spread over processes equals the run of one process", "[distrib
     o.memory_budget = budget;
     const std::string serial = summary_json(run(s, o).summary);
     for (int size : {2, 3}) {
+      // What each process's summary counts (checked here: Catch2's assertions are for one thread only).
+      std::vector<std::int64_t> counted(static_cast<std::size_t>(size), -1);
       const std::string spread = as_processes(size, [&](const Communicator& comm) {
         RunOptions mine = o;
         mine.communicator = &comm;
         const RunResult r = run(s, mine);
-        if (comm.rank() != 0) CHECK(r.summary.trials == 0);
+        counted[static_cast<std::size_t>(comm.rank())] = r.summary.trials;
         return comm.rank() == 0 ? summary_json(r.summary) : std::string();
       });
       INFO(size << " processes, budget " << budget);
       CHECK(spread == serial);
+      CHECK(counted[0] == 1000);
+      for (int rank = 1; rank < size; ++rank) CHECK(counted[static_cast<std::size_t>(rank)] == 0);
     }
   }
 }

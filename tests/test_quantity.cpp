@@ -259,9 +259,11 @@ TEST_CASE("Built tables are shared between models for equal quantities only", "[
   CHECK(share_quantile(same) == table);
   CHECK(shared_quantile(scaled) == nullptr);  // a factor changes every value
   CHECK(shared_quantile(other) == nullptr);
-  // Beyond SHARED_QUANTILES newer tables, the oldest is forgotten (models keep theirs alive).
+  // Beyond SHARED_QUANTILES newer tables, the oldest is forgotten (models keep theirs alive). The newer ones
+  // are of quantities no other test uses, so that each is new to the process.
   for (std::size_t i = 0; i < SHARED_QUANTILES; ++i)
-    share_quantile(Quantity::make(QuantityForm::gamma_shape_scale, {2.0 + static_cast<double>(i), 1.0}));
+    share_quantile(
+        Quantity::make(QuantityForm::gamma_shape_scale, {1000.25 + static_cast<double>(i), 0.375}));
   CHECK(shared_quantile(same) == nullptr);
   CHECK(table->quantity() == a);
 }
