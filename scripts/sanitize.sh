@@ -2,7 +2,10 @@
 # Builds cxrisk with AddressSanitizer and UndefinedBehaviorSanitizer in ./build-sanitize and runs every test
 # there: the C++ tests with leak detection, the CLI and Python tests without it (their MPI runs end with Open
 # MPI's own unreleased allocations, which are not cxrisk's), the Python module with the sanitizers'
-# runtimes preloaded. Any report fails the run (-fno-sanitize-recover). Takes about 5 minutes on 2 cores.
+# runtimes preloaded. Any report fails the run (-fno-sanitize-recover). Then builds the engine with
+# ThreadSanitizer in ./build-tsan and runs the C++ tests (threads, shared tables built on demand, in-memory
+# "processes") and multi-threaded run, compare, sweep and batch commands; any data race fails the run.
+# Takes about 15 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh >/dev/null
@@ -18,3 +21,17 @@ ASAN_OPTIONS=detect_leaks=0 ctest --test-dir build-sanitize --output-on-failure 
 LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)" ASAN_OPTIONS=detect_leaks=0 \
   ctest --test-dir build-sanitize --output-on-failure -R '^python$'
 echo "sanitize: every test passed under AddressSanitizer and UndefinedBehaviorSanitizer"
+
+flags="-fsanitize=thread -fno-omit-frame-pointer"
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS="$flags" \
+  -DCMAKE_EXE_LINKER_FLAGS="$flags" -DCMAKE_SHARED_LINKER_FLAGS="$flags" >/dev/null
+cmake --build build-tsan -j"$(nproc)" --target cxrisk cxrisk_tests
+export TSAN_OPTIONS=halt_on_error=1
+ctest --test-dir build-tsan --output-on-failure -j2 -E '^(cli|python)$'
+exe=build-tsan/engine/cxrisk
+$exe run scenarios/telecom.yaml --trials 2000 --threads 2 >/dev/null
+$exe compare scenarios/telecom.yaml scenarios/telecom_prevention.yaml --trials 1000 --threads 2 >/dev/null
+$exe sweep scenarios/telecom.yaml --vary "problems.billing_error.complaint_rate=0.2:0.8:0.3" --trials 300 \
+  --threads 2 >/dev/null
+$exe batch scenarios --trials 300 --threads 2 >/dev/null
+echo "sanitize: the C++ tests and threaded commands ran without a data race under ThreadSanitizer"
