@@ -436,26 +436,36 @@ void chain_block(const Model& model, const ChainLanes<const TrialDraw*>& draw, i
         const double voice = o != static_cast<int>(Outcome::silent) ? 1.0 : 0.0;
         ChainLanes<double>& cost = cost_this_period[s];
         C& gone_total = lost_total[s];
+        // One short loop per accumulator, so that the compiler can vectorise each (one loop writing all of
+        // them through pointers that might alias each other stays scalar); each accumulator still receives
+        // one addition a period, of the same value.
+        const std::size_t i0 = po(q, o);
+        const Count *count = &n[i0], *moved_here = &moved[i0], *lost_prospects = &prospects[i0],
+                    *won_prospects = &prospects[QOL + i0];
+        const double *contacts_here = &contacts_by[i0], *escalated_here = &escalated_by[i0],
+                     *cost_here = &cost_by[i0], *sign = &loyalty[i0], *value = &values[i0],
+                     *lost_value = &values[QOL + i0], *won_value = &values[2 * QOL + i0];
+        ChainLanes<double> revenue, w;
         for (int l = 0; l < CHAIN_LANES; ++l) {
-          const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
-          const auto count = static_cast<double>(n[i]);
-          with[l] += count;
-          voiced[l] += voice * count;
-          contact[l] += contacts_by[i];
-          escalation[l] += escalated_by[i];
-          handling[l] += cost_by[i];
-          const auto moved_here = static_cast<double>(moved[i]);
-          const bool saved = loyalty[i]<0, gone = loyalty[i]> 0;
-          lost[l] += saved ? -moved_here : gone ? moved_here : 0.0;
-          const double revenue = saved ? -factor[l] * values[i] : gone ? factor[l] * values[i] : 0.0;
-          gone_total[l] += gone ? moved[i] : Count{};
-          revenue_at[l] += revenue;
-          wom_lost[l] += static_cast<double>(prospects[i]);
-          wom_won[l] += static_cast<double>(prospects[QOL + i]);
-          const double w = factor[l] * values[QOL + i] - factor[l] * values[2 * QOL + i];
-          wom_revenue[l] += w;
-          cost[l] += revenue + w + cost_by[i];
+          const bool saved = sign[l]<0, gone = sign[l]> 0;
+          revenue[l] = saved ? -factor[l] * value[l] : gone ? factor[l] * value[l] : 0.0;
+          w[l] = factor[l] * lost_value[l] - factor[l] * won_value[l];
         }
+        for (int l = 0; l < CHAIN_LANES; ++l) with[l] += static_cast<double>(count[l]);
+        for (int l = 0; l < CHAIN_LANES; ++l) voiced[l] += voice * static_cast<double>(count[l]);
+        for (int l = 0; l < CHAIN_LANES; ++l) contact[l] += contacts_here[l];
+        for (int l = 0; l < CHAIN_LANES; ++l) escalation[l] += escalated_here[l];
+        for (int l = 0; l < CHAIN_LANES; ++l) handling[l] += cost_here[l];
+        for (int l = 0; l < CHAIN_LANES; ++l) {
+          const auto m = static_cast<double>(moved_here[l]);
+          lost[l] += sign[l] < 0 ? -m : sign[l] > 0 ? m : 0.0;
+        }
+        for (int l = 0; l < CHAIN_LANES; ++l) gone_total[l] += sign[l] > 0 ? moved_here[l] : Count{};
+        for (int l = 0; l < CHAIN_LANES; ++l) revenue_at[l] += revenue[l];
+        for (int l = 0; l < CHAIN_LANES; ++l) wom_lost[l] += static_cast<double>(lost_prospects[l]);
+        for (int l = 0; l < CHAIN_LANES; ++l) wom_won[l] += static_cast<double>(won_prospects[l]);
+        for (int l = 0; l < CHAIN_LANES; ++l) wom_revenue[l] += w[l];
+        for (int l = 0; l < CHAIN_LANES; ++l) cost[l] += revenue[l] + w[l] + cost_here[l];
       }
     }
     for (int s = s0; s < s1; ++s) {
