@@ -8,7 +8,8 @@
 #      their ratios, and the check that the two agree in their means;
 #   2. cost per trial of the aggregate mode as the customer base grows from 10^3 to 10^9;
 #   3. aggregate vs individual mode on 10^4 customers, and the individual mode's cost per customer;
-#   4. peak memory (RSS) for 10^6 trials without --samples.
+#   4. cost per slot (problem of a segment) and period as the scenario grows from 36 to 6,000 slots;
+#   5. peak memory (RSS) for 10^6 trials without --samples.
 # --quick uses fewer trials everywhere (for a smoke test; the figures are noisier).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -118,7 +119,38 @@ printf "individual mode: %.0f ns per customer and trial; 10,000 trials of 10^6 c
   "$ns_per_customer" "$(echo "$ns_per_customer * 10^6 * 10000 / 10^9 / 3600" | bc -l)"
 echo
 
-echo "## 4. Peak memory for $BIG trials without --samples ($CORES threads)"
+echo "## 4. Cost per slot and period as the scenario grows (aggregate, 1 thread, set-up excluded)"
+# A slot is one problem of one segment: the benchmark's 12 problems and 3 segments repeated (renamed) to
+# larger scenarios, with the same customers per segment, so that the cost per slot and period shows what
+# the size of a scenario itself costs (the chain advances the segments in blocks to keep this flat).
+grown() { # grown PROBLEMS SEGMENTS FILE
+  $PY - "$1" "$2" "$3" <<'PY'
+import copy, sys, yaml
+problems, segments, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+sc = yaml.safe_load(open("benchmarks/retailer.yaml"))
+seg, prob = sc["segments"], sc["problems"]
+sc["segments"] = [dict(copy.deepcopy(seg[i % len(seg)]), name=f"{seg[i % len(seg)]['name']}_{i}") for i in range(segments)]
+sc["problems"] = [dict(copy.deepcopy(prob[i % len(prob)]), name=f"{prob[i % len(prob)]['name']}_{i}") for i in range(problems)]
+yaml.safe_dump(sc, open(out, "w"), sort_keys=False)
+PY
+}
+periods=$(grep -o 'periods: [0-9]*' $SCENARIO | head -1 | cut -d' ' -f2)
+base_ns=""
+for size in "12 3" "60 6" "120 15" "300 20"; do
+  set -- $size
+  slots=$(($1 * $2))
+  grown "$1" "$2" "$WORK/grown_$slots.yaml"
+  n=$((200000 / slots > 160 ? 200000 / slots : 160))
+  ((quick)) && n=$((n / 4 > 32 ? n / 4 : 32))
+  us=$(per_trial_us $n "$WORK/grown_$slots.yaml" --threads 1)
+  ns=$(echo "1000 * $us / ($slots * $periods)" | bc -l)
+  [ -n "$base_ns" ] || base_ns=$ns
+  printf "%3s problems x %2s segments (%4s slots): %9.1f us per trial, %5.0f ns per slot and period (%+.0f%% vs 36 slots)\n" \
+    "$1" "$2" "$slots" "$us" "$ns" "$(echo "100 * ($ns - $base_ns) / $base_ns" | bc -l)"
+done
+echo
+
+echo "## 5. Peak memory for $BIG trials without --samples ($CORES threads)"
 /usr/bin/time -f "%M" -o "$WORK/rss" $EXE run $SCENARIO --trials $BIG --out "$WORK/big" >/dev/null
 printf "peak RSS: %.0f MB   (target < 300 MB); breakdown percentiles: %s\n" "$(echo "$(cat "$WORK/rss") / 1024" | bc -l)" \
   "$($PY -c "import json; print(json.load(open('$WORK/big/summary.json'))['breakdown_percentiles'])")"
