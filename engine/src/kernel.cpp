@@ -149,8 +149,8 @@ void chain_block(const Model& model, const ChainLanes<const TrialDraw*>& draw, i
   using Count = typename Flow::Count;
   using C = ChainLanes<Count>;
   const int T = model.n_periods(), P = model.n_problems(), S = model.n_segments();
-  // The segments' chains are independent, so the block's advance together, period by period: a "slot" q is
-  // one problem of one segment, segment by segment in each one's journey order.
+  // The segments' chains are independent, so the block's segments advance together, period by period: a
+  // "slot" q is one problem of one segment, segment by segment in each one's journey order.
   std::vector<int> segment_of, problem_of;
   std::vector<std::size_t> first_slot(static_cast<std::size_t>(S) + 1);
   std::vector<std::uint64_t> key_of;
