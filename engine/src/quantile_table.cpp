@@ -14,7 +14,6 @@ FastQuantile::FastQuantile(const Quantity& q) : q_(q) {
   if (!(sd > 0)) return;
   tolerance_ = 1e-9 * sd;
   cells_ = std::make_unique<Cell[]>(INTERVALS);
-  finer_ = std::make_unique<std::unique_ptr<Finer>[]>(INTERVALS);
   error_ = std::make_unique<double[]>(INTERVALS);
   tabulated_ = true;
 }
@@ -62,8 +61,7 @@ std::int32_t FastQuantile::build(int i) const {
       for (int j = 0; j <= REFINE; ++j) f->node[j] = node_at(u0 + j * fh, fh);
       for (int j = 0; j < REFINE; ++j)
         f->action[j] = interpolates(f->node[j], f->node[j + 1], u0 + j * fh, fh, error) ? INTERPOLATE : EXACT;
-      c.finer = f.get();
-      finer_[static_cast<std::size_t>(i)] = std::move(f);
+      c.finer = std::move(f);
       action = REFINED;
     }
     error_[static_cast<std::size_t>(i)] = error;
@@ -113,19 +111,23 @@ double FastQuantile::exact_share() const {
 namespace {
 std::mutex shared_mutex;
 std::deque<std::shared_ptr<const FastQuantile>> shared_tables;  // oldest first
-}  // namespace
 
-std::shared_ptr<const FastQuantile> shared_quantile(const Quantity& q) {
-  std::lock_guard<std::mutex> lock(shared_mutex);
+// The remembered table of q, or null; shared_mutex held.
+std::shared_ptr<const FastQuantile> find_shared(const Quantity& q) {
   for (const auto& t : shared_tables)
     if (t->quantity() == q) return t;
   return nullptr;
 }
+}  // namespace
+
+std::shared_ptr<const FastQuantile> shared_quantile(const Quantity& q) {
+  std::lock_guard<std::mutex> lock(shared_mutex);
+  return find_shared(q);
+}
 
 std::shared_ptr<const FastQuantile> share_quantile(const Quantity& q) {
   std::lock_guard<std::mutex> lock(shared_mutex);
-  for (const auto& t : shared_tables)
-    if (t->quantity() == q) return t;
+  if (auto t = find_shared(q)) return t;
   shared_tables.push_back(std::make_shared<const FastQuantile>(q));
   if (shared_tables.size() > SHARED_QUANTILES) shared_tables.pop_front();
   return shared_tables.back();

@@ -79,7 +79,7 @@ class FastQuantile {
   // table if it has one, and its action, published last (release) once the rest is written.
   struct Cell {
     Node a, b;
-    const Finer* finer = nullptr;
+    std::unique_ptr<const Finer> finer;
     std::atomic<std::int32_t> action{UNBUILT};
   };
 
@@ -101,8 +101,6 @@ class FastQuantile {
   bool tabulated_ = false;
   double tolerance_ = 0;
   std::unique_ptr<Cell[]> cells_;
-  // Owned here, written by an interval's builder before it publishes its action.
-  std::unique_ptr<std::unique_ptr<Finer>[]> finer_;
   std::unique_ptr<double[]> error_;
 };
 
