@@ -24,7 +24,7 @@ class Session {
 
  private:
   std::unique_ptr<Communicator> communicator_;
-  bool initialised_ = false;
+  [[maybe_unused]] bool initialised_ = false;  // used by the MPI session only
 };
 
 /// True when this build can run under MPI.

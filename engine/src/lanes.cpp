@@ -19,8 +19,19 @@ std::vector<std::pair<const char*, const LaneKernels*>> lane_kernel_sets() {
   std::vector<std::pair<const char*, const LaneKernels*>> sets{{"baseline", &isa_base::kernels}};
 #if defined(CXRISK_LANE_ISAS)
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("x86-64-v3")) sets.emplace_back("x86-64-v3", &isa_v3::kernels);
-  if (__builtin_cpu_supports("x86-64-v4")) sets.emplace_back("x86-64-v4", &isa_v4::kernels);
+#if defined(__clang__)
+  // Clang (14) knows no level names here: the features of each level that it can ask about (no processor has
+  // these without the level's others).
+  const bool v3 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                  __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
+  const bool v4 = v3 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                  __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512dq") &&
+                  __builtin_cpu_supports("avx512vl");
+#else
+  const bool v3 = __builtin_cpu_supports("x86-64-v3"), v4 = __builtin_cpu_supports("x86-64-v4");
+#endif
+  if (v3) sets.emplace_back("x86-64-v3", &isa_v3::kernels);
+  if (v4) sets.emplace_back("x86-64-v4", &isa_v4::kernels);
 #endif
   return sets;
 }

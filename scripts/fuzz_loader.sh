@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing of the scenario loader, `expect` and short runs, in process, with libFuzzer under
+# AddressSanitizer and UndefinedBehaviorSanitizer (tests/fuzz/fuzz_scenario.cpp says what must hold).
+#
+#   scripts/fuzz_loader.sh [SECONDS] [libFuzzer options...]      (default 600 seconds)
+#
+# Builds ./build-fuzz with Clang (installing clang and its runtimes from Debian's packages if missing), seeds
+# the corpus (build-fuzz/corpus, kept between runs) with the shipped scenarios and the bad-input files, and
+# fuzzes with the schema's dictionary (tests/fuzz/scenario.dict). An input that breaks a property, crashes,
+# trips a sanitizer or takes over 30 s is written to fuzz-findings/ and fails the script: reduce it, fix the
+# cause, and commit it to tests/fuzz/regressions/, which `ctest` replays (test fuzz_replay).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-600}
+shift || true
+scripts/bootstrap.sh >/dev/null
+
+missing=()
+for p in clang libclang-rt-dev; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+flags="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCXRISK_FUZZ=ON \
+  -DCXRISK_TESTS=OFF -DCXRISK_PYTHON=OFF -DCXRISK_MPI=OFF -DCMAKE_CXX_FLAGS="$flags" \
+  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
+cmake --build build-fuzz -j"$(nproc)" --target cxrisk_fuzz_scenario
+
+corpus=build-fuzz/corpus
+mkdir -p "$corpus" fuzz-findings
+export CXRISK_FUZZ_BASE="$PWD/scenarios"
+export UBSAN_OPTIONS=print_stacktrace=1
+build-fuzz/tests/fuzz/cxrisk_fuzz_scenario -max_total_time="$seconds" -timeout=30 -rss_limit_mb=4096 \
+  -max_len=16384 -dict=tests/fuzz/scenario.dict -artifact_prefix=fuzz-findings/ -print_final_stats=1 "$@" \
+  "$corpus" scenarios tests/data/bad tests/fuzz/regressions
