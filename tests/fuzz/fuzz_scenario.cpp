@@ -8,6 +8,7 @@
 //  - a loaded scenario written out (dump_yaml) loads back to a scenario that is written out the same;
 //  - `expect` and a 16-trial aggregate run succeed or throw ScenarioError, and every statistic they give is
 //    a number (the JSON writer turns a NaN or an infinity into null);
+//  - a trial of the run recomputed alone (run_trial) equals the same trial in the run;
 //  - the summaries' JSON and table writers, and the breakdown CSV, run on whatever names the file gave.
 // The sanitizers the fuzz build adds (scripts/fuzz_loader.sh) report memory errors and undefined behaviour.
 #include <cmath>
@@ -15,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "cxrisk/error.h"
 #include "cxrisk/loader.h"
@@ -24,6 +26,7 @@
 namespace {
 
 const char* const DISPLAY_NAME = "fuzz.yaml";
+constexpr std::uint64_t REPLAYED_TRIAL = 11;  // of the 16 a run draws
 
 [[noreturn]] void fail(const std::string& what) {
   std::fprintf(stderr, "fuzz_scenario: %s\n", what.c_str());
@@ -89,7 +92,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       cxrisk::RunOptions options;
       options.trials = 16;
       options.threads = 1;
-      check_numbers(cxrisk::run(scenario, options).summary, "a run");
+      const cxrisk::RunResult result = cxrisk::run(scenario, options);
+      check_numbers(result.summary, "a run");
+      // One trial recomputed alone equals the same trial inside the run, bit for bit.
+      const cxrisk::Model model(scenario, result.summary.seed);
+      const std::vector<double> row = cxrisk::run_trial(model, cxrisk::Mode::aggregate, REPLAYED_TRIAL);
+      for (int m = 0; m < cxrisk::N_METRICS; ++m)
+        if (row[static_cast<std::size_t>(cxrisk::Layout::series(0, m))] !=
+            result.metric_samples(m)[REPLAYED_TRIAL])
+          fail("a trial recomputed alone differs from the same trial in the run");
     }
   } catch (const cxrisk::ScenarioError& e) {
     check_error(e);
