@@ -25,7 +25,7 @@ echo "sanitize: every test passed under AddressSanitizer and UndefinedBehaviorSa
 flags="-fsanitize=thread -fno-omit-frame-pointer"
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS="$flags" \
   -DCMAKE_EXE_LINKER_FLAGS="$flags" -DCMAKE_SHARED_LINKER_FLAGS="$flags" >/dev/null
-cmake --build build-tsan -j"$(nproc)" --target cxrisk cxrisk_tests
+cmake --build build-tsan -j"$(nproc)" --target cxrisk cxrisk_tests cxrisk_fuzz_replay
 export TSAN_OPTIONS=halt_on_error=1
 ctest --test-dir build-tsan --output-on-failure -j2 -E '^(cli|python)$'
 exe=build-tsan/engine/cxrisk
