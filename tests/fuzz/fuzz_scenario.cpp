@@ -58,8 +58,8 @@ void check_error(const cxrisk::ScenarioError& e) {
   if (message.empty() || e.loc().file.empty()) fail("an input error without a file: " + message);
   if (message.rfind(e.loc().file, 0) != 0)
     fail("an input error that does not begin with its file: " + message);
-  if (e.loc().file == DISPLAY_NAME && e.loc().line <= 0)
-    fail("an input error in the scenario without a line: " + message);
+  if (e.loc().file == DISPLAY_NAME && (e.loc().line <= 0 || e.loc().column <= 0))
+    fail("an input error in the scenario without a line and column: " + message);
 }
 
 }  // namespace
