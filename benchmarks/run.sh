@@ -20,8 +20,7 @@ PY=/usr/bin/python3
 EXE=build/engine/cxrisk
 SCENARIO=benchmarks/retailer.yaml
 [ -x "$EXE" ] || scripts/bootstrap.sh >/dev/null
-dpkg-query -W -f='${Status}' python3-numpy python3-yaml 2>/dev/null | grep -q "install ok installed" ||
-  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-numpy python3-yaml >/dev/null; }
+scripts/install_packages.sh python3-numpy python3-yaml
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 

@@ -4,24 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(
-  build-essential cmake
-  libeigen3-dev libboost-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libfmt-dev
-  catch2 python3-pytest
-  pybind11-dev python3-dev python3-numpy python3-pandas python3-yaml
+scripts/install_packages.sh \
+  build-essential cmake \
+  libeigen3-dev libboost-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libfmt-dev \
+  catch2 python3-pytest \
+  pybind11-dev python3-dev python3-numpy python3-pandas python3-yaml \
   libopenmpi-dev openmpi-bin
-)
-
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "bootstrap: installing ${missing[*]}" >&2
-  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
 
 # Debian's Python (the python3 on PATH may be another one, without numpy).
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE=/usr/bin/python3 >/dev/null

@@ -36,8 +36,7 @@ if [ -e "$root" ]; then
   fi
   rm -rf --one-file-system "$root"
 fi
-dpkg-query -W -f='${Status}' debootstrap 2>/dev/null | grep -q "install ok installed" ||
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+scripts/install_packages.sh debootstrap
 
 mounted=()
 cleanup() {
