@@ -5,8 +5,8 @@
 #   scripts/fuzz_loader.sh [SECONDS] [libFuzzer options...]      (default 600 seconds)
 #
 # Builds ./build-fuzz with Clang (installing clang and its runtimes from Debian's packages if missing), seeds
-# the corpus (build-fuzz/corpus, kept between runs) with the shipped scenarios and the bad-input files, and
-# fuzzes with the schema's dictionary (tests/fuzz/scenario.dict). An input that breaks a property, crashes,
+# the corpus (build-fuzz/corpus, kept between runs) with the shipped scenarios, the bad-input files and the
+# seeds of tests/fuzz/seeds (sweep axes in `#vary` comment lines), and fuzzes with the schema's dictionary (tests/fuzz/scenario.dict). An input that breaks a property, crashes,
 # trips a sanitizer or takes over 30 s is written to fuzz-findings/ and fails the script: reduce it, fix the
 # cause, and commit it to tests/fuzz/regressions/, which `ctest` replays (test fuzz_replay).
 set -euo pipefail
@@ -29,4 +29,4 @@ export CXRISK_FUZZ_BASE="$PWD/scenarios"
 export UBSAN_OPTIONS=print_stacktrace=1
 build-fuzz/tests/fuzz/cxrisk_fuzz_scenario -max_total_time="$seconds" -timeout=30 -rss_limit_mb=4096 \
   -max_len=16384 -dict=tests/fuzz/scenario.dict -artifact_prefix=fuzz-findings/ -print_final_stats=1 "$@" \
-  "$corpus" scenarios tests/data/bad tests/fuzz/regressions
+  "$corpus" scenarios tests/data/bad tests/fuzz/seeds tests/fuzz/regressions

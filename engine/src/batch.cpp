@@ -32,7 +32,7 @@ std::vector<std::string> share_out(std::size_t items, const Communicator& comm,
   for (std::size_t i = static_cast<std::size_t>(comm.rank()); i < items;
        i += static_cast<std::size_t>(comm.size()))
     mine.push_back(Json::array({i, work(i)}));
-  const std::vector<std::string> parts = comm.gather(mine.dump());
+  const std::vector<std::string> parts = comm.gather(json_text(mine));
   std::vector<std::string> out(comm.is_root() ? items : 0);
   for (const std::string& part : parts)
     for (const Json& item : Json::parse(part)) out[item[0].get<std::size_t>()] = item[1].get<std::string>();
@@ -171,12 +171,12 @@ BatchResult batch(const std::vector<std::string>& files, const BatchOptions& opt
     Json out;
     if (!scenarios[i]) {
       log_line(options.log, fmt::format("{}: error: {}", counter, e.error));
-      return out.dump();
+      return json_text(out);
     }
     if (reuse_flags[i] == '1') {
       log_line(options.log, fmt::format("{}: unchanged, results kept", counter));
       out["reused"] = true;
-      return out.dump();
+      return json_text(out);
     }
     const auto start = std::chrono::steady_clock::now();
     try {
@@ -195,7 +195,7 @@ BatchResult batch(const std::vector<std::string>& files, const BatchOptions& opt
       out["error"] = fmt::format("{}: {}", e.file, error.what());
       log_line(options.log, fmt::format("{}: error: {}", counter, error.what()));
     }
-    return out.dump();
+    return json_text(out);
   });
   if (!comm.is_root()) return result;
 
@@ -225,7 +225,7 @@ BatchResult batch(const std::vector<std::string>& files, const BatchOptions& opt
       entry["trials"] = e.trials;
       entry["seed"] = e.seed;
       write_files_atomically(options.out / e.directory,
-                             {{"summary.json", e.summary_json}, {"entry.json", entry.dump(2) + "\n"}});
+                             {{"summary.json", e.summary_json}, {"entry.json", json_text(entry, 2) + "\n"}});
     }
     write_files_atomically(options.out,
                            {{"batch.csv", batch_csv(result)}, {"batch.json", batch_json(result)}});
@@ -280,7 +280,7 @@ std::string batch_json(const BatchResult& result) {
     list.push_back(std::move(x));
   }
   j["scenarios"] = std::move(list);
-  return j.dump(2) + "\n";
+  return json_text(j, 2) + "\n";
 }
 
 SweepAxis parse_sweep_axis(const std::string& spec) {
@@ -334,6 +334,7 @@ Sweep sweep(const Scenario& scenario, const std::vector<SweepAxis>& axes, const 
   constexpr std::size_t MOST_POINTS = 1000000;
   std::size_t points = 1;
   for (const SweepAxis& a : axes) {
+    CXRISK_REQUIRE(is_plain_text(a.path), "--vary: a path must be UTF-8 text without control characters");
     CXRISK_REQUIRE(!a.values.empty(), "--vary " << a.path << ": no values");
     CXRISK_REQUIRE(std::count(out.paths.begin(), out.paths.end(), a.path) == 0,
                    "--vary " << a.path << ": the path is varied twice (give its values once)");
@@ -349,7 +350,7 @@ Sweep sweep(const Scenario& scenario, const std::vector<SweepAxis>& axes, const 
     Json changes = Json::array();
     for (std::size_t k = 0; k < axes.size(); ++k)
       changes.push_back({{"set", axes[k].path}, {"to", point.values[k]}});
-    return changes.dump();
+    return json_text(changes);
   };
   for (std::size_t p = 0; p < points; ++p) {
     SweepPoint point;
@@ -378,7 +379,7 @@ Sweep sweep(const Scenario& scenario, const std::vector<SweepAxis>& axes, const 
       where += fmt::format("{}{}={}", k ? ", " : "", axes[k].path, out.points[p].values[k]);
     log_line(options.log, fmt::format("[{}/{}] {}: total_cost mean {}", p + 1, points, where,
                                       human_number(result.summary.total(total_cost).mean)));
-    return totals.dump();
+    return json_text(totals);
   });
   if (!comm.is_root()) {
     out.points.clear();
@@ -428,7 +429,7 @@ std::string sweep_json(const Sweep& s) {
     points.push_back(std::move(x));
   }
   j["points"] = std::move(points);
-  return j.dump(2) + "\n";
+  return json_text(j, 2) + "\n";
 }
 
 std::string sweep_table(const Sweep& s) {

@@ -131,7 +131,7 @@ std::string comparison_json(const Comparison& c, int indent) {
     alts.push_back(std::move(x));
   }
   j["alternatives"] = std::move(alts);
-  return j.dump(indent) + "\n";
+  return json_text(j, indent) + "\n";
 }
 
 std::string comparison_csv(const Comparison& c) {

@@ -15,6 +15,10 @@ using Json = nlohmann::ordered_json;
 Json stats_to_json(const Stats& s, bool means_only = false);
 /// The reverse of stats_to_json (of a complete object).
 Stats stats_from_json(const Json& j);
+/// The JSON text of `j` (`indent` as nlohmann's dump: -1 for one line). Every output of the library goes
+/// through here: a string that is not UTF-8 (a file name, an error message quoting a bad input) has its
+/// invalid bytes replaced by U+FFFD instead of making the whole output fail.
+std::string json_text(const Json& j, int indent = -1);
 /// A CSV field, quoted when it holds a comma, a quote or a line break.
 std::string csv_field(const std::string& s);
 

@@ -27,6 +27,10 @@ Json stats_to_json(const Stats& s, bool means_only) {
   return j;
 }
 
+std::string json_text(const Json& j, int indent) {
+  return j.dump(indent, ' ', false, Json::error_handler_t::replace);
+}
+
 Stats stats_from_json(const Json& j) {
   Stats s;
   s.mean = j.at("mean");
@@ -84,7 +88,7 @@ std::string summary_json(const Summary& summary, int indent) {
     breakdown[std::string(Layout::DIMENSIONS[d])] = std::move(dim);
   }
   j["breakdown"] = std::move(breakdown);
-  return j.dump(indent) + "\n";
+  return json_text(j, indent) + "\n";
 }
 
 std::string breakdown_csv(const Summary& summary) {

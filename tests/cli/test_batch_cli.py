@@ -87,6 +87,26 @@ def test_sweep_writes_a_row_per_grid_point(cli, tmp_path):
         assert status == 2 and message in err, vary
 
 
+def test_bytes_that_are_not_utf8_in_a_batch_and_a_sweep(tmp_path):
+    """A file whose error quotes bytes that are not UTF-8 keeps its row in batch.json (the bytes replaced by
+    U+FFFD) and the other files their results; a --vary path that is not UTF-8 is a usage error."""
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(SCENARIOS / "tarp_minor.yaml", src / "a.yaml")
+    (src / "b.yaml").write_bytes(b"cxrisk: 1\nname: b\nextends: a.yaml\nfoo\xff: 1\n")
+    out = tmp_path / "out"
+    p = subprocess.run([EXE, "batch", src, "--trials", "50", "--out", out], capture_output=True, timeout=600)
+    assert p.returncode == 1, p.stderr  # one file failed, the batch did not
+    batch = json.loads((out / "batch.json").read_text(encoding="utf-8"))
+    entries = {os.path.basename(e["file"]): e for e in batch["scenarios"]}
+    assert entries["a.yaml"]["status"] == "ok"
+    assert entries["b.yaml"]["status"] == "error" and entries["b.yaml"]["error_line"] == 4
+    assert "unknown key 'foo\ufffd'" in entries["b.yaml"]["error"]
+    p = subprocess.run([EXE, "sweep", SCENARIOS / "telecom.yaml", "--vary", b"problems.billing\xff.incidence=0.1",
+                        "--trials", "5"], capture_output=True, timeout=600)
+    assert p.returncode == 2 and b"--vary: a path must be UTF-8 text without control characters" in p.stderr
+
+
 def _mpi_available():
     if shutil.which("mpirun") is None:
         return False

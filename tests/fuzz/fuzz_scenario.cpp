@@ -9,15 +9,22 @@
 //  - `expect` and a 16-trial aggregate run succeed or throw ScenarioError, and every statistic they give is
 //    a number (the JSON writer turns a NaN or an infinity into null);
 //  - a trial of the run recomputed alone (run_trial) equals the same trial in the run;
-//  - the summaries' JSON and table writers, and the breakdown CSV, run on whatever names the file gave.
+//  - the summaries' JSON and table writers, and the breakdown CSV, run on whatever names the file gave;
+//  - the scenario compared with itself saves exactly nothing in every trial (common random numbers);
+//  - a sweep over the axes of the input's `#vary PATH=VALUES` comment lines (YAML comments, so the loader
+//    ignores them) runs or throws ScenarioError or UsageError, gives numbers only, and its first grid
+//    point equals a run of that point's scenario written out and loaded back.
 // The sanitizers the fuzz build adds (scripts/fuzz_loader.sh) report memory errors and undefined behaviour.
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "cxrisk/batch.h"
+#include "cxrisk/compare.h"
 #include "cxrisk/error.h"
 #include "cxrisk/loader.h"
 #include "cxrisk/output.h"
@@ -62,6 +69,95 @@ void check_error(const cxrisk::ScenarioError& e) {
     fail("an input error in the scenario without a line and column: " + message);
 }
 
+// The sweep axes the input's comment lines `#vary SPEC` give (at most two, as `--vary SPEC` would).
+std::vector<std::string> vary_specs(const std::string& text) {
+  std::vector<std::string> specs;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line) && specs.size() < 2;)
+    if (line.rfind("#vary ", 0) == 0) specs.push_back(line.substr(6));
+  return specs;
+}
+
+bool same_numbers(const cxrisk::Stats& a, const cxrisk::Stats& b) {
+  return a.mean == b.mean && a.sd == b.sd && a.min == b.min && a.max == b.max && a.cvar95 == b.cvar95 &&
+         a.percentiles == b.percentiles;
+}
+
+// The scenario against itself: every paired difference is zero, and so is every statistic of the savings.
+void check_self_comparison(const cxrisk::Scenario& scenario) {
+  cxrisk::CompareOptions options;
+  options.trials = 16;
+  options.threads = 1;
+  const cxrisk::Comparison c = cxrisk::compare(scenario, {scenario}, options);
+  for (double x : c.alternatives.at(0).savings_samples)
+    if (x != 0) fail("a scenario compared with itself saves something in a trial");
+  const cxrisk::Stats& savings = c.alternatives[0].savings_total_cost;
+  if (savings.mean != 0 || savings.max != 0 || savings.min != 0)
+    fail("a scenario compared with itself has savings statistics that are not zero");
+  (void)cxrisk::comparison_json(c);
+  (void)cxrisk::comparison_table(c);
+  (void)cxrisk::comparison_csv(c);
+}
+
+// A sweep over the input's axes (a grid of at most 8 points, 8 trials each).
+void check_sweep(const cxrisk::Scenario& scenario, const std::vector<std::string>& specs) {
+  std::vector<cxrisk::SweepAxis> axes;
+  std::size_t points = 1;
+  try {
+    for (const std::string& spec : specs) {
+      axes.push_back(cxrisk::parse_sweep_axis(spec));
+      points *= axes.back().values.size();
+      if (points > 8) return;
+    }
+  } catch (const cxrisk::UsageError& e) {
+    if (std::string(e.what()).empty()) fail("a bad --vary without a message");
+    return;
+  }
+  cxrisk::SweepOptions options;
+  options.trials = 8;
+  options.threads = 1;
+  cxrisk::Sweep sweep;
+  try {
+    sweep = cxrisk::sweep(scenario, axes, options);
+  } catch (const cxrisk::ScenarioError& e) {
+    check_error(e);
+    return;
+  } catch (const cxrisk::UsageError& e) {
+    if (std::string(e.what()).empty()) fail("a bad sweep without a message");
+    return;
+  }
+  if (sweep.points.size() != points) fail("a sweep with another number of points than its grid");
+  for (const cxrisk::SweepPoint& point : sweep.points)
+    for (const cxrisk::Stats& st : point.totals)
+      if (!std::isfinite(st.mean) || !std::isfinite(st.sd) || !std::isfinite(st.cvar95))
+        fail("a sweep point with a statistic that is not a number");
+  (void)cxrisk::sweep_csv(sweep);
+  (void)cxrisk::sweep_json(sweep);
+  (void)cxrisk::sweep_table(sweep);
+  // The first point, as a scenario file: the same numbers as the sweep gave it (for paths of printable
+  // characters, which go into the changes' text as they are).
+  for (const cxrisk::SweepAxis& axis : axes)
+    for (char c : axis.path)
+      if (c < ' ' || c > '~' || c == '"' || c == '\\') return;
+  std::string changes = "[";
+  for (std::size_t k = 0; k < axes.size(); ++k) {
+    char value[64];
+    std::snprintf(value, sizeof value, "%.17g", sweep.points[0].values[k]);
+    changes += (k ? ", {set: \"" : "{set: \"") + axes[k].path + "\", to: " + value + "}";
+  }
+  changes += "]";
+  const std::string dumped = cxrisk::dump_yaml(cxrisk::apply_changes(scenario, changes, "--vary"), true);
+  cxrisk::RunOptions run_options;
+  run_options.trials = 8;
+  run_options.seed = sweep.seed;
+  run_options.threads = 1;
+  const cxrisk::RunResult result =
+      cxrisk::run(cxrisk::load_scenario_text(dumped, "point.yaml", "/"), run_options);
+  for (int m = 0; m < cxrisk::N_METRICS; ++m)
+    if (!same_numbers(result.summary.total(m), sweep.points[0].totals[static_cast<std::size_t>(m)]))
+      fail("a sweep's first point differs from its scenario written out and run:\n" + dumped);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -101,6 +197,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (row[static_cast<std::size_t>(cxrisk::Layout::series(0, m))] !=
             result.metric_samples(m)[REPLAYED_TRIAL])
           fail("a trial recomputed alone differs from the same trial in the run");
+      check_self_comparison(scenario);
+      const std::vector<std::string> specs = vary_specs(text);
+      if (!specs.empty()) check_sweep(scenario, specs);
     }
   } catch (const cxrisk::ScenarioError& e) {
     check_error(e);
