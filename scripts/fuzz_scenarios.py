@@ -3,11 +3,12 @@
 
 Takes the shipped scenarios, damages one to three lines of one at a time (deleted, repeated or truncated
 lines, numbers replaced by extreme or malformed values, values replaced, indentation changed, stray bytes,
-distribution names swapped) and runs `validate`, `expect --json` and `run --trials 16 --json` on it, and
-`compare` with its base or one of its improvements. Every outcome must be a success (exit 0, and for `run`
-and `expect` every statistic a number) or a clean input error (exit 2 with a message); a crash, another exit
-status, a null statistic, a silent error, a sanitizer report or a run longer than the time limit is kept in
-the output folder (the scenario and what was seen) and fails the script.
+distribution names swapped) and runs `batch`, `validate`, `expect --json` and `run --trials 16 --json` on it,
+and `compare` with its base or one of its improvements. Every outcome must be a success (exit 0, and for `run`
+and `expect` every statistic a number) or a clean input error (exit 2 with a message; for `batch`, exit 1 and
+the error in its JSON); a crash, another exit status, a null statistic, a silent error, a sanitizer report or
+a run longer than the time limit is kept in the output folder (the scenario and what was seen) and fails the
+script.
 
 Meant for the sanitizer build (scripts/sanitize.sh builds build-sanitize):
     scripts/fuzz_scenarios.py --exe build-sanitize/engine/cxrisk --seconds 600 --seed 1
@@ -75,6 +76,22 @@ def _has_null(summary):
     return walk(summary.get("metrics")) or walk(summary.get("breakdown"))
 
 
+def _batch_problem(status, stdout):
+    """What is wrong with `batch --json` over one file: it exits 0 with the file's results, or 1 with the file's
+    error in its JSON (which must parse, whatever bytes the error quotes)."""
+    if status not in (0, 1):
+        return f"exit status {status}"
+    try:
+        entry = json.loads(stdout.decode("utf-8"))["scenarios"][0]
+    except (ValueError, KeyError, IndexError):
+        return "a batch whose JSON does not parse or lacks its scenario"
+    if status == 1 and (entry.get("status") != "error" or not entry.get("error")):
+        return "a failed batch without the file's error"
+    if status == 0 and entry.get("status") != "ok":
+        return "a batch that exits 0 with a failed scenario"
+    return None
+
+
 def fuzz(exe, seed, seconds=None, cases=None, timeout=60.0, out=None, env=None):
     """Runs mutated scenarios until `seconds` have passed or `cases` were run; returns (cases run, findings),
     each finding a (what, command, source scenario, mutated text, stderr) tuple, also kept in `out` if given."""
@@ -99,7 +116,9 @@ def fuzz(exe, seed, seconds=None, cases=None, timeout=60.0, out=None, env=None):
             path = Path(work) / source.name
             text = mutate(source.read_text(encoding="utf-8"), rng)
             path.write_text(text, encoding="utf-8", errors="surrogateescape")
-            commands = [["validate", path], ["expect", path, "--json"], ["run", path, "--trials", "16", "--json"]]
+            # batch first, as it must report a bad file in its JSON (exit 1) as well as run a good one.
+            commands = [["batch", path, "--trials", "16", "--json"], ["validate", path], ["expect", path, "--json"],
+                        ["run", path, "--trials", "16", "--json"]]
             if source.name in partner:
                 role, other = partner[source.name]
                 pair = [Path(work) / other, path] if role == "base" else [path, Path(work) / other]
@@ -109,7 +128,9 @@ def fuzz(exe, seed, seconds=None, cases=None, timeout=60.0, out=None, env=None):
                 try:
                     p = subprocess.run(argv, capture_output=True, timeout=timeout, env=env, cwd=work)
                     status, err = p.returncode, p.stderr.decode(errors="replace")
-                    problem = (f"exit status {status}" if status not in (0, 2) else
+                    problem = ("sanitizer report" if "Sanitizer" in err or "runtime error" in err else
+                               _batch_problem(status, p.stdout)) if command[0] == "batch" else (
+                               f"exit status {status}" if status not in (0, 2) else
                                "sanitizer report" if "Sanitizer" in err or "runtime error" in err else
                                "exit 2 without a message" if status == 2 and not err.strip() else
                                "a statistic that is not a number" if status == 0 and command[0] in ("run", "expect")
@@ -124,7 +145,7 @@ def fuzz(exe, seed, seconds=None, cases=None, timeout=60.0, out=None, env=None):
                         shutil.copy(path, stem.with_suffix(".yaml"))
                         stem.with_suffix(".txt").write_text(f"{source.name}: {' '.join(argv[1:])}\n{problem}\n{err}")
                         print(f"{problem}: {command[0]} on a mutation of {source.name} -> {stem}.yaml", flush=True)
-                if problem or status != 0:
+                if problem or status != 0 and command[0] != "batch":
                     break
             shutil.copy(source, path)
             done += 1
