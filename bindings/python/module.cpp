@@ -83,6 +83,13 @@ struct PyComparison {
   }
 };
 
+/// `text` as a Python str, bytes that are not UTF-8 decoded with `errors` ("replace" for messages that may
+/// quote a bad input's bytes, "surrogateescape" for file names, as os.fsdecode does).
+py::str decoded(const std::string& text, const char* errors = "replace") {
+  return py::reinterpret_steal<py::str>(
+      PyUnicode_DecodeUTF8(text.data(), static_cast<py::ssize_t>(text.size()), errors));
+}
+
 cxrisk::Mode mode_of(const std::string& mode) {
   return cxrisk::parse_mode(mode);  // UsageError -> ValueError
 }
@@ -101,25 +108,27 @@ PYBIND11_MODULE(_cxrisk, m) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const cxrisk::ScenarioError& e) {
-      py::object error = py::reinterpret_borrow<py::object>(scenario_error.ptr())(e.what());
-      error.attr("file") = e.loc().file;
+      // A message may quote bytes of the input that are not UTF-8 (an unknown key, say).
+      py::object error = py::reinterpret_borrow<py::object>(scenario_error.ptr())(decoded(e.what()));
+      error.attr("file") = decoded(e.loc().file, "surrogateescape");
       error.attr("line") = e.loc().line > 0 ? py::cast(e.loc().line) : py::none();
       error.attr("column") = e.loc().column > 0 ? py::cast(e.loc().column) : py::none();
-      error.attr("path") = e.path();
-      error.attr("message") = e.message();
+      error.attr("path") = decoded(e.path());
+      error.attr("message") = decoded(e.message());
       PyErr_SetObject(scenario_error.ptr(), error.ptr());
     } catch (const cxrisk::Cancelled& e) {
-      PyErr_SetString(PyExc_KeyboardInterrupt, e.what());
+      PyErr_SetObject(PyExc_KeyboardInterrupt, decoded(e.what()).ptr());
     } catch (const cxrisk::UsageError& e) {
-      PyErr_SetString(PyExc_ValueError, e.what());
+      PyErr_SetObject(PyExc_ValueError, decoded(e.what()).ptr());
     } catch (const cxrisk::RuntimeError& e) {
-      PyErr_SetString(PyExc_RuntimeError, e.what());
+      PyErr_SetObject(PyExc_RuntimeError, decoded(e.what()).ptr());
     }
   });
 
   py::class_<cxrisk::Scenario>(m, "Scenario", "A checked scenario (schema version 1).")
       .def_property_readonly("name", [](const cxrisk::Scenario& s) { return s.name; })
-      .def_property_readonly("source", [](const cxrisk::Scenario& s) { return s.source; })
+      .def_property_readonly("source",
+                             [](const cxrisk::Scenario& s) { return decoded(s.source, "surrogateescape"); })
       .def_property_readonly("trials", [](const cxrisk::Scenario& s) { return s.simulation.trials; })
       .def_property_readonly("seed", [](const cxrisk::Scenario& s) { return s.simulation.seed; })
       .def_property_readonly("segments",

@@ -95,6 +95,17 @@ def test_malformed_dict_raises_scenario_error_with_its_path():
     assert info.value.file == "<string>" and info.value.line == 4 and info.value.path == "segments"
 
 
+def test_an_error_quoting_bytes_that_are_not_utf8_is_still_a_scenario_error(tmp_path):
+    # An unknown key with the byte 0xff: the message quotes it, replaced by U+FFFD, not a UnicodeDecodeError.
+    bad = tmp_path / "key.yaml"
+    bad.write_bytes(b"cxrisk: 1\nname: x\nhorizon: {periods: 2}\nfoo\xff: 1\n")
+    with pytest.raises(cxrisk.ScenarioError) as info:
+        cxrisk.load(bad)
+    e = info.value
+    assert (e.file, e.line, e.column, e.path) == (str(bad), 4, 1, "foo\ufffd")
+    assert "unknown key 'foo\ufffd'" in e.message and str(e).startswith(f"{bad}:4:1: foo\ufffd: ")
+
+
 def test_a_string_that_can_only_be_a_path_is_read_as_one():
     # A folder, or one line without a colon (never a scenario), is not parsed as YAML text.
     with pytest.raises(cxrisk.ScenarioError) as info:
