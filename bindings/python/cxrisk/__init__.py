@@ -41,19 +41,19 @@ def load(source: ScenarioLike) -> Scenario:
     if isinstance(source, Scenario):
         return source
     if isinstance(source, os.PathLike):
-        return _cxrisk._load_file(os.fspath(source))
+        return _cxrisk._load_file(os.fsencode(source))
     if isinstance(source, str):
         if "\n" not in source and Path(source).is_file():
-            return _cxrisk._load_file(source)
+            return _cxrisk._load_file(os.fsencode(source))
         if "\n" not in source and (source.endswith((".yaml", ".yml")) or ":" not in source):
             # A path that does not exist or is no file (a one-line scenario needs a colon): say so.
-            return _cxrisk._load_file(source)
-        return _cxrisk._load_text(source, "<string>", os.getcwd())
+            return _cxrisk._load_file(os.fsencode(source))
+        return _cxrisk._load_text(source.encode("utf-8", "surrogateescape"), "<string>", os.getcwdb())
     if isinstance(source, Mapping):
         # JSON is YAML: the dict goes through the same loader, so it is checked the same way. Line and column
         # of an error then refer to no file, and are left out.
         try:
-            return _cxrisk._load_text(json.dumps(source), "<dict>", os.getcwd())
+            return _cxrisk._load_text(json.dumps(source), "<dict>", os.getcwdb())
         except ScenarioError as e:
             raise _without_position(e, "<dict>") from None
     raise TypeError(f"cannot load a scenario from {type(source).__name__}")

@@ -106,6 +106,18 @@ def test_an_error_quoting_bytes_that_are_not_utf8_is_still_a_scenario_error(tmp_
     assert "unknown key 'foo\ufffd'" in e.message and str(e).startswith(f"{bad}:4:1: foo\ufffd: ")
 
 
+def test_a_file_name_that_is_not_utf8_loads_like_any_other(tmp_path, monkeypatch):
+    # Python holds such a name with surrogates (os.fsdecode); it reaches the loader as the file's bytes.
+    name = os.fsdecode(b"tarp \xff.yaml")
+    (tmp_path / name).write_bytes((SCENARIOS / "tarp_major.yaml").read_bytes())
+    expected = cxrisk.load(SCENARIOS / "tarp_major.yaml").to_yaml()
+    for source in (tmp_path / name, str(tmp_path / name)):
+        scenario = cxrisk.load(source)
+        assert scenario.source == str(tmp_path / name) and scenario.to_yaml() == expected
+    monkeypatch.chdir(tmp_path)
+    assert cxrisk.load(f"cxrisk: 1\nname: improved\nextends: {name}\n").name == "improved"
+
+
 def test_a_string_that_can_only_be_a_path_is_read_as_one():
     # A folder, or one line without a colon (never a scenario), is not parsed as YAML text.
     with pytest.raises(cxrisk.ScenarioError) as info:
