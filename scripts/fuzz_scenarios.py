@@ -170,10 +170,12 @@ def _names(text):
 
 
 def _vary_path(rng, names):
-    """A --vary path: mostly one the scenario has, sometimes a wrong name, a wildcard or a malformed path."""
+    """A --vary path: mostly one the scenario has, sometimes a wrong name, a wildcard or a malformed path (with
+    the byte 0xff, which is not UTF-8, as the surrogate "\udcff" that subprocess passes as that byte)."""
     def name(kind):
         r = rng.random()
-        return rng.choice(names[kind]) if r < 0.75 else "*" if r < 0.9 else rng.choice(["nope", "", "\u00e9"])
+        odd = ["nope", "", "\u00e9", "\udcff", "a\tb"]
+        return rng.choice(names[kind]) if r < 0.75 else "*" if r < 0.9 else rng.choice(odd)
     outcome = lambda: rng.choice(["silent", "quick", "resolved", "mollified", "unresolved", "*", "no_problem"])  # noqa: E731
     return rng.choice([
         "horizon.discount_rate", "horizon.periods", "valuation.margin", "word_of_mouth.negative_conversion",
@@ -274,6 +276,12 @@ def _problem_of_command(args, status, stdout, err, out):
     return None
 
 
+def _shown(text):
+    """A command line as text that can be printed and written: the surrogates that stand for bytes that are not
+    UTF-8 (passed to the command as those bytes) shown as escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def fuzz_options(exe, seed, seconds=None, cases=None, timeout=60.0, out=None, env=None):
     """Runs random command lines (every command, option values valid, extreme and malformed, --vary paths and
     values, --out folders that cannot be written) on the shipped scenarios; returns (cases run, findings), each
@@ -298,11 +306,12 @@ def fuzz_options(exe, seed, seconds=None, cases=None, timeout=60.0, out=None, en
             except subprocess.TimeoutExpired:
                 problem, err = f"longer than {timeout} s", ""
             if problem:
-                findings.append((problem, " ".join(args), err))
+                line = _shown(" ".join(args))
+                findings.append((problem, line, err))
                 if out is not None:
                     Path(out).mkdir(parents=True, exist_ok=True)
-                    (Path(out) / f"options_{seed}_{done}.txt").write_text(f"cxrisk {' '.join(args)}\n{problem}\n{err}")
-                    print(f"{problem}: cxrisk {' '.join(args)}", flush=True)
+                    (Path(out) / f"options_{seed}_{done}.txt").write_text(f"cxrisk {line}\n{problem}\n{err}")
+                    print(f"{problem}: cxrisk {line}", flush=True)
             for leftover in Path(work).iterdir():
                 if leftover.name.startswith(("out", "deep", "blocker")):
                     shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
