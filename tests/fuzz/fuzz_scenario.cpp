@@ -48,13 +48,16 @@ bool small_enough(const cxrisk::Scenario& s) {
   return cells <= 200000;
 }
 
+bool all_finite(const cxrisk::Stats& st) {
+  bool finite = std::isfinite(st.mean) && std::isfinite(st.sd) && std::isfinite(st.se) &&
+                std::isfinite(st.min) && std::isfinite(st.max) && std::isfinite(st.cvar95);
+  for (double p : st.percentiles) finite = finite && std::isfinite(p);
+  return finite;
+}
+
 void check_numbers(const cxrisk::Summary& summary, const char* what) {
-  for (const cxrisk::Stats& st : summary.stats) {
-    bool finite = std::isfinite(st.mean) && std::isfinite(st.sd) && std::isfinite(st.se) &&
-                  std::isfinite(st.min) && std::isfinite(st.max) && std::isfinite(st.cvar95);
-    for (double p : st.percentiles) finite = finite && std::isfinite(p);
-    if (!finite) fail(std::string(what) + " gave a statistic that is not a number");
-  }
+  for (const cxrisk::Stats& st : summary.stats)
+    if (!all_finite(st)) fail(std::string(what) + " gave a statistic that is not a number");
   (void)cxrisk::summary_json(summary);
   (void)cxrisk::summary_table(summary);
   (void)cxrisk::breakdown_csv(summary);
@@ -129,8 +132,7 @@ void check_sweep(const cxrisk::Scenario& scenario, const std::vector<std::string
   if (sweep.points.size() != points) fail("a sweep with another number of points than its grid");
   for (const cxrisk::SweepPoint& point : sweep.points)
     for (const cxrisk::Stats& st : point.totals)
-      if (!std::isfinite(st.mean) || !std::isfinite(st.sd) || !std::isfinite(st.cvar95))
-        fail("a sweep point with a statistic that is not a number");
+      if (!all_finite(st)) fail("a sweep point with a statistic that is not a number");
   (void)cxrisk::sweep_csv(sweep);
   (void)cxrisk::sweep_json(sweep);
   (void)cxrisk::sweep_table(sweep);
