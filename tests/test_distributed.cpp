@@ -164,3 +164,69 @@ TEST_CASE("Batches and sweeps spread over processes equal those of one process",
   });
   CHECK(spread_sweep == serial_sweep);
 }
+
+TEST_CASE("Processes that read different inputs, or could not read them, stop together", "[distributed]") {
+  // What each process's agree_on_inputs did: "" when it returned, else "<status> <message>".
+  const auto meet = [](const std::vector<Arrival>& arrivals) {
+    std::vector<std::string> seen(arrivals.size());
+    as_processes(static_cast<int>(arrivals.size()), [&](const Communicator& comm) {
+      const auto r = static_cast<std::size_t>(comm.rank());
+      try {
+        agree_on_inputs(comm, arrivals[r]);
+      } catch (const JobError& e) {
+        seen[r] = std::to_string(e.status()) + " " + e.what();
+      }
+      return 0;
+    });
+    return seen;
+  };
+  const Arrival ready{{{"a.yaml", "1f"}, {"the command line", "run trials=10"}}, 0, {}};
+  const auto same = [](const std::vector<std::string>& seen, const std::string& expected) {
+    for (const auto& s : seen) CHECK(s == expected);
+  };
+
+  same(meet({ready, ready, ready}), "");
+  // One process could not read its file: every process stops with its error.
+  const Arrival missing{{}, 2, "a.yaml: cannot open the scenario file"};
+  same(meet({ready, ready, missing}), "2 process 2: a.yaml: cannot open the scenario file");
+  // Every process met the same bad file: the message once, as one process would print it.
+  same(meet({missing, missing, missing}), "2 a.yaml: cannot open the scenario file");
+  // The worst failure speaks, with its exit status; the others are counted, not repeated.
+  const Arrival broken{{}, 1, "out of memory"};
+  same(
+      meet({ready, broken, missing, missing}),
+      "2 process 2: a.yaml: cannot open the scenario file (and one other process failed with another error)");
+  same(meet({broken, ready}), "1 out of memory");
+  // Different contents, options, or lists of files.
+  Arrival changed = ready;
+  changed.digests[0].second = "2e";
+  const std::string advice =
+      "; every process must see the same files (a shared folder, or identical copies) and the same options";
+  same(meet({ready, ready, changed}),
+       "2 the processes read different inputs: a.yaml differs between process 0 and process 2" + advice);
+  changed = ready;
+  changed.digests[1].second = "run trials=11";
+  same(meet({ready, changed}),
+       "2 the processes read different inputs: the command line differs between process 0 and process 1" +
+           advice);
+  changed = ready;
+  changed.digests.insert(changed.digests.begin(), {"0.yaml", "3d"});
+  same(meet({ready, changed}),
+       "2 the processes read different inputs: input 1 is 'a.yaml' on process 0 and '0.yaml' on process 1" +
+           advice);
+  changed = ready;
+  changed.digests.pop_back();
+  same(meet({ready, changed}),
+       "2 the processes read different inputs: process 0 has 2 inputs and process 1 has 1" + advice);
+  // A message with bytes that are not UTF-8 travels (replaced), as every output does.
+  same(meet({ready, {{}, 2, "bad key 'x\xff'"}}), "2 process 1: bad key 'x\xef\xbf\xbd'");
+  // A process on its own: ready returns, a failure comes back as the job's error.
+  CHECK_NOTHROW(agree_on_inputs(serial_communicator(), ready));
+  try {
+    agree_on_inputs(serial_communicator(), missing);
+    FAIL("no error");
+  } catch (const JobError& e) {
+    CHECK(e.status() == 2);
+    CHECK(std::string(e.what()) == "a.yaml: cannot open the scenario file");
+  }
+}

@@ -37,8 +37,30 @@ extern "C" void on_interrupt(int) {
 /// The processes this invocation runs on (one, unless under mpirun); only the root prints and writes.
 struct Context {
   const cxrisk::Communicator* communicator = nullptr;
+  /// Set once the processes have met at the start (start()): before, a process that fails must meet the
+  /// others with its error, as they would wait for it forever; after, they have the same inputs.
+  mutable bool started = false;
+
   bool root() const { return !communicator || communicator->is_root(); }
+  bool distributed() const { return communicator && communicator->size() > 1; }
+
+  /// The meeting of every process before the first exchange of a distributed command (agree_on_inputs):
+  /// throws cxrisk::JobError on every process unless all read the same inputs. Nothing on its own.
+  void start(cxrisk::InputDigests digests) const {
+    if (distributed()) cxrisk::agree_on_inputs(*communicator, {std::move(digests), 0, {}});
+    started = true;
+  }
+  /// The meeting, for a process that failed before it (it throws the job's error on every process).
+  void start_failed(int status, const std::string& error) const {
+    started = true;
+    cxrisk::agree_on_inputs(*communicator, {{}, status, error});
+  }
 };
+
+/// The digest of the settings a simulating command's numbers depend on, as this process resolved them.
+std::string settings_digest(const std::string& command, std::int64_t trials, std::uint64_t seed) {
+  return fmt::format("{} trials={} seed={}", command, trials, seed);
+}
 
 /// A progress bar on stderr, shown only when stderr is a terminal and the run lasts more than a moment.
 class ProgressBar {
@@ -150,6 +172,10 @@ int do_run(const RunArgs& a, const Context& ctx) {
   apply(a.sim, ctx, options);
   options.mode = cxrisk::parse_mode(a.mode);
   if (!a.out.empty() && ctx.root()) cxrisk::check_output_folder(a.out);
+  ctx.start({{a.file, cxrisk::content_hash(scenario)},
+             {"the command line",
+              settings_digest("run " + a.mode, a.sim.trials.value_or(scenario.simulation.trials),
+                              a.sim.seed.value_or(scenario.simulation.seed))}});
   ProgressBar bar(ctx.root(), "trials");
   options.progress = [&bar](std::int64_t done, std::int64_t total) { bar.update(done, total); };
   const cxrisk::RunResult result = cxrisk::run(scenario, options);
@@ -171,7 +197,9 @@ int do_run(const RunArgs& a, const Context& ctx) {
 }
 
 int do_expect(const std::string& file, bool json, const Context& ctx) {
-  const cxrisk::Summary summary = cxrisk::expect(cxrisk::load_scenario(file));
+  const cxrisk::Scenario scenario = cxrisk::load_scenario(file);
+  ctx.start({{file, cxrisk::content_hash(scenario)}, {"the command line", "expect"}});
+  const cxrisk::Summary summary = cxrisk::expect(scenario);
   if (ctx.root()) std::cout << (json ? cxrisk::summary_json(summary) : cxrisk::summary_table(summary));
   return 0;
 }
@@ -191,6 +219,13 @@ int do_compare(const CompareArgs& a, const Context& ctx) {
   cxrisk::CompareOptions options;
   apply(a.sim, ctx, options);
   if (!a.out.empty() && ctx.root()) cxrisk::check_output_folder(a.out);
+  cxrisk::InputDigests digests{{a.base, cxrisk::content_hash(base)}};
+  for (std::size_t i = 0; i < alternatives.size(); ++i)
+    digests.emplace_back(a.alternatives[i], cxrisk::content_hash(alternatives[i]));
+  digests.emplace_back("the command line",
+                       settings_digest("compare", a.sim.trials.value_or(base.simulation.trials),
+                                       a.sim.seed.value_or(base.simulation.seed)));
+  ctx.start(std::move(digests));
   ProgressBar bar(ctx.root(), "scenarios");
   options.progress = [&bar](int done, int total) { bar.update(done, total); };
   const cxrisk::Comparison c = cxrisk::compare(base, alternatives, options);
@@ -221,6 +256,13 @@ int do_batch(const BatchArgs& a, const Context& ctx) {
   options.resume = a.resume;
   options.log = [](const std::string& line) { std::cerr << line << "\n"; };
   if (!a.out.empty() && ctx.root()) cxrisk::check_output_folder(a.out);
+  // The files found, here; what each holds is compared by batch() once it has read them.
+  cxrisk::InputDigests digests;
+  for (const auto& file : files) digests.emplace_back(file, "found");
+  digests.emplace_back("the command line",
+                       fmt::format("batch trials={} seed={} resume={}", a.sim.trials.value_or(0),
+                                   a.sim.seed.value_or(0), a.resume));
+  ctx.start(std::move(digests));
   const cxrisk::BatchResult result = cxrisk::batch(files, options);
   if (!ctx.root()) return 0;
   if (a.json) {
@@ -260,6 +302,12 @@ int do_sweep(const SweepArgs& a, const Context& ctx) {
   apply(a.sim, ctx, options);
   options.log = [](const std::string& line) { std::cerr << line << "\n"; };
   if (!a.out.empty() && ctx.root()) cxrisk::check_output_folder(a.out);
+  cxrisk::InputDigests digests{{a.file, cxrisk::content_hash(scenario)}};
+  for (const auto& spec : a.vary) digests.emplace_back("--vary", spec);
+  digests.emplace_back("the command line",
+                       settings_digest("sweep", a.sim.trials.value_or(scenario.simulation.trials),
+                                       a.sim.seed.value_or(scenario.simulation.seed)));
+  ctx.start(std::move(digests));
   const cxrisk::Sweep s = cxrisk::sweep(scenario, axes, options);
   if (!ctx.root()) return 0;
   if (!a.out.empty())
@@ -270,24 +318,33 @@ int do_sweep(const SweepArgs& a, const Context& ctx) {
 }
 
 int do_expand(const std::string& file, const Context& ctx) {
-  const std::string yaml = cxrisk::dump_yaml(cxrisk::load_scenario(file), true);
+  const cxrisk::Scenario scenario = cxrisk::load_scenario(file);
+  ctx.start({{file, cxrisk::content_hash(scenario)}, {"the command line", "expand"}});
+  const std::string yaml = cxrisk::dump_yaml(scenario, true);
   if (ctx.root()) std::cout << yaml;
   return 0;
 }
 
 int do_validate(const std::vector<std::string>& files, const Context& ctx) {
   int status = 0;
+  cxrisk::InputDigests digests;
+  std::vector<std::pair<bool, std::string>> lines;  // (an error, the line), in the files' order
   for (const auto& file : files) {
     try {
       const cxrisk::Scenario s = cxrisk::load_scenario(file);
-      if (ctx.root())
-        std::cout << fmt::format("{}: ok ({} segments, {} problems, {} periods)\n", file, s.segments.size(),
-                                 s.problems.size(), s.horizon.periods);
+      digests.emplace_back(file, cxrisk::content_hash(s));
+      lines.emplace_back(false, fmt::format("{}: ok ({} segments, {} problems, {} periods)\n", file,
+                                            s.segments.size(), s.problems.size(), s.horizon.periods));
     } catch (const cxrisk::ScenarioError& e) {
-      if (ctx.root()) std::cerr << "error: " << e.what() << "\n";
+      digests.emplace_back(file, e.what());
+      lines.emplace_back(true, fmt::format("error: {}\n", e.what()));
       status = 2;
     }
   }
+  digests.emplace_back("the command line", "validate");
+  ctx.start(std::move(digests));
+  for (const auto& [error, line] : lines)
+    if (ctx.root()) (error ? std::cerr : std::cout) << line;
   return status;
 }
 
@@ -368,14 +425,33 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int code = ctx.root() ? app.exit(e) : (e.get_exit_code() == 0 ? 0 : 1);
+    // Under mpirun the processes still meet, so that one that parsed its command line differently (in
+    // mpirun's form "-np 1 A : -np 1 B") does not leave the others waiting for it.
+    try {
+      ctx.start({{"the command line", code == 0 ? "help" : "unusable"}});
+    } catch (const cxrisk::JobError& job) {
+      if (ctx.root()) std::cerr << "error: " << job.what() << "\n";
+      return job.status();
+    }
     return code == 0 ? 0 : 2;
   }
 
   std::signal(SIGINT, on_interrupt);
-  // Bad input and usage are seen alike by every process, so each can just stop; a failure while running may
-  // hit one process only, and then the whole job must end, or the others would wait for it forever.
-  const bool distributed = ctx.communicator && ctx.communicator->size() > 1;
+  // Under mpirun, each process reads its inputs by itself, and the processes meet before their first
+  // exchange (Context::start). A process that fails before the meeting brings its error there, and every
+  // process ends with the job's error, which process 0 prints. After it, bad input and usage are seen alike
+  // by every process, so each can just stop; but a failure while running may hit one process only, and
+  // then the whole job must end, or the others would wait for it forever.
+  const bool distributed = ctx.distributed();
   auto report = [&](const std::exception& e, int status) {
+    if (distributed && !ctx.started) {
+      try {
+        ctx.start_failed(status, e.what());
+      } catch (const cxrisk::JobError& job) {
+        if (ctx.root()) std::cerr << "error: " << job.what() << "\n";
+        return job.status();
+      }
+    }
     if (ctx.root() || status == 1) std::cerr << "error: " << e.what() << "\n";
     if (distributed && status == 1) session.abort(status);
     return status;
@@ -388,6 +464,10 @@ int main(int argc, char** argv) {
     if (*batch) return do_batch(batch_args, ctx);
     if (*sweep) return do_sweep(sweep_args, ctx);
     if (*expand) return do_expand(expand_file, ctx);
+  } catch (const cxrisk::JobError& e) {
+    // Thrown alike on every process at the meeting: each ends by itself.
+    if (ctx.root()) std::cerr << "error: " << e.what() << "\n";
+    return e.status();
   } catch (const cxrisk::ScenarioError& e) {
     return report(e, 2);
   } catch (const cxrisk::UsageError& e) {

@@ -60,6 +60,12 @@ class World final : public Communicator {
     return out;
   }
 
+  std::string host() const override {
+    char name[MPI_MAX_PROCESSOR_NAME] = {};
+    int length = 0;
+    return MPI_Get_processor_name(name, &length) == MPI_SUCCESS ? std::string(name, length) : std::string();
+  }
+
  private:
   int rank_ = 0, size_ = 1;
 };

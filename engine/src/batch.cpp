@@ -133,6 +133,12 @@ BatchResult batch(const std::vector<std::string>& files, const BatchOptions& opt
     }
     result.entries.push_back(std::move(e));
   }
+  // Every process has read every file: they must have read the same (agree_on_inputs), or one would run a
+  // scenario that another would have read differently, or not at all.
+  Arrival read;
+  for (std::size_t i = 0; i < files.size(); ++i)
+    read.digests.emplace_back(files[i], scenarios[i] ? result.entries[i].hash : result.entries[i].error);
+  agree_on_inputs(comm, read);
   // The totals of the table, from a summary's JSON (throws when it lacks them).
   const auto take_totals = [](const Json& summary, BatchEntry& e) {
     const Json& metrics = summary.at("metrics");

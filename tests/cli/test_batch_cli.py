@@ -157,3 +157,76 @@ def test_mpi_sweep_equals_serial_and_bad_input_exits_2(cli):
     status, out, err = _mpirun(2, "run", TEST_DATA / "bad" / "unknown_stage.yaml")
     assert status == 2
     assert err.count("unknown stage") == 1  # reported once, by process 0
+
+
+def _mpirun_apart(args, wdirs, timeout=120):
+    """One process per folder of `wdirs` (mpirun's MPMD form), each started in its own folder: processes that
+    see different files, as on machines without a shared folder."""
+    cmd = ["mpirun", "--allow-run-as-root", "--oversubscribe"]
+    for i, wdir in enumerate(wdirs):
+        cmd += ([":"] if i else []) + ["-np", "1", "--wdir", str(wdir), EXE, *map(str, args)]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)  # a hang fails the test
+    return p.returncode, p.stdout, p.stderr
+
+
+@mpi
+def test_mpi_processes_that_read_different_files_stop_together(tmp_path):
+    """A file missing or different on one machine stops every process at once with one clear error (it used
+    to leave the others waiting forever), and an output folder process 0 cannot write ends the job cleanly."""
+    same, other, missing = tmp_path / "same", tmp_path / "other", tmp_path / "missing"
+    for d in (same, other, missing):
+        (d / "in" / "data").mkdir(parents=True)
+    for d in (same, other):
+        shutil.copy(SCENARIOS / "tarp_minor.yaml", d / "x.yaml")
+        shutil.copy(SCENARIOS / "tarp_minor.yaml", d / "in" / "a.yaml")
+        shutil.copy(SCENARIOS / "saas_b2b.yaml", d / "in" / "s.yaml")
+    shutil.copy(SCENARIOS / "data" / "enterprise_quarterly_revenue.csv", same / "in" / "data")
+    (other / "x.yaml").write_text((same / "x.yaml").read_text().replace("incidence: 1.0", "incidence: 0.9"))
+    (other / "in" / "b.yaml").write_text((same / "x.yaml").read_text())  # a file only process 1 finds
+    shutil.copy(SCENARIOS / "tarp_minor.yaml", missing / "in" / "a.yaml")
+    shutil.copy(SCENARIOS / "saas_b2b.yaml", missing / "in" / "s.yaml")  # its values file is not there
+
+    def errors(err):
+        return [line for line in err.splitlines() if line.startswith("error:")]
+
+    # The control: the same files in two folders run as one process does.
+    status, out, err = _mpirun_apart(["run", "x.yaml", "--trials", "300", "--json"], [same, same])
+    assert status == 0, err
+    expected = subprocess.run([EXE, "run", same / "x.yaml", "--trials", "300", "--json"], capture_output=True,
+                              text=True, cwd=same).stdout
+    assert json.loads(out)["metrics"] == json.loads(expected)["metrics"]
+
+    sweep = ["--vary", "problems.minor_problem.incidence=0.5,1"]
+    for command in (["run", "x.yaml"], ["compare", "x.yaml", "x.yaml"], ["sweep", "x.yaml", *sweep]):
+        status, out, err = _mpirun_apart([*command, "--trials", "300"], [same, missing])
+        assert status == 2 and out == "", err
+        assert errors(err) == ["error: process 1 (%s): x.yaml: cannot open the scenario file" % os.uname()[1]]
+        status, out, err = _mpirun_apart([*command, "--trials", "300"], [same, other])
+        assert status == 2 and out == "", err
+        assert len(errors(err)) == 1
+        assert "error: the processes read different inputs: x.yaml differs between process 0" in err
+    # Different options, and an axis of a sweep that differs.
+    status, out, err = _mpirun_apart(["run", "x.yaml", "--trials", "300"], [same, same])
+    assert status == 0, err
+    cmd = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "1", "--wdir", str(same), EXE, "run",
+           "x.yaml", "--trials", "300", ":", "-np", "1", "--wdir", str(same), EXE, "run", "x.yaml", "--trials",
+           "301"]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2 and "the command line differs between" in p.stderr
+
+    # batch: folders whose lists differ, and a values file missing on one machine.
+    status, out, err = _mpirun_apart(["batch", "in", "--trials", "200"], [same, other])
+    assert status == 2 and out == "", err
+    assert "input 2 is 'in/s.yaml' on process 0 (%s) and 'in/b.yaml' on process 1" % os.uname()[1] in err, err
+    status, out, err = _mpirun_apart(["batch", "in", "--trials", "200"], [same, missing])
+    assert status == 2 and out == "", err
+    assert "in/s.yaml differs between" in err and len(errors(err)) == 1
+
+    # An output folder that process 0 cannot make: every process ends with its error, not MPI_Abort.
+    (same / "taken").write_text("a file, not a folder")
+    status, out, err = _mpirun_apart(["run", "x.yaml", "--trials", "300", "--out", "taken"], [same, same])
+    assert status == 1 and out == ""
+    assert len(errors(err)) == 1
+    assert errors(err)[0].startswith("error: cannot create the output folder 'taken': ")
+    assert errors(err)[0].endswith("taken' is not a folder")
+    assert "MPI_ABORT" not in err
