@@ -213,6 +213,14 @@ def test_mpi_processes_that_read_different_files_stop_together(tmp_path):
            "301"]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert p.returncode == 2 and "the command line differs between" in p.stderr
+    # A command line that one process cannot parse, and commands that do not exchange results: they meet too.
+    p = subprocess.run(cmd[:-2] + ["--trialz", "300"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2 and "is 'x.yaml' on process 0" in p.stderr and "'the command line' on" in p.stderr
+    for command in (["validate", "x.yaml"], ["expect", "x.yaml"], ["expand", "x.yaml"]):
+        status, out, err = _mpirun_apart(command, [same, same])
+        assert status == 0 and out, err
+        status, out, err = _mpirun_apart(command, [same, other])
+        assert status == 2 and out == "" and "x.yaml differs between process 0" in err, err
 
     # batch: folders whose lists differ, and a values file missing on one machine.
     status, out, err = _mpirun_apart(["batch", "in", "--trials", "200"], [same, other])
