@@ -221,8 +221,11 @@ void write_files_atomically(const std::filesystem::path& dir,
   if (ec)
     throw RuntimeError(fmt::format("cannot create the output folder '{}': {}", dir.string(), ec.message()));
   std::vector<std::pair<fs::path, fs::path>> written;  // temporary, target
-  auto discard = [&]() {
-    for (auto& [tmp, target] : written) fs::remove(tmp, ec);
+  // Removes the temporary files and throws: nothing of this set of files has been replaced yet.
+  auto fail = [&](const fs::path& target, const std::string& why) {
+    std::error_code ignored;
+    for (auto& [tmp, unused] : written) fs::remove(tmp, ignored);
+    throw RuntimeError(fmt::format("cannot write '{}'{}", target.string(), why));
   };
   for (const auto& [name, write] : files) {
     const fs::path target = dir / name;
@@ -231,17 +234,15 @@ void write_files_atomically(const std::filesystem::path& dir,
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (out) write(out);
     out.close();
-    if (!out) {
-      discard();
-      throw RuntimeError(fmt::format("cannot write '{}'", target.string()));
-    }
+    if (!out) fail(target, "");
   }
+  // A rename fails where a folder has the file's name: found before any file is replaced, so that the set is
+  // written whole or not at all.
+  for (auto& [tmp, target] : written)
+    if (fs::is_directory(fs::symlink_status(target, ec))) fail(target, ": a folder has that name");
   for (auto& [tmp, target] : written) {
     fs::rename(tmp, target, ec);
-    if (ec) {
-      discard();
-      throw RuntimeError(fmt::format("cannot write '{}': {}", target.string(), ec.message()));
-    }
+    if (ec) fail(target, ": " + ec.message());
   }
 }
 

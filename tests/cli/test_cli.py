@@ -172,6 +172,19 @@ def test_unwritable_output_exits_1_and_leaves_nothing(cli, tmp_path):
         assert status == 1 and f"'{blocker}' is not a folder" in err and "[1/1]" not in err, command
 
 
+def test_an_output_set_is_written_whole_or_not_at_all(cli, tmp_path):
+    """A folder named like one of the outputs: the command fails naming it, and the files it could have
+    written (summary.json before breakdown.csv) keep their earlier content."""
+    out = tmp_path / "out"
+    (out / "breakdown.csv").mkdir(parents=True)
+    (out / "summary.json").write_text("earlier")
+    status, _, err = cli("run", SCENARIOS / "tarp_minor.yaml", "--trials", "50", "--out", out)
+    assert status == 1
+    assert f"cannot write '{out / 'breakdown.csv'}': a folder has that name" in err
+    assert (out / "summary.json").read_text() == "earlier"
+    assert sorted(p.name for p in out.iterdir()) == ["breakdown.csv", "summary.json"]  # no temporary left
+
+
 def test_help_and_version(cli):
     for command in ([], ["run"], ["expect"], ["validate"]):
         status, out, _ = cli(*command, "--help")
