@@ -212,7 +212,7 @@ TEST_CASE("Processes that read different inputs, or could not read them, stop to
   changed = ready;
   changed.digests.insert(changed.digests.begin(), {"0.yaml", "3d"});
   same(meet({ready, changed}),
-       "2 the processes read different inputs: input 1 is 'a.yaml' on process 0 and '0.yaml' on process 1" +
+       "2 the processes read different inputs: process 0 read 'a.yaml' where process 1 read '0.yaml'" +
            advice);
   changed = ready;
   changed.digests.pop_back();

@@ -47,6 +47,8 @@ struct Context {
   /// The meeting of every process before the first exchange of a distributed command (agree_on_inputs):
   /// throws cxrisk::JobError on every process unless all read the same inputs. Nothing on its own.
   void start(cxrisk::InputDigests digests) const {
+    // The program first: a machine with another version of cxrisk would draw other numbers.
+    digests.insert(digests.begin(), {"the version of cxrisk", cxrisk::VERSION});
     if (distributed()) cxrisk::agree_on_inputs(*communicator, {std::move(digests), 0, {}});
     started = true;
   }

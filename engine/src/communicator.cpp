@@ -56,7 +56,7 @@ std::pair<int, std::string> judge(const std::vector<Arrived>& all) {
     std::string what;
     for (std::size_t i = 0; i < std::min(d.size(), root.size()) && what.empty(); ++i)
       if (d[i].first != root[i].first)
-        what = fmt::format("input {} is '{}' on {} and '{}' on {}", i + 1, root[i].first, p0, d[i].first, pr);
+        what = fmt::format("{} read '{}' where {} read '{}'", p0, root[i].first, pr, d[i].first);
       else if (d[i].second != root[i].second)
         what = fmt::format("{} differs between {} and {}", root[i].first, p0, pr);
     if (what.empty()) what = fmt::format("{} has {} inputs and {} has {}", p0, root.size(), pr, d.size());
