@@ -138,6 +138,17 @@ BatchResult batch(const std::vector<std::string>& files, const BatchOptions& opt
   Arrival read;
   for (std::size_t i = 0; i < files.size(); ++i)
     read.digests.emplace_back(files[i], scenarios[i] ? result.entries[i].hash : result.entries[i].error);
+  // Process 0 also checks where it will write each scenario's results, before anything runs: a file in the
+  // way of one scenario's folder would otherwise end the batch after hours of runs, without its table.
+  if (comm.is_root() && !options.out.empty()) {
+    try {
+      for (std::size_t i = 0; i < files.size(); ++i)
+        if (scenarios[i]) check_output_folder(options.out / result.entries[i].directory);
+    } catch (const RuntimeError& error) {
+      read.status = 1;
+      read.error = error.what();
+    }
+  }
   agree_on_inputs(comm, read);
   // The totals of the table, from a summary's JSON (throws when it lacks them).
   const auto take_totals = [](const Json& summary, BatchEntry& e) {

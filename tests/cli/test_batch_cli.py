@@ -107,6 +107,18 @@ def test_bytes_that_are_not_utf8_in_a_batch_and_a_sweep(tmp_path):
     assert p.returncode == 2 and b"--vary: a path must be UTF-8 text without control characters" in p.stderr
 
 
+def test_batch_finds_a_file_in_the_way_of_a_result_folder_before_it_runs(cli, tmp_path):
+    src = _folder(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "tarp_major_problem_loss_over_100").write_text("in the way")
+    status, _, err = cli("batch", src, "--trials", "100", "--out", out)
+    assert status == 1
+    assert "tarp_major_problem_loss_over_100' is not a folder" in err
+    assert "[1/3]" not in err  # nothing ran
+    assert sorted(p.name for p in out.iterdir()) == ["tarp_major_problem_loss_over_100"]
+
+
 def _mpi_available():
     if shutil.which("mpirun") is None:
         return False
@@ -238,3 +250,9 @@ def test_mpi_processes_that_read_different_files_stop_together(tmp_path):
     assert errors(err)[0].startswith("error: cannot create the output folder 'taken': ")
     assert errors(err)[0].endswith("taken' is not a folder")
     assert "MPI_ABORT" not in err
+    # The same for a file in the way of one scenario's folder of a batch (checked at batch()'s meeting).
+    (same / "out").mkdir()
+    (same / "out" / "tarp_minor_problem_loss_under_5").write_text("in the way")
+    status, out, err = _mpirun_apart(["batch", "in", "--trials", "100", "--out", "out"], [same, same])
+    assert status == 1 and out == "" and "MPI_ABORT" not in err and "[1/" not in err
+    assert len(errors(err)) == 1 and errors(err)[0].endswith("tarp_minor_problem_loss_under_5' is not a folder")
