@@ -231,10 +231,11 @@ void write_files_atomically(const std::filesystem::path& dir,
     const fs::path target = dir / name;
     const fs::path tmp = dir / fmt::format(".{}.tmp-{}", name, ::getpid());
     written.emplace_back(tmp, target);
+    errno = 0;  // what the failing system call leaves says why (a full disk, say)
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (out) write(out);
     out.close();
-    if (!out) fail(target, "");
+    if (!out) fail(target, errno != 0 ? std::string(": ") + std::strerror(errno) : std::string());
   }
   // A rename fails where a folder has the file's name: found before any file is replaced, so that the set is
   // written whole or not at all.

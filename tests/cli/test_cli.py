@@ -185,6 +185,24 @@ def test_an_output_set_is_written_whole_or_not_at_all(cli, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["breakdown.csv", "summary.json"]  # no temporary left
 
 
+def test_a_full_disk_is_named_and_leaves_nothing(cli, tmp_path):
+    """On a file system too small for the outputs (a 64 KiB tmpfs; needs root, skipped where mounting is not
+    allowed): exit 1, the reason in the message, and no file or temporary file left."""
+    small = tmp_path / "small"
+    small.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(small)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here")
+    try:
+        status, _, err = cli("run", SCENARIOS / "tarp_minor.yaml", "--trials", "20000", "--samples",
+                             "--out", small / "out")
+        assert status == 1
+        assert "No space left on device" in err
+        assert list((small / "out").iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(small)], check=True)
+
+
 def test_help_and_version(cli):
     for command in ([], ["run"], ["expect"], ["validate"]):
         status, out, _ = cli(*command, "--help")
