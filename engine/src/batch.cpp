@@ -73,10 +73,22 @@ std::vector<std::string> collect_scenario_files(const std::vector<std::string>& 
   for (const std::string& p : paths) {
     std::error_code ec;
     if (fs::is_directory(p, ec)) {
+      // Every file named *.yaml or *.yml that is not a folder: a link that leads nowhere is kept, and fails
+      // to load in the table, rather than leaving the batch without a word. A folder that cannot be read
+      // stops the search (skipping it would silently leave its scenarios out).
       std::vector<std::string> found;
-      for (const auto& e : fs::recursive_directory_iterator(p, ec))
-        if (e.is_regular_file() && (e.path().extension() == ".yaml" || e.path().extension() == ".yml"))
+      std::string folder = p;  // the folder being entered, to name it when it cannot be read
+      fs::recursive_directory_iterator it(p, ec);
+      for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        const fs::directory_entry& e = *it;
+        std::error_code kind;
+        if (e.is_directory(kind)) {
+          folder = e.path().string();
+        } else if (e.path().extension() == ".yaml" || e.path().extension() == ".yml") {
           found.push_back(e.path().string());
+        }
+      }
+      if (ec) throw UsageError(fmt::format("cannot read the folder '{}': {}", folder, ec.message()));
       std::sort(found.begin(), found.end());
       for (const auto& f : found) add(f);
     } else if (fs::is_regular_file(p, ec)) {

@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 
 import pytest
 
@@ -117,6 +118,39 @@ def test_batch_finds_a_file_in_the_way_of_a_result_folder_before_it_runs(cli, tm
     assert "tarp_major_problem_loss_over_100' is not a folder" in err
     assert "[1/3]" not in err  # nothing ran
     assert sorted(p.name for p in out.iterdir()) == ["tarp_major_problem_loss_over_100"]
+
+
+def test_batch_reports_a_broken_link_and_a_folder_it_cannot_read(cli, tmp_path):
+    src = _folder(tmp_path)
+    (src / "gone.yaml").symlink_to(tmp_path / "nowhere.yaml")
+    status, out, _ = cli("batch", src, "--trials", "50", "--json")
+    assert status == 1
+    entries = {os.path.basename(e["file"]): e for e in json.loads(out)["scenarios"]}
+    assert entries["gone.yaml"]["status"] == "error"
+    assert "gone.yaml: cannot open the scenario file" in entries["gone.yaml"]["error"]
+    # A folder the user cannot read (root reads every folder, so this runs as nobody where it can).
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root, to run as nobody")
+    top = tempfile.mkdtemp(prefix="cxrisk-locked-")
+    try:
+        os.makedirs(os.path.join(top, "in", "locked"))
+        shutil.copy(SCENARIOS / "tarp_minor.yaml", os.path.join(top, "in"))
+        shutil.copy(SCENARIOS / "tarp_major.yaml", os.path.join(top, "in", "locked"))
+        for d in (top, os.path.join(top, "in")):
+            os.chmod(d, 0o755)
+        os.chmod(os.path.join(top, "in", "tarp_minor.yaml"), 0o644)
+        os.chmod(os.path.join(top, "in", "locked"), 0)
+        p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", EXE, "batch",
+                            os.path.join(top, "in"), "--trials", "50"], capture_output=True, text=True,
+                           timeout=120)
+        if p.returncode == 127 and p.stderr.startswith("setpriv: failed to execute"):
+            pytest.skip("nobody cannot run the program here (a build in a private folder)")
+        assert p.returncode == 2, p.stderr
+        assert p.stderr.strip() == "error: cannot read the folder '%s': Permission denied" % os.path.join(
+            top, "in", "locked")
+    finally:
+        os.chmod(os.path.join(top, "in", "locked"), 0o755)
+        shutil.rmtree(top)
 
 
 def _mpi_available():
