@@ -1,16 +1,37 @@
 #include "tally.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include "parallel.h"
 
 namespace cxrisk {
 
 namespace {
+// Sets `v` to `size` zeros. A large array (the per-trial columns: 65 MB for the benchmark's 20,000 trials)
+// is first offered to the kernel for transparent huge pages, so that its first touch takes one page fault
+// per 2 MiB instead of one per 4 KiB (on a virtual machine a fault costs microseconds). Only advice: where
+// huge pages are off or unavailable, nothing changes.
+void assign_zeros(std::vector<double>& v, std::size_t size) {
+  v.clear();
+  v.shrink_to_fit();
+  v.reserve(size);
+#ifdef MADV_HUGEPAGE
+  constexpr std::uintptr_t HUGE_PAGE = std::uintptr_t{2} << 20;
+  const auto begin = reinterpret_cast<std::uintptr_t>(v.data());
+  const std::uintptr_t end = begin + size * sizeof(double);
+  const std::uintptr_t first = (begin + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1), last = end & ~(HUGE_PAGE - 1);
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+#endif
+  v.assign(size, 0.0);
+}
+
 const double LOG_GAMMA =
     std::log((1 + QuantileSketch::RELATIVE_ACCURACY) / (1 - QuantileSketch::RELATIVE_ACCURACY));
-}
+}  // namespace
 
 void QuantileSketch::Store::add(std::int32_t index, std::uint64_t n) {
   if (counts.empty()) {
@@ -156,8 +177,8 @@ Tally::Tally(std::size_t n_series, std::size_t exact_series, std::int64_t trials
   exact_all_ = n_series * n * sizeof(double) <= memory_budget;
   chunk_trials_ = chunk_trials_of(trials);
   if (exact_all_) exact_series_ = n_series_;
-  columns_.assign(exact_series_ * n, 0.0);
-  extras_.assign(extra_width_ * n, 0.0);
+  assign_zeros(columns_, exact_series_ * n);
+  assign_zeros(extras_, extra_width_ * n);
   const std::size_t rest = n_series_ - exact_series_;
   if (rest > 0) {
     chunk_moments_.assign(static_cast<std::size_t>(n_chunks()) * rest, Moments{});
