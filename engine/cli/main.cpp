@@ -29,8 +29,14 @@
 
 namespace {
 
+// Ctrl-C (SIGINT), or SIGTERM (what `kill` and a cluster's scheduler send at a time limit), stops a run at
+// the next chunk of trials; the command then writes nothing of it and says which signal stopped it.
 std::atomic<bool> interrupted{false};
-extern "C" void on_interrupt(int) {
+std::atomic<int> interrupting_signal{0};
+static_assert(std::atomic<bool>::is_always_lock_free && std::atomic<int>::is_always_lock_free,
+              "a signal handler may only touch lock-free atomics");
+extern "C" void on_interrupt(int signal) {
+  interrupting_signal = signal;
   interrupted = true;
 }
 
@@ -439,6 +445,7 @@ int main(int argc, char** argv) {
   }
 
   std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
   // Under mpirun, each process reads its inputs by itself, and the processes meet before their first
   // exchange (Context::start). A process that fails before the meeting brings its error there, and every
   // process ends with the job's error, which process 0 prints. After it, bad input and usage are seen alike
@@ -474,6 +481,11 @@ int main(int argc, char** argv) {
     return report(e, 2);
   } catch (const cxrisk::UsageError& e) {
     return report(e, 2);
+  } catch (const cxrisk::Cancelled&) {
+    const bool term = interrupting_signal == SIGTERM;
+    return report(std::runtime_error(term ? "stopped by SIGTERM before the run finished"
+                                          : "stopped by Ctrl-C (SIGINT) before the run finished"),
+                  1);
   } catch (const std::bad_alloc&) {
     return report(std::runtime_error("out of memory (fewer trials, or a smaller grid or batch, need less)"),
                   1);

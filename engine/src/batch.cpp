@@ -62,6 +62,18 @@ void log_line(const std::function<void(const std::string&)>& log, const std::str
   if (log) log(line);
 }
 
+// A scenario's result folder: its summary, and the record --resume reads back.
+void write_entry(const fs::path& out, const BatchEntry& e, const std::string& summary) {
+  Json entry;
+  entry["file"] = e.file;
+  entry["name"] = e.name;
+  entry["hash"] = e.hash;
+  entry["trials"] = e.trials;
+  entry["seed"] = e.seed;
+  write_files_atomically(out / e.directory,
+                         {{"summary.json", summary}, {"entry.json", json_text(entry, 2) + "\n"}});
+}
+
 }  // namespace
 
 std::vector<std::string> collect_scenario_files(const std::vector<std::string>& paths) {
@@ -193,7 +205,11 @@ BatchResult batch(const std::vector<std::string>& files, const BatchOptions& opt
     }
   }
   reuse_flags = comm.broadcast(reuse_flags);
-  // 3. Run the rest, shared out over the processes; each run uses this process's threads.
+  // 3. Run the rest, shared out over the processes; each run uses this process's threads. Process 0 writes
+  // the result folder of each of its own scenarios as soon as it has run, so that a batch stopped part way
+  // (Ctrl-C, SIGTERM at a time limit) keeps what it finished for --resume; the other processes' scenarios
+  // are written when their results arrive, at the end.
+  std::vector<char> written(files.size(), 0);
   const std::vector<std::string> outcomes = share_out(files.size(), comm, [&](std::size_t i) -> std::string {
     const BatchEntry& e = result.entries[i];
     const std::string counter = fmt::format("[{}/{}] {}", i + 1, files.size(), e.file);
@@ -224,6 +240,11 @@ BatchResult batch(const std::vector<std::string>& files, const BatchOptions& opt
       out["error"] = fmt::format("{}: {}", e.file, error.what());
       log_line(options.log, fmt::format("{}: error: {}", counter, error.what()));
     }
+    // Outside the try: results that cannot be written stop the batch (exit 1), rather than every run after.
+    if (out.contains("summary") && comm.is_root() && !options.out.empty()) {
+      write_entry(options.out, e, out["summary"].get<std::string>());
+      written[i] = 1;
+    }
     return json_text(out);
   });
   if (!comm.is_root()) return result;
@@ -245,16 +266,9 @@ BatchResult batch(const std::vector<std::string>& files, const BatchOptions& opt
     e.ok = true;
   }
   if (!options.out.empty()) {
-    for (const BatchEntry& e : result.entries) {
-      if (!e.ok || e.reused) continue;
-      Json entry;
-      entry["file"] = e.file;
-      entry["name"] = e.name;
-      entry["hash"] = e.hash;
-      entry["trials"] = e.trials;
-      entry["seed"] = e.seed;
-      write_files_atomically(options.out / e.directory,
-                             {{"summary.json", e.summary_json}, {"entry.json", json_text(entry, 2) + "\n"}});
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      const BatchEntry& e = result.entries[i];
+      if (e.ok && !e.reused && !written[i]) write_entry(options.out, e, e.summary_json);
     }
     write_files_atomically(options.out,
                            {{"batch.csv", batch_csv(result)}, {"batch.json", batch_json(result)}});

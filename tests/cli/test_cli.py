@@ -2,7 +2,9 @@
 import csv
 import json
 import os
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -201,6 +203,70 @@ def test_a_full_disk_is_named_and_leaves_nothing(cli, tmp_path):
         assert list((small / "out").iterdir()) == []
     finally:
         subprocess.run(["umount", str(small)], check=True)
+
+
+def _stop_when_running(args, sig):
+    """Starts cxrisk with `args`, sends `sig` once it has spent 0.3 s of processor time (well into its trials,
+    its handlers long installed), and returns (status, stderr)."""
+    process = subprocess.Popen([str(EXE), *map(str, args)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    ticks = os.sysconf("SC_CLK_TCK")
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            stat = Path(f"/proc/{process.pid}/stat").read_text()
+            utime = int(stat.rsplit(")", 1)[1].split()[11])  # field 14 of proc(5)
+            if utime >= 0.3 * ticks:
+                break
+            time.sleep(0.02)
+        assert process.poll() is None, "the run ended before it could be stopped"
+        process.send_signal(sig)
+        _, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return process.returncode, err
+
+
+@pytest.mark.parametrize("sig, name", [(signal.SIGINT, "Ctrl-C (SIGINT)"), (signal.SIGTERM, "SIGTERM")],
+                         ids=["SIGINT", "SIGTERM"])
+def test_a_signal_stops_a_run_cleanly(tmp_path, sig, name):
+    """Ctrl-C, or SIGTERM from `kill` or a cluster's scheduler at its time limit, stops a run between chunks
+    of trials: exit 1, the signal named, and nothing written (before, SIGTERM killed the process outright)."""
+    status, err = _stop_when_running(["run", SCENARIOS / "telecom.yaml", "--trials", "2000000", "--out",
+                                      tmp_path / "out"], sig)
+    assert status == 1, err
+    assert f"stopped by {name} before the run finished" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_signal_stops_a_batch_and_keeps_the_scenarios_it_finished(cli, tmp_path):
+    """A batch stopped by SIGTERM keeps the result folders of the scenarios it finished, and --resume goes on
+    from there; it writes no batch.csv or batch.json. (Before, every folder was written at the end, so a
+    batch stopped at a cluster's time limit lost all it had run.)"""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    telecom = (SCENARIOS / "telecom.yaml").read_text()
+    (folder / "a.yaml").write_text(telecom.replace("trials: 20000", "trials: 200").replace(
+        "name: Telecom, 2026 baseline", "name: quick"))
+    (folder / "b.yaml").write_text(telecom.replace("trials: 20000", "trials: 2000000").replace(
+        "name: Telecom, 2026 baseline", "name: long"))
+    status, err = _stop_when_running(["batch", folder, "--out", tmp_path / "out", "--threads", "1"],
+                                     signal.SIGTERM)
+    assert status == 1, err
+    assert "stopped by SIGTERM before the run finished" in err
+    out = tmp_path / "out"
+    assert not (out / "batch.csv").exists() and not (out / "batch.json").exists()
+    assert sorted(p.name for p in out.iterdir()) == ["quick"]
+    assert sorted(p.name for p in (out / "quick").iterdir()) == ["entry.json", "summary.json"]
+    # --resume keeps the finished scenario and runs the rest (made shorter here).
+    (folder / "b.yaml").write_text((folder / "b.yaml").read_text().replace("trials: 2000000", "trials: 300"))
+    status, _, err = cli("batch", folder, "--out", out, "--resume")
+    assert status == 0, err
+    assert "a.yaml: unchanged, results kept" in err
+    assert "b.yaml: ok, 300 trials" in err
+    assert (out / "batch.csv").exists() and (out / "long" / "summary.json").exists()
 
 
 def test_help_and_version(cli):
