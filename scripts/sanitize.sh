@@ -5,7 +5,7 @@
 # runtimes preloaded. Any report fails the run (-fno-sanitize-recover). Then builds the engine with
 # ThreadSanitizer in ./build-tsan and runs the C++ tests (threads, shared tables built on demand, in-memory
 # "processes") and multi-threaded run, compare, sweep and batch commands; any data race fails the run.
-# Takes about 11 minutes on 2 cores.
+# Takes about 14 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh >/dev/null
