@@ -205,9 +205,9 @@ def test_a_full_disk_is_named_and_leaves_nothing(cli, tmp_path):
         subprocess.run(["umount", str(small)], check=True)
 
 
-def _stop_when_running(args, sig):
+def _stop_when_running(args, sig, ready=lambda: True):
     """Starts cxrisk with `args`, sends `sig` once it has spent 0.3 s of processor time (well into its trials,
-    its handlers long installed), and returns (status, stderr)."""
+    its handlers long installed) and `ready()` holds, and returns (status, stderr)."""
     process = subprocess.Popen([str(EXE), *map(str, args)], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     ticks = os.sysconf("SC_CLK_TCK")
@@ -216,7 +216,7 @@ def _stop_when_running(args, sig):
         while time.monotonic() < deadline and process.poll() is None:
             stat = Path(f"/proc/{process.pid}/stat").read_text()
             utime = int(stat.rsplit(")", 1)[1].split()[11])  # field 14 of proc(5)
-            if utime >= 0.3 * ticks:
+            if utime >= 0.3 * ticks and ready():
                 break
             time.sleep(0.02)
         assert process.poll() is None, "the run ended before it could be stopped"
@@ -253,7 +253,7 @@ def test_a_signal_stops_a_batch_and_keeps_the_scenarios_it_finished(cli, tmp_pat
     (folder / "b.yaml").write_text(telecom.replace("trials: 20000", "trials: 2000000").replace(
         "name: Telecom, 2026 baseline", "name: long"))
     status, err = _stop_when_running(["batch", folder, "--out", tmp_path / "out", "--threads", "1"],
-                                     signal.SIGTERM)
+                                     signal.SIGTERM, lambda: (tmp_path / "out" / "quick" / "entry.json").exists())
     assert status == 1, err
     assert "stopped by SIGTERM before the run finished" in err
     out = tmp_path / "out"
