@@ -148,15 +148,15 @@ Model::Param Model::param(const Quantity& q, const std::string& path) {
   if (q.is_fixed() || use_ == Use::means) return p;  // no table for the means alone
   // One table per distinct quantity: scenarios repeat distributions (the same loyalty prior for every
   // problem, the same survey shares for every tier).
-  for (std::size_t i = 0; i < quantile_of_.size(); ++i)
-    if (*quantile_of_[i] == q) {
-      p.quantile = quantiles_[i].get();
-      return p;
-    }
-  std::shared_ptr<const FastQuantile> table = share_quantile(q);
-  quantiles_.push_back(table);
-  quantile_of_.push_back(&q);
-  p.quantile = table.get();
+  for (std::size_t i = 0; i < quantile_of_.size() && !p.quantile; ++i)
+    if (*quantile_of_[i] == q) p.quantile = quantiles_[i].get();
+  if (!p.quantile) {
+    std::shared_ptr<const FastQuantile> table = share_quantile(q);
+    quantiles_.push_back(table);
+    quantile_of_.push_back(&q);
+    p.quantile = table.get();
+  }
+  uncertain_.push_back(p);
   return p;
 }
 
@@ -176,6 +176,8 @@ void Model::fill(TrialDraw& out, std::uint64_t trial, bool means) const {
     if (p.q->is_fixed()) return p.q->value();
     return means ? p.q->mean() : (*p.quantile)(keyed_uniform(p.key, trial));
   };
+  if (!means)
+    for (const Param& p : uncertain_) p.quantile->prefetch(keyed_uniform(p.key, trial));
   const int T = n_periods(), per_year = periods_per_year(s.horizon.period);
   const double margin = value(margin_);
   out.period_discount = std::pow(1 + value(discount_), -1.0 / per_year);

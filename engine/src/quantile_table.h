@@ -51,6 +51,14 @@ class FastQuantile {
     return q_.quantile(u);
   }
 
+  /// Asks the processor to bring the interval of the top grid that Q(u) reads into the cache (a trial's
+  /// parameters read a few hundred tables, each interval usually far from the cache: prefetching them all
+  /// first lets the misses overlap).
+  void prefetch(double u) const {
+    const auto i = static_cast<int>(u * INTERVALS);
+    if (tabulated_ && i >= 0 && i < INTERVALS) __builtin_prefetch(&cells_[static_cast<std::size_t>(i)]);
+  }
+
   /// The quantity the table is of.
   const Quantity& quantity() const { return q_; }
   /// The largest interpolation error found by the checks (0 when not tabulated). Builds every interval.

@@ -141,6 +141,7 @@ class Model {
   std::vector<ProblemParams> problem_params_;
   std::vector<std::shared_ptr<const FastQuantile>> quantiles_;  // one per distinct uncertain quantity
   std::vector<const Quantity*> quantile_of_;                    // the quantity each was built for
+  std::vector<Param> uncertain_;                                // every parameter drawn from a table
   Use use_ = Use::trials;
 };
 
