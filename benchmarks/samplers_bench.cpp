@@ -118,9 +118,11 @@ void batch_args(benchmark::internal::Benchmark* b, std::initializer_list<std::in
   for (std::int64_t set = 0; set < 3; ++set)
     for (std::int64_t mean : means) b->Args({mean, set});
 }
-BENCHMARK(BM_binomial_batch)->Apply([](auto* b) { batch_args(b, {1, 5, 30, 300, 10000, 1000000}); });
-BENCHMARK(BM_poisson_batch)->Apply([](auto* b) { batch_args(b, {1, 5, 30, 300, 10000}); });
-BENCHMARK(BM_gamma_sum_batch)->Apply([](auto* b) { batch_args(b, {1, 1000}); });
+BENCHMARK(BM_binomial_batch)->Apply([](auto* b) {
+  batch_args(b, {1, 5, 20, 60, 300, 3000, 30000, 1000000});
+});
+BENCHMARK(BM_poisson_batch)->Apply([](auto* b) { batch_args(b, {1, 5, 20, 60, 300, 3000}); });
+BENCHMARK(BM_gamma_sum_batch)->Apply([](auto* b) { batch_args(b, {1, 5, 20, 60, 300, 3000}); });
 
 }  // namespace
 
