@@ -9,7 +9,9 @@
 #   2. cost per trial of the aggregate mode as the customer base grows from 10^3 to 10^9;
 #   3. aggregate vs individual mode on 10^4 customers, and the individual mode's cost per customer;
 #   4. cost per slot (problem of a segment) and period as the scenario grows from 36 to 6,000 slots;
-#   5. peak memory (RSS) for 10^6 trials without --samples.
+#   5. peak memory (RSS) for 10^6 trials without --samples;
+#   6. what bounds the speed: the draws a trial makes (cxrisk's draw census) times what each costs the batch
+#      samplers alone (the sampler micro-benchmarks, built in build-bench), against the 10x target's budget.
 # --quick uses fewer trials everywhere (for a smoke test; the figures are noisier).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -153,3 +155,53 @@ echo "## 5. Peak memory for $BIG trials without --samples ($CORES threads)"
 /usr/bin/time -f "%M" -o "$WORK/rss" $EXE run $SCENARIO --trials $BIG --out "$WORK/big" >/dev/null
 printf "peak RSS: %.0f MB   (target < 300 MB); breakdown percentiles: %s\n" "$(echo "$(cat "$WORK/rss") / 1024" | bc -l)" \
   "$($PY -c "import json; print(json.load(open('$WORK/big/summary.json'))['breakdown_percentiles'])")"
+echo
+
+echo "## 6. What bounds the speed: the draws alone (1 thread)"
+# How many draws a trial makes, by sampler and mean (cxrisk's draw census, CXRISK_DRAW_CENSUS), times what a
+# draw costs the batch samplers at such a mean on their own (the sampler micro-benchmarks, best kernel set),
+# against the time a trial may take on one core for cxrisk on all cores to reach 10x numpy.
+census_trials=$((quick ? 100 : 400))
+CXRISK_DRAW_CENSUS=1 $EXE run $SCENARIO --trials $census_trials --threads 1 2>"$WORK/census.txt" >/dev/null
+scripts/install_packages.sh libbenchmark-dev
+cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DCXRISK_BENCHMARKS=ON >/dev/null
+cmake --build build-bench -j"$CORES" --target cxrisk_samplers_bench >/dev/null
+build-bench/benchmarks/cxrisk_samplers_bench --benchmark_filter='_batch/' --benchmark_repetitions=3 \
+  --benchmark_report_aggregates_only=true --benchmark_format=json >"$WORK/samplers.json" 2>/dev/null
+$PY - "$WORK/census.txt" "$WORK/samplers.json" "$census_trials" "$rnp" "$r1" "$CORES" <<'PY'
+import json, sys
+census_file, bench_file, trials, numpy_rate, one_thread_rate, cores = sys.argv[1:]
+trials, numpy_rate, one_thread_rate, cores = int(trials), float(numpy_rate), float(one_thread_rate), int(cores)
+# The census's classes (a mean of 0, then below 1, 10, 30, 100, 1e3, 1e4, and above) and the mean of the
+# micro-benchmark that stands for each (none for the trivial draws of class 0, which are not counted).
+stand_in = [None, 1, 5, 20, 60, 300, 3000, 30000]
+counts = {}
+for line in open(census_file):
+    if line.startswith("cxrisk draw census: "):
+        name, *values = line.split(":", 1)[1].split()
+        counts[name] = [int(v) / trials for v in values]
+bench = {}
+for b in json.load(open(bench_file))["benchmarks"]:
+    if b.get("aggregate_name") != "median" or b.get("error_occurred"):
+        continue
+    kind, mean, kernel_set = b["run_name"].split("/")
+    bench.setdefault(int(kernel_set), {}).setdefault(kind, {})[int(mean)] = 1e9 / b["items_per_second"]
+best = max(bench)
+ns = bench[best]
+kinds = {"binomial": "BM_binomial_batch", "poisson": "BM_poisson_batch", "value_sum": "BM_gamma_sum_batch"}
+label = {2: "x86-64-v4", 1: "x86-64-v3", 0: "baseline"}[best]
+total = 0
+print(f"kernel set: {label}; draws per trial from {trials} trials; ns per draw alone at the class's mean")
+print(f"{'':10} {'<1':>7} {'1-10':>7} {'10-30':>7} {'30-100':>7} {'-1e3':>7} {'-1e4':>7} {'above':>7}   draws   us/trial")
+for name, kind in kinds.items():
+    per_class = counts[name]
+    us = sum(per_class[c] * ns[kind][stand_in[c]] for c in range(1, 8)) / 1000
+    total += us
+    print(f"{name:10} " + " ".join(f"{per_class[c]:7.0f}" for c in range(1, 8)) +
+          f" {sum(per_class[1:]):7.0f} {us:10.1f}")
+    print(f"{'  ns/draw':10} " + " ".join(f"{ns[kind][stand_in[c]]:7.1f}" for c in range(1, 8)))
+budget = 1e6 * cores / (10 * numpy_rate)
+print(f"the draws alone: {total:.0f} us per trial; cxrisk's whole trial on 1 thread: {1e6 / one_thread_rate:.0f} us")
+print(f"10x numpy ({10 * numpy_rate:.0f} trials/s on {cores} cores) allows {budget:.0f} us per trial per core: "
+      f"the draws alone take {100 * total / budget:.0f}% of it")
+PY

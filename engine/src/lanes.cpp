@@ -1,9 +1,12 @@
 #include "lanes.h"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <string_view>
 #include <vector>
 
@@ -13,6 +16,48 @@ namespace cxrisk {
 
 namespace {
 const LaneKernels* forced_kernels = nullptr;
+
+// The draw census, on when the environment variable CXRISK_DRAW_CENSUS is set: how many draws each batch
+// sampler makes, by mean (a binomial's n min(p, 1 - p), a Poisson's mean, a value sum's count), printed to
+// standard error at exit. benchmarks/run.sh weighs the samplers' cost per draw with it, to say how much of
+// a trial the draws alone take. Off, it costs a test of a flag per batch.
+class DrawCensus {
+ public:
+  enum Sampler { BINOMIAL = 0, POISSON = 1, VALUE_SUM = 2 };
+  // Class 0: a mean of 0 (a trivial draw); then means below each bound in turn, and the rest.
+  static constexpr double BOUNDS[] = {1, 10, 30, 100, 1e3, 1e4};
+  static constexpr int CLASSES = std::size(BOUNDS) + 2;
+
+  bool on() const { return on_; }
+  template <class MeanOf>
+  void add(Sampler sampler, std::size_t count, MeanOf mean_of) {
+    std::int64_t local[CLASSES] = {};
+    for (std::size_t i = 0; i < count; ++i) {
+      const double mean = mean_of(i);
+      int c = mean > 0 ? 1 : 0;
+      for (double bound : BOUNDS) c += mean >= bound;
+      ++local[c];
+    }
+    for (int c = 0; c < CLASSES; ++c) counts_[sampler][c].fetch_add(local[c], std::memory_order_relaxed);
+  }
+  ~DrawCensus() {
+    if (!on_) return;
+    std::fputs("cxrisk draw census, draws by mean: 0, then below 1, 10, 30, 100, 1e3, 1e4, and above\n",
+               stderr);
+    static constexpr const char* NAMES[] = {"binomial", "poisson", "value_sum"};
+    for (int k = 0; k < 3; ++k) {
+      std::fprintf(stderr, "cxrisk draw census: %s", NAMES[k]);
+      for (int c = 0; c < CLASSES; ++c)
+        std::fprintf(stderr, " %lld", static_cast<long long>(counts_[k][c].load(std::memory_order_relaxed)));
+      std::fputc('\n', stderr);
+    }
+  }
+
+ private:
+  bool on_ = std::getenv("CXRISK_DRAW_CENSUS") != nullptr;
+  std::atomic<std::int64_t> counts_[3][CLASSES] = {};
+};
+DrawCensus census;
 }  // namespace
 
 std::vector<std::pair<const char*, const LaneKernels*>> lane_kernel_sets() {
@@ -208,6 +253,9 @@ void mix_seeds(std::uint64_t* seed, std::size_t count) {
 
 void binomial_batch(std::size_t count, const std::uint64_t* seed, const std::int64_t* n, const double* p,
                     std::int64_t* out) {
+  if (census.on())
+    census.add(DrawCensus::BINOMIAL, count,
+               [&](std::size_t i) { return static_cast<double>(n[i]) * std::min(p[i], 1 - p[i]); });
   const LaneKernels& K = lane_kernels();
   Pending pending(count);
   // Draws that fail the first test: the lanes' rejection loop where this processor has one.
@@ -250,6 +298,7 @@ void binomial_batch(std::size_t count, const std::uint64_t* seed, const std::int
 }
 
 void poisson_batch(std::size_t count, const std::uint64_t* seed, const double* mean, std::int64_t* out) {
+  if (census.on()) census.add(DrawCensus::POISSON, count, [&](std::size_t i) { return mean[i]; });
   const LaneKernels& K = lane_kernels();
   Pending pending(count);
   // Draws that fail the first test: the lanes' rejection loop where this processor has one.
@@ -287,6 +336,8 @@ void poisson_batch(std::size_t count, const std::uint64_t* seed, const double* m
 
 void value_sum_batch(std::size_t count, const std::uint64_t* seed, const ValueDraw* const* value,
                      const std::int64_t* n, double* out) {
+  if (census.on())
+    census.add(DrawCensus::VALUE_SUM, count, [&](std::size_t i) { return static_cast<double>(n[i]); });
   const LaneKernels& K = lane_kernels();
   Pending pending(count);
   // Draws of a shape below 1 (one customer of a value cv above 1), drawn as Gamma(shape + 1) U^(1 / shape):

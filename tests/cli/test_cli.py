@@ -68,6 +68,32 @@ def test_every_kernel_set_gives_identical_json(cli):
     assert all(o == outputs[0] for o in outputs)
 
 
+def test_the_draw_census_counts_draws_without_changing_them():
+    # CXRISK_DRAW_CENSUS (for benchmarks/run.sh): the draws of each batch sampler by mean, on standard error
+    # at exit. The same for any thread count (every trial makes its own draws), and the output unchanged.
+    base = [EXE, "run", SCENARIOS / "telecom.yaml", "--trials", "200", "--json"]
+
+    def run(census, *args):
+        env = {k: v for k, v in os.environ.items() if k != "CXRISK_DRAW_CENSUS"}
+        if census:
+            env["CXRISK_DRAW_CENSUS"] = "1"
+        p = subprocess.run([str(a) for a in [*base, *args]], capture_output=True, text=True, env=env, timeout=600)
+        assert p.returncode == 0, p.stderr
+        return p
+
+    plain = run(False)
+    assert "draw census" not in plain.stderr
+    counted = [run(True, "--threads", threads) for threads in ("1", "2")]
+    for p in counted:
+        assert p.stdout == plain.stdout
+    lines = [line for line in counted[0].stderr.splitlines() if line.startswith("cxrisk draw census: ")]
+    assert [line.split()[3] for line in lines] == ["binomial", "poisson", "value_sum"]
+    for line in lines:
+        counts = [int(v) for v in line.split()[4:]]
+        assert len(counts) == 8 and sum(counts) > 0
+    assert counted[0].stderr == counted[1].stderr
+
+
 def test_expect_reproduces_the_tarp_worked_example(cli):
     e = cli.json("expect", SCENARIOS / "tarp_major.yaml")
     assert e["metrics"]["customers_lost"] == {"mean": 744.5}
