@@ -176,6 +176,8 @@ void Model::fill(TrialDraw& out, std::uint64_t trial, bool means) const {
     if (p.q->is_fixed()) return p.q->value();
     return means ? p.q->mean() : (*p.quantile)(keyed_uniform(p.key, trial));
   };
+  // A trial's parameters read a few hundred tables, each look-up usually a cache miss: asking for all of them
+  // first lets the misses overlap, and the reads below find them in the cache.
   if (!means)
     for (const Param& p : uncertain_) p.quantile->prefetch(keyed_uniform(p.key, trial));
   const int T = n_periods(), per_year = periods_per_year(s.horizon.period);
