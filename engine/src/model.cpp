@@ -156,6 +156,7 @@ Model::Param Model::param(const Quantity& q, const std::string& path) {
     quantile_of_.push_back(&q);
     p.quantile = table.get();
   }
+  p.slot = uncertain_.size();
   uncertain_.push_back(p);
   return p;
 }
@@ -172,14 +173,20 @@ void Model::draw_means(TrialDraw& out) const {
 
 void Model::fill(TrialDraw& out, std::uint64_t trial, bool means) const {
   const Scenario& s = scenario_;
+  // The uniforms of the trial's uncertain parameters first. Their tables' look-ups are usually cache
+  // misses: asking for all of them here lets the misses overlap, and the reads below find them in the cache.
+  thread_local std::vector<double> u;
+  if (!means) {
+    u.resize(uncertain_.size());
+    for (std::size_t i = 0; i < uncertain_.size(); ++i) {
+      u[i] = keyed_uniform(uncertain_[i].key, trial);
+      uncertain_[i].quantile->prefetch(u[i]);
+    }
+  }
   auto value = [&](const Param& p) {
     if (p.q->is_fixed()) return p.q->value();
-    return means ? p.q->mean() : (*p.quantile)(keyed_uniform(p.key, trial));
+    return means ? p.q->mean() : (*p.quantile)(u[p.slot]);
   };
-  // A trial's parameters read a few hundred tables, each look-up usually a cache miss: asking for all of them
-  // first lets the misses overlap, and the reads below find them in the cache.
-  if (!means)
-    for (const Param& p : uncertain_) p.quantile->prefetch(keyed_uniform(p.key, trial));
   const int T = n_periods(), per_year = periods_per_year(s.horizon.period);
   const double margin = value(margin_);
   out.period_discount = std::pow(1 + value(discount_), -1.0 / per_year);

@@ -113,6 +113,7 @@ class Model {
     const Quantity* q = nullptr;
     const FastQuantile* quantile = nullptr;  // set for uncertain quantities
     std::uint64_t key = 0;
+    std::size_t slot = 0;  // its place in uncertain_, for uncertain quantities
   };
   struct TierParams {
     std::array<Quantity, 3> gamma;  // Dirichlet components as Gamma(concentration, 1)
