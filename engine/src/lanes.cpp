@@ -42,8 +42,9 @@ class DrawCensus {
   }
   ~DrawCensus() {
     if (!on_) return;
-    std::fputs("cxrisk draw census, draws by mean: 0, then below 1, 10, 30, 100, 1e3, 1e4, and above\n",
-               stderr);
+    std::fputs("cxrisk draw census, draws by mean: 0, then below", stderr);
+    for (double bound : BOUNDS) std::fprintf(stderr, " %g", bound);
+    std::fputs(", and above\n", stderr);
     static constexpr const char* NAMES[] = {"binomial", "poisson", "value_sum"};
     for (int k = 0; k < 3; ++k) {
       std::fprintf(stderr, "cxrisk draw census: %s", NAMES[k]);
