@@ -45,6 +45,21 @@ bool all_zero(const ChainLanes<T>& x, int lanes) {
   return true;
 }
 
+// The sums the chain keeps for each [slot][outcome][lane] over the periods, from which the cells' metrics
+// follow at the end.
+enum Sum : int {
+  SUM_WITH,
+  SUM_CONTACTS,
+  SUM_ESCALATIONS,
+  SUM_HANDLING,
+  SUM_MOVED,
+  SUM_REVENUE,
+  SUM_WOM_LOST,
+  SUM_WOM_WON,
+  SUM_WOM_REVENUE,
+  N_SUMS
+};
+
 // The draws of one stage of the chain, gathered so that they are made together: draw i has the stream seed[i]
 // and its result goes to slot at[i] of the stage's destination ([problem][lane], or [kind][problem][outcome]
 // [lane]). Only draws that can be non-zero are gathered (a zero count or mean draws zero).
@@ -177,9 +192,11 @@ void chain_block(const Model& model, const ChainLanes<const TrialDraw*>& draw, i
   std::vector<Count> with_problem(QL), complained(QL), entering(QL), resolved(QL), rest(QL), mollified(QL),
       unresolved(QL), escalated(QL), n(QOL), moved(QOL), prospects(2 * QOL);
   std::vector<double> cumulative_cost(QL), contacts_by(QOL), cost_by(QOL), escalated_by(QOL), values(3 * QOL),
-      loyalty(QOL), sums(QOL * N_METRICS);
+      loyalty(QOL), sums(QOL * N_SUMS);
   std::vector<C> active(static_cast<std::size_t>(S)), churned(active), remaining(active), lost_total(active);
-  std::vector<ChainLanes<double>> cost_this_period(static_cast<std::size_t>(S));
+  std::vector<ChainLanes<double>> cost_this_period(static_cast<std::size_t>(S)), factor(cost_this_period);
+  bool keep_period_cost = false;
+  for (int l = 0; l < lanes; ++l) keep_period_cost |= period_cost[l] != nullptr;
   std::vector<char> live(static_cast<std::size_t>(S)), reached(Q * N_OUTCOMES);
   Stage<Count> st(3 * QOL);
   std::size_t most_tiers = 0;
@@ -421,22 +438,22 @@ void chain_block(const Model& model, const ChainLanes<const TrialDraw*>& draw, i
     flow.value_sum(st);
     for (std::size_t i = 0; i < st.size(); ++i) values[st.at[i]] = st.sum[i];
 
-    // The results, into the accumulators in the chain's order (each cell's metrics receive their periods'
-    // values in turn, as the cells would), the lanes side by side.
+    // The results, into the accumulators in the chain's order (each accumulator receives its periods' values
+    // in turn, as the cells would), the lanes side by side. The complaints and customers lost are not summed:
+    // a trial's outcome and loyalty sign are the same every period, so they follow from the sums of the
+    // customers with problems and moved (see the end).
+    for (int s = s0; s < s1; ++s)
+      for (int l = 0; l < lanes; ++l) factor[s][l] = draw[l]->segments[s].factor[t - 1];
     for (std::size_t q = 0; q < problem_of.size(); ++q) {
       const int s = segment_of[q];
-      ChainLanes<double> factor{};
-      for (int l = 0; l < lanes; ++l) factor[l] = draw[l]->segments[s].factor[t - 1];
       for (int o = 0; o < N_OUTCOMES; ++o) {
         if (!reached[q * N_OUTCOMES + static_cast<std::size_t>(o)]) continue;
-        double* acc = &sums[(q * N_OUTCOMES + static_cast<std::size_t>(o)) * N_METRICS * CHAIN_LANES];
-        const auto at = [&](int metric) { return acc + static_cast<std::size_t>(metric) * CHAIN_LANES; };
-        double *with = at(customers_with_problems), *voiced = at(complaints), *contact = at(contacts),
-               *escalation = at(escalations), *handling = at(handling_cost), *lost = at(customers_lost),
-               *revenue_at = at(revenue_lost), *wom_lost = at(wom_prospects_lost),
-               *wom_won = at(wom_prospects_won), *wom_revenue = at(wom_revenue_lost);
-        const double voice = o != static_cast<int>(Outcome::silent) ? 1.0 : 0.0;
-        ChainLanes<double>& cost = cost_this_period[s];
+        double* acc = &sums[(q * N_OUTCOMES + static_cast<std::size_t>(o)) * N_SUMS * CHAIN_LANES];
+        const auto at = [&](int sum) { return acc + static_cast<std::size_t>(sum) * CHAIN_LANES; };
+        double *with = at(SUM_WITH), *contact = at(SUM_CONTACTS), *escalation = at(SUM_ESCALATIONS),
+               *handling = at(SUM_HANDLING), *moved_sum = at(SUM_MOVED), *revenue_at = at(SUM_REVENUE),
+               *wom_lost = at(SUM_WOM_LOST), *wom_won = at(SUM_WOM_WON), *wom_revenue = at(SUM_WOM_REVENUE);
+        const ChainLanes<double>& f = factor[s];
         C& gone_total = lost_total[s];
         // One short loop per accumulator, so that the compiler can vectorise each (one loop writing all of
         // them through pointers that might alias each other stays scalar); each accumulator still receives
@@ -450,24 +467,23 @@ void chain_block(const Model& model, const ChainLanes<const TrialDraw*>& draw, i
         ChainLanes<double> revenue, w;
         for (int l = 0; l < CHAIN_LANES; ++l) {
           const bool saved = sign[l]<0, gone = sign[l]> 0;
-          revenue[l] = saved ? -factor[l] * value[l] : gone ? factor[l] * value[l] : 0.0;
-          w[l] = factor[l] * lost_value[l] - factor[l] * won_value[l];
+          revenue[l] = saved ? -f[l] * value[l] : gone ? f[l] * value[l] : 0.0;
+          w[l] = f[l] * lost_value[l] - f[l] * won_value[l];
         }
         for (int l = 0; l < CHAIN_LANES; ++l) with[l] += static_cast<double>(count[l]);
-        for (int l = 0; l < CHAIN_LANES; ++l) voiced[l] += voice * static_cast<double>(count[l]);
         for (int l = 0; l < CHAIN_LANES; ++l) contact[l] += contacts_here[l];
         for (int l = 0; l < CHAIN_LANES; ++l) escalation[l] += escalated_here[l];
         for (int l = 0; l < CHAIN_LANES; ++l) handling[l] += cost_here[l];
-        for (int l = 0; l < CHAIN_LANES; ++l) {
-          const auto m = static_cast<double>(moved_here[l]);
-          lost[l] += sign[l] < 0 ? -m : sign[l] > 0 ? m : 0.0;
-        }
+        for (int l = 0; l < CHAIN_LANES; ++l) moved_sum[l] += static_cast<double>(moved_here[l]);
         for (int l = 0; l < CHAIN_LANES; ++l) gone_total[l] += sign[l] > 0 ? moved_here[l] : Count{};
         for (int l = 0; l < CHAIN_LANES; ++l) revenue_at[l] += revenue[l];
         for (int l = 0; l < CHAIN_LANES; ++l) wom_lost[l] += static_cast<double>(lost_prospects[l]);
         for (int l = 0; l < CHAIN_LANES; ++l) wom_won[l] += static_cast<double>(won_prospects[l]);
         for (int l = 0; l < CHAIN_LANES; ++l) wom_revenue[l] += w[l];
-        for (int l = 0; l < CHAIN_LANES; ++l) cost[l] += revenue[l] + w[l] + cost_here[l];
+        if (keep_period_cost) {
+          ChainLanes<double>& cost = cost_this_period[s];
+          for (int l = 0; l < CHAIN_LANES; ++l) cost[l] += revenue[l] + w[l] + cost_here[l];
+        }
       }
     }
     for (int s = s0; s < s1; ++s) {
@@ -478,15 +494,31 @@ void chain_block(const Model& model, const ChainLanes<const TrialDraw*>& draw, i
       }
     }
   }
+  // The cells from the sums. A complaint is a customer with a problem whose outcome is not silent; a
+  // customer moved counts as lost, or as saved (negative), by the sign of its loyalty: the same values the
+  // per-period additions of these metrics would reach (sums of the same numbers, or their negations, from 0).
   for (std::size_t q = 0; q < problem_of.size(); ++q)
-    for (int o = 0; o < N_OUTCOMES; ++o)
-      for (int metric = 0; metric < N_METRICS; ++metric) {
-        const double* acc = &sums[((q * N_OUTCOMES + static_cast<std::size_t>(o)) * N_METRICS +
-                                   static_cast<std::size_t>(metric)) *
-                                  CHAIN_LANES];
-        for (int l = 0; l < lanes; ++l)
-          cells[l][((segment_of[q] * P + problem_of[q]) * N_OUTCOMES + o) * N_METRICS + metric] = acc[l];
+    for (int o = 0; o < N_OUTCOMES; ++o) {
+      const std::size_t qo = q * N_OUTCOMES + static_cast<std::size_t>(o);
+      const double* acc = &sums[qo * N_SUMS * CHAIN_LANES];
+      const auto sum = [&](int k, int l) { return acc[static_cast<std::size_t>(k) * CHAIN_LANES + l]; };
+      for (int l = 0; l < lanes; ++l) {
+        const double with = sum(SUM_WITH, l), moved_sum = sum(SUM_MOVED, l);
+        const double sign = loyalty[qo * CHAIN_LANES + static_cast<std::size_t>(l)];
+        double* cell = cells[l] + ((segment_of[q] * P + problem_of[q]) * N_OUTCOMES + o) * N_METRICS;
+        cell[customers_with_problems] = with;
+        cell[complaints] = o != static_cast<int>(Outcome::silent) ? with : 0.0;
+        cell[contacts] = sum(SUM_CONTACTS, l);
+        cell[escalations] = sum(SUM_ESCALATIONS, l);
+        cell[customers_lost] = sign < 0 ? 0.0 - moved_sum : sign > 0 ? moved_sum : 0.0;
+        cell[revenue_lost] = sum(SUM_REVENUE, l);
+        cell[wom_prospects_lost] = sum(SUM_WOM_LOST, l);
+        cell[wom_prospects_won] = sum(SUM_WOM_WON, l);
+        cell[wom_revenue_lost] = sum(SUM_WOM_REVENUE, l);
+        cell[handling_cost] = sum(SUM_HANDLING, l);
+        cell[total_cost] = 0.0;
       }
+    }
 }
 
 // The aggregate chain of every segment. The segments' chains are independent, and each draw has its own
