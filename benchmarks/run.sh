@@ -40,13 +40,17 @@ rate() { echo "scale=1; $1 / $2" | bc -l; }
 best() { # best OLD NEW: the smaller of two times (OLD may be empty)
   if [ -z "$1" ] || (($(echo "$2 < $1" | bc -l))); then echo "$2"; else echo "$1"; fi
 }
-per_trial_us() { # per_trial_us N FILE ARGS...: microseconds per trial, set-up excluded: (t(N) - t(N/10)) / (0.9 N)
+per_trial_us() { # per_trial_us N FILE ARGS...: microseconds per trial, set-up excluded: (t(N) - t(N/10)) / (0.9 N),
+  # each time the best of REPEATS runs, the two sizes alternating (one busy moment of these shared machines
+  # otherwise moves a point by a quarter or more)
   local n=$1 file=$2
   shift 2
-  local a b
+  local a="" b="" r
   local m=$((n / 10 > 0 ? n / 10 : 1))
-  a=$(seconds $EXE run "$file" --trials $m "$@")
-  b=$(seconds $EXE run "$file" --trials "$n" "$@")
+  for ((r = 0; r < REPEATS; r++)); do
+    a=$(best "$a" "$(seconds $EXE run "$file" --trials $m "$@")")
+    b=$(best "$b" "$(seconds $EXE run "$file" --trials "$n" "$@")")
+  done
   echo "1000000 * ($b - $a) / ($n - $m)" | bc -l
 }
 
@@ -78,7 +82,7 @@ printf "ratio cxrisk 1 thread / numpy:   %.1fx\n" "$(echo "$r1 / $rnp" | bc -l)"
 printf "scaling %s threads / 1 thread:     %.2fx   (target >= 1.8x)\n" "$CORES" "$(echo "$rn / $r1" | bc -l)"
 echo
 
-echo "## 2. Cost per trial as the customer base grows (aggregate, 1 thread, set-up excluded)"
+echo "## 2. Cost per trial as the customer base grows (aggregate, 1 thread, set-up excluded, best of $REPEATS)"
 scaled() { # scaled TOTAL FILE: the benchmark scenario with its three segments scaled to TOTAL customers
   $PY - "$1" "$2" <<'PY'
 import sys, yaml
@@ -102,7 +106,7 @@ for k in 3 4 5 6 7 8 9; do
 done
 echo
 
-echo "## 3. Aggregate vs individual mode"
+echo "## 3. Aggregate vs individual mode (best of $REPEATS)"
 ind_trials=$((quick ? 40 : 200))
 for k in 3 4 5; do
   [ -f "$WORK/scaled_$k.yaml" ] || scaled $((10 ** k)) "$WORK/scaled_$k.yaml"
@@ -120,7 +124,7 @@ printf "individual mode: %.0f ns per customer and trial; 10,000 trials of 10^6 c
   "$ns_per_customer" "$(echo "$ns_per_customer * 10^6 * 10000 / 10^9 / 3600" | bc -l)"
 echo
 
-echo "## 4. Cost per slot and period as the scenario grows (aggregate, 1 thread, set-up excluded)"
+echo "## 4. Cost per slot and period as the scenario grows (aggregate, 1 thread, set-up excluded, best of $REPEATS)"
 # A slot is one problem of one segment: the benchmark's 12 problems and 3 segments repeated (renamed) to
 # larger scenarios, with the same customers per segment, so that the cost per slot and period shows what
 # the size of a scenario itself costs (the chain advances the segments in blocks to keep this flat).
