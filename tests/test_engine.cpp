@@ -74,6 +74,9 @@ TEST_CASE("With fixed parameters the Monte Carlo mean of every metric equals exp
 TEST_CASE("The individual and aggregate modes agree", "[engine][statistical]") {
   const std::vector<std::pair<std::string, std::string>> cases{
       {"fixed chain, lifetime", test::fixed_chain("lifetime", 0.2)},
+      // Annual valuation: the gamma and fixed segments' word of mouth and values are drawn once for the
+      // horizon, the lognormal and empirical segments' once a period.
+      {"fixed chain, annual", test::fixed_chain("annual", 0.2)},
       {"TARP worked example", test::TARP_WORKED_EXAMPLE},
       {"uncertain inputs", R"(
 cxrisk: 1
@@ -110,17 +113,82 @@ problems:
 
 TEST_CASE("The two modes have the same distribution of customers and revenue lost (two-sample KS)",
           "[engine][statistical]") {
-  const Scenario s = test::scenario_from(test::fixed_chain("horizon", 0.1));
-  const int n = 5000;
-  const RunResult agg = run_with(s, n, 11, Mode::aggregate);
-  const RunResult ind = run_with(s, n, 12, Mode::individual);
-  // Critical value of the two-sample KS statistic at the 0.1% level: 1.95 sqrt(2 / n). Conservative for the
-  // discrete customers_lost.
+  // Horizon valuation draws every value once a period; annual valuation draws the gamma and fixed segments'
+  // word of mouth and values once for the horizon.
+  for (const char* method : {"horizon", "annual"}) {
+    const Scenario s = test::scenario_from(test::fixed_chain(method, 0.1));
+    const int n = 5000;
+    const RunResult agg = run_with(s, n, 11, Mode::aggregate);
+    const RunResult ind = run_with(s, n, 12, Mode::individual);
+    // Critical value of the two-sample KS statistic at the 0.1% level: 1.95 sqrt(2 / n). Conservative for
+    // the discrete customers_lost.
+    const double critical = 1.95 * std::sqrt(2.0 / n);
+    for (int m : {customers_lost, revenue_lost, total_cost, wom_prospects_lost, wom_revenue_lost}) {
+      const auto a = agg.metric_samples(m), b = ind.metric_samples(m);
+      const double d = test::ks_statistic({a.begin(), a.end()}, {b.begin(), b.end()});
+      INFO(method << " " << METRIC_NAMES[m] << ": KS " << d << " (critical " << critical << ")");
+      CHECK(d < critical);
+    }
+  }
+}
+
+TEST_CASE("Which segments draw word of mouth and values once for the horizon", "[engine]") {
+  // Annual valuation (or a single period) and gamma or fixed values; fixed_chain's segments are gamma,
+  // lognormal, fixed and empirical.
+  const std::vector<bool> pooled{true, false, true, false}, none(4, false);
+  const auto pools = [](const std::string& yaml) {
+    const Model model(test::scenario_from(yaml), 1, Model::Use::means);
+    std::vector<bool> out;
+    for (int s = 0; s < model.n_segments(); ++s) out.push_back(model.pools_horizon(s));
+    return out;
+  };
+  CHECK(pools(test::fixed_chain("annual")) == pooled);
+  CHECK(pools(test::fixed_chain("lifetime")) == none);
+  CHECK(pools(test::fixed_chain("horizon")) == none);
+  std::string one_period = test::fixed_chain("lifetime");
+  one_period.replace(one_period.find("periods: 6"), 10, "periods: 1");
+  CHECK(pools(one_period) == pooled);
+}
+
+TEST_CASE("Word of mouth and values drawn once for the horizon split back into its periods exactly",
+          "[engine][statistical]") {
+  const Scenario s = test::scenario_from(test::fixed_chain("annual", 0.2));
+  const int n = 6000, T = s.horizon.periods;
+  RunOptions o;
+  o.trials = n;
+  o.threads = 2;
+  o.keep_period_costs = true;
+  o.seed = 31;
+  const RunResult agg = run(s, o);
+  // The periods' costs are a split of the same draws: the run without them has the same numbers, and each
+  // trial's periods add up to its total cost.
+  RunOptions without = o;
+  without.keep_period_costs = false;
+  CHECK(summary_json(run(s, without).summary) == summary_json(agg.summary));
+  const auto total = agg.metric_samples(total_cost);
+  for (int t = 0; t < n; ++t) {
+    double sum = 0;
+    for (int u = 0; u < T; ++u) sum += agg.period_costs[static_cast<std::size_t>(t * T + u)];
+    REQUIRE(sum == Approx(total[static_cast<std::size_t>(t)]).epsilon(1e-9));
+  }
+  // Each period's cost has the distribution of the per-customer model's: means within 4.5 combined
+  // standard errors, and two-sample KS at the 0.1% level.
+  o.mode = Mode::individual;
+  o.seed = 32;
+  const RunResult ind = run(s, o);
   const double critical = 1.95 * std::sqrt(2.0 / n);
-  for (int m : {customers_lost, revenue_lost, total_cost, wom_prospects_lost}) {
-    const auto a = agg.metric_samples(m), b = ind.metric_samples(m);
-    const double d = test::ks_statistic({a.begin(), a.end()}, {b.begin(), b.end()});
-    INFO(METRIC_NAMES[m] << ": KS " << d << " (critical " << critical << ")");
+  for (int u = 0; u < T; ++u) {
+    std::vector<double> a(n), b(n);
+    for (int t = 0; t < n; ++t) {
+      a[static_cast<std::size_t>(t)] = agg.period_costs[static_cast<std::size_t>(t * T + u)];
+      b[static_cast<std::size_t>(t)] = ind.period_costs[static_cast<std::size_t>(t * T + u)];
+    }
+    const Stats x = compute_stats(a), y = compute_stats(b);
+    INFO("period " << u + 1 << ": aggregate " << x.mean << " (se " << x.se << "), individual " << y.mean
+                   << " (se " << y.se << ")");
+    CHECK(test::within_se(x.mean, y.mean, std::hypot(x.se, y.se)));
+    const double d = test::ks_statistic(a, b);
+    INFO("KS " << d << " (critical " << critical << ")");
     CHECK(d < critical);
   }
 }

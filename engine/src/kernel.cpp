@@ -117,6 +117,8 @@ struct Stage {
 class RandomFlow {
  public:
   using Count = std::int64_t;
+  // Draws the word of mouth and values of a segment that Model::pools_horizon allows once for the horizon.
+  static constexpr bool POOLS = true;
   RandomFlow(std::uint64_t first_trial, int lanes) {
     for (int l = 0; l < lanes; ++l)
       trial_[l] = static_cast<std::uint32_t>(first_trial + static_cast<std::uint64_t>(l));
@@ -149,6 +151,7 @@ class RandomFlow {
 class ExpectedFlow {
  public:
   using Count = double;
+  static constexpr bool POOLS = false;
   ChainLanes<std::uint64_t> seeds(std::uint64_t, std::uint32_t, std::uint32_t) const { return {}; }
   void binomial(Stage<Count>& st) const {
     for (std::size_t i = 0; i < st.size(); ++i) st.out[i] = st.n[i] * st.x[i];
@@ -244,6 +247,17 @@ void chain_block(const Model& model, const ChainLanes<const TrialDraw*>& draw, i
     }
   std::vector<std::size_t> tiers_of(problem_of.size());
   for (std::size_t q = 0; q < problem_of.size(); ++q) tiers_of[q] = pd_of(q, 0)->tiers.size();
+  // Per [slot]: whether its segment's word of mouth and values are drawn once for the whole horizon
+  // (Model::pools_horizon) instead of once a period; the periods then only sum the counts these draws need.
+  // Where the periods' costs are kept, each period's counts are kept too, to split the draws back into them.
+  std::vector<char> pooled(Q);
+  bool any_pooled = false;
+  if constexpr (Flow::POOLS)
+    for (std::size_t q = 0; q < problem_of.size(); ++q)
+      any_pooled |= (pooled[q] = model.pools_horizon(segment_of[q])) != 0;
+  const bool split_periods = any_pooled && keep_period_cost;
+  std::vector<Count> period_n(split_periods ? static_cast<std::size_t>(T) * QOL : 0),
+      period_moved(period_n.size());
 
   for (int s = s0; s < s1; ++s)
     for (int l = 0; l < lanes; ++l) active[s][l] = static_cast<Count>(draw[l]->segments[s].customers);
@@ -393,10 +407,15 @@ void chain_block(const Model& model, const ChainLanes<const TrialDraw*>& draw, i
       }
     flow.binomial(st);
     st.scatter(moved);
+    if (split_periods) {
+      const auto at = static_cast<std::ptrdiff_t>(static_cast<std::size_t>(t - 1) * QOL);
+      std::copy(n.begin(), n.end(), period_n.begin() + at);
+      std::copy(moved.begin(), moved.end(), period_moved.begin() + at);
+    }
     st.clear();
     for (std::size_t q = 0; q < problem_of.size(); ++q)
       for (int o = 0; o < N_OUTCOMES; ++o) {
-        if (!reached[q * N_OUTCOMES + static_cast<std::size_t>(o)]) continue;
+        if (pooled[q] || !reached[q * N_OUTCOMES + static_cast<std::size_t>(o)]) continue;
         const auto ou = static_cast<std::uint32_t>(o);
         const std::size_t qo = q * N_OUTCOMES + static_cast<std::size_t>(o);
         // The prospects lost (won), where there can be any: Poisson(n told q), to prospects[to + i].
@@ -417,7 +436,7 @@ void chain_block(const Model& model, const ChainLanes<const TrialDraw*>& draw, i
     st.clear();
     for (std::size_t q = 0; q < problem_of.size(); ++q)
       for (int o = 0; o < N_OUTCOMES; ++o) {
-        if (!reached[q * N_OUTCOMES + static_cast<std::size_t>(o)]) continue;
+        if (pooled[q] || !reached[q * N_OUTCOMES + static_cast<std::size_t>(o)]) continue;
         const auto ou = static_cast<std::uint32_t>(o);
         const std::size_t qo = q * N_OUTCOMES + static_cast<std::size_t>(o);
         // The values of the customers moved, and of the prospects lost and won where there can be any.
@@ -491,6 +510,184 @@ void chain_block(const Model& model, const ChainLanes<const TrialDraw*>& draw, i
       for (int l = 0; l < lanes; ++l) {
         if (period_cost[l]) period_cost[l][t - 1] += cost_this_period[s][l];
         active[s][l] -= churned[s][l] + lost_total[s][l];
+      }
+    }
+  }
+  // The pooled slots' word of mouth and values, once for the horizon (every period has the same valuation
+  // factor there): a cell's prospects lost (won) over the periods are a sum of Poisson(customers with
+  // problems x told x conversion) counts, so one Poisson count of the summed mean; the values of its
+  // customers moved and of its prospects are one sum of values each. Their streams are the steps' own at
+  // period 0 (the periods are 1..T).
+  if constexpr (Flow::POOLS) {
+    if (any_pooled) {
+      const auto total = [&](std::size_t qo, int sum, int l) {
+        return sums[(qo * N_SUMS + static_cast<std::size_t>(sum)) * CHAIN_LANES +
+                    static_cast<std::size_t>(l)];
+      };
+      std::vector<Count> total_n(QOL), total_moved(QOL);
+      std::vector<char> ever(Q * N_OUTCOMES);
+      for (std::size_t q = 0; q < problem_of.size(); ++q)
+        for (int o = 0; o < N_OUTCOMES; ++o) {
+          const std::size_t qo = q * N_OUTCOMES + static_cast<std::size_t>(o);
+          if (!pooled[q]) continue;
+          for (int l = 0; l < lanes; ++l) {
+            const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
+            total_n[i] = static_cast<Count>(total(qo, SUM_WITH, l));
+            total_moved[i] = static_cast<Count>(total(qo, SUM_MOVED, l));
+            ever[qo] |= total_n[i] != 0;
+          }
+        }
+      // Calls each(q, o, qo) for the pooled slots' outcomes that had customers in some lane.
+      const auto for_each_pooled = [&](auto each) {
+        for (std::size_t q = 0; q < problem_of.size(); ++q)
+          for (int o = 0; o < N_OUTCOMES; ++o) {
+            const std::size_t qo = q * N_OUTCOMES + static_cast<std::size_t>(o);
+            if (pooled[q] && ever[qo]) each(q, o, qo);
+          }
+      };
+      const auto step_of = [](std::uint32_t step, int o) { return step + static_cast<std::uint32_t>(o); };
+      std::fill(prospects.begin(), prospects.end(), Count{});
+      st.clear();
+      for_each_pooled([&](std::size_t q, int o, std::size_t qo) {
+        const auto stage = [&](std::uint32_t step, const std::vector<double>& told,
+                               const ChainLanes<double>& conversion, std::size_t to) {
+          const ChainLanes<std::uint64_t> seeds = flow.seeds(key_of[q], step_of(step, o), 0);
+          for (int l = 0; l < lanes; ++l) {
+            const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
+            const double mean = static_cast<double>(total_n[i]) * told[i] * conversion[l];
+            st.add_if(mean > 0, seeds[l], Count{}, mean, to + i);
+          }
+        };
+        if (tells_bad[qo]) stage(STEP_WOM_LOST, told_bad, negative_conversion, 0);
+        if (tells_good[qo]) stage(STEP_WOM_WON, told_good, positive_conversion, QOL);
+      });
+      flow.poisson(st);
+      st.scatter(prospects);
+      // The three sums of values of a cell, [kind][slot][outcome][lane]: customers moved, prospects lost,
+      // prospects won; count_of(k) are their counts.
+      const std::array<const Count*, 3> count_of{total_moved.data(), prospects.data(),
+                                                 prospects.data() + QOL};
+      const std::array<std::uint32_t, 3> value_step{STEP_VALUE, STEP_VALUE_WOM_LOST, STEP_VALUE_WOM_WON};
+      const auto told_way = [&](std::size_t qo, int k) {
+        return k == 0 || (k == 1 ? tells_bad[qo] : tells_good[qo]);
+      };
+      std::fill(values.begin(), values.end(), 0.0);
+      st.clear();
+      for_each_pooled([&](std::size_t q, int o, std::size_t qo) {
+        for (int k = 0; k < 3; ++k) {
+          if (!told_way(qo, k)) continue;
+          const ChainLanes<std::uint64_t> seeds = flow.seeds(key_of[q], step_of(value_step[k], o), 0);
+          for (int l = 0; l < lanes; ++l) {
+            const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
+            const Count c = count_of[k][i];
+            st.add_if(c > 0, seeds[l], c, 0, static_cast<std::size_t>(k) * QOL + i,
+                      &draw[l]->segments[segment_of[q]].value);
+          }
+        }
+      });
+      flow.value_sum(st);
+      for (std::size_t i = 0; i < st.size(); ++i) values[st.at[i]] = st.sum[i];
+      // Into the sums, as a period's values would be added: the revenue by the sign of the loyalty.
+      const auto revenue_of = [](double sign, double f, double value) {
+        return sign < 0 ? -f * value : sign > 0 ? f * value : 0.0;
+      };
+      for_each_pooled([&](std::size_t q, int o, std::size_t qo) {
+        double* acc = &sums[qo * N_SUMS * CHAIN_LANES];
+        for (int l = 0; l < lanes; ++l) {
+          const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
+          const double f = draw[l]->segments[segment_of[q]].factor[0];
+          acc[SUM_REVENUE * CHAIN_LANES + l] += revenue_of(loyalty[i], f, values[i]);
+          acc[SUM_WOM_LOST * CHAIN_LANES + l] += static_cast<double>(prospects[i]);
+          acc[SUM_WOM_WON * CHAIN_LANES + l] += static_cast<double>(prospects[QOL + i]);
+          acc[SUM_WOM_REVENUE * CHAIN_LANES + l] += f * values[QOL + i] - f * values[2 * QOL + i];
+        }
+      });
+      // Where each period's cost is kept, the horizon's draws split back into the periods, exactly: given
+      // their total, a cell's prospects are multinomial over the periods in proportion to the customers with
+      // problems there (sequential binomials, at each step's stream of that period), and a gamma sum of
+      // values times independent Dirichlet shares is the periods' independent sums (the shares are the
+      // periods' own sums of values, at their value streams, over their total).
+      if (split_periods) {
+        const auto TQ = static_cast<std::size_t>(T);
+        std::vector<Count> split(TQ * 2 * QOL), unsplit(prospects.begin(), prospects.begin() + 2 * QOL),
+            not_yet(total_n);
+        for (int t = 1; t <= T; ++t) {
+          const std::size_t here = static_cast<std::size_t>(t - 1) * QOL;
+          Count* split_here = &split[static_cast<std::size_t>(t - 1) * 2 * QOL];
+          st.clear();
+          for_each_pooled([&](std::size_t q, int o, std::size_t qo) {
+            for (int k = 1; k < 3; ++k) {
+              if (!told_way(qo, k)) continue;
+              const std::size_t to = static_cast<std::size_t>(k - 1) * QOL;
+              const ChainLanes<std::uint64_t> seeds =
+                  flow.seeds(key_of[q], step_of(k == 1 ? STEP_WOM_LOST : STEP_WOM_WON, o),
+                             static_cast<std::uint32_t>(t));
+              for (int l = 0; l < lanes; ++l) {
+                const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
+                const Count n_t = period_n[here + i], left = not_yet[i], k_left = unsplit[to + i];
+                // The last period with customers with problems takes what is left.
+                const bool last = n_t == left;
+                if (last) {
+                  split_here[to + i] = k_left;
+                  unsplit[to + i] = 0;
+                }
+                const double p = left > 0 ? static_cast<double>(n_t) / static_cast<double>(left) : 0.0;
+                st.add_if(!last && n_t > 0 && k_left > 0, seeds[l], k_left, p, to + i);
+              }
+            }
+          });
+          flow.binomial(st);
+          for (std::size_t j = 0; j < st.size(); ++j) {
+            split_here[st.at[j]] = st.out[j];
+            unsplit[st.at[j]] -= st.out[j];
+          }
+          for (std::size_t i = 0; i < QOL; ++i) not_yet[i] -= period_n[here + i];
+        }
+        // The periods' own sums of values, share[t][kind][slot][outcome][lane], and their totals.
+        std::vector<double> share(TQ * 3 * QOL), share_total(3 * QOL);
+        for (int t = 1; t <= T; ++t) {
+          const std::size_t here = static_cast<std::size_t>(t - 1) * QOL;
+          double* share_here = &share[static_cast<std::size_t>(t - 1) * 3 * QOL];
+          const std::array<const Count*, 3> count_here{
+              &period_moved[here], &split[static_cast<std::size_t>(t - 1) * 2 * QOL],
+              &split[static_cast<std::size_t>(t - 1) * 2 * QOL + QOL]};
+          st.clear();
+          for_each_pooled([&](std::size_t q, int o, std::size_t qo) {
+            for (int k = 0; k < 3; ++k) {
+              if (!told_way(qo, k)) continue;
+              const ChainLanes<std::uint64_t> seeds =
+                  flow.seeds(key_of[q], step_of(value_step[k], o), static_cast<std::uint32_t>(t));
+              for (int l = 0; l < lanes; ++l) {
+                const std::size_t i = po(q, o) + static_cast<std::size_t>(l),
+                                  j = static_cast<std::size_t>(k) * QOL + i;
+                const Count c = count_here[k][i];
+                // A period with all of a cell's count takes all of its value.
+                if (c > 0 && c == count_of[k][i]) share_here[j] = 1;
+                st.add_if(c > 0 && c < count_of[k][i], seeds[l], c, 0, j,
+                          &draw[l]->segments[segment_of[q]].value);
+              }
+            }
+          });
+          flow.value_sum(st);
+          for (std::size_t j = 0; j < st.size(); ++j) share_here[st.at[j]] = st.sum[j];
+          for (std::size_t j = 0; j < 3 * QOL; ++j) share_total[j] += share_here[j];
+        }
+        const auto part = [&](std::size_t t, std::size_t j) {
+          const double y = share[t * 3 * QOL + j];
+          return y > 0 ? values[j] * (y / share_total[j]) : 0.0;
+        };
+        for (int t = 1; t <= T; ++t) {
+          const auto tt = static_cast<std::size_t>(t - 1);
+          for_each_pooled([&](std::size_t q, int o, std::size_t) {
+            for (int l = 0; l < lanes; ++l) {
+              if (!period_cost[l]) continue;
+              const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
+              const double f = draw[l]->segments[segment_of[q]].factor[0];
+              period_cost[l][t - 1] += revenue_of(loyalty[i], f, part(tt, i)) +
+                                       (f * part(tt, QOL + i) - f * part(tt, 2 * QOL + i));
+            }
+          });
+        }
       }
     }
   }

@@ -34,6 +34,12 @@ std::vector<double> valuation_factors(ValuationMethod method, int periods, int p
   return f;
 }
 
+bool Model::pools_horizon(int s) const {
+  const ValueShape shape = scenario_.segments[static_cast<std::size_t>(s)].value.shape;
+  const bool same_factor = scenario_.valuation.method == ValuationMethod::annual || n_periods() == 1;
+  return same_factor && (shape == ValueShape::gamma || shape == ValueShape::fixed);
+}
+
 namespace {
 constexpr std::array<std::string_view, 5> CAUSE_ORDER{"company", "customer", "process", "partner",
                                                       "unspecified"};
