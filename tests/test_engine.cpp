@@ -74,7 +74,7 @@ TEST_CASE("With fixed parameters the Monte Carlo mean of every metric equals exp
 TEST_CASE("The individual and aggregate modes agree", "[engine][statistical]") {
   const std::vector<std::pair<std::string, std::string>> cases{
       {"fixed chain, lifetime", test::fixed_chain("lifetime", 0.2)},
-      // Annual valuation: the gamma and fixed segments' word of mouth and values are drawn once for the
+      // Annual valuation: the gamma and fixed segments' values are drawn once for the
       // horizon, the lognormal and empirical segments' once a period.
       {"fixed chain, annual", test::fixed_chain("annual", 0.2)},
       {"TARP worked example", test::TARP_WORKED_EXAMPLE},
@@ -114,7 +114,7 @@ problems:
 TEST_CASE("The two modes have the same distribution of customers and revenue lost (two-sample KS)",
           "[engine][statistical]") {
   // Horizon valuation draws every value once a period; annual valuation draws the gamma and fixed segments'
-  // word of mouth and values once for the horizon.
+  // values once for the horizon.
   for (const char* method : {"horizon", "annual"}) {
     const Scenario s = test::scenario_from(test::fixed_chain(method, 0.1));
     const int n = 5000;
@@ -132,7 +132,7 @@ TEST_CASE("The two modes have the same distribution of customers and revenue los
   }
 }
 
-TEST_CASE("Which segments draw word of mouth and values once for the horizon", "[engine]") {
+TEST_CASE("Which segments draw their values once for the horizon", "[engine]") {
   // Annual valuation (or a single period) and gamma or fixed values; fixed_chain's segments are gamma,
   // lognormal, fixed and empirical.
   const std::vector<bool> pooled{true, false, true, false}, none(4, false);
@@ -148,10 +148,13 @@ TEST_CASE("Which segments draw word of mouth and values once for the horizon", "
   std::string one_period = test::fixed_chain("lifetime");
   one_period.replace(one_period.find("periods: 6"), 10, "periods: 1");
   CHECK(pools(one_period) == pooled);
+  std::string long_horizon = test::fixed_chain("annual");
+  long_horizon.replace(long_horizon.find("periods: 6"), 10,
+                       "periods: " + std::to_string(Model::POOLED_PERIODS_MAX + 1));
+  CHECK(pools(long_horizon) == none);
 }
 
-TEST_CASE("Word of mouth and values drawn once for the horizon split back into its periods exactly",
-          "[engine][statistical]") {
+TEST_CASE("Values drawn once for the horizon split back into its periods exactly", "[engine][statistical]") {
   const Scenario s = test::scenario_from(test::fixed_chain("annual", 0.2));
   const int n = 6000, T = s.horizon.periods;
   RunOptions o;

@@ -60,6 +60,11 @@ enum Sum : int {
   N_SUMS
 };
 
+// The index of lane 0 of a slot's outcome in the chain's [slot][outcome][lane] arrays.
+constexpr std::size_t cell_index(std::size_t q, int o) {
+  return (q * N_OUTCOMES + static_cast<std::size_t>(o)) * CHAIN_LANES;
+}
+
 // The draws of one stage of the chain, gathered so that they are made together: draw i has the stream seed[i]
 // and its result goes to slot at[i] of the stage's destination ([problem][lane], or [kind][problem][outcome]
 // [lane]). Only draws that can be non-zero are gathered (a zero count or mean draws zero).
@@ -117,7 +122,7 @@ struct Stage {
 class RandomFlow {
  public:
   using Count = std::int64_t;
-  // Draws the word of mouth and values of a segment that Model::pools_horizon allows once for the horizon.
+  // Draws the values of a segment that Model::pools_horizon allows once for the horizon.
   static constexpr bool POOLS = true;
   RandomFlow(std::uint64_t first_trial, int lanes) {
     for (int l = 0; l < lanes; ++l)
@@ -161,6 +166,114 @@ class ExpectedFlow {
     for (std::size_t i = 0; i < st.size(); ++i) st.sum[i] = st.n[i] * st.value[i]->mean;
   }
 };
+
+// The pooled slots' values, once for the horizon (every period has the same valuation factor there): the
+// values of a cell's customers moved and of its prospects lost and won over the periods are one sum of values
+// each, at the value steps' streams of period 0 (the periods are 1..T). Into the chain's sums, and, where
+// `share` holds the periods' own sums of values ([period][kind][slot][outcome][lane] for `periods_run`
+// periods), split back into the periods' costs. Kept out of chain_block, whose loop the compiler otherwise
+// makes slower.
+struct PooledSlots {
+  const std::vector<int>& problem_of;
+  const std::vector<int>& segment_of;
+  const std::vector<std::uint64_t>& key_of;
+  const std::vector<char>& pooled;
+  const std::vector<double>& loyalty;  // signed, per [slot][outcome][lane]
+  std::size_t QOL;
+};
+
+[[gnu::noinline]] void pool_horizon(const PooledSlots& slots, const ChainLanes<const TrialDraw*>& draw,
+                                    int lanes, const RandomFlow& flow, std::vector<double>& sums,
+                                    std::vector<double>& values, Stage<std::int64_t>& st, const double* share,
+                                    std::size_t periods_run, int T, const ChainLanes<double*>& period_cost) {
+  using Count = std::int64_t;
+  const std::vector<int>& problem_of = slots.problem_of;
+  const std::vector<int>& segment_of = slots.segment_of;
+  const std::vector<std::uint64_t>& key_of = slots.key_of;
+  const std::vector<char>& pooled = slots.pooled;
+  const std::vector<double>& loyalty = slots.loyalty;
+  const std::size_t QOL = slots.QOL;
+  const bool split_periods = share != nullptr;
+  // The three counts of a cell, [kind][slot][outcome][lane] (customers moved, prospects lost, prospects
+  // won) from the sums over the periods, and the cells' kinds with a count in some lane.
+  const std::array<int, 3> count_sum{SUM_MOVED, SUM_WOM_LOST, SUM_WOM_WON};
+  const std::array<std::uint32_t, 3> value_step{STEP_VALUE, STEP_VALUE_WOM_LOST, STEP_VALUE_WOM_WON};
+  struct PooledSum {
+    std::size_t q, k, i0;  // slot, kind, and the index of lane 0 in [kind][slot][outcome][lane]
+    std::uint32_t step;
+  };
+  std::vector<Count> counts(3 * QOL);
+  std::vector<PooledSum> pooled_sums;
+  for (std::size_t q = 0; q < problem_of.size(); ++q) {
+    if (!pooled[q]) continue;
+    for (int o = 0; o < N_OUTCOMES; ++o) {
+      const std::size_t qo = q * N_OUTCOMES + static_cast<std::size_t>(o);
+      for (std::size_t k = 0; k < 3; ++k) {
+        const std::size_t i0 = k * QOL + cell_index(q, o);
+        bool any = false;
+        for (int l = 0; l < lanes; ++l) {
+          const double sum = sums[(qo * N_SUMS + static_cast<std::size_t>(count_sum[k])) * CHAIN_LANES +
+                                  static_cast<std::size_t>(l)];
+          any |= (counts[i0 + static_cast<std::size_t>(l)] = static_cast<Count>(sum)) != 0;
+        }
+        if (any) pooled_sums.push_back({q, k, i0, value_step[k] + static_cast<std::uint32_t>(o)});
+      }
+    }
+  }
+  st.clear();
+  for (const PooledSum& p : pooled_sums) {
+    const ChainLanes<std::uint64_t> seeds = flow.seeds(key_of[p.q], p.step, 0);
+    for (int l = 0; l < lanes; ++l) {
+      const std::size_t j = p.i0 + static_cast<std::size_t>(l);
+      values[j] = 0.0;
+      st.add_if(counts[j] > 0, seeds[l], counts[j], 0, j, &draw[l]->segments[segment_of[p.q]].value);
+    }
+  }
+  flow.value_sum(st);
+  for (std::size_t m = 0; m < st.size(); ++m) values[st.at[m]] = st.sum[m];
+  // The money of a sum of values j (lane l's) at the factor f: a customer moved is lost or saved by the
+  // sign of its loyalty, a prospect lost costs and a prospect won saves.
+  const auto money_of = [&](const PooledSum& p, int l, double f, double value) {
+    const double sign = loyalty[p.i0 - p.k * QOL + static_cast<std::size_t>(l)];
+    return p.k == 0   ? (sign < 0   ? -f * value
+                         : sign > 0 ? f * value
+                                    : 0.0)
+           : p.k == 1 ? f * value
+                      : -(f * value);
+  };
+  // Into the sums, as a period's values would be added.
+  for (const PooledSum& p : pooled_sums) {
+    const std::size_t qo = p.i0 % QOL / CHAIN_LANES;
+    double* acc = &sums[(qo * N_SUMS + (p.k == 0 ? SUM_REVENUE : SUM_WOM_REVENUE)) * CHAIN_LANES];
+    for (int l = 0; l < lanes; ++l)
+      acc[l] += money_of(p, l, draw[l]->segments[segment_of[p.q]].factor[0],
+                         values[p.i0 + static_cast<std::size_t>(l)]);
+  }
+  // Where each period's cost is kept, the sums split back into the periods, exactly: a gamma sum times
+  // independent Dirichlet shares is the periods' independent sums, and the shares are the periods' own
+  // sums of values (drawn each period at the value steps' streams of that period) over their total.
+  if (split_periods) {
+    const auto TQ = static_cast<std::size_t>(T), TR = static_cast<std::size_t>(periods_run);
+    // Each period's part, valued like the whole; summed per lane and period, then into the costs.
+    thread_local std::vector<double> added;
+    added.assign(static_cast<std::size_t>(CHAIN_LANES) * TQ, 0.0);
+    for (const PooledSum& p : pooled_sums)
+      for (int l = 0; l < lanes; ++l) {
+        const std::size_t j = p.i0 + static_cast<std::size_t>(l);
+        if (counts[j] == 0) continue;
+        const double* y = &share[j];  // y[t * 3 * QOL]: period t's
+        double y_total = 0;
+        for (std::size_t t = 0; t < TR; ++t) y_total += y[t * 3 * QOL];
+        const double per_share =
+            money_of(p, l, draw[l]->segments[segment_of[p.q]].factor[0], values[j]) / y_total;
+        double* to = &added[static_cast<std::size_t>(l) * TQ];
+        for (std::size_t t = 0; t < TR; ++t) to[t] += per_share * y[t * 3 * QOL];
+      }
+    for (int l = 0; l < lanes; ++l)
+      if (period_cost[l])
+        for (std::size_t t = 0; t < TR; ++t) period_cost[l][t] += added[static_cast<std::size_t>(l) * TQ + t];
+  }
+}
 
 // The chain of segments [s0, s1), for all periods.
 template <class Flow>
@@ -247,17 +360,22 @@ void chain_block(const Model& model, const ChainLanes<const TrialDraw*>& draw, i
     }
   std::vector<std::size_t> tiers_of(problem_of.size());
   for (std::size_t q = 0; q < problem_of.size(); ++q) tiers_of[q] = pd_of(q, 0)->tiers.size();
-  // Per [slot]: whether its segment's word of mouth and values are drawn once for the whole horizon
-  // (Model::pools_horizon) instead of once a period; the periods then only sum the counts these draws need.
-  // Where the periods' costs are kept, each period's counts are kept too, to split the draws back into them.
+  // Per [slot]: whether its segment's values are drawn once for the whole horizon (Model::pools_horizon)
+  // instead of once a period; the periods then only count the customers moved and the prospects. Where the
+  // periods' costs are kept, the periods still draw their sums of values, as shares to split the horizon's
+  // sums back into the periods (see the end).
   std::vector<char> pooled(Q);
   bool any_pooled = false;
   if constexpr (Flow::POOLS)
     for (std::size_t q = 0; q < problem_of.size(); ++q)
       any_pooled |= (pooled[q] = model.pools_horizon(segment_of[q])) != 0;
   const bool split_periods = any_pooled && keep_period_cost;
-  std::vector<Count> period_n(split_periods ? static_cast<std::size_t>(T) * QOL : 0),
-      period_moved(period_n.size());
+  // The pooled slots' sums of values of each period, [period][kind][slot][outcome][lane], for the periods
+  // run (kept from call to call, as fresh pages would cost more than the work: a comparison makes them for
+  // every eight trials).
+  thread_local std::vector<double> share;
+  if (split_periods) share.resize(3 * QOL * static_cast<std::size_t>(T));
+  int periods_run = 0;
 
   for (int s = s0; s < s1; ++s)
     for (int l = 0; l < lanes; ++l) active[s][l] = static_cast<Count>(draw[l]->segments[s].customers);
@@ -407,15 +525,10 @@ void chain_block(const Model& model, const ChainLanes<const TrialDraw*>& draw, i
       }
     flow.binomial(st);
     st.scatter(moved);
-    if (split_periods) {
-      const auto at = static_cast<std::ptrdiff_t>(static_cast<std::size_t>(t - 1) * QOL);
-      std::copy(n.begin(), n.end(), period_n.begin() + at);
-      std::copy(moved.begin(), moved.end(), period_moved.begin() + at);
-    }
     st.clear();
     for (std::size_t q = 0; q < problem_of.size(); ++q)
       for (int o = 0; o < N_OUTCOMES; ++o) {
-        if (pooled[q] || !reached[q * N_OUTCOMES + static_cast<std::size_t>(o)]) continue;
+        if (!reached[q * N_OUTCOMES + static_cast<std::size_t>(o)]) continue;
         const auto ou = static_cast<std::uint32_t>(o);
         const std::size_t qo = q * N_OUTCOMES + static_cast<std::size_t>(o);
         // The prospects lost (won), where there can be any: Poisson(n told q), to prospects[to + i].
@@ -436,7 +549,7 @@ void chain_block(const Model& model, const ChainLanes<const TrialDraw*>& draw, i
     st.clear();
     for (std::size_t q = 0; q < problem_of.size(); ++q)
       for (int o = 0; o < N_OUTCOMES; ++o) {
-        if (pooled[q] || !reached[q * N_OUTCOMES + static_cast<std::size_t>(o)]) continue;
+        if ((pooled[q] && !split_periods) || !reached[q * N_OUTCOMES + static_cast<std::size_t>(o)]) continue;
         const auto ou = static_cast<std::uint32_t>(o);
         const std::size_t qo = q * N_OUTCOMES + static_cast<std::size_t>(o);
         // The values of the customers moved, and of the prospects lost and won where there can be any.
@@ -456,6 +569,19 @@ void chain_block(const Model& model, const ChainLanes<const TrialDraw*>& draw, i
       }
     flow.value_sum(st);
     for (std::size_t i = 0; i < st.size(); ++i) values[st.at[i]] = st.sum[i];
+    if (split_periods) {
+      // The pooled slots' sums of values become this period's shares; their money comes at the end.
+      double* share_now = &share[static_cast<std::size_t>(t - 1) * 3 * QOL];
+      for (std::size_t q = 0; q < problem_of.size(); ++q) {
+        if (!pooled[q]) continue;
+        for (std::size_t k = 0; k < 3; ++k)
+          for (std::size_t j = k * QOL + po(q, 0); j < k * QOL + po(q + 1, 0); ++j) {
+            share_now[j] = values[j];
+            values[j] = 0.0;
+          }
+      }
+      periods_run = t;
+    }
 
     // The results, into the accumulators in the chain's order (each accumulator receives its periods' values
     // in turn, as the cells would), the lanes side by side. The complaints and customers lost are not summed:
@@ -513,183 +639,11 @@ void chain_block(const Model& model, const ChainLanes<const TrialDraw*>& draw, i
       }
     }
   }
-  // The pooled slots' word of mouth and values, once for the horizon (every period has the same valuation
-  // factor there): a cell's prospects lost (won) over the periods are a sum of Poisson(customers with
-  // problems x told x conversion) counts, so one Poisson count of the summed mean; the values of its
-  // customers moved and of its prospects are one sum of values each. Their streams are the steps' own at
-  // period 0 (the periods are 1..T).
   if constexpr (Flow::POOLS) {
-    if (any_pooled) {
-      const auto total = [&](std::size_t qo, int sum, int l) {
-        return sums[(qo * N_SUMS + static_cast<std::size_t>(sum)) * CHAIN_LANES +
-                    static_cast<std::size_t>(l)];
-      };
-      std::vector<Count> total_n(QOL), total_moved(QOL);
-      std::vector<char> ever(Q * N_OUTCOMES);
-      for (std::size_t q = 0; q < problem_of.size(); ++q)
-        for (int o = 0; o < N_OUTCOMES; ++o) {
-          const std::size_t qo = q * N_OUTCOMES + static_cast<std::size_t>(o);
-          if (!pooled[q]) continue;
-          for (int l = 0; l < lanes; ++l) {
-            const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
-            total_n[i] = static_cast<Count>(total(qo, SUM_WITH, l));
-            total_moved[i] = static_cast<Count>(total(qo, SUM_MOVED, l));
-            ever[qo] |= total_n[i] != 0;
-          }
-        }
-      // Calls each(q, o, qo) for the pooled slots' outcomes that had customers in some lane.
-      const auto for_each_pooled = [&](auto each) {
-        for (std::size_t q = 0; q < problem_of.size(); ++q)
-          for (int o = 0; o < N_OUTCOMES; ++o) {
-            const std::size_t qo = q * N_OUTCOMES + static_cast<std::size_t>(o);
-            if (pooled[q] && ever[qo]) each(q, o, qo);
-          }
-      };
-      const auto step_of = [](std::uint32_t step, int o) { return step + static_cast<std::uint32_t>(o); };
-      std::fill(prospects.begin(), prospects.end(), Count{});
-      st.clear();
-      for_each_pooled([&](std::size_t q, int o, std::size_t qo) {
-        const auto stage = [&](std::uint32_t step, const std::vector<double>& told,
-                               const ChainLanes<double>& conversion, std::size_t to) {
-          const ChainLanes<std::uint64_t> seeds = flow.seeds(key_of[q], step_of(step, o), 0);
-          for (int l = 0; l < lanes; ++l) {
-            const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
-            const double mean = static_cast<double>(total_n[i]) * told[i] * conversion[l];
-            st.add_if(mean > 0, seeds[l], Count{}, mean, to + i);
-          }
-        };
-        if (tells_bad[qo]) stage(STEP_WOM_LOST, told_bad, negative_conversion, 0);
-        if (tells_good[qo]) stage(STEP_WOM_WON, told_good, positive_conversion, QOL);
-      });
-      flow.poisson(st);
-      st.scatter(prospects);
-      // The three sums of values of a cell, [kind][slot][outcome][lane]: customers moved, prospects lost,
-      // prospects won; count_of(k) are their counts.
-      const std::array<const Count*, 3> count_of{total_moved.data(), prospects.data(),
-                                                 prospects.data() + QOL};
-      const std::array<std::uint32_t, 3> value_step{STEP_VALUE, STEP_VALUE_WOM_LOST, STEP_VALUE_WOM_WON};
-      const auto told_way = [&](std::size_t qo, int k) {
-        return k == 0 || (k == 1 ? tells_bad[qo] : tells_good[qo]);
-      };
-      std::fill(values.begin(), values.end(), 0.0);
-      st.clear();
-      for_each_pooled([&](std::size_t q, int o, std::size_t qo) {
-        for (int k = 0; k < 3; ++k) {
-          if (!told_way(qo, k)) continue;
-          const ChainLanes<std::uint64_t> seeds = flow.seeds(key_of[q], step_of(value_step[k], o), 0);
-          for (int l = 0; l < lanes; ++l) {
-            const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
-            const Count c = count_of[k][i];
-            st.add_if(c > 0, seeds[l], c, 0, static_cast<std::size_t>(k) * QOL + i,
-                      &draw[l]->segments[segment_of[q]].value);
-          }
-        }
-      });
-      flow.value_sum(st);
-      for (std::size_t i = 0; i < st.size(); ++i) values[st.at[i]] = st.sum[i];
-      // Into the sums, as a period's values would be added: the revenue by the sign of the loyalty.
-      const auto revenue_of = [](double sign, double f, double value) {
-        return sign < 0 ? -f * value : sign > 0 ? f * value : 0.0;
-      };
-      for_each_pooled([&](std::size_t q, int o, std::size_t qo) {
-        double* acc = &sums[qo * N_SUMS * CHAIN_LANES];
-        for (int l = 0; l < lanes; ++l) {
-          const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
-          const double f = draw[l]->segments[segment_of[q]].factor[0];
-          acc[SUM_REVENUE * CHAIN_LANES + l] += revenue_of(loyalty[i], f, values[i]);
-          acc[SUM_WOM_LOST * CHAIN_LANES + l] += static_cast<double>(prospects[i]);
-          acc[SUM_WOM_WON * CHAIN_LANES + l] += static_cast<double>(prospects[QOL + i]);
-          acc[SUM_WOM_REVENUE * CHAIN_LANES + l] += f * values[QOL + i] - f * values[2 * QOL + i];
-        }
-      });
-      // Where each period's cost is kept, the horizon's draws split back into the periods, exactly: given
-      // their total, a cell's prospects are multinomial over the periods in proportion to the customers with
-      // problems there (sequential binomials, at each step's stream of that period), and a gamma sum of
-      // values times independent Dirichlet shares is the periods' independent sums (the shares are the
-      // periods' own sums of values, at their value streams, over their total).
-      if (split_periods) {
-        const auto TQ = static_cast<std::size_t>(T);
-        std::vector<Count> split(TQ * 2 * QOL), unsplit(prospects.begin(), prospects.begin() + 2 * QOL),
-            not_yet(total_n);
-        for (int t = 1; t <= T; ++t) {
-          const std::size_t here = static_cast<std::size_t>(t - 1) * QOL;
-          Count* split_here = &split[static_cast<std::size_t>(t - 1) * 2 * QOL];
-          st.clear();
-          for_each_pooled([&](std::size_t q, int o, std::size_t qo) {
-            for (int k = 1; k < 3; ++k) {
-              if (!told_way(qo, k)) continue;
-              const std::size_t to = static_cast<std::size_t>(k - 1) * QOL;
-              const ChainLanes<std::uint64_t> seeds =
-                  flow.seeds(key_of[q], step_of(k == 1 ? STEP_WOM_LOST : STEP_WOM_WON, o),
-                             static_cast<std::uint32_t>(t));
-              for (int l = 0; l < lanes; ++l) {
-                const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
-                const Count n_t = period_n[here + i], left = not_yet[i], k_left = unsplit[to + i];
-                // The last period with customers with problems takes what is left.
-                const bool last = n_t == left;
-                if (last) {
-                  split_here[to + i] = k_left;
-                  unsplit[to + i] = 0;
-                }
-                const double p = left > 0 ? static_cast<double>(n_t) / static_cast<double>(left) : 0.0;
-                st.add_if(!last && n_t > 0 && k_left > 0, seeds[l], k_left, p, to + i);
-              }
-            }
-          });
-          flow.binomial(st);
-          for (std::size_t j = 0; j < st.size(); ++j) {
-            split_here[st.at[j]] = st.out[j];
-            unsplit[st.at[j]] -= st.out[j];
-          }
-          for (std::size_t i = 0; i < QOL; ++i) not_yet[i] -= period_n[here + i];
-        }
-        // The periods' own sums of values, share[t][kind][slot][outcome][lane], and their totals.
-        std::vector<double> share(TQ * 3 * QOL), share_total(3 * QOL);
-        for (int t = 1; t <= T; ++t) {
-          const std::size_t here = static_cast<std::size_t>(t - 1) * QOL;
-          double* share_here = &share[static_cast<std::size_t>(t - 1) * 3 * QOL];
-          const std::array<const Count*, 3> count_here{
-              &period_moved[here], &split[static_cast<std::size_t>(t - 1) * 2 * QOL],
-              &split[static_cast<std::size_t>(t - 1) * 2 * QOL + QOL]};
-          st.clear();
-          for_each_pooled([&](std::size_t q, int o, std::size_t qo) {
-            for (int k = 0; k < 3; ++k) {
-              if (!told_way(qo, k)) continue;
-              const ChainLanes<std::uint64_t> seeds =
-                  flow.seeds(key_of[q], step_of(value_step[k], o), static_cast<std::uint32_t>(t));
-              for (int l = 0; l < lanes; ++l) {
-                const std::size_t i = po(q, o) + static_cast<std::size_t>(l),
-                                  j = static_cast<std::size_t>(k) * QOL + i;
-                const Count c = count_here[k][i];
-                // A period with all of a cell's count takes all of its value.
-                if (c > 0 && c == count_of[k][i]) share_here[j] = 1;
-                st.add_if(c > 0 && c < count_of[k][i], seeds[l], c, 0, j,
-                          &draw[l]->segments[segment_of[q]].value);
-              }
-            }
-          });
-          flow.value_sum(st);
-          for (std::size_t j = 0; j < st.size(); ++j) share_here[st.at[j]] = st.sum[j];
-          for (std::size_t j = 0; j < 3 * QOL; ++j) share_total[j] += share_here[j];
-        }
-        const auto part = [&](std::size_t t, std::size_t j) {
-          const double y = share[t * 3 * QOL + j];
-          return y > 0 ? values[j] * (y / share_total[j]) : 0.0;
-        };
-        for (int t = 1; t <= T; ++t) {
-          const auto tt = static_cast<std::size_t>(t - 1);
-          for_each_pooled([&](std::size_t q, int o, std::size_t) {
-            for (int l = 0; l < lanes; ++l) {
-              if (!period_cost[l]) continue;
-              const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
-              const double f = draw[l]->segments[segment_of[q]].factor[0];
-              period_cost[l][t - 1] += revenue_of(loyalty[i], f, part(tt, i)) +
-                                       (f * part(tt, QOL + i) - f * part(tt, 2 * QOL + i));
-            }
-          });
-        }
-      }
-    }
+    if (any_pooled)
+      pool_horizon({problem_of, segment_of, key_of, pooled, loyalty, QOL}, draw, lanes, flow, sums, values,
+                   st, split_periods ? share.data() : nullptr, static_cast<std::size_t>(periods_run), T,
+                   period_cost);
   }
   // The cells from the sums. A complaint is a customer with a problem whose outcome is not silent; a
   // customer moved counts as lost, or as saved (negative), by the sign of its loyalty: the same values the

@@ -37,7 +37,8 @@ std::vector<double> valuation_factors(ValuationMethod method, int periods, int p
 bool Model::pools_horizon(int s) const {
   const ValueShape shape = scenario_.segments[static_cast<std::size_t>(s)].value.shape;
   const bool same_factor = scenario_.valuation.method == ValuationMethod::annual || n_periods() == 1;
-  return same_factor && (shape == ValueShape::gamma || shape == ValueShape::fixed);
+  return same_factor && n_periods() <= POOLED_PERIODS_MAX &&
+         (shape == ValueShape::gamma || shape == ValueShape::fixed);
 }
 
 namespace {

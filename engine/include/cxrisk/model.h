@@ -96,13 +96,15 @@ class Model {
   /// Every quantity at its mean (the closed-form "spreadsheet" answer).
   void draw_means(TrialDraw& out) const;
 
-  /// Whether the aggregate engine draws segment `s`'s values and word of mouth once for the whole horizon
-  /// instead of once a period: exact (the sums of a cell's Poisson counts and of its customers' values over
-  /// the periods are drawn as one Poisson count and one sum of values) when every period has the same
-  /// valuation factor (`annual` valuation, or one period), and the sum splits back into periods exactly
-  /// where a comparison needs the cost of each period (gamma or fixed values: a gamma sum times independent
-  /// Dirichlet shares is the periods' independent gamma sums).
+  /// Whether the aggregate engine draws the values of segment `s`'s customers lost or saved and prospects
+  /// once for the whole horizon instead of once a period: exact (the values of a cell's customers over the
+  /// periods are one sum of values) when every period has the same valuation factor (`annual` valuation, or
+  /// one period), and the sum splits back into periods exactly where a comparison needs the cost of each
+  /// period (gamma or fixed values: a gamma sum times independent Dirichlet shares is the periods'
+  /// independent gamma sums). Up to POOLED_PERIODS_MAX periods: the split keeps every period's sums of a
+  /// block of the chain, which a horizon of thousands of periods would make large.
   bool pools_horizon(int s) const;
+  static constexpr int POOLED_PERIODS_MAX = 120;
 
   /// Stream keys of the aggregate engine: per segment (churn) and per (segment, problem) cell.
   std::uint64_t segment_key(int s) const { return segment_keys_[s]; }
