@@ -11,7 +11,9 @@
 #   4. cost per slot (problem of a segment) and period as the scenario grows from 36 to 6,000 slots;
 #   5. peak memory (RSS) for 10^6 trials without --samples;
 #   6. what bounds the speed: the draws a trial makes (cxrisk's draw census) times what each costs the batch
-#      samplers alone (the sampler micro-benchmarks, built in build-bench), against the 10x target's budget.
+#      samplers alone (the sampler micro-benchmarks, built in build-bench), against the 10x target's budget;
+#   7. values drawn once for the horizon: the benchmark with annual valuation against its own lifetime
+#      valuation, for run and compare (the chains are the same but for the value draws).
 # --quick uses fewer trials everywhere (for a smoke test; the figures are noisier).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -209,3 +211,33 @@ print(f"the draws alone: {total:.0f} us per trial; cxrisk's whole trial on 1 thr
 print(f"10x numpy ({10 * numpy_rate:.0f} trials/s on {cores} cores) allows {budget:.0f} us per trial per core: "
       f"the draws alone take {100 * total / budget:.0f}% of it")
 PY
+echo
+
+echo "## 7. Values drawn once for the horizon (annual valuation; 1 thread, best of $REPEATS)"
+# With the same valuation factor every period (annual valuation) and gamma values, a cell's values are one
+# sum for the whole horizon instead of one a period; everything else of the chain is the same as with the
+# benchmark's lifetime valuation, so the two show what that saves. Each compare runs the scenario and an
+# improvement (incidences -20%, an investment) with every period's cost kept, which the annual one gets by
+# splitting its horizon's sums back into the periods.
+cp $SCENARIO "$WORK/lifetime.yaml"
+sed 's/valuation: {method: lifetime,/valuation: {method: annual,/' $SCENARIO >"$WORK/annual.yaml"
+grep -q 'method: annual' "$WORK/annual.yaml" || { echo "annual variant not made"; exit 1; }
+for v in lifetime annual; do
+  printf 'cxrisk: 1\nname: Fewer problems\nextends: %s.yaml\nchanges:\n  - {scale: "problems.*.incidence", by: 0.8}\ninvestment: {upfront: 2.0e7, per_period: 1.0e6}\n' \
+    "$v" >"$WORK/${v}_fix.yaml"
+  CXRISK_DRAW_CENSUS=1 $EXE run "$WORK/$v.yaml" --trials 100 --threads 1 2>"$WORK/census_$v.txt" >/dev/null
+done
+draws() { awk '/draw census: /{for (i = 5; i <= NF; i++) s += $i} END {printf "%.0f", s / 100}' "$1"; }
+run_lifetime=$(per_trial_us $SCALE_TRIALS "$WORK/lifetime.yaml" --threads 1)
+run_annual=$(per_trial_us $SCALE_TRIALS "$WORK/annual.yaml" --threads 1)
+cmp_trials=$((quick ? 200 : 2000))
+cmp_lifetime=""; cmp_annual=""
+for _ in $(seq "$REPEATS"); do
+  cmp_lifetime=$(best "$cmp_lifetime" "$(seconds $EXE compare "$WORK/lifetime.yaml" "$WORK/lifetime_fix.yaml" --trials $cmp_trials --threads 1)")
+  cmp_annual=$(best "$cmp_annual" "$(seconds $EXE compare "$WORK/annual.yaml" "$WORK/annual_fix.yaml" --trials $cmp_trials --threads 1)")
+done
+printf "run, lifetime: %6.1f us per trial, %s draws a trial\n" "$run_lifetime" "$(draws "$WORK/census_lifetime.txt")"
+printf "run, annual:   %6.1f us per trial, %s draws a trial (%+.0f%%)\n" "$run_annual" "$(draws "$WORK/census_annual.txt")" \
+  "$(echo "100 * ($run_annual - $run_lifetime) / $run_lifetime" | bc -l)"
+printf "compare of %s trials, lifetime: %.2f s; annual: %.2f s (%+.0f%%)\n" "$cmp_trials" "$cmp_lifetime" "$cmp_annual" \
+  "$(echo "100 * ($cmp_annual - $cmp_lifetime) / $cmp_lifetime" | bc -l)"
