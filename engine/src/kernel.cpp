@@ -171,8 +171,7 @@ class ExpectedFlow {
 // values of a cell's customers moved and of its prospects lost and won over the periods are one sum of values
 // each, at the value steps' streams of period 0 (the periods are 1..T). Into the chain's sums, and, where
 // `share` holds the periods' own sums of values ([period][kind][slot][outcome][lane] for `periods_run`
-// periods), split back into the periods' costs. Kept out of chain_block, whose loop the compiler otherwise
-// makes slower.
+// periods), split back into the periods' costs. In a function of its own, out of the chain's loop.
 struct PooledSlots {
   const std::vector<int>& problem_of;
   const std::vector<int>& segment_of;
