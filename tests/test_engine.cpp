@@ -132,6 +132,34 @@ TEST_CASE("The two modes have the same distribution of customers and revenue los
   }
 }
 
+TEST_CASE("Without the breakdowns a run keeps the totals alone, the same as a full run's", "[engine]") {
+  const Scenario s = test::scenario_from(test::fixed_chain("annual", 0.2));
+  RunOptions o;
+  o.trials = 500;
+  o.seed = 3;
+  o.keep_period_costs = true;
+  const RunResult full = run(s, o);
+  o.breakdowns = false;
+  const RunResult totals = run(s, o);
+  REQUIRE(totals.summary.stats.size() == static_cast<std::size_t>(N_METRICS));
+  CHECK_FALSE(totals.summary.breakdowns);
+  for (int m = 0; m < N_METRICS; ++m) {
+    const Stats &a = full.summary.total(m), &b = totals.summary.total(m);
+    CHECK(a.mean == b.mean);
+    CHECK(a.sd == b.sd);
+    CHECK(a.percentiles == b.percentiles);
+    CHECK(a.cvar95 == b.cvar95);
+  }
+  CHECK(full.samples == totals.samples);
+  CHECK(full.period_costs == totals.period_costs);
+  // Its outputs say only what it has.
+  const std::string json = summary_json(totals.summary);
+  CHECK(json.find("\"breakdown\"") == std::string::npos);
+  CHECK(json.find("\"total_cost\"") != std::string::npos);
+  CHECK(breakdown_csv(totals.summary).find("problem,") == std::string::npos);
+  CHECK(summary_table(totals.summary).find("by problem") == std::string::npos);
+}
+
 TEST_CASE("Which segments draw their values once for the horizon", "[engine]") {
   // Annual valuation (or a single period) and gamma or fixed values; fixed_chain's segments are gamma,
   // lognormal, fixed and empirical.

@@ -413,7 +413,7 @@ Sweep sweep(const Scenario& scenario, const std::vector<SweepAxis>& axes, const 
     r.seed = out.seed;
     r.threads = options.threads;
     r.cancel = options.cancel;
-    r.memory_budget = 0;  // only the totals are reported
+    r.breakdowns = false;  // only the totals are reported
     const RunResult result = run(at_point, r);
     Json totals = Json::array();
     for (int m = 0; m < N_METRICS; ++m) totals.push_back(stats_to_json(result.summary.total(m)));

@@ -19,7 +19,7 @@ RunResult run_for_comparison(const Scenario& s, std::int64_t trials, std::uint64
   r.threads = o.threads;
   r.keep_period_costs = true;
   r.cancel = o.cancel;
-  r.memory_budget = 0;  // only the totals are used: keep no breakdown values
+  r.breakdowns = false;  // only the totals are used
   r.communicator = o.communicator;
   return run(s, r);
 }

@@ -79,6 +79,7 @@ std::string summary_json(const Summary& summary, int indent) {
   j["mode"] = summary.mode;
   if (!means_only) j["breakdown_percentiles"] = summary.breakdown_exact ? "exact" : "sketch";
   j["metrics"] = entry_json(summary, 0, means_only);
+  if (!summary.breakdowns) return json_text(j, indent) + "\n";
   Json breakdown = Json::object();
   const Layout& L = summary.layout;
   for (std::size_t d = 0; d < Layout::DIMENSIONS.size(); ++d) {
@@ -107,6 +108,7 @@ std::string breakdown_csv(const Summary& summary) {
     }
   };
   rows("total", "total", 0);
+  if (!summary.breakdowns) return out;
   for (std::size_t d = 0; d < Layout::DIMENSIONS.size(); ++d)
     for (std::size_t e = 0; e < L.names[d].size(); ++e)
       rows(std::string(Layout::DIMENSIONS[d]), L.names[d][e], L.offset[d] + static_cast<int>(e));
@@ -170,6 +172,7 @@ std::string summary_table(const Summary& summary) {
                       human_number(s.percentiles[6]), human_number(s.cvar95));
     }
   }
+  if (!summary.breakdowns) return out;
   const Layout& L = summary.layout;
   const double total = summary.total(total_cost).mean;
   for (std::size_t d = 0; d < Layout::DIMENSIONS.size(); ++d) {

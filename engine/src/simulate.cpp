@@ -97,7 +97,9 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
   if (physical > 0 && needed > physical) throw too_large();
   Tally tally = [&] {
     try {
-      return Tally(n_series, N_METRICS, trials, threads, options.memory_budget, extra_width);
+      // Without the breakdowns, only the rows' first N_METRICS values (the totals) are kept.
+      return Tally(options.breakdowns ? n_series : N_METRICS, N_METRICS, trials, threads,
+                   options.memory_budget, extra_width, n_series);
     } catch (const std::bad_alloc&) {
       throw too_large();
     }
@@ -151,6 +153,7 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
     for (std::size_t r = 1; r < parts.size(); ++r) tally.import_part(parts[r]);
   }
   result.summary.breakdown_exact = tally.exact();
+  result.summary.breakdowns = options.breakdowns;
   result.summary.stats = tally.finalize(threads);
   require_finite(scenario, result.summary);
   result.samples =

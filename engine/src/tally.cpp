@@ -169,8 +169,12 @@ std::int64_t Tally::chunks_of(std::int64_t trials) {
 }
 
 Tally::Tally(std::size_t n_series, std::size_t exact_series, std::int64_t trials, int workers,
-             std::size_t memory_budget, std::size_t extra_width)
-    : n_series_(n_series), exact_series_(exact_series), trials_(trials), extra_width_(extra_width) {
+             std::size_t memory_budget, std::size_t extra_width, std::size_t row_width)
+    : n_series_(n_series),
+      exact_series_(exact_series),
+      row_width_(row_width ? row_width : n_series),
+      trials_(trials),
+      extra_width_(extra_width) {
   const auto n = static_cast<std::size_t>(trials);
   exact_all_ = n_series * n * sizeof(double) <= memory_budget;
   chunk_trials_ = chunk_trials_of(trials);
@@ -193,7 +197,7 @@ void Tally::record(int worker, std::int64_t first, std::int64_t count, const dou
   for (std::size_t s = 0; s < exact_series_; ++s)
     for (std::int64_t t = 0; t < count; ++t)
       columns_[s * n + static_cast<std::size_t>(first + t)] =
-          rows[static_cast<std::size_t>(t) * n_series_ + s];
+          rows[static_cast<std::size_t>(t) * row_width_ + s];
   const std::size_t rest = n_series_ - exact_series_;
   if (rest == 0) return;
   const auto chunk = static_cast<std::size_t>(first / chunk_trials_);
@@ -202,7 +206,7 @@ void Tally::record(int worker, std::int64_t first, std::int64_t count, const dou
     // Welford's update, in trial order within the chunk.
     Moments m;
     for (std::int64_t t = 0; t < count; ++t) {
-      const double x = rows[static_cast<std::size_t>(t) * n_series_ + exact_series_ + s];
+      const double x = rows[static_cast<std::size_t>(t) * row_width_ + exact_series_ + s];
       m.n += 1;
       const double delta = x - m.mean;
       m.mean += delta / m.n;

@@ -65,8 +65,10 @@ class QuantileSketch {
 /// process recording every chunk, since chunk moments are merged in chunk order and sketches hold counts.
 class Tally {
  public:
+  /// `row_width` is the length of the rows record() gets (0: n_series); the first n_series values of a
+  /// row are the series this Tally keeps (only the totals, where the breakdowns are not wanted).
   Tally(std::size_t n_series, std::size_t exact_series, std::int64_t trials, int workers,
-        std::size_t memory_budget, std::size_t extra_width = 0);
+        std::size_t memory_budget, std::size_t extra_width = 0, std::size_t row_width = 0);
 
   /// The number of chunks a run of `trials` trials has.
   static std::int64_t chunks_of(std::int64_t trials);
@@ -76,7 +78,7 @@ class Tally {
   /// True when every series keeps every value.
   bool exact() const { return exact_all_; }
 
-  /// Records the rows (n_series values each, trial-major) of the trials first .. first + count - 1, which
+  /// Records the rows (row_width values each, trial-major) of the trials first .. first + count - 1, which
   /// lie inside one chunk; called by `worker`, chunk by chunk, any chunk on any worker.
   void record(int worker, std::int64_t first, std::int64_t count, const double* rows,
               const double* extras = nullptr);
@@ -98,7 +100,7 @@ class Tally {
     void merge(const Moments& other);
   };
 
-  std::size_t n_series_, exact_series_;
+  std::size_t n_series_, exact_series_, row_width_;
   std::int64_t trials_, chunk_trials_;
   bool exact_all_;
   // [series][trial] for the series kept whole. Zero-filled when made (a std::vector, so that the totals can

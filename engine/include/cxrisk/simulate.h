@@ -23,6 +23,9 @@ struct RunOptions {
   int threads = 0;  ///< 0: every core
   Mode mode = Mode::aggregate;
   bool keep_period_costs = false;  ///< keep total_cost per trial and period (comparisons need it)
+  /// Summarise the breakdowns; false: the statistics of the totals alone (summary.stats holds N_METRICS
+  /// entries and summary.breakdowns is false), all a comparison uses.
+  bool breakdowns = true;
   /// Bytes for keeping every trial's value of every series. The totals are always kept whole; breakdown
   /// series are kept whole while everything fits, else summarised by chunked moments and a quantile sketch
   /// (percentiles within 0.1% relative). 256 MiB keeps every value up to about 90,000 trials of a scenario
@@ -45,6 +48,7 @@ struct Summary {
   std::uint64_t seed = 0;
   std::string mode;             ///< "aggregate", "individual" or "expect"
   bool breakdown_exact = true;  ///< breakdown percentiles from every value (else from a quantile sketch)
+  bool breakdowns = true;       ///< false: `stats` holds the totals alone (RunOptions::breakdowns)
   Layout layout;
   std::vector<Stats> stats;  ///< one per series: Layout::series(entry, metric)
 
