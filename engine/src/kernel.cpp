@@ -198,7 +198,8 @@ struct PooledSlots {
   const std::array<int, 3> count_sum{SUM_MOVED, SUM_WOM_LOST, SUM_WOM_WON};
   const std::array<std::uint32_t, 3> value_step{STEP_VALUE, STEP_VALUE_WOM_LOST, STEP_VALUE_WOM_WON};
   struct PooledSum {
-    std::size_t q, k, i0;  // slot, kind, and the index of lane 0 in [kind][slot][outcome][lane]
+    std::size_t q, qo, k,
+        i0;  // slot, [slot][outcome], kind, and lane 0's index in [kind][slot][outcome][lane]
     std::uint32_t step;
   };
   std::vector<Count> counts(3 * QOL);
@@ -215,7 +216,7 @@ struct PooledSlots {
                                   static_cast<std::size_t>(l)];
           any |= (counts[i0 + static_cast<std::size_t>(l)] = static_cast<Count>(sum)) != 0;
         }
-        if (any) pooled_sums.push_back({q, k, i0, value_step[k] + static_cast<std::uint32_t>(o)});
+        if (any) pooled_sums.push_back({q, qo, k, i0, value_step[k] + static_cast<std::uint32_t>(o)});
       }
     }
   }
@@ -233,7 +234,7 @@ struct PooledSlots {
   // The money of a sum of values j (lane l's) at the factor f: a customer moved is lost or saved by the
   // sign of its loyalty, a prospect lost costs and a prospect won saves.
   const auto money_of = [&](const PooledSum& p, int l, double f, double value) {
-    const double sign = loyalty[p.i0 - p.k * QOL + static_cast<std::size_t>(l)];
+    const double sign = loyalty[p.qo * CHAIN_LANES + static_cast<std::size_t>(l)];
     return p.k == 0   ? (sign < 0   ? -f * value
                          : sign > 0 ? f * value
                                     : 0.0)
@@ -242,8 +243,7 @@ struct PooledSlots {
   };
   // Into the sums, as a period's values would be added.
   for (const PooledSum& p : pooled_sums) {
-    const std::size_t qo = p.i0 % QOL / CHAIN_LANES;
-    double* acc = &sums[(qo * N_SUMS + (p.k == 0 ? SUM_REVENUE : SUM_WOM_REVENUE)) * CHAIN_LANES];
+    double* acc = &sums[(p.qo * N_SUMS + (p.k == 0 ? SUM_REVENUE : SUM_WOM_REVENUE)) * CHAIN_LANES];
     for (int l = 0; l < lanes; ++l)
       acc[l] += money_of(p, l, draw[l]->segments[segment_of[p.q]].factor[0],
                          values[p.i0 + static_cast<std::size_t>(l)]);
@@ -300,9 +300,6 @@ void chain_block(const Model& model, const ChainLanes<const TrialDraw*>& draw, i
   const std::size_t Q = std::max<std::size_t>(problem_of.size(), 1);
   // Per [slot][lane] and per [slot][outcome][lane].
   const std::size_t QL = Q * CHAIN_LANES, QOL = QL * N_OUTCOMES;
-  const auto po = [](std::size_t q, int o) {
-    return (q * N_OUTCOMES + static_cast<std::size_t>(o)) * CHAIN_LANES;
-  };
   const auto pd_of = [&](std::size_t q, int l) { return &draw[l]->problems[problem_of[q]]; };
   std::vector<Count> with_problem(QL), complained(QL), entering(QL), resolved(QL), rest(QL), mollified(QL),
       unresolved(QL), escalated(QL), n(QOL), moved(QOL), prospects(2 * QOL);
@@ -337,7 +334,7 @@ void chain_block(const Model& model, const ChainLanes<const TrialDraw*>& draw, i
         tier_cost[k][ql] = d.tiers[k].cost;
       }
       for (int o = 0; o < N_OUTCOMES; ++o) {
-        const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
+        const std::size_t i = cell_index(q, o) + static_cast<std::size_t>(l);
         loyalty[i] = d.save[o] > 0 ? -d.save[o] : d.defect[o];
         told_bad[i] = d.told_bad[o];
         told_good[i] = d.told_good[o];
@@ -445,7 +442,7 @@ void chain_block(const Model& model, const ChainLanes<const TrialDraw*>& draw, i
     for (std::size_t q = 0; q < problem_of.size(); ++q)
       for (int l = 0; l < lanes; ++l) {
         const std::size_t ql = q * CHAIN_LANES + static_cast<std::size_t>(l);
-        n[po(q, 0) + static_cast<std::size_t>(l)] = with_problem[ql] - complained[ql];
+        n[cell_index(q, 0) + static_cast<std::size_t>(l)] = with_problem[ql] - complained[ql];
         entering[ql] = complained[ql];
       }
     // One stage of binomial splits over the problems whose tier k takes the step (the escalation only
@@ -488,7 +485,7 @@ void chain_block(const Model& model, const ChainLanes<const TrialDraw*>& draw, i
                {static_cast<int>(Outcome::unresolved), unresolved[ql] - escalated[ql]}}};
           for (auto [o, count] : ends) {
             const auto c = static_cast<double>(count);
-            const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
+            const std::size_t i = cell_index(q, o) + static_cast<std::size_t>(l);
             n[i] += count;
             contacts_by[i] += c * static_cast<double>(k + 1);
             cost_by[i] += c * cumulative_cost[ql];
@@ -518,7 +515,7 @@ void chain_block(const Model& model, const ChainLanes<const TrialDraw*>& draw, i
         const ChainLanes<std::uint64_t> seeds =
             flow.seeds(key_of[q], STEP_LOYALTY + static_cast<std::uint32_t>(o), period);
         for (int l = 0; l < lanes; ++l) {
-          const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
+          const std::size_t i = cell_index(q, o) + static_cast<std::size_t>(l);
           st.add_if(n[i] > 0, seeds[l], n[i], std::abs(loyalty[i]), i);
         }
       }
@@ -535,7 +532,7 @@ void chain_block(const Model& model, const ChainLanes<const TrialDraw*>& draw, i
                                const ChainLanes<double>& conversion, std::size_t to) {
           const ChainLanes<std::uint64_t> seeds = flow.seeds(key_of[q], step + ou, period);
           for (int l = 0; l < lanes; ++l) {
-            const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
+            const std::size_t i = cell_index(q, o) + static_cast<std::size_t>(l);
             const double mean = static_cast<double>(n[i]) * told[i] * conversion[l];
             st.add_if(mean > 0, seeds[l], Count{}, mean, to + i);
           }
@@ -557,7 +554,7 @@ void chain_block(const Model& model, const ChainLanes<const TrialDraw*>& draw, i
                                std::size_t to) {
           const ChainLanes<std::uint64_t> seeds = flow.seeds(key_of[q], step + ou, period);
           for (int l = 0; l < lanes; ++l) {
-            const std::size_t i = po(q, o) + static_cast<std::size_t>(l);
+            const std::size_t i = cell_index(q, o) + static_cast<std::size_t>(l);
             st.add_if(count[from + i] > 0, seeds[l], count[from + i], 0, to + i,
                       &draw[l]->segments[segment_of[q]].value);
           }
@@ -574,7 +571,7 @@ void chain_block(const Model& model, const ChainLanes<const TrialDraw*>& draw, i
       for (std::size_t q = 0; q < problem_of.size(); ++q) {
         if (!pooled[q]) continue;
         for (std::size_t k = 0; k < 3; ++k)
-          for (std::size_t j = k * QOL + po(q, 0); j < k * QOL + po(q + 1, 0); ++j) {
+          for (std::size_t j = k * QOL + cell_index(q, 0); j < k * QOL + cell_index(q + 1, 0); ++j) {
             share_now[j] = values[j];
             values[j] = 0.0;
           }
@@ -602,7 +599,7 @@ void chain_block(const Model& model, const ChainLanes<const TrialDraw*>& draw, i
         // One short loop per accumulator, so that the compiler can vectorise each (one loop writing all of
         // them through pointers that might alias each other stays scalar); each accumulator still receives
         // one addition a period, of the same value.
-        const std::size_t i0 = po(q, o);
+        const std::size_t i0 = cell_index(q, o);
         const Count *count = &n[i0], *moved_here = &moved[i0], *lost_prospects = &prospects[i0],
                     *won_prospects = &prospects[QOL + i0];
         const double *contacts_here = &contacts_by[i0], *escalated_here = &escalated_by[i0],
