@@ -65,6 +65,13 @@ constexpr std::size_t cell_index(std::size_t q, int o) {
   return (q * N_OUTCOMES + static_cast<std::size_t>(o)) * CHAIN_LANES;
 }
 
+// A count or value of a cell's customers moved, as customers lost: as it is where the cell's loyalty (the
+// chain's signed `loyalty`: the probability of defecting, or minus that of being saved) is positive, negated
+// where it is negative (saved), 0 where no one moves. Negated from +0, so that no metric reads -0.
+constexpr double as_lost(double loyalty, double x) {
+  return loyalty < 0 ? 0.0 - x : loyalty > 0 ? x : 0.0;
+}
+
 // The draws of one stage of the chain, gathered so that they are made together: draw i has the stream seed[i]
 // and its result goes to slot at[i] of the stage's destination ([problem][lane], or [kind][problem][outcome]
 // [lane]). Only draws that can be non-zero are gathered (a zero count or mean draws zero).
@@ -234,10 +241,7 @@ struct PooledSlots {
   // The money of a sum of values j (lane l's) at the factor f: a customer moved is lost or saved by the
   // sign of its loyalty, a prospect lost costs and a prospect won saves.
   const auto money_of = [&](const PooledSum& p, int l, double f, double value) {
-    const double sign = loyalty[p.qo * CHAIN_LANES + static_cast<std::size_t>(l)];
-    return p.k == 0   ? (sign < 0   ? -f * value
-                         : sign > 0 ? f * value
-                                    : 0.0)
+    return p.k == 0   ? as_lost(loyalty[p.qo * CHAIN_LANES + static_cast<std::size_t>(l)], f * value)
            : p.k == 1 ? f * value
                       : -(f * value);
   };
@@ -607,8 +611,7 @@ void chain_block(const Model& model, const ChainLanes<const TrialDraw*>& draw, i
                      *lost_value = &values[QOL + i0], *won_value = &values[2 * QOL + i0];
         ChainLanes<double> revenue, w;
         for (int l = 0; l < CHAIN_LANES; ++l) {
-          const bool saved = sign[l]<0, gone = sign[l]> 0;
-          revenue[l] = saved ? -f[l] * value[l] : gone ? f[l] * value[l] : 0.0;
+          revenue[l] = as_lost(sign[l], f[l] * value[l]);
           w[l] = f[l] * lost_value[l] - f[l] * won_value[l];
         }
         for (int l = 0; l < CHAIN_LANES; ++l) with[l] += static_cast<double>(count[l]);
@@ -651,13 +654,12 @@ void chain_block(const Model& model, const ChainLanes<const TrialDraw*>& draw, i
       const auto sum = [&](int k, int l) { return acc[static_cast<std::size_t>(k) * CHAIN_LANES + l]; };
       for (int l = 0; l < lanes; ++l) {
         const double with = sum(SUM_WITH, l), moved_sum = sum(SUM_MOVED, l);
-        const double sign = loyalty[qo * CHAIN_LANES + static_cast<std::size_t>(l)];
         double* cell = cells[l] + ((segment_of[q] * P + problem_of[q]) * N_OUTCOMES + o) * N_METRICS;
         cell[customers_with_problems] = with;
         cell[complaints] = o != static_cast<int>(Outcome::silent) ? with : 0.0;
         cell[contacts] = sum(SUM_CONTACTS, l);
         cell[escalations] = sum(SUM_ESCALATIONS, l);
-        cell[customers_lost] = sign < 0 ? 0.0 - moved_sum : sign > 0 ? moved_sum : 0.0;
+        cell[customers_lost] = as_lost(loyalty[qo * CHAIN_LANES + static_cast<std::size_t>(l)], moved_sum);
         cell[revenue_lost] = sum(SUM_REVENUE, l);
         cell[wom_prospects_lost] = sum(SUM_WOM_LOST, l);
         cell[wom_prospects_won] = sum(SUM_WOM_WON, l);
