@@ -123,7 +123,8 @@ TEST_CASE("The two modes have the same distribution of customers and revenue los
     // Critical value of the two-sample KS statistic at the 0.1% level: 1.95 sqrt(2 / n). Conservative for
     // the discrete customers_lost.
     const double critical = 1.95 * std::sqrt(2.0 / n);
-    for (int m : {customers_lost, revenue_lost, total_cost, wom_prospects_lost, wom_revenue_lost}) {
+    for (int m : {customers_lost, revenue_lost, total_cost, wom_prospects_lost, wom_prospects_won,
+                  wom_revenue_lost}) {
       const auto a = agg.metric_samples(m), b = ind.metric_samples(m);
       const double d = test::ks_statistic({a.begin(), a.end()}, {b.begin(), b.end()});
       INFO(method << " " << METRIC_NAMES[m] << ": KS " << d << " (critical " << critical << ")");
@@ -221,6 +222,64 @@ TEST_CASE("Values drawn once for the horizon split back into its periods exactly
     const double d = test::ks_statistic(a, b);
     INFO("KS " << d << " (critical " << critical << ")");
     CHECK(d < critical);
+  }
+}
+
+TEST_CASE("Word of mouth counted once for the horizon has the per-customer model's distribution",
+          "[engine][statistical]") {
+  // One gamma segment under annual valuation: its prospects lost and won are one Poisson draw each for the
+  // horizon (of the periods' means summed), and, with the periods' costs kept, split back into the periods.
+  // Strong word of mouth both ways from several outcomes, and a base that shrinks period by period, so that
+  // the periods' means differ.
+  const Scenario s = test::scenario_from(R"(
+cxrisk: 1
+name: Word of mouth over the horizon
+horizon: {periods: 5, period: quarter}
+valuation: {method: annual}
+word_of_mouth: {negative_conversion: 0.2, positive_conversion: 0.15}
+segments:
+  - {name: members, customers: 300, value: {mean: 60, cv: 0.8}, baseline_churn: 0.05}
+problems:
+  - name: outage
+    incidence: 0.15
+    complaint_rate: 0.5
+    handling:
+      - {tier: care, resolution: {resolved: 0.5, mollified: 0.2, unresolved: 0.3}, cost: 10}
+    loyalty: {no_problem: 0.9, silent: 0.4, quick: 0.95, resolved: 0.8, mollified: 0.6, unresolved: 0.2}
+    wom:
+      negative: {silent: 3, mollified: 1, unresolved: 6}
+      positive: {quick: 4}
+)");
+  const int n = 5000, T = s.horizon.periods;
+  RunOptions o;
+  o.trials = n;
+  o.seed = 41;
+  o.keep_period_costs = true;
+  const RunResult agg = run(s, o);
+  o.mode = Mode::individual;
+  o.seed = 42;
+  const RunResult ind = run(s, o);
+  const double critical = 1.95 * std::sqrt(2.0 / n);  // two-sample KS at the 0.1% level
+  const auto same_distribution = [&](const std::string& what, std::vector<double> a, std::vector<double> b) {
+    const Stats x = compute_stats(a), y = compute_stats(b);
+    const double d = test::ks_statistic(a, b);
+    INFO(what << ": aggregate " << x.mean << " (se " << x.se << "), individual " << y.mean << " (se " << y.se
+              << "), KS " << d << " (critical " << critical << ")");
+    CHECK(x.mean > 0);
+    CHECK(test::within_se(x.mean, y.mean, std::hypot(x.se, y.se)));
+    CHECK(d < critical);
+  };
+  for (int m : {wom_prospects_lost, wom_prospects_won, wom_revenue_lost, total_cost}) {
+    const auto a = agg.metric_samples(m), b = ind.metric_samples(m);
+    same_distribution(std::string(METRIC_NAMES[m]), {a.begin(), a.end()}, {b.begin(), b.end()});
+  }
+  for (int u = 0; u < T; ++u) {
+    std::vector<double> a(n), b(n);
+    for (int t = 0; t < n; ++t) {
+      a[static_cast<std::size_t>(t)] = agg.period_costs[static_cast<std::size_t>(t * T + u)];
+      b[static_cast<std::size_t>(t)] = ind.period_costs[static_cast<std::size_t>(t * T + u)];
+    }
+    same_distribution("period " + std::to_string(u + 1) + " total_cost", a, b);
   }
 }
 

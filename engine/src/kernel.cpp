@@ -174,11 +174,15 @@ class ExpectedFlow {
   }
 };
 
-// The pooled slots' values, once for the horizon (every period has the same valuation factor there): the
-// values of a cell's customers moved and of its prospects lost and won over the periods are one sum of values
-// each, at the value steps' streams of period 0 (the periods are 1..T). Into the chain's sums, and, where
-// `share` holds the periods' own sums of values ([period][kind][slot][outcome][lane] for `periods_run`
-// periods), split back into the periods' costs. In a function of its own, out of the chain's loop.
+// The pooled slots' word of mouth and values, once for the horizon (every period has the same valuation
+// factor there). Word of mouth does not change the base, so a cell's prospects lost (won) over the periods
+// are one Poisson count, of the periods' means summed (a sum of independent Poisson counts is Poisson), at
+// its word-of-mouth step's stream of period 0 (the periods are 1..T). The values of a cell's customers moved
+// and of its prospects lost and won over the periods are one sum of values each, at the value steps' streams
+// of period 0. Into the chain's sums, and, where the periods' costs are kept, split back into the periods by
+// the periods' own sums of values ([period][kind][slot][outcome][lane] in `share` for `periods_run`
+// periods): the chain's loop draws those of the customers moved, and this function those of the prospects,
+// once it has split their counts into the periods. In a function of its own, out of the chain's loop.
 struct PooledSlots {
   const std::vector<int>& problem_of;
   const std::vector<int>& segment_of;
@@ -187,10 +191,17 @@ struct PooledSlots {
   const std::vector<double>& loyalty;  // signed, per [slot][outcome][lane]
   std::size_t QOL;
 };
+// The pooled slots' word-of-mouth means, per [kind - 1][slot][outcome][lane] (prospects lost, then won):
+// summed over the periods, and, where the periods' costs are kept, each period's ([period] first).
+struct PooledMeans {
+  const std::vector<double>& horizon;
+  const double* period;
+};
 
-[[gnu::noinline]] void pool_horizon(const PooledSlots& slots, const ChainLanes<const TrialDraw*>& draw,
-                                    int lanes, const RandomFlow& flow, std::vector<double>& sums,
-                                    std::vector<double>& values, Stage<std::int64_t>& st, const double* share,
+[[gnu::noinline]] void pool_horizon(const PooledSlots& slots, const PooledMeans& told,
+                                    const ChainLanes<const TrialDraw*>& draw, int lanes,
+                                    const RandomFlow& flow, std::vector<double>& sums,
+                                    std::vector<double>& values, Stage<std::int64_t>& st, double* share,
                                     std::size_t periods_run, int T, const ChainLanes<double*>& period_cost) {
   using Count = std::int64_t;
   const std::vector<int>& problem_of = slots.problem_of;
@@ -200,16 +211,38 @@ struct PooledSlots {
   const std::vector<double>& loyalty = slots.loyalty;
   const std::size_t QOL = slots.QOL;
   const bool split_periods = share != nullptr;
+  const auto TQ = static_cast<std::size_t>(T), TR = periods_run;
   // The three counts of a cell, [kind][slot][outcome][lane] (customers moved, prospects lost, prospects
-  // won) from the sums over the periods, and the cells' kinds with a count in some lane.
+  // won): the first from the sums over the periods, the prospects drawn here; and the cells' kinds with a
+  // count in some lane.
   const std::array<int, 3> count_sum{SUM_MOVED, SUM_WOM_LOST, SUM_WOM_WON};
   const std::array<std::uint32_t, 3> value_step{STEP_VALUE, STEP_VALUE_WOM_LOST, STEP_VALUE_WOM_WON};
+  const std::array<std::uint32_t, 3> count_step{0, STEP_WOM_LOST, STEP_WOM_WON};  // the prospects' only
   struct PooledSum {
     std::size_t q, qo, k,
         i0;  // slot, [slot][outcome], kind, and lane 0's index in [kind][slot][outcome][lane]
     std::uint32_t step;
   };
   std::vector<Count> counts(3 * QOL);
+  st.clear();
+  for (std::size_t q = 0; q < problem_of.size(); ++q) {
+    if (!pooled[q]) continue;
+    for (int o = 0; o < N_OUTCOMES; ++o)
+      for (std::size_t k = 1; k < 3; ++k) {
+        const std::size_t m0 = (k - 1) * QOL + cell_index(q, o);
+        bool any = false;
+        for (int l = 0; l < lanes; ++l) any |= told.horizon[m0 + static_cast<std::size_t>(l)] > 0;
+        if (!any) continue;
+        const ChainLanes<std::uint64_t> seeds =
+            flow.seeds(key_of[q], count_step[k] + static_cast<std::uint32_t>(o), 0);
+        for (int l = 0; l < lanes; ++l) {
+          const std::size_t m = m0 + static_cast<std::size_t>(l);
+          st.add_if(told.horizon[m] > 0, seeds[l], Count{}, told.horizon[m], QOL + m);
+        }
+      }
+  }
+  flow.poisson(st);
+  st.scatter(counts);
   std::vector<PooledSum> pooled_sums;
   for (std::size_t q = 0; q < problem_of.size(); ++q) {
     if (!pooled[q]) continue;
@@ -219,12 +252,75 @@ struct PooledSlots {
         const std::size_t i0 = k * QOL + cell_index(q, o);
         bool any = false;
         for (int l = 0; l < lanes; ++l) {
-          const double sum = sums[(qo * N_SUMS + static_cast<std::size_t>(count_sum[k])) * CHAIN_LANES +
-                                  static_cast<std::size_t>(l)];
-          any |= (counts[i0 + static_cast<std::size_t>(l)] = static_cast<Count>(sum)) != 0;
+          double& sum = sums[(qo * N_SUMS + static_cast<std::size_t>(count_sum[k])) * CHAIN_LANES +
+                             static_cast<std::size_t>(l)];
+          Count& count = counts[i0 + static_cast<std::size_t>(l)];
+          if (k == 0)
+            count = static_cast<Count>(sum);
+          else
+            sum += static_cast<double>(count);
+          any |= count != 0;
         }
         if (any) pooled_sums.push_back({q, qo, k, i0, value_step[k] + static_cast<std::uint32_t>(o)});
       }
+    }
+  }
+  // Where each period's cost is kept, the prospects' counts split into the periods, exactly: given their
+  // total, independent Poisson counts are multinomial with shares in proportion to their means, drawn as
+  // conditional binomials period by period at the word-of-mouth steps' streams of each period; then each
+  // period's sum of their values, the share of the horizon's sum (as the customers moved have theirs).
+  if (split_periods && TR > 0) {
+    thread_local std::vector<double> mean_after;  // [period][kind - 1][slot][outcome][lane]: periods t+1..
+    thread_local std::vector<Count> left, now;    // [kind - 1][slot][outcome][lane]
+    mean_after.assign(2 * QOL * TR, 0.0);
+    left.assign(2 * QOL, 0);
+    now.assign(2 * QOL, 0);
+    for (const PooledSum& p : pooled_sums) {
+      if (p.k == 0) continue;
+      for (int l = 0; l < lanes; ++l) {
+        const std::size_t m = p.i0 - QOL + static_cast<std::size_t>(l);
+        left[m] = counts[p.i0 + static_cast<std::size_t>(l)];
+        double after = 0;
+        for (std::size_t t = TR; t-- > 0;) {
+          mean_after[t * 2 * QOL + m] = after;
+          after += told.period[t * 2 * QOL + m];
+        }
+      }
+    }
+    for (std::size_t t = 0; t < TR; ++t) {
+      const auto period = static_cast<std::uint32_t>(t + 1);
+      const double* mean_now = &told.period[t * 2 * QOL];
+      const double* mean_later = &mean_after[t * 2 * QOL];
+      // This period's prospects: a binomial share of those left, the last period all of them.
+      st.clear();
+      for (const PooledSum& p : pooled_sums) {
+        if (p.k == 0) continue;
+        const auto o = static_cast<std::uint32_t>(p.qo % N_OUTCOMES);
+        const ChainLanes<std::uint64_t> seeds = flow.seeds(key_of[p.q], count_step[p.k] + o, period);
+        for (int l = 0; l < lanes; ++l) {
+          const std::size_t m = p.i0 - QOL + static_cast<std::size_t>(l);
+          const double total = mean_now[m] + mean_later[m];
+          now[m] = t + 1 == TR ? left[m] : 0;
+          st.add_if(t + 1 < TR && left[m] > 0 && mean_now[m] > 0, seeds[l], left[m],
+                    total > 0 ? mean_now[m] / total : 0.0, m);
+        }
+      }
+      flow.binomial(st);
+      st.scatter(now);
+      // The sums of their values.
+      st.clear();
+      for (const PooledSum& p : pooled_sums) {
+        if (p.k == 0) continue;
+        const ChainLanes<std::uint64_t> seeds = flow.seeds(key_of[p.q], p.step, period);
+        for (int l = 0; l < lanes; ++l) {
+          const std::size_t m = p.i0 - QOL + static_cast<std::size_t>(l);
+          left[m] -= now[m];
+          st.add_if(now[m] > 0, seeds[l], now[m], 0, QOL + m, &draw[l]->segments[segment_of[p.q]].value);
+        }
+      }
+      flow.value_sum(st);
+      double* share_now = &share[t * 3 * QOL];
+      for (std::size_t i = 0; i < st.size(); ++i) share_now[st.at[i]] = st.sum[i];
     }
   }
   st.clear();
@@ -256,7 +352,6 @@ struct PooledSlots {
   // independent Dirichlet shares is the periods' independent sums, and the shares are the periods' own
   // sums of values (drawn each period at the value steps' streams of that period) over their total.
   if (split_periods) {
-    const auto TQ = static_cast<std::size_t>(T), TR = static_cast<std::size_t>(periods_run);
     // Each period's part, valued like the whole; summed per lane and period, then into the costs.
     thread_local std::vector<double> added;
     added.assign(static_cast<std::size_t>(CHAIN_LANES) * TQ, 0.0);
@@ -267,6 +362,7 @@ struct PooledSlots {
         const double* y = &share[j];  // y[t * 3 * QOL]: period t's
         double y_total = 0;
         for (std::size_t t = 0; t < TR; ++t) y_total += y[t * 3 * QOL];
+        if (y_total == 0) continue;  // every value 0, and so is the horizon's sum
         const double per_share =
             money_of(p, l, draw[l]->segments[segment_of[p.q]].factor[0], values[j]) / y_total;
         double* to = &added[static_cast<std::size_t>(l) * TQ];
@@ -375,6 +471,12 @@ void chain_block(const Model& model, const ChainLanes<const TrialDraw*>& draw, i
   // every eight trials).
   thread_local std::vector<double> share;
   if (split_periods) share.resize(3 * QOL * static_cast<std::size_t>(T));
+  // The pooled slots' word-of-mouth means summed over the periods, [kind - 1][slot][outcome][lane] (prospects
+  // lost, then won), and where the periods' costs are kept each period's, [period][kind - 1][slot][outcome]
+  // [lane]: their counts are drawn once for the horizon (pool_horizon).
+  std::vector<double> told_horizon(any_pooled ? 2 * QOL : 0);
+  thread_local std::vector<double> told_period;
+  if (split_periods) told_period.assign(2 * QOL * static_cast<std::size_t>(T), 0.0);
   int periods_run = 0;
 
   for (int s = s0; s < s1; ++s)
@@ -531,9 +633,20 @@ void chain_block(const Model& model, const ChainLanes<const TrialDraw*>& draw, i
         if (!reached[q * N_OUTCOMES + static_cast<std::size_t>(o)]) continue;
         const auto ou = static_cast<std::uint32_t>(o);
         const std::size_t qo = q * N_OUTCOMES + static_cast<std::size_t>(o);
-        // The prospects lost (won), where there can be any: Poisson(n told q), to prospects[to + i].
+        // The prospects lost (won), where there can be any: Poisson(n told q), to prospects[to + i]; in a
+        // pooled slot the mean is kept for the horizon's draw instead.
         const auto stage = [&](std::uint32_t step, const std::vector<double>& told,
                                const ChainLanes<double>& conversion, std::size_t to) {
+          if (pooled[q]) {
+            double* now = split_periods ? &told_period[static_cast<std::size_t>(t - 1) * 2 * QOL] : nullptr;
+            for (int l = 0; l < lanes; ++l) {
+              const std::size_t i = cell_index(q, o) + static_cast<std::size_t>(l);
+              const double mean = static_cast<double>(n[i]) * told[i] * conversion[l];
+              told_horizon[to + i] += mean;
+              if (now) now[to + i] = mean;
+            }
+            return;
+          }
           const ChainLanes<std::uint64_t> seeds = flow.seeds(key_of[q], step + ou, period);
           for (int l = 0; l < lanes; ++l) {
             const std::size_t i = cell_index(q, o) + static_cast<std::size_t>(l);
@@ -564,6 +677,7 @@ void chain_block(const Model& model, const ChainLanes<const TrialDraw*>& draw, i
           }
         };
         stage(STEP_VALUE, moved, 0, 0);
+        if (pooled[q]) continue;  // the prospects of the horizon, and their values, come at the end
         if (tells_bad[qo]) stage(STEP_VALUE_WOM_LOST, prospects, 0, QOL);
         if (tells_good[qo]) stage(STEP_VALUE_WOM_WON, prospects, QOL, 2 * QOL);
       }
@@ -640,9 +754,10 @@ void chain_block(const Model& model, const ChainLanes<const TrialDraw*>& draw, i
   }
   if constexpr (Flow::POOLS) {
     if (any_pooled)
-      pool_horizon({problem_of, segment_of, key_of, pooled, loyalty, QOL}, draw, lanes, flow, sums, values,
-                   st, split_periods ? share.data() : nullptr, static_cast<std::size_t>(periods_run), T,
-                   period_cost);
+      pool_horizon({problem_of, segment_of, key_of, pooled, loyalty, QOL},
+                   {told_horizon, split_periods ? told_period.data() : nullptr}, draw, lanes, flow, sums,
+                   values, st, split_periods ? share.data() : nullptr, static_cast<std::size_t>(periods_run),
+                   T, period_cost);
   }
   // The cells from the sums. A complaint is a customer with a problem whose outcome is not silent; a
   // customer moved counts as lost, or as saved (negative), by the sign of its loyalty: the same values the
