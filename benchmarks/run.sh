@@ -12,8 +12,9 @@
 #   5. peak memory (RSS) for 10^6 trials without --samples;
 #   6. what bounds the speed: the draws a trial makes (cxrisk's draw census) times what each costs the batch
 #      samplers alone (the sampler micro-benchmarks, built in build-bench), against the 10x target's budget;
-#   7. values drawn once for the horizon: the benchmark with annual valuation against its own lifetime
-#      valuation, for run and compare (the chains are the same but for the value draws).
+#   7. values and word of mouth drawn once for the horizon: the benchmark with annual valuation against its
+#      own lifetime valuation, for run and compare (the chains are the same but for the value draws and the
+#      prospects' counts).
 # --quick uses fewer trials everywhere (for a smoke test; the figures are noisier).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -213,12 +214,12 @@ print(f"10x numpy ({10 * numpy_rate:.0f} trials/s on {cores} cores) allows {budg
 PY
 echo
 
-echo "## 7. Values drawn once for the horizon (annual valuation; 1 thread, best of $REPEATS)"
+echo "## 7. Values and word of mouth drawn once for the horizon (annual valuation; 1 thread, best of $REPEATS)"
 # With the same valuation factor every period (annual valuation) and gamma values, a cell's values are one
-# sum for the whole horizon instead of one a period; everything else of the chain is the same as with the
-# benchmark's lifetime valuation, so the two show what that saves. Each compare runs the scenario and an
-# improvement (incidences -20%, an investment) with every period's cost kept, which the annual one gets by
-# splitting its horizon's sums back into the periods.
+# sum for the whole horizon instead of one a period, and its word of mouth's prospects one count; everything
+# else of the chain is the same as with the benchmark's lifetime valuation, so the two show what that saves.
+# Each compare runs the scenario and an improvement (incidences -20%, an investment) with every period's cost
+# kept, which the annual one gets by splitting its horizon's counts and sums back into the periods.
 cp $SCENARIO "$WORK/lifetime.yaml"
 sed 's/valuation: {method: lifetime,/valuation: {method: annual,/' $SCENARIO >"$WORK/annual.yaml"
 grep -q 'method: annual' "$WORK/annual.yaml" || { echo "annual variant not made"; exit 1; }
