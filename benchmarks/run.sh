@@ -56,6 +56,21 @@ per_trial_us() { # per_trial_us N FILE ARGS...: microseconds per trial, set-up e
   done
   echo "1000000 * ($b - $a) / ($n - $m)" | bc -l
 }
+declare -A us_per_trial
+per_trial_each() { # per_trial_each N FILE...: us_per_trial[FILE] for each FILE, as per_trial_us on 1 thread,
+  # but with the files' runs alternating in each of the REPEATS rounds, so that a busy moment of the machine
+  # costs one round of a few points (which the best of the rounds then drops) rather than every run of one
+  local n=$1 m=$(($1 / 10 > 0 ? $1 / 10 : 1)) f r
+  shift
+  local -A a=() b=()
+  for ((r = 0; r < REPEATS; r++)); do
+    for f in "$@"; do
+      a[$f]=$(best "${a[$f]:-}" "$(seconds $EXE run "$f" --trials $m --threads 1)")
+      b[$f]=$(best "${b[$f]:-}" "$(seconds $EXE run "$f" --trials "$n" --threads 1)")
+    done
+  done
+  for f in "$@"; do us_per_trial[$f]=$(echo "1000000 * (${b[$f]} - ${a[$f]}) / ($n - $m)" | bc -l); done
+}
 
 echo "# cxrisk benchmarks"
 echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -98,10 +113,9 @@ yaml.safe_dump(sc, open(out, "w"), sort_keys=False)
 PY
 }
 declare -A per_trial
-for k in 3 4 5 6 7 8 9; do
-  scaled $((10 ** k)) "$WORK/scaled_$k.yaml"
-  per_trial[$k]=$(per_trial_us $SCALE_TRIALS "$WORK/scaled_$k.yaml" --threads 1)
-done
+for k in 3 4 5 6 7 8 9; do scaled $((10 ** k)) "$WORK/scaled_$k.yaml"; done
+per_trial_each $SCALE_TRIALS "$WORK"/scaled_{3,4,5,6,7,8,9}.yaml
+for k in 3 4 5 6 7 8 9; do per_trial[$k]=${us_per_trial[$WORK/scaled_$k.yaml]}; done
 mid=${per_trial[6]}
 for k in 3 4 5 6 7 8 9; do
   printf "10^%s customers: %8.1f us per trial  (%+.0f%% vs 10^6)\n" $k "${per_trial[$k]}" \
@@ -229,21 +243,16 @@ for v in lifetime annual; do
   CXRISK_DRAW_CENSUS=1 $EXE run "$WORK/$v.yaml" --trials 100 --threads 1 2>"$WORK/census_$v.txt" >/dev/null
 done
 draws() { awk '/draw census: /{for (i = 5; i <= NF; i++) s += $i} END {printf "%.0f", s / 100}' "$1"; }
-# The two valuations' runs alternate, each the best of REPEATS, so that a busy moment of the machine moves
-# both rather than the ratio (as per_trial_us, with both sizes of both files in one loop).
-run_n=$((quick ? 300 : 8000)); run_m=$((run_n / 10))
+# The two valuations' runs alternate, and so do their comparisons, each the best of REPEATS, so that a busy
+# moment of the machine moves both rather than their ratio.
+per_trial_each $((quick ? 300 : 8000)) "$WORK/lifetime.yaml" "$WORK/annual.yaml"
+run_lifetime=${us_per_trial[$WORK/lifetime.yaml]}; run_annual=${us_per_trial[$WORK/annual.yaml]}
 cmp_trials=$((quick ? 200 : 2000))
-declare -A small=() large=() cmp=()
+cmp_lifetime=""; cmp_annual=""
 for _ in $(seq "$REPEATS"); do
-  for v in lifetime annual; do
-    small[$v]=$(best "${small[$v]:-}" "$(seconds $EXE run "$WORK/$v.yaml" --trials $run_m --threads 1)")
-    large[$v]=$(best "${large[$v]:-}" "$(seconds $EXE run "$WORK/$v.yaml" --trials $run_n --threads 1)")
-    cmp[$v]=$(best "${cmp[$v]:-}" "$(seconds $EXE compare "$WORK/$v.yaml" "$WORK/${v}_fix.yaml" --trials $cmp_trials --threads 1)")
-  done
+  cmp_lifetime=$(best "$cmp_lifetime" "$(seconds $EXE compare "$WORK/lifetime.yaml" "$WORK/lifetime_fix.yaml" --trials $cmp_trials --threads 1)")
+  cmp_annual=$(best "$cmp_annual" "$(seconds $EXE compare "$WORK/annual.yaml" "$WORK/annual_fix.yaml" --trials $cmp_trials --threads 1)")
 done
-us() { echo "1000000 * (${large[$1]} - ${small[$1]}) / ($run_n - $run_m)" | bc -l; }
-run_lifetime=$(us lifetime); run_annual=$(us annual)
-cmp_lifetime=${cmp[lifetime]}; cmp_annual=${cmp[annual]}
 printf "run, lifetime: %6.1f us per trial, %s draws a trial\n" "$run_lifetime" "$(draws "$WORK/census_lifetime.txt")"
 printf "run, annual:   %6.1f us per trial, %s draws a trial (%+.0f%%)\n" "$run_annual" "$(draws "$WORK/census_annual.txt")" \
   "$(echo "100 * ($run_annual - $run_lifetime) / $run_lifetime" | bc -l)"
