@@ -43,33 +43,30 @@ rate() { echo "scale=1; $1 / $2" | bc -l; }
 best() { # best OLD NEW: the smaller of two times (OLD may be empty)
   if [ -z "$1" ] || (($(echo "$2 < $1" | bc -l))); then echo "$2"; else echo "$1"; fi
 }
-per_trial_us() { # per_trial_us N FILE ARGS...: microseconds per trial, set-up excluded: (t(N) - t(N/10)) / (0.9 N),
-  # each time the best of REPEATS runs, the two sizes alternating (one busy moment of these shared machines
-  # otherwise moves a point by a quarter or more)
-  local n=$1 file=$2
-  shift 2
-  local a="" b="" r
-  local m=$((n / 10 > 0 ? n / 10 : 1))
-  for ((r = 0; r < REPEATS; r++)); do
-    a=$(best "$a" "$(seconds $EXE run "$file" --trials $m "$@")")
-    b=$(best "$b" "$(seconds $EXE run "$file" --trials "$n" "$@")")
-  done
-  echo "1000000 * ($b - $a) / ($n - $m)" | bc -l
-}
 declare -A us_per_trial
-per_trial_each() { # per_trial_each N FILE...: us_per_trial[FILE] for each FILE, as per_trial_us on 1 thread,
-  # but with the files' runs alternating in each of the REPEATS rounds, so that a busy moment of the machine
-  # costs one round of a few points (which the best of the rounds then drops) rather than every run of one
+run_args=(--threads 1)
+per_trial_each() { # per_trial_each N FILE...: us_per_trial[FILE], the microseconds per trial of `run FILE
+  # run_args...` with set-up excluded, (t(N) - t(N/10)) / (0.9 N), each time the best of REPEATS rounds. In each
+  # round every file's two sizes run in turn, so that a busy moment of these shared machines costs one round
+  # of a few points (which the best of the rounds then drops) rather than every run of one point
   local n=$1 m=$(($1 / 10 > 0 ? $1 / 10 : 1)) f r
   shift
   local -A a=() b=()
   for ((r = 0; r < REPEATS; r++)); do
     for f in "$@"; do
-      a[$f]=$(best "${a[$f]:-}" "$(seconds $EXE run "$f" --trials $m --threads 1)")
-      b[$f]=$(best "${b[$f]:-}" "$(seconds $EXE run "$f" --trials "$n" --threads 1)")
+      a[$f]=$(best "${a[$f]:-}" "$(seconds $EXE run "$f" --trials $m "${run_args[@]}")")
+      b[$f]=$(best "${b[$f]:-}" "$(seconds $EXE run "$f" --trials "$n" "${run_args[@]}")")
     done
   done
   for f in "$@"; do us_per_trial[$f]=$(echo "1000000 * (${b[$f]} - ${a[$f]}) / ($n - $m)" | bc -l); done
+}
+per_trial_us() { # per_trial_us N FILE ARGS...: per_trial_each of one file, run with ARGS; prints the figure
+  local n=$1 file=$2
+  shift 2
+  run_args=("$@")
+  per_trial_each "$n" "$file"
+  run_args=(--threads 1)
+  echo "${us_per_trial[$file]}"
 }
 
 echo "# cxrisk benchmarks"
