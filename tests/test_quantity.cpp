@@ -285,7 +285,8 @@ TEST_CASE(
   CHECK(lazy.built_intervals() == 0);
   for (std::size_t i = 0; i < 10; ++i) CHECK(lazy(u[i]) == expected[i]);
   CHECK(lazy.built_intervals() <= 10);  // ten draws build at most the ten intervals they fall in
-  // Four threads draw the same values in different orders, racing to build the same intervals.
+  // Four threads draw the same values in different orders, racing to build the same intervals (and taking
+  // from each other the nodes of neighbouring intervals, which the whole table took in order).
   std::vector<double> got(u.size());
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t)

@@ -51,8 +51,14 @@ std::int32_t FastQuantile::build(int i) const {
     // Exact: u0 and the widths are powers of 2.
     const double h = 1.0 / INTERVALS, u0 = i * h;
     double error = 0;
-    c.a = node_at(u0, h);
-    c.b = node_at((i + 1) * h, h);
+    // A node the neighbouring interval has already made is the same node (the same computation at the same
+    // u): taken from there, it costs nothing. The neighbour's action, read with acquire, publishes its nodes.
+    const auto built = [&](int k) {
+      return k >= 0 && k < INTERVALS &&
+             cells_[static_cast<std::size_t>(k)].action.load(std::memory_order_acquire) >= EXACT;
+    };
+    c.a = built(i - 1) ? cells_[static_cast<std::size_t>(i - 1)].b : node_at(u0, h);
+    c.b = built(i + 1) ? cells_[static_cast<std::size_t>(i + 1)].a : node_at((i + 1) * h, h);
     action = INTERPOLATE;
     if (!interpolates(c.a, c.b, u0, h, error)) {
       // A finer table may take all but the part next to an end without a slope.
