@@ -40,16 +40,8 @@ build() { # build NAME [PATCH]: the committed tree, with PATCH applied if given,
   cmake -S "$src" -B "$WORK/$name" -DCMAKE_BUILD_TYPE=Release -DCXRISK_TESTS=OFF -DCXRISK_PYTHON=OFF >/dev/null
   cmake --build "$WORK/$name" -j"$CORES" --target cxrisk >/dev/null
 }
-seconds() { # seconds COMMAND...: wall time of a command, its output discarded
-  local start end
-  start=$(date +%s.%N)
-  "$@" >/dev/null
-  end=$(date +%s.%N)
-  echo "$end - $start" | bc -l
-}
-best() { # best OLD NEW: the smaller of two times (OLD may be empty)
-  if [ -z "$1" ] || (($(echo "$2 < $1" | bc -l))); then echo "$2"; else echo "$1"; fi
-}
+# shellcheck source=benchmarks/timing.sh
+source benchmarks/timing.sh
 check() { # check JSON: the numpy baseline's means against an engine's (exits when they disagree)
   local out
   out=$($PY benchmarks/baseline_numpy.py $SCENARIO --trials "$TRIALS" --check "$1" 2>&1)

@@ -32,17 +32,9 @@ trap 'rm -rf "$WORK"' EXIT
 if ((quick)); then TRIALS=2000; SCALE_TRIALS=300; BIG=20000; REPEATS=1; else TRIALS=20000; SCALE_TRIALS=3000; BIG=1000000; REPEATS=3; fi
 CORES=$(nproc)
 
-seconds() { # seconds COMMAND... : wall time of a command, its output discarded
-  local start end
-  start=$(date +%s.%N)
-  "$@" >/dev/null
-  end=$(date +%s.%N)
-  echo "$end - $start" | bc -l
-}
+# shellcheck source=benchmarks/timing.sh
+source benchmarks/timing.sh
 rate() { echo "scale=1; $1 / $2" | bc -l; }
-best() { # best OLD NEW: the smaller of two times (OLD may be empty)
-  if [ -z "$1" ] || (($(echo "$2 < $1" | bc -l))); then echo "$2"; else echo "$1"; fi
-}
 declare -A us_per_trial
 run_args=(--threads 1)
 per_trial_each() { # per_trial_each N FILE...: us_per_trial[FILE], the microseconds per trial of `run FILE
