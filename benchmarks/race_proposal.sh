@@ -63,7 +63,7 @@ echo "md5 of the JSON: main $(md5sum <"$WORK/main.json" | cut -c1-8), proposal $
 $PY - "$WORK/main.json" "$WORK/proposal.json" <<'PY'
 import json, sys
 a, b = (json.load(open(f))["metrics"] for f in sys.argv[1:])
-gap = max(abs(b[m]["mean"] - a[m]["mean"]) / max(abs(a[m]["mean"]), 1e-300) for m in a if a[m]["mean"])
+gap = max(abs(b[m]["mean"] - a[m]["mean"]) / abs(a[m]["mean"]) for m in a if a[m]["mean"])
 print(f"largest relative difference of the total means, proposal against main: {gap:.2e}")
 PY
 echo -n "main:     "; check "$WORK/main.json"
