@@ -1,31 +1,16 @@
 // Improvement scenarios against a base, trial by trial on common random numbers: the business case.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "cxrisk/communicator.h"
 #include "cxrisk/scenario.h"
+#include "cxrisk/simulate.h"
 #include "cxrisk/statistics.h"
 
 namespace cxrisk {
-
-/// How to run a comparison. Unset options fall back to the base scenario's `simulation` settings.
-struct CompareOptions {
-  std::optional<std::int64_t> trials;
-  std::optional<std::uint64_t> seed;
-  int threads = 0;
-  /// Called now and then with (scenarios done, scenarios in all).
-  std::function<void(int, int)> progress;
-  const std::atomic<bool>* cancel = nullptr;
-  /// The processes to spread every run's trials over; null: this process alone. Only process 0 gets the
-  /// comparison; elsewhere it has no alternatives.
-  const Communicator* communicator = nullptr;
-};
 
 /// One alternative against the base. Statistics are over the paired per-trial differences.
 struct AlternativeResult {
@@ -55,15 +40,9 @@ struct Comparison {
 };
 
 /// Runs the base and every alternative on the same trial keys (common random numbers: draws are shared
-/// wherever the structure is shared) and summarises the paired differences.
-Comparison compare(const Scenario& base, const std::vector<Scenario>& alternatives,
-                   const CompareOptions& options = {});
-
-/// The JSON of `cxrisk compare --json`.
-std::string comparison_json(const Comparison& comparison, int indent = 2);
-/// One row per alternative with the main figures.
-std::string comparison_csv(const Comparison& comparison);
-/// The ranking table of `cxrisk compare`: alternatives by mean net benefit, best first.
-std::string comparison_table(const Comparison& comparison);
+/// wherever the structure is shared) and summarises the paired differences. `settings` resolve against the
+/// base (trials and seed); the progress counts scenarios run. Only process 0 gets the comparison; elsewhere
+/// it has no alternatives.
+Comparison compare(const Scenario& base, const std::vector<Scenario>& alternatives, const RunSettings& settings = {});
 
 }  // namespace cxrisk

@@ -15,7 +15,7 @@ Scenario load_scenario(const std::string& path);
 Scenario load_scenario_text(const std::string& text, const std::string& display_name = "<string>",
                             const std::string& base_dir = ".");
 
-/// `base` with changes applied, given as YAML (or JSON) text: a list [{set: PATH, to: VALUE} or
+/// `base` with changes applied (cxrisk/changes.h), given as YAML (or JSON) text: a list [{set: PATH, to: VALUE} or
 /// {scale: PATH, by: NUMBER}, ...] as under `changes:` in an improvement scenario, or a mapping
 /// {name: .., changes: [..], investment: {..}} with any of the three. Throws ScenarioError.
 Scenario apply_changes(const Scenario& base, const std::string& changes_yaml,
@@ -25,5 +25,7 @@ Scenario apply_changes(const Scenario& base, const std::string& changes_yaml,
 /// `absolute_paths`, files the scenario reads (empirical values) are written with absolute paths, so the
 /// YAML can be saved anywhere.
 std::string dump_yaml(const Scenario& scenario, bool absolute_paths = false);
+/// The same document as JSON (numbers as numbers, names as text): Python's `to_dict`.
+std::string dump_json(const Scenario& scenario, bool absolute_paths = false);
 
 }  // namespace cxrisk

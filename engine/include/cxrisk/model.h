@@ -1,5 +1,5 @@
 // The compiled model: a scenario laid out for the per-trial loop, the keys of its random streams, and the
-// draw of every uncertain parameter for one trial (epistemic uncertainty, MODEL.md section 2).
+// draw of every parameter for one trial (epistemic uncertainty, MODEL.md section 2).
 #pragma once
 
 #include <array>
@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cxrisk/registry.h"
 #include "cxrisk/sampling.h"
 #include "cxrisk/scenario.h"
 #include "cxrisk/statistics.h"
@@ -16,7 +17,7 @@ namespace cxrisk {
 
 class FastQuantile;
 
-/// One handling tier, drawn for a trial.
+/// One handling tier, drawn for a trial (step 4 of the chain).
 struct TierDraw {
   double resolved = 0;        ///< P(resolved) at this tier
   double mollified_rest = 0;  ///< P(mollified | not resolved)
@@ -24,15 +25,15 @@ struct TierDraw {
   double cost = 0;
 };
 
-/// One problem, drawn for a trial.
+/// One problem, drawn for a trial: the probabilities of the chain's steps 2 to 6.
 struct ProblemDraw {
   double incidence = 0;
   double complaint = 0;
   std::vector<TierDraw> tiers;
-  std::array<double, N_OUTCOMES> defect{};     ///< P(lost to service) by outcome (loyalty ratio r <= 1)
-  std::array<double, N_OUTCOMES> save{};       ///< P(saved) by outcome (recovery paradox, r > 1)
-  std::array<double, N_OUTCOMES> told_bad{};   ///< mean people told badly, per customer
-  std::array<double, N_OUTCOMES> told_good{};  ///< mean people told well, per customer
+  std::array<double, N_OUTCOMES> defect{};         ///< P(lost to service) by outcome (loyalty ratio r <= 1)
+  std::array<double, N_OUTCOMES> save{};           ///< P(saved) by outcome (recovery paradox, r > 1)
+  std::array<double, N_OUTCOMES> told_negative{};  ///< mean people told badly, per customer
+  std::array<double, N_OUTCOMES> told_positive{};  ///< mean people told well, per customer
 };
 
 /// One segment, drawn for a trial.
@@ -43,8 +44,10 @@ struct SegmentDraw {
   std::vector<double> factor;  ///< F(t) x margin for t = 1..T: what one unit of value lost in period t costs
 };
 
-/// Every parameter of one trial.
+/// Every parameter of one trial: each parameter's value (the trial's inputs, by the model's slots), and what
+/// the chain's steps make of them.
 struct TrialDraw {
+  std::vector<double> inputs;  ///< by Model slot (Model::slot)
   std::vector<SegmentDraw> segments;
   std::vector<ProblemDraw> problems;
   double negative_conversion = 0;
@@ -52,22 +55,18 @@ struct TrialDraw {
   double period_discount = 1;  ///< d = (1 + discount_rate)^(-1 / periods_per_year)
   double investment_upfront = 0;
   double investment_per_period = 0;
+  std::vector<double> uniforms;  ///< scratch: the trial's uniforms of its uncertain parameters
 };
 
-/// The breakdown dimensions of MODEL.md section 6 and their entries; entry 0 is the total.
-struct Layout {
-  static constexpr std::array<std::string_view, 5> DIMENSIONS{"problem", "stage", "segment", "cause",
-                                                              "outcome"};
-  std::array<std::vector<std::string>, 5> names;  ///< entry names per dimension
-  std::array<int, 5> offset{};                    ///< entry index of each dimension's first entry
-  int n_entries = 1;
-  std::vector<int> problem_stage;  ///< stage entry index of each problem (within the stage dimension)
-  std::vector<int> problem_cause;  ///< cause entry index of each problem (within the cause dimension)
-
-  /// Series index of a metric of an entry in a trial's row.
-  static int series(int entry, int metric) { return entry * N_METRICS + metric; }
-  int n_series() const { return n_entries * N_METRICS; }
+/// The probabilities of the loyalty step (5) from the loyalties of an outcome and of no problem: lost with
+/// 1 - r where r = l / l0 <= 1, saved with min(1, r - 1) where r > 1.
+struct LoyaltyMove {
+  double defect = 0, save = 0;
 };
+LoyaltyMove loyalty_move(double loyalty, double no_problem);
+
+/// The probabilities of the handling step (4) at one tier from its resolution shares.
+TierDraw tier_odds(const std::array<double, 3>& shares, double escalate, double cost);
 
 /// A scenario compiled for simulation under one seed.
 class Model {
@@ -86,12 +85,18 @@ class Model {
   std::uint64_t seed() const { return seed_; }
   int n_segments() const { return static_cast<int>(scenario_.segments.size()); }
   int n_problems() const { return static_cast<int>(scenario_.problems.size()); }
-  int n_periods() const { return scenario_.horizon.periods; }
+  int n_periods() const { return scenario_.periods; }
   const Layout& layout() const { return layout_; }
   /// The problems that apply to a segment, in journey order.
   const std::vector<int>& problems_of(int segment) const { return problems_of_[segment]; }
 
-  /// Draws every uncertain parameter of `trial` (keyed by parameter path) into `out` (a model for trials).
+  /// The slot of a parameter in TrialDraw::inputs (a resolution's first share: resolved, mollified and
+  /// unresolved follow).
+  std::size_t slot(Param p, const Place& place) const;
+  /// The number of slots.
+  std::size_t n_slots() const { return slots_.size(); }
+
+  /// Draws every parameter of `trial` (keyed by parameter) into `out` (a model for trials).
   void draw(std::uint64_t trial, TrialDraw& out) const;
   /// Every quantity at its mean (the closed-form "spreadsheet" answer).
   void draw_means(TrialDraw& out) const;
@@ -119,46 +124,36 @@ class Model {
   int n_cells() const { return n_segments() * n_problems() * N_OUTCOMES * N_METRICS; }
 
  private:
-  struct Param {
-    const Quantity* q = nullptr;
+  /// One value of TrialDraw::inputs: a parameter (or one share of a tier's resolution), how to draw it, and
+  /// its stream.
+  struct Slot {
+    Quantity quantity;  // a resolution's share is Gamma(concentration, 1) (Dirichlet), or the fixed share
     const FastQuantile* quantile = nullptr;  // set for uncertain quantities
     std::uint64_t key = 0;
-    std::size_t slot = 0;  // its place in uncertain_, for uncertain quantities
   };
-  struct TierParams {
-    std::array<Quantity, 3> gamma;  // Dirichlet components as Gamma(concentration, 1)
-    std::array<Param, 3> share;
-    Param escalate, cost;
-  };
-  struct ProblemParams {
-    Param incidence, complaint, no_problem;
-    std::vector<TierParams> tiers;
-    std::array<Param, N_OUTCOMES> loyalty, told_bad, told_good;
-  };
-  struct SegmentParams {
-    Param customers, churn, value_mean, value_cv;
-  };
-
-  Param param(const Quantity& q, const std::string& path);
+  void add_slots(const ParamRef& ref);
   void fill(TrialDraw& out, std::uint64_t trial, bool means) const;
+  void fill_segments(TrialDraw& out, double margin, bool means) const;
+  void fill_problems(TrialDraw& out) const;
+  void lay_out_breakdowns();
+  double input(const TrialDraw& d, Param p, const Place& place = {}) const { return d.inputs[slot(p, place)]; }
 
   Scenario scenario_;
   std::uint64_t seed_;
   Layout layout_;
   std::vector<std::vector<int>> problems_of_;
   std::vector<std::uint64_t> segment_keys_, cell_keys_, individual_keys_;
-  Param margin_, discount_, negative_conversion_, positive_conversion_, upfront_, per_period_;
-  std::vector<SegmentParams> segment_params_;
-  std::vector<ProblemParams> problem_params_;
+  std::vector<Slot> slots_;
+  std::vector<std::size_t> uncertain_;  // the slots drawn from a table
+  std::vector<std::size_t> segment_first_, problem_first_;  // each object's first slot
+  std::vector<std::vector<std::size_t>> tier_first_;        // [problem][tier]
   std::vector<std::shared_ptr<const FastQuantile>> quantiles_;  // one per distinct uncertain quantity
-  std::vector<const Quantity*> quantile_of_;                    // the quantity each was built for
-  std::vector<Param> uncertain_;                                // every parameter drawn from a table
+  std::vector<std::size_t> quantile_slot_;                      // the slot each was made for
   Use use_ = Use::trials;
 };
 
 /// The valuation factors F(1) .. F(periods) of MODEL.md section 4 (F(t) for a customer lost at the end of
 /// period t), in time linear in the number of periods.
-std::vector<double> valuation_factors(ValuationMethod method, int periods, int per_year, double churn,
-                                      double d);
+std::vector<double> valuation_factors(ValuationMethod method, int periods, int per_year, double churn, double d);
 
 }  // namespace cxrisk

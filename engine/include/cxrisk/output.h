@@ -1,4 +1,4 @@
-// Results as JSON (MODEL.md section 6), CSV and a readable table, and atomic file output.
+// Results as JSON (MODEL.md section 6), CSV and readable tables, for every command, and atomic file output.
 #pragma once
 
 #include <filesystem>
@@ -8,7 +8,10 @@
 #include <utility>
 #include <vector>
 
+#include "cxrisk/batch.h"
+#include "cxrisk/compare.h"
 #include "cxrisk/simulate.h"
+#include "cxrisk/sweep.h"
 
 namespace cxrisk {
 
@@ -23,11 +26,28 @@ std::string breakdown_csv(const Summary& summary);
 /// copy of the file in memory).
 void write_trials_csv(std::ostream& out, const RunResult& result);
 
+/// Writes a run's files into `dir`, atomically: summary.json and breakdown.csv, and with `samples` also
+/// trials.csv (one row a trial).
+void write_run(const std::filesystem::path& dir, const RunResult& result, bool samples);
+
 /// A readable summary for a terminal.
 std::string summary_table(const Summary& summary);
 
-/// A number for people: thousands separated, a few significant digits below 1000.
-std::string human_number(double x);
+/// The JSON of `cxrisk compare --json`.
+std::string comparison_json(const Comparison& comparison, int indent = 2);
+/// One row per alternative with the main figures.
+std::string comparison_csv(const Comparison& comparison);
+/// The ranking table of `cxrisk compare`: alternatives by mean net benefit, best first.
+std::string comparison_table(const Comparison& comparison);
+
+std::string batch_csv(const BatchResult& result);
+std::string batch_json(const BatchResult& result);
+/// The table of `cxrisk batch`: a line a scenario; `out` is the output folder, if any.
+std::string batch_table(const BatchResult& result, const std::string& out);
+
+std::string sweep_csv(const Sweep& sweep);
+std::string sweep_json(const Sweep& sweep);
+std::string sweep_table(const Sweep& sweep);
 
 /// Checks, before any work, that write_files_atomically could create or write into `dir`: the folder, or
 /// its nearest ancestor that exists, must be a folder this process may write into. Creates nothing; throws

@@ -1,10 +1,12 @@
 // The typed, checked scenario: what the loader produces and the engine consumes. The engine never sees YAML.
-// Every default of MODEL.md section 5 is filled in by the loader, in one place.
+//
+// Every numeric parameter is a `Param`, declared once in the parameter registry (cxrisk/registry.h), which
+// gives it its key, kind, default, checks and random stream; a scenario object holds its parameters in a
+// ParamStore indexed by Param. Names, labels and choices are plain typed members.
 #pragma once
 
 #include <array>
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -12,6 +14,7 @@
 
 #include "cxrisk/error.h"
 #include "cxrisk/quantity.h"
+#include "cxrisk/sampling.h"
 
 namespace cxrisk {
 
@@ -22,104 +25,179 @@ inline constexpr std::array<std::string_view, N_OUTCOMES> OUTCOME_NAMES{"silent"
                                                                         "mollified", "unresolved"};
 
 enum class PeriodUnit { month, quarter, year };
+inline constexpr std::array<std::string_view, 3> PERIOD_UNIT_NAMES{"month", "quarter", "year"};
 enum class ValuationMethod { annual, horizon, lifetime };
-enum class ValueShape { gamma, lognormal, fixed, empirical };
+inline constexpr std::array<std::string_view, 3> VALUATION_METHOD_NAMES{"annual", "horizon", "lifetime"};
+/// Where a problem comes from (a label for breakdowns), in the order the breakdowns list them.
+enum class Cause { company, customer, process, partner, unspecified };
+inline constexpr int N_CAUSES = 5;
+inline constexpr std::array<std::string_view, N_CAUSES> CAUSE_NAMES{"company", "customer", "process", "partner",
+                                                                    "unspecified"};
 enum class Mode { aggregate, individual };
+inline constexpr std::array<std::string_view, 2> MODE_NAMES{"aggregate", "individual"};
 
 std::string_view to_string(PeriodUnit unit);
 std::string_view to_string(ValuationMethod method);
 std::string_view to_string(ValueShape shape);
+std::string_view to_string(Cause cause);
 std::string_view to_string(Mode mode);
 /// Parses "aggregate" or "individual"; throws UsageError otherwise.
 Mode parse_mode(std::string_view text);
 /// Periods in a year: month 12, quarter 4, year 1.
 int periods_per_year(PeriodUnit unit);
 
-struct Horizon {
-  int periods = 1;
-  PeriodUnit period = PeriodUnit::month;
-  Quantity discount_rate;  ///< a year's rate
+/// Where a parameter lives: once in the scenario, or once in each segment, problem, or tier of a problem's
+/// handling.
+enum class Scope { scenario, segment, problem, tier };
+inline constexpr int N_SCOPES = 4;
+
+/// Every numeric parameter of a scenario (MODEL.md sections 3 to 5), grouped by scope. What each one is
+/// (its key, kind, default, bounds, random stream and documentation) is declared in the registry
+/// (registry.cpp); a parameter is added there and here, and nowhere else.
+enum class Param : std::uint8_t {
+  // Scope::scenario
+  discount_rate,
+  margin,
+  negative_conversion,
+  positive_conversion,
+  upfront,
+  per_period,
+  // Scope::segment
+  customers,
+  baseline_churn,
+  value_mean,
+  value_cv,
+  // Scope::problem
+  incidence,
+  complaint_rate,
+  loyalty_no_problem,
+  loyalty_silent,  // loyalty of each outcome, in Outcome order
+  loyalty_quick,
+  loyalty_resolved,
+  loyalty_mollified,
+  loyalty_unresolved,
+  told_negative_silent,  // people told badly, per customer, by outcome
+  told_negative_quick,
+  told_negative_resolved,
+  told_negative_mollified,
+  told_negative_unresolved,
+  told_positive_silent,  // people told well, per customer, by outcome
+  told_positive_quick,
+  told_positive_resolved,
+  told_positive_mollified,
+  told_positive_unresolved,
+  // Scope::tier
+  resolution,  // the tier's resolution shares (a Shares, not a Quantity)
+  escalate,
+  cost,
+};
+inline constexpr int N_PARAMS = static_cast<int>(Param::cost) + 1;
+
+/// The first parameter of each scope and the number of them: a scope's parameters are contiguous.
+inline constexpr std::array<Param, N_SCOPES> FIRST_PARAM{Param::discount_rate, Param::customers,
+                                                         Param::incidence, Param::resolution};
+inline constexpr std::array<int, N_SCOPES> PARAMS_IN_SCOPE{6, 4, 18, 3};
+constexpr Scope scope_of(Param p) {
+  const int i = static_cast<int>(p);
+  return i < static_cast<int>(Param::customers)  ? Scope::scenario
+         : i < static_cast<int>(Param::incidence) ? Scope::segment
+         : i < static_cast<int>(Param::resolution) ? Scope::problem
+                                                   : Scope::tier;
+}
+/// The place of a parameter among its scope's.
+constexpr int local_index(Param p) {
+  return static_cast<int>(p) - static_cast<int>(FIRST_PARAM[static_cast<int>(scope_of(p))]);
+}
+constexpr Param loyalty_of(Outcome o) {
+  return static_cast<Param>(static_cast<int>(Param::loyalty_silent) + static_cast<int>(o));
+}
+constexpr Param told_negative(Outcome o) {
+  return static_cast<Param>(static_cast<int>(Param::told_negative_silent) + static_cast<int>(o));
+}
+constexpr Param told_positive(Outcome o) {
+  return static_cast<Param>(static_cast<int>(Param::told_positive_silent) + static_cast<int>(o));
+}
+
+/// The parameters of one scenario object of scope S, each a quantity (the fixed 0 until set).
+template <Scope S>
+class ParamStore {
+ public:
+  Quantity& operator[](Param p) { return values_[index(p)]; }
+  const Quantity& operator[](Param p) const { return values_[index(p)]; }
+  friend bool operator==(const ParamStore&, const ParamStore&) = default;
+
+ private:
+  static std::size_t index(Param p);
+  std::array<Quantity, PARAMS_IN_SCOPE[static_cast<int>(S)]> values_{};
 };
 
-struct Valuation {
-  ValuationMethod method = ValuationMethod::annual;
-  Quantity margin = Quantity::fixed(1.0);
-};
-
-struct Simulation {
-  std::int64_t trials = 10000;
-  std::uint64_t seed = 1;
-};
-
-struct WordOfMouth {
-  Quantity negative_conversion;
-  Quantity positive_conversion;
-};
-
-/// The per-customer distribution of value per period (heterogeneity between customers).
+/// The per-customer distribution of value per period (heterogeneity between customers); its mean and cv
+/// are the segment's parameters value_mean and value_cv.
 struct Value {
-  Quantity mean;
-  Quantity cv;
   ValueShape shape = ValueShape::fixed;
   std::string empirical_file;     ///< as written in the scenario (relative to it), when shape is empirical
   std::string empirical_path;     ///< the same file as an absolute path
   std::vector<double> empirical;  ///< the values read from that file
+  friend bool operator==(const Value&, const Value&) = default;
 };
 
 struct Segment {
   std::string name;
-  Quantity customers;  ///< a count; an uncertain count is rounded to the nearest integer per trial
   Value value;
-  Quantity baseline_churn;
+  ParamStore<Scope::segment> params;
+
+  Quantity& operator[](Param p) { return params[p]; }
+  const Quantity& operator[](Param p) const { return params[p]; }
+  friend bool operator==(const Segment&, const Segment&) = default;
 };
+
+/// The most tiers a problem's handling may have.
+inline constexpr std::size_t MAX_TIERS = 12;
 
 /// One handling tier (front line, headquarters, ...).
 struct Tier {
   std::string name;
-  Shares resolution;
-  Quantity escalate;
-  Quantity cost;
-};
+  Shares resolution;  ///< Param::resolution
+  ParamStore<Scope::tier> params;
 
-struct Loyalty {
-  Quantity no_problem = Quantity::fixed(1.0);
-  std::array<Quantity, N_OUTCOMES> outcome;  ///< indexed by Outcome
+  Quantity& operator[](Param p) { return params[p]; }
+  const Quantity& operator[](Param p) const { return params[p]; }
+  friend bool operator==(const Tier&, const Tier&) = default;
 };
 
 struct Problem {
   std::string name;
   std::string stage;                  ///< empty when the scenario has no stages and the problem names none
-  std::string cause = "unspecified";  ///< company | customer | process | partner | unspecified
+  Cause cause = Cause::unspecified;
   std::vector<std::string> segments;  ///< names; empty means every segment
-  Quantity incidence;
-  Quantity complaint_rate;
   std::vector<Tier> handling;
-  Loyalty loyalty;
-  std::array<Quantity, N_OUTCOMES> wom_negative;  ///< people told badly, per customer, by outcome
-  std::array<Quantity, N_OUTCOMES> wom_positive;  ///< people told well, per customer, by outcome
-};
+  ParamStore<Scope::problem> params;
 
-/// What an improvement costs (comparisons).
-struct Investment {
-  Quantity upfront;
-  Quantity per_period;
+  Quantity& operator[](Param p) { return params[p]; }
+  const Quantity& operator[](Param p) const { return params[p]; }
+  friend bool operator==(const Problem&, const Problem&) = default;
 };
 
 /// A fully resolved scenario (schema version 1).
 struct Scenario {
   std::string name;
   std::string currency;
-  Horizon horizon;
-  Valuation valuation;
-  Simulation simulation;
-  WordOfMouth word_of_mouth;
+  int periods = 1;  ///< horizon.periods
+  PeriodUnit period = PeriodUnit::month;
+  ValuationMethod valuation = ValuationMethod::annual;
+  std::int64_t trials = 10000;  ///< simulation.trials
+  std::uint64_t seed = 1;       ///< simulation.seed
   std::vector<Segment> segments;
   std::vector<std::string> stages;  ///< journey order; may be empty
   std::vector<Problem> problems;    ///< in file order
-  std::optional<Investment> investment;
+  bool has_investment = false;      ///< Param::upfront and Param::per_period apply (comparisons)
+  ParamStore<Scope::scenario> params;
 
   /// The file the scenario came from (empty for a string or a dict); for messages only.
   std::string source;
+
+  Quantity& operator[](Param p) { return params[p]; }
+  const Quantity& operator[](Param p) const { return params[p]; }
 
   /// Problems in the order the journey visits them: by stage (journey order), then file order.
   std::vector<int> journey_order() const;
@@ -127,7 +205,16 @@ struct Scenario {
   int segment_index(std::string_view segment_name) const;
   /// True when problem `p` applies to segment `s`.
   bool applies(int problem, int segment) const;
+
+  /// Equal scenarios give equal numbers under the same seed (the source is not compared).
+  friend bool operator==(const Scenario& a, const Scenario& b);
 };
+
+template <Scope S>
+std::size_t ParamStore<S>::index(Param p) {
+  if (scope_of(p) != S) throw std::logic_error("a parameter asked of an object of another scope");
+  return static_cast<std::size_t>(local_index(p));
+}
 
 /// Where each key path of a scenario was written ("problems[0].incidence" -> file, line, column), so that
 /// checks made after loading (and after improvement changes) still point into the right file.
@@ -144,9 +231,10 @@ class SourceMap {
   std::unordered_map<std::string, FileLoc> locs_;  // by key path (a sorted vector was quadratic to fill)
 };
 
-/// Checks the rules of MODEL.md section 5 that a single key cannot express: unique names, known stages and
-/// segments, probabilities inside [0, 1], shares summing to 1, handling present when complaints can happen.
-/// Throws ScenarioError naming the file, line, column and key path.
+/// Checks the rules of MODEL.md section 5: each parameter against its kind and bounds (from the registry),
+/// and the rules that span several keys (unique names, known stages and segments, shares summing to 1,
+/// handling present when complaints can happen, ...). Throws ScenarioError naming the file, line, column
+/// and key path.
 void check_scenario(const Scenario& scenario, const SourceMap& where);
 
 }  // namespace cxrisk

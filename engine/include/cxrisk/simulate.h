@@ -16,28 +16,47 @@
 
 namespace cxrisk {
 
-/// How to run a scenario. Unset options fall back to the scenario's `simulation` settings.
-struct RunOptions {
-  std::optional<std::int64_t> trials;
-  std::optional<std::uint64_t> seed;
-  int threads = 0;  ///< 0: every core
+/// How to run: the settings every command that simulates shares (`run`, `compare`, `batch`, `sweep`, and
+/// their Python functions), resolved against each scenario by resolve().
+struct RunSettings {
+  std::optional<std::int64_t> trials;  ///< default: the scenario's simulation.trials
+  std::optional<std::uint64_t> seed;   ///< default: the scenario's simulation.seed
+  int threads = 0;                     ///< worker threads per process; 0: every core (at most MAX_THREADS)
   Mode mode = Mode::aggregate;
-  bool keep_period_costs = false;  ///< keep total_cost per trial and period (comparisons need it)
+  /// When set and it becomes true, the run stops and throws Cancelled.
+  const std::atomic<bool>* cancel = nullptr;
+  /// The processes to share the work with (trials of a run, scenarios of a batch, points of a sweep); null:
+  /// this process alone. Only process 0 gets the results.
+  const Communicator* communicator = nullptr;
+  /// Called now and then with (done, in all): trials of a run, scenarios of a comparison; from a worker, so
+  /// it must be thread-safe.
+  std::function<void(std::int64_t, std::int64_t)> progress;
+  /// Called with a line for each scenario of a batch and each point of a sweep.
+  std::function<void(const std::string&)> log;
+
+  /// What a run of `scenario` uses.
+  struct Resolved {
+    std::int64_t trials = 0;
+    std::uint64_t seed = 0;
+    int threads = 1;  ///< worker threads (every core for 0)
+  };
+  /// The settings resolved against a scenario; throws UsageError for a value out of range.
+  Resolved resolve(const Scenario& scenario) const;
+  /// The processes (this one alone when none were given).
+  const Communicator& processes() const;
+};
+
+/// What a run keeps besides the statistics of every metric (the defaults suit `run`).
+struct Keep {
+  bool period_costs = false;  ///< total_cost per trial and period (comparisons need it)
   /// Summarise the breakdowns; false: the statistics of the totals alone (summary.stats holds N_METRICS
-  /// entries and summary.breakdowns is false), all a comparison uses.
+  /// entries and summary.breakdowns is false), all a comparison or a sweep uses.
   bool breakdowns = true;
   /// Bytes for keeping every trial's value of every series. The totals are always kept whole; breakdown
   /// series are kept whole while everything fits, else summarised by chunked moments and a quantile sketch
   /// (percentiles within 0.1% relative). 256 MiB keeps every value up to about 90,000 trials of a scenario
   /// with 30 breakdown entries.
   std::size_t memory_budget = std::size_t{256} << 20;
-  /// Called now and then from a worker with (trials done, trials in all); must be thread-safe.
-  std::function<void(std::int64_t, std::int64_t)> progress;
-  /// When set and it becomes true, the run stops and throws Cancelled.
-  const std::atomic<bool>* cancel = nullptr;
-  /// The processes to spread the trials over (by chunks); null: this process alone. Only process 0 gets
-  /// results: elsewhere the returned summary has 0 trials.
-  const Communicator* communicator = nullptr;
 };
 
 /// Statistics of every metric, in total and broken down.
@@ -46,13 +65,18 @@ struct Summary {
   std::string currency;
   std::int64_t trials = 0;
   std::uint64_t seed = 0;
-  std::string mode;             ///< "aggregate", "individual" or "expect"
+  Mode mode = Mode::aggregate;
+  bool closed_form = false;     ///< `cxrisk expect`: every quantity at its mean; only means are set
   bool breakdown_exact = true;  ///< breakdown percentiles from every value (else from a quantile sketch)
-  bool breakdowns = true;       ///< false: `stats` holds the totals alone (RunOptions::breakdowns)
+  bool breakdowns = true;       ///< false: `stats` holds the totals alone (Keep::breakdowns)
   Layout layout;
   std::vector<Stats> stats;  ///< one per series: Layout::series(entry, metric)
 
   const Stats& total(int metric) const { return stats[Layout::series(0, metric)]; }
+  /// The statistics of a metric of entry `i` of a breakdown dimension.
+  const Stats& of(Dimension d, int i, int metric) const { return stats[Layout::series(layout.entry(d, i), metric)]; }
+  /// "aggregate", "individual", or "expect" for the closed form.
+  std::string_view mode_name() const { return closed_form ? "expect" : to_string(mode); }
 };
 
 /// A trial's investment: `upfront` at time 0 and `per_period` in each period t, discounted to time 0 by
@@ -88,8 +112,8 @@ struct RunResult {
   }
 };
 
-/// Runs a scenario. Throws UsageError for bad options, Cancelled when cancelled.
-RunResult run(const Scenario& scenario, const RunOptions& options = {});
+/// Runs a scenario. Throws UsageError for bad settings, Cancelled when cancelled.
+RunResult run(const Scenario& scenario, const RunSettings& settings = {}, const Keep& keep = {});
 
 /// The closed-form answer with every quantity at its mean (`cxrisk expect`); only `mean` is set.
 Summary expect(const Scenario& scenario);

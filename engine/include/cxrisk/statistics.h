@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -29,6 +30,34 @@ inline constexpr std::array<std::string_view, N_METRICS> METRIC_NAMES{
     "customers_lost",          "revenue_lost",  "wom_prospects_lost", "wom_prospects_won",
     "wom_revenue_lost",        "handling_cost", "total_cost"};
 
+/// The dimensions a metric is broken down by (MODEL.md section 6).
+enum class Dimension { problem, stage, segment, cause, outcome };
+inline constexpr int N_DIMENSIONS = 5;
+inline constexpr std::array<std::string_view, N_DIMENSIONS> DIMENSION_NAMES{"problem", "stage", "segment", "cause",
+                                                                            "outcome"};
+inline constexpr std::array<Dimension, N_DIMENSIONS> DIMENSIONS{Dimension::problem, Dimension::stage, Dimension::segment,
+                                                                Dimension::cause, Dimension::outcome};
+constexpr std::string_view to_string(Dimension d) {
+  return DIMENSION_NAMES[static_cast<std::size_t>(d)];
+}
+
+/// Where each breakdown entry's statistics live: entry 0 is the total, then each dimension's entries in turn
+/// (problems in file order, stages in journey order, segments, the causes used, the outcomes).
+struct Layout {
+  std::array<std::vector<std::string>, N_DIMENSIONS> entry_names;  ///< per dimension
+  std::array<int, N_DIMENSIONS> first_entry{};                     ///< entry index of each one's first
+  int n_entries = 1;
+  std::vector<int> problem_stage;  ///< stage entry index of each problem (within the stage dimension)
+  std::vector<int> problem_cause;  ///< cause entry index of each problem (within the cause dimension)
+
+  const std::vector<std::string>& names(Dimension d) const { return entry_names[static_cast<std::size_t>(d)]; }
+  /// The entry index of entry `i` of dimension `d`.
+  int entry(Dimension d, int i) const { return first_entry[static_cast<std::size_t>(d)] + i; }
+  /// Series index of a metric of an entry in a trial's row.
+  static int series(int entry, int metric) { return entry * N_METRICS + metric; }
+  int n_series() const { return n_entries * N_METRICS; }
+};
+
 /// The percentiles reported for every metric.
 inline constexpr std::array<double, 8> PERCENTILES{0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99};
 inline constexpr std::array<std::string_view, 8> PERCENTILE_NAMES{"p5",  "p10", "p25", "p50",
@@ -46,6 +75,15 @@ struct Stats {
   double max = 0;
   std::array<double, 8> percentiles{};  ///< at PERCENTILES
   double cvar95 = 0;                    ///< mean of the worst 5% of trials
+
+  double p5() const { return percentiles[0]; }
+  double p10() const { return percentiles[1]; }
+  double p25() const { return percentiles[2]; }
+  double p50() const { return percentiles[3]; }
+  double p75() const { return percentiles[4]; }
+  double p90() const { return percentiles[5]; }
+  double p95() const { return percentiles[6]; }
+  double p99() const { return percentiles[7]; }
 };
 
 /// Statistics of the values (in trial order; the order fixes the rounding of sums).

@@ -33,6 +33,9 @@ std::string closest_name(std::string_view word, const std::vector<std::string>& 
 /// tables and spreadsheets.
 bool is_plain_text(std::string_view s);
 
+/// A number for people: thousands separated, a few significant digits below 1000.
+std::string human_number(double x);
+
 /// Parses a whole string as a double (no trailing characters). Returns false on failure.
 bool parse_double(std::string_view s, double& out);
 /// Parses a whole string as an unsigned 64-bit integer. Returns false on failure.

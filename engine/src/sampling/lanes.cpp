@@ -124,17 +124,17 @@ struct Gathered {
 };
 
 // Indices into a batch of the draws left for a later pass, by what is left: inversion, BTRD's loop, or the
-// scalar sampler. Reused, so that a thread allocates nothing once it has seen its largest batch.
+// scalar sampler, in the caller's scratch lists.
 struct Pending {
   enum { INVERSION = 0, LOOP = 1, SCALAR_DRAW = 2 };
   std::uint32_t* list[3];
   std::size_t size[3] = {};
 
-  explicit Pending(std::size_t count) {
-    thread_local std::vector<std::uint32_t> lists[3];
+  Pending(std::size_t count, BatchScratch& scratch) {
     for (int k = 0; k < 3; ++k) {
-      if (lists[k].size() < count + 1) lists[k].resize(count + 1);
-      list[k] = lists[k].data();
+      std::vector<std::uint32_t>& lists = scratch.pending[k];
+      if (lists.size() < count + 1) lists.resize(count + 1);
+      list[k] = lists.data();
     }
   }
   void add(int which, std::uint32_t i) { list[which][size[which]++] = i; }
@@ -240,25 +240,17 @@ void rejection_lanes(const std::uint32_t* index, std::size_t count, void (*setup
 
 }  // namespace
 
-Lanes<std::uint64_t> seeds_of(const LaneStreams& s) {
-  Lanes<std::uint64_t> seeds;
-  const std::uint64_t h = mix64(s.key ^ s.address);
-  for (int l = 0; l < LANES; ++l) seeds[l] = h + s.trial[l];
-  lane_kernels().mix_seeds(seeds.data(), LANES);
-  return seeds;
-}
-
 void mix_seeds(std::uint64_t* seed, std::size_t count) {
   lane_kernels().mix_seeds(seed, count);
 }
 
 void binomial_batch(std::size_t count, const std::uint64_t* seed, const std::int64_t* n, const double* p,
-                    std::int64_t* out) {
+                    std::int64_t* out, BatchScratch& scratch) {
   if (census.on())
     census.add(DrawCensus::BINOMIAL, count,
                [&](std::size_t i) { return static_cast<double>(n[i]) * std::min(p[i], 1 - p[i]); });
   const LaneKernels& K = lane_kernels();
-  Pending pending(count);
+  Pending pending(count, scratch);
   // Draws that fail the first test: the lanes' rejection loop where this processor has one.
   const int loop = K.btrd_round ? Pending::LOOP : Pending::SCALAR_DRAW;
   first_tests(count, seed, n, p, out, pending, loop,
@@ -298,10 +290,11 @@ void binomial_batch(std::size_t count, const std::uint64_t* seed, const std::int
   }
 }
 
-void poisson_batch(std::size_t count, const std::uint64_t* seed, const double* mean, std::int64_t* out) {
+void poisson_batch(std::size_t count, const std::uint64_t* seed, const double* mean, std::int64_t* out,
+                   BatchScratch& scratch) {
   if (census.on()) census.add(DrawCensus::POISSON, count, [&](std::size_t i) { return mean[i]; });
   const LaneKernels& K = lane_kernels();
-  Pending pending(count);
+  Pending pending(count, scratch);
   // Draws that fail the first test: the lanes' rejection loop where this processor has one.
   const int loop = K.ptrd_round ? Pending::LOOP : Pending::SCALAR_DRAW;
   first_tests(count, seed, nullptr, mean, out, pending, loop,
@@ -336,19 +329,15 @@ void poisson_batch(std::size_t count, const std::uint64_t* seed, const double* m
 }
 
 void value_sum_batch(std::size_t count, const std::uint64_t* seed, const ValueDraw* const* value,
-                     const std::int64_t* n, double* out) {
+                     const std::int64_t* n, double* out, BatchScratch& scratch) {
   if (census.on())
     census.add(DrawCensus::VALUE_SUM, count, [&](std::size_t i) { return static_cast<double>(n[i]); });
   const LaneKernels& K = lane_kernels();
-  Pending pending(count);
+  Pending pending(count, scratch);
   // Draws of a shape below 1 (one customer of a value cv above 1), drawn as Gamma(shape + 1) U^(1 / shape):
   // the Gamma(shape + 1) draw and the word of U, finished together at the end.
-  struct Power {
-    std::uint32_t at;
-    std::uint32_t word;
-    double gamma;
-  };
-  thread_local std::vector<Power> powers;
+  using Power = BatchScratch::Power;
+  std::vector<Power>& powers = scratch.powers;
   powers.clear();
   const auto finish = [&](std::size_t at, double shape, double sum, std::uint64_t word_of_u) {
     if (shape < 1)
@@ -409,23 +398,6 @@ void value_sum_batch(std::size_t count, const std::uint64_t* seed, const ValueDr
     Stream stream = Stream::with_seed(seed[i]);
     out[i] = value[i]->sum(stream, n[i]);
   }
-}
-
-void binomial_lanes(const LaneStreams& s, const Lanes<std::int64_t>& n, const Lanes<double>& p,
-                    Lanes<std::int64_t>& out, int lanes) {
-  const Lanes<std::uint64_t> seeds = seeds_of(s);
-  binomial_batch(static_cast<std::size_t>(lanes), seeds.data(), n.data(), p.data(), out.data());
-}
-
-void poisson_lanes(const LaneStreams& s, const Lanes<double>& mean, Lanes<std::int64_t>& out, int lanes) {
-  const Lanes<std::uint64_t> seeds = seeds_of(s);
-  poisson_batch(static_cast<std::size_t>(lanes), seeds.data(), mean.data(), out.data());
-}
-
-void value_sum_lanes(const LaneStreams& s, const Lanes<const ValueDraw*>& value, const Lanes<std::int64_t>& n,
-                     Lanes<double>& out, int lanes) {
-  const Lanes<std::uint64_t> seeds = seeds_of(s);
-  value_sum_batch(static_cast<std::size_t>(lanes), seeds.data(), value.data(), n.data(), out.data());
 }
 
 }  // namespace cxrisk

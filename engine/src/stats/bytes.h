@@ -41,6 +41,8 @@ class ByteReader {
     at_ += sizeof(T);
     return value;
   }
+  /// True when every byte was read.
+  bool done() const { return at_ == in_.size(); }
   template <class T>
   std::vector<T> get_array() {
     const auto n = get<std::uint64_t>();

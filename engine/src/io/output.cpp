@@ -10,7 +10,8 @@
 #include <iterator>
 
 #include "cxrisk/version.h"
-#include "json_stats.h"
+#include "cxrisk/text.h"
+#include "io/json.h"
 
 namespace cxrisk {
 
@@ -67,7 +68,7 @@ std::string csv_number(double x) {
 }  // namespace
 
 std::string summary_json(const Summary& summary, int indent) {
-  const bool means_only = summary.mode == "expect";
+  const bool means_only = summary.closed_form;
   Json j;
   j["cxrisk"] = 1;
   j["scenario"] = summary.scenario;
@@ -76,17 +77,17 @@ std::string summary_json(const Summary& summary, int indent) {
     j["trials"] = summary.trials;
     j["seed"] = summary.seed;
   }
-  j["mode"] = summary.mode;
+  j["mode"] = std::string(summary.mode_name());
   if (!means_only) j["breakdown_percentiles"] = summary.breakdown_exact ? "exact" : "sketch";
   j["metrics"] = entry_json(summary, 0, means_only);
   if (!summary.breakdowns) return json_text(j, indent) + "\n";
   Json breakdown = Json::object();
   const Layout& L = summary.layout;
-  for (std::size_t d = 0; d < Layout::DIMENSIONS.size(); ++d) {
+  for (Dimension d : DIMENSIONS) {
     Json dim = Json::object();
-    for (std::size_t e = 0; e < L.names[d].size(); ++e)
-      dim[L.names[d][e]] = entry_json(summary, L.offset[d] + static_cast<int>(e), means_only);
-    breakdown[std::string(Layout::DIMENSIONS[d])] = std::move(dim);
+    for (std::size_t e = 0; e < L.names(d).size(); ++e)
+      dim[L.names(d)[e]] = entry_json(summary, L.entry(d, static_cast<int>(e)), means_only);
+    breakdown[std::string(to_string(d))] = std::move(dim);
   }
   j["breakdown"] = std::move(breakdown);
   return json_text(j, indent) + "\n";
@@ -109,9 +110,9 @@ std::string breakdown_csv(const Summary& summary) {
   };
   rows("total", "total", 0);
   if (!summary.breakdowns) return out;
-  for (std::size_t d = 0; d < Layout::DIMENSIONS.size(); ++d)
-    for (std::size_t e = 0; e < L.names[d].size(); ++e)
-      rows(std::string(Layout::DIMENSIONS[d]), L.names[d][e], L.offset[d] + static_cast<int>(e));
+  for (Dimension d : DIMENSIONS)
+    for (std::size_t e = 0; e < L.names(d).size(); ++e)
+      rows(std::string(to_string(d)), L.names(d)[e], L.entry(d, static_cast<int>(e)));
   return out;
 }
 
@@ -131,30 +132,14 @@ void write_trials_csv(std::ostream& out, const RunResult& result) {
   }
 }
 
-std::string human_number(double x) {
-  if (!std::isfinite(x)) return fmt::format("{}", x);
-  if (std::abs(x) < 1000) {
-    if (x == std::floor(x)) return fmt::format("{:.0f}", x);
-    return fmt::format("{:.4g}", x);
-  }
-  const double r = std::round(x);
-  std::string digits = fmt::format("{:.0f}", std::abs(r));
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return (r < 0 ? "-" : "") + out;
-}
-
 std::string summary_table(const Summary& summary) {
-  const bool means_only = summary.mode == "expect";
+  const bool means_only = summary.closed_form;
   std::string out;
   if (means_only)
     out += fmt::format("{} (closed form, every quantity at its mean)", summary.scenario);
   else
     out += fmt::format("{}  ({} trials, seed {}, {} mode)", summary.scenario, summary.trials, summary.seed,
-                       summary.mode);
+                       summary.mode_name());
   if (!summary.currency.empty()) out += fmt::format("  currency: {}", summary.currency);
   out += "\n\n";
   if (means_only) {
@@ -168,29 +153,38 @@ std::string summary_table(const Summary& summary) {
       const Stats& s = summary.total(m);
       out +=
           fmt::format("{:<26}{:>16}{:>16}{:>16}{:>16}{:>16}{:>16}\n", METRIC_NAMES[m], human_number(s.mean),
-                      human_number(s.se), human_number(s.percentiles[0]), human_number(s.percentiles[3]),
-                      human_number(s.percentiles[6]), human_number(s.cvar95));
+                      human_number(s.se), human_number(s.p5()), human_number(s.p50()),
+                      human_number(s.p95()), human_number(s.cvar95));
     }
   }
   if (!summary.breakdowns) return out;
   const Layout& L = summary.layout;
   const double total = summary.total(total_cost).mean;
-  for (std::size_t d = 0; d < Layout::DIMENSIONS.size(); ++d) {
-    if (L.names[d].empty()) continue;
-    out += fmt::format("\ntotal_cost by {:<12}{:>16}{:>9}", Layout::DIMENSIONS[d], "mean", "share");
+  for (Dimension d : DIMENSIONS) {
+    if (L.names(d).empty()) continue;
+    out += fmt::format("\ntotal_cost by {:<12}{:>16}{:>9}", to_string(d), "mean", "share");
     out += means_only ? "\n" : fmt::format("{:>16}{:>16}\n", "p95", "customers_lost");
-    for (std::size_t e = 0; e < L.names[d].size(); ++e) {
-      const int entry = L.offset[d] + static_cast<int>(e);
+    for (std::size_t e = 0; e < L.names(d).size(); ++e) {
+      const int entry = L.entry(d, static_cast<int>(e));
       const Stats& s = summary.stats[Layout::series(entry, total_cost)];
       const std::string share = total != 0 ? fmt::format("{:.1f}%", 100 * s.mean / total) : "-";
-      out += fmt::format("  {:<24}{:>16}{:>9}", L.names[d][e], human_number(s.mean), share);
+      out += fmt::format("  {:<24}{:>16}{:>9}", L.names(d)[e], human_number(s.mean), share);
       out += means_only
                  ? "\n"
-                 : fmt::format("{:>16}{:>16}\n", human_number(s.percentiles[6]),
+                 : fmt::format("{:>16}{:>16}\n", human_number(s.p95()),
                                human_number(summary.stats[Layout::series(entry, customers_lost)].mean));
     }
   }
   return out;
+}
+
+void write_run(const std::filesystem::path& dir, const RunResult& result, bool samples) {
+  const std::string summary = summary_json(result.summary), breakdown = breakdown_csv(result.summary);
+  std::vector<std::pair<std::string, FileWriter>> files{{"summary.json", [&](std::ostream& out) { out << summary; }},
+                                                        {"breakdown.csv", [&](std::ostream& out) { out << breakdown; }}};
+  // trials.csv goes to its file row by row: at millions of trials it is gigabytes.
+  if (samples) files.emplace_back("trials.csv", [&](std::ostream& out) { write_trials_csv(out, result); });
+  write_files_atomically(dir, files);
 }
 
 void check_output_folder(const std::filesystem::path& dir) {

@@ -1,20 +1,22 @@
-// The per-trial engines. Private to the library: callers go through simulate.h.
+// Running trials of a model: the engines of MODEL.md section 2 behind one interface. Private to the library:
+// callers go through cxrisk/simulate.h.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <vector>
 
+#include "chain/chain.h"
 #include "cxrisk/model.h"
 
 namespace cxrisk {
 
-/// Runs trials of one model; holds the scratch space of one worker thread.
+/// Runs trials of one model; holds the working state of one worker (made once, reused for every bundle).
 class TrialRunner {
  public:
   TrialRunner(const Model& model, Mode mode);
 
-  /// Runs trials first_trial .. first_trial + count - 1 (the aggregate engine takes several at a time): fills
+  /// Runs trials first_trial .. first_trial + count - 1 (the aggregate engine takes a bundle at a time): fills
   /// `rows` (count rows of layout().n_series() values) and, when not null, `period_costs` (count rows
   /// `period_stride` apart, each starting with total_cost booked in each of the n_periods() periods). A
   /// trial's numbers do not depend on the other trials of the call.
@@ -24,14 +26,19 @@ class TrialRunner {
   void on_trial(std::function<void(std::uint64_t, const TrialDraw&)> f) { after_trial_ = std::move(f); }
 
  private:
-  void individual(std::uint32_t trial, const TrialDraw& draw, double* cells, double* period_cost) const;
-
   const Model& model_;
   Mode mode_;
   std::vector<TrialDraw> draws_;
   std::vector<double> cells_;
+  ChainState<std::int64_t> chain_;
+  BatchScratch scratch_;
   std::function<void(std::uint64_t, const TrialDraw&)> after_trial_;
 };
+
+/// The per-customer model, literally (`--mode individual`): adds one trial's results into its cell table
+/// [segment][problem][outcome][metric] and, when not null, its total_cost by period into `period_cost`.
+void individual_trial(const Model& model, std::uint32_t trial, const TrialDraw& draw, double* cells,
+                      double* period_cost);
 
 /// The expected flows of the aggregate chain with the parameters of `draw` (`cxrisk expect`): sets the cells
 /// of the cell table [segment][problem][outcome][metric] whose problem applies to the segment (the others are

@@ -1,5 +1,5 @@
 // Many independent draws at once. The aggregate engine gathers the draws of a step of the chain that do not
-// depend on each other (every problem, outcome, segment and trial of the trials it advances together) and
+// depend on each other (every problem, outcome, segment and trial of the bundle it advances together) and
 // makes them here in one batch, each from its own stream: the first, cheap acceptance test of each sampler
 // (BTRD's and PTRD's first region, the ziggurat's rectangle and Marsaglia-Tsang's squeeze) runs over the
 // batch as SIMD code; the small-mean inversions step sixteen draws together; the draws that fail the first
@@ -13,6 +13,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "cxrisk/sampling.h"
 
@@ -22,16 +23,17 @@ inline constexpr int LANES = 8;
 template <class T>
 using Lanes = std::array<T, LANES>;
 
-/// The streams of one step of the chain for the lanes' trials: Stream(key, address, trial[l]).
-struct LaneStreams {
-  std::uint64_t key = 0;
-  std::uint64_t address = 0;
-  Lanes<std::uint64_t> trial{};
-  Stream stream(int lane) const { return Stream(key, address, trial[lane]); }
+/// The working lists of the batch samplers, owned by the caller (a trial runner) and reused from batch to batch,
+/// so that a worker allocates nothing once it has seen its largest batch.
+struct BatchScratch {
+  std::vector<std::uint32_t> pending[3];  // draws left for inversion, a rejection loop, the scalar sampler
+  struct Power {
+    std::uint32_t at;
+    std::uint32_t word;
+    double gamma;
+  };
+  std::vector<Power> powers;  // gamma draws of a shape below 1, finished together
 };
-
-/// The seeds of the lanes' streams (Stream::seed_of for each lane's trial).
-Lanes<std::uint64_t> seeds_of(const LaneStreams& s);
 
 /// Finishes stream seeds: seed[i] = Stream::seed_of(h, b) given seed[i] = h + b on entry, for i < count.
 void mix_seeds(std::uint64_t* seed, std::size_t count);
@@ -41,21 +43,11 @@ void mix_seeds(std::uint64_t* seed, std::size_t count);
 /// time; the draws that need a second method or another round are collected and made together, so the order
 /// and size of a batch change the speed, never the numbers.
 void binomial_batch(std::size_t count, const std::uint64_t* seed, const std::int64_t* n, const double* p,
-                    std::int64_t* out);
-void poisson_batch(std::size_t count, const std::uint64_t* seed, const double* mean, std::int64_t* out);
+                    std::int64_t* out, BatchScratch& scratch);
+void poisson_batch(std::size_t count, const std::uint64_t* seed, const double* mean, std::int64_t* out,
+                   BatchScratch& scratch);
 /// The sums of n[i] customers' values (ValueDraw::sum).
 void value_sum_batch(std::size_t count, const std::uint64_t* seed, const ValueDraw* const* value,
-                     const std::int64_t* n, double* out);
-
-/// Binomial(n[l], p[l]) for the first `lanes` lanes: equal to draw_binomial on each lane's stream.
-void binomial_lanes(const LaneStreams& s, const Lanes<std::int64_t>& n, const Lanes<double>& p,
-                    Lanes<std::int64_t>& out, int lanes);
-
-/// Poisson(mean[l]): equal to draw_poisson on each lane's stream.
-void poisson_lanes(const LaneStreams& s, const Lanes<double>& mean, Lanes<std::int64_t>& out, int lanes);
-
-/// The sums of n[l] customers' values (value[l]): equal to ValueDraw::sum on each lane's stream.
-void value_sum_lanes(const LaneStreams& s, const Lanes<const ValueDraw*>& value, const Lanes<std::int64_t>& n,
-                     Lanes<double>& out, int lanes);
+                     const std::int64_t* n, double* out, BatchScratch& scratch);
 
 }  // namespace cxrisk

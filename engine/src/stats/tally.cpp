@@ -6,7 +6,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "parallel.h"
+#include "studies/parallel.h"
 
 namespace cxrisk {
 

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
+
+#include <fmt/format.h>
 
 namespace cxrisk {
 
@@ -91,6 +94,22 @@ bool parse_uint64(std::string_view s, std::uint64_t& out) {
   if (s.empty()) return false;
   const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   return ec == std::errc() && ptr == s.data() + s.size();
+}
+
+std::string human_number(double x) {
+  if (!std::isfinite(x)) return fmt::format("{}", x);
+  if (std::abs(x) < 1000) {
+    if (x == std::floor(x)) return fmt::format("{:.0f}", x);
+    return fmt::format("{:.4g}", x);
+  }
+  const double r = std::round(x);
+  std::string digits = fmt::format("{:.0f}", std::abs(r));
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return (r < 0 ? "-" : "") + out;
 }
 
 }  // namespace cxrisk

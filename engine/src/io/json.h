@@ -1,10 +1,11 @@
-// The statistics object of MODEL.md section 6 as JSON, and CSV quoting: shared by every output of the
-// library.
+// JSON in the library: the statistics object of MODEL.md section 6, the scenario document, and CSV quoting,
+// shared by every output.
 #pragma once
 
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "cxrisk/scenario.h"
 #include "cxrisk/statistics.h"
 
 namespace cxrisk {
@@ -19,6 +20,8 @@ Stats stats_from_json(const Json& j);
 /// through here: a string that is not UTF-8 (a file name, an error message quoting a bad input) has its
 /// invalid bytes replaced by U+FFFD instead of making the whole output fail.
 std::string json_text(const Json& j, int indent = -1);
+/// The scenario as a document with the schema of the scenario files (writer.cpp).
+Json scenario_document(const Scenario& scenario, bool absolute_paths);
 /// A CSV field, quoted when it holds a comma, a quote or a line break.
 std::string csv_field(const std::string& s);
 

@@ -4,19 +4,11 @@
 
 #include <algorithm>
 
-#include "json_stats.h"
+#include "io/json.h"
 
 namespace cxrisk {
 
 namespace {
-class Serial final : public Communicator {
- public:
-  int rank() const override { return 0; }
-  int size() const override { return 1; }
-  std::vector<std::string> gather(const std::string& mine) const override { return {mine}; }
-  std::string broadcast(const std::string& from_root) const override { return from_root; }
-};
-
 /// "process 3 (node07)", or "process 3" when the host is not known.
 std::string process_name(int rank, const std::string& host) {
   return host.empty() ? fmt::format("process {}", rank) : fmt::format("process {} ({})", rank, host);
@@ -82,11 +74,6 @@ Arrived from_json(const Json& j) {
   return a;
 }
 }  // namespace
-
-const Communicator& serial_communicator() {
-  static const Serial serial;
-  return serial;
-}
 
 void agree_on_inputs(const Communicator& comm, const Arrival& mine) {
   if (comm.size() == 1) {

@@ -1,0 +1,60 @@
+// The commands of the command line as library calls. Each loads its files, checks where it will write, meets
+// the other processes of a distributed job, runs, writes its files and prints its table or JSON (process 0
+// only). The command line parses its arguments into these calls and turns what they throw into exit codes;
+// the Python module calls the same runs and writes through the same outputs.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "cxrisk/communicator.h"
+#include "cxrisk/simulate.h"
+
+namespace cxrisk {
+
+/// What a command prints and writes.
+struct Output {
+  bool json = false;    ///< print JSON instead of a table
+  std::string folder;   ///< --out: write the command's files into this folder; empty: nowhere
+  bool samples = false;  ///< `run`: also write trials.csv
+};
+
+class Session {
+ public:
+  /// `settings` as the command line gave them (trials, seed, threads, mode, the job's processes, the
+  /// cancellation flag, where batch and sweep log); `out` receives what a command prints. With
+  /// `progress_bar`, long runs show one on standard error when it is a terminal.
+  Session(RunSettings settings, std::ostream& out, bool progress_bar);
+
+  void run(const std::string& file, const Output& output);
+  void expect(const std::string& file, bool json);
+  void compare(const std::string& base, const std::vector<std::string>& alternatives, const Output& output);
+  /// Returns the number of scenarios that failed.
+  int batch(const std::vector<std::string>& paths, const Output& output, bool resume);
+  void sweep(const std::string& file, const std::vector<std::string>& vary, const Output& output);
+  void expand(const std::string& file);
+  /// Prints a line for each valid file to `out` and the error of each other file to `err`; returns the
+  /// number of files with errors.
+  int validate(const std::vector<std::string>& files, std::ostream& err);
+
+  /// The meeting of every process before the first exchange of a distributed command (agree_on_inputs),
+  /// with what this process read: throws JobError on every process unless all read the same. A process on
+  /// its own just goes on.
+  void meet(InputDigests digests);
+  /// The meeting, for a process that failed before it: throws the job's JobError on every process.
+  void meet_failed(int status, const std::string& error);
+  /// Whether this process has met the others: before, a process that fails must meet them with its error,
+  /// as they would wait for it forever.
+  bool met() const { return met_; }
+  /// Whether this process prints and writes (process 0).
+  bool root() const { return settings_.processes().is_root(); }
+
+ private:
+  RunSettings settings_;
+  std::ostream& out_;
+  bool progress_bar_;
+  bool met_ = false;
+};
+
+}  // namespace cxrisk

@@ -1,0 +1,331 @@
+#include "cxrisk/batch.h"
+
+#include <fmt/format.h>
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include "cxrisk/loader.h"
+#include "cxrisk/output.h"
+#include "cxrisk/random.h"
+#include "cxrisk/text.h"
+#include "io/json.h"
+#include "stats/bytes.h"
+#include "studies/parallel.h"
+
+namespace cxrisk {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string slug(const std::string& name) {
+  std::string s;
+  for (unsigned char c : name) {
+    if (std::isalnum(c))
+      s += static_cast<char>(std::tolower(c));
+    else if (!s.empty() && s.back() != '_')
+      s += '_';
+  }
+  while (!s.empty() && s.back() == '_') s.pop_back();
+  return s.empty() ? "scenario" : s;
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+void log_line(const RunSettings& settings, const std::string& line) {
+  if (settings.log) settings.log(line);
+}
+
+// A scenario's result folder: its summary, and the record --resume reads back.
+void write_entry(const fs::path& out, const BatchEntry& e) {
+  Json entry;
+  entry["file"] = e.file;
+  entry["name"] = e.name;
+  entry["hash"] = e.hash;
+  entry["trials"] = e.trials;
+  entry["seed"] = e.seed;
+  write_files_atomically(out / e.directory, {{"summary.json", e.summary_json}, {"entry.json", json_text(entry, 2) + "\n"}});
+}
+
+void take_totals(const Summary& s, BatchEntry& e) {
+  e.total_cost = s.total(total_cost);
+  e.revenue_lost = s.total(revenue_lost);
+  e.customers_lost = s.total(customers_lost);
+}
+
+// A summary as bytes, to travel from the process that ran it to process 0 (both run this very code).
+void put_text(ByteWriter& w, const std::string& s) {
+  w.put_array(s.data(), s.size());
+}
+std::string get_text(ByteReader& r) {
+  const std::vector<char> bytes = r.get_array<char>();
+  return {bytes.begin(), bytes.end()};
+}
+std::string pack(const Summary& s) {
+  ByteWriter w;
+  put_text(w, s.scenario);
+  put_text(w, s.currency);
+  w.put(s.trials);
+  w.put(s.seed);
+  w.put(s.mode);
+  w.put(s.breakdown_exact);
+  for (const auto& names : s.layout.entry_names) {
+    w.put<std::uint64_t>(names.size());
+    for (const std::string& name : names) put_text(w, name);
+  }
+  w.put_array(s.layout.first_entry.data(), s.layout.first_entry.size());
+  w.put(s.layout.n_entries);
+  w.put_array(s.stats.data(), s.stats.size());
+  return w.take();
+}
+Summary unpack(const std::string& bytes) {
+  ByteReader r(bytes);
+  Summary s;
+  s.scenario = get_text(r);
+  s.currency = get_text(r);
+  s.trials = r.get<std::int64_t>();
+  s.seed = r.get<std::uint64_t>();
+  s.mode = r.get<Mode>();
+  s.breakdown_exact = r.get<bool>();
+  for (auto& names : s.layout.entry_names) {
+    names.resize(r.get<std::uint64_t>());
+    for (std::string& name : names) name = get_text(r);
+  }
+  const std::vector<int> first = r.get_array<int>();
+  std::copy(first.begin(), first.end(), s.layout.first_entry.begin());
+  s.layout.n_entries = r.get<int>();
+  s.stats = r.get_array<Stats>();
+  return s;
+}
+
+// 1. Every file loaded (cheap, and every process needs the names to agree on folders), with its folder name.
+std::vector<std::optional<Scenario>> load_all(const std::vector<std::string>& files, const RunSettings& settings,
+                                              BatchResult& result) {
+  std::vector<std::optional<Scenario>> scenarios(files.size());
+  std::map<std::string, int> used;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    BatchEntry e;
+    e.file = files[i];
+    try {
+      scenarios[i] = load_scenario(files[i]);
+      const Scenario& s = *scenarios[i];
+      const RunSettings::Resolved r = settings.resolve(s);
+      e.name = s.name;
+      e.hash = content_hash(s);
+      e.trials = r.trials;
+      e.seed = r.seed;
+      const std::string base = slug(s.name);
+      const int n = ++used[base];
+      e.directory = n == 1 ? base : fmt::format("{}_{}", base, n);
+    } catch (const ScenarioError& error) {
+      scenarios[i].reset();
+      e.error = error.what();
+      e.error_line = error.loc().line;
+    }
+    result.entries.push_back(std::move(e));
+  }
+  return scenarios;
+}
+
+// 2. With --resume, the results to keep: those whose scenario, trials and seed are unchanged and whose summary
+// reads back whole (a damaged or partial record is run again). Decided by process 0.
+std::string kept_results(const std::vector<std::optional<Scenario>>& scenarios, const BatchOutput& output,
+                         BatchResult& result) {
+  std::string keep(scenarios.size(), '0');
+  for (std::size_t i = 0; i < scenarios.size(); ++i) {
+    BatchEntry& e = result.entries[i];
+    if (!scenarios[i]) continue;
+    const fs::path dir = output.out / e.directory;
+    std::error_code ec;
+    if (!fs::exists(dir / "entry.json", ec) || !fs::exists(dir / "summary.json", ec)) continue;
+    try {
+      const Json entry = Json::parse(read_file(dir / "entry.json"));
+      if (entry.at("hash") != e.hash || entry.at("trials") != e.trials || entry.at("seed") != e.seed) continue;
+      std::string summary = read_file(dir / "summary.json");
+      const Json& metrics = Json::parse(summary).at("metrics");
+      e.total_cost = stats_from_json(metrics.at("total_cost"));
+      e.revenue_lost = stats_from_json(metrics.at("revenue_lost"));
+      e.customers_lost = stats_from_json(metrics.at("customers_lost"));
+      e.summary_json = std::move(summary);
+      keep[i] = '1';
+    } catch (const std::exception&) {
+      // An unreadable record: run again.
+    }
+  }
+  return keep;
+}
+
+}  // namespace
+
+std::vector<std::string> collect_scenario_files(const std::vector<std::string>& paths) {
+  std::vector<std::string> files;
+  std::set<std::string> seen;
+  auto add = [&](const std::string& f) {
+    if (seen.insert(f).second) files.push_back(f);
+  };
+  for (const std::string& p : paths) {
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      // Every file named *.yaml or *.yml that is not a folder: a link that leads nowhere is kept, and fails
+      // to load in the table, rather than leaving the batch without a word. A folder that cannot be read
+      // stops the search (skipping it would silently leave its scenarios out).
+      std::vector<std::string> found;
+      std::string folder = p;  // the folder being entered, to name it when it cannot be read
+      fs::recursive_directory_iterator it(p, ec);
+      for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        const fs::directory_entry& e = *it;
+        std::error_code kind;
+        if (e.is_directory(kind)) {
+          folder = e.path().string();
+        } else if (e.path().extension() == ".yaml" || e.path().extension() == ".yml") {
+          found.push_back(e.path().string());
+        }
+      }
+      if (ec) throw UsageError(fmt::format("cannot read the folder '{}': {}", folder, ec.message()));
+      std::sort(found.begin(), found.end());
+      for (const auto& f : found) add(f);
+    } else if (fs::is_regular_file(p, ec)) {
+      add(p);
+    } else {
+      throw UsageError(fmt::format("no such scenario file or folder: {}", p));
+    }
+  }
+  return files;
+}
+
+std::string content_hash(const Scenario& scenario) {
+  std::string text = dump_yaml(scenario, true);
+  for (const Segment& s : scenario.segments)
+    for (double v : s.value.empirical) text += fmt::format("\n{}", v);
+  // Two independent 64-bit hashes of the text: FNV-1a, and SplitMix64 over its 8-byte words.
+  std::uint64_t a = hash_name(text), b = 0x6a09e667f3bcc909ULL;
+  for (std::size_t i = 0; i < text.size(); i += 8) {
+    std::uint64_t word = 0;
+    for (std::size_t k = 0; k < 8 && i + k < text.size(); ++k)
+      word |= static_cast<std::uint64_t>(static_cast<unsigned char>(text[i + k])) << (8 * k);
+    b = mix64(b ^ word);
+  }
+  return fmt::format("{:016x}{:016x}", a, mix64(b ^ text.size()));
+}
+
+int BatchResult::failed() const {
+  return static_cast<int>(std::count_if(entries.begin(), entries.end(), [](const BatchEntry& e) { return !e.ok; }));
+}
+
+BatchResult batch(const std::vector<std::string>& files, const RunSettings& settings, const BatchOutput& output) {
+  const Communicator& comm = settings.processes();
+  BatchResult result;
+  const std::vector<std::optional<Scenario>> scenarios = load_all(files, settings, result);
+  // Every process has read every file: they must have read the same (agree_on_inputs), or one would run a
+  // scenario that another would have read differently, or not at all.
+  Arrival read;
+  for (std::size_t i = 0; i < files.size(); ++i)
+    read.digests.emplace_back(files[i], scenarios[i] ? result.entries[i].hash : result.entries[i].error);
+  // Process 0 also checks where it will write each scenario's results, before anything runs: a file in the way
+  // of one scenario's folder would otherwise end the batch after hours of runs, without its table.
+  if (comm.is_root() && !output.out.empty()) {
+    try {
+      for (std::size_t i = 0; i < files.size(); ++i)
+        if (scenarios[i]) check_output_folder(output.out / result.entries[i].directory);
+    } catch (const RuntimeError& error) {
+      read.status = 1;
+      read.error = error.what();
+    }
+  }
+  agree_on_inputs(comm, read);
+  std::string keep(files.size(), '0');
+  if (comm.is_root() && output.resume && !output.out.empty()) keep = kept_results(scenarios, output, result);
+  keep = comm.broadcast(keep);
+  // 3. Run the rest, shared out over the processes; each run uses this process's threads. Process 0 writes
+  // the result folder of each of its own scenarios as soon as it has run, so that a batch stopped part way
+  // (Ctrl-C, SIGTERM at a time limit) keeps what it finished for --resume; the other processes' scenarios
+  // are written when their results arrive, at the end.
+  RunSettings each = settings;
+  each.communicator = nullptr;
+  each.progress = nullptr;
+  std::vector<char> written(files.size(), 0);
+  const std::vector<std::string> outcomes = share_out(files.size(), comm, [&](std::size_t i) -> std::string {
+    BatchEntry& e = result.entries[i];
+    const std::string counter = fmt::format("[{}/{}] {}", i + 1, files.size(), e.file);
+    if (!scenarios[i]) {
+      log_line(settings, fmt::format("{}: error: {}", counter, e.error));
+      return "";
+    }
+    if (keep[i] == '1') {
+      log_line(settings, fmt::format("{}: unchanged, results kept", counter));
+      return "";
+    }
+    const auto start = std::chrono::steady_clock::now();
+    std::optional<RunResult> run_result;
+    try {
+      each.trials = e.trials;
+      each.seed = e.seed;
+      run_result = run(*scenarios[i], each);
+    } catch (const Cancelled&) {
+      throw;
+    } catch (const std::exception& error) {
+      log_line(settings, fmt::format("{}: error: {}", counter, error.what()));
+      ByteWriter failed;
+      failed.put<char>('e');
+      const std::string message = fmt::format("{}: {}", e.file, error.what());
+      failed.put_array(message.data(), message.size());
+      return failed.take();
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    log_line(settings, fmt::format("{}: ok, {} trials in {:.2f} s", counter, e.trials, seconds));
+    // Results that cannot be written stop the batch (exit 1), rather than every run after.
+    if (comm.is_root() && !output.out.empty()) {
+      e.summary_json = summary_json(run_result->summary);
+      write_entry(output.out, e);
+      written[i] = 1;
+    }
+    ByteWriter out;
+    out.put<char>('s');
+    const std::string packed = pack(run_result->summary);
+    out.put_array(packed.data(), packed.size());
+    return out.take();
+  });
+  if (!comm.is_root()) return result;
+
+  // 4. Process 0 completes the entries and writes.
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    BatchEntry& e = result.entries[i];
+    if (!scenarios[i]) continue;
+    if (keep[i] == '1') {
+      e.reused = e.ok = true;
+      continue;
+    }
+    ByteReader in(outcomes[i]);
+    const char kind = in.get<char>();
+    const std::vector<char> bytes = in.get_array<char>();
+    const std::string payload(bytes.begin(), bytes.end());
+    if (kind == 'e') {
+      e.error = payload;
+      continue;
+    }
+    const Summary summary = unpack(payload);
+    take_totals(summary, e);
+    if (e.summary_json.empty()) e.summary_json = summary_json(summary);
+    e.ok = true;
+  }
+  if (!output.out.empty()) {
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      const BatchEntry& e = result.entries[i];
+      if (e.ok && !e.reused && !written[i]) write_entry(output.out, e);
+    }
+    write_files_atomically(output.out, {{"batch.csv", batch_csv(result)}, {"batch.json", batch_json(result)}});
+  }
+  return result;
+}
+
+}  // namespace cxrisk

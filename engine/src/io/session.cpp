@@ -1,0 +1,152 @@
+#include "cxrisk/session.h"
+
+#include <fmt/format.h>
+
+#include "cxrisk/batch.h"
+#include "cxrisk/compare.h"
+#include "cxrisk/loader.h"
+#include "cxrisk/output.h"
+#include "cxrisk/progress.h"
+#include "cxrisk/sweep.h"
+#include "cxrisk/version.h"
+
+namespace cxrisk {
+
+namespace {
+
+// The digest of the settings a simulating command's numbers depend on, as this process resolved them.
+std::string settings_digest(const std::string& command, const RunSettings::Resolved& r) {
+  return fmt::format("{} trials={} seed={}", command, r.trials, r.seed);
+}
+
+}  // namespace
+
+Session::Session(RunSettings settings, std::ostream& out, bool progress_bar)
+    : settings_(std::move(settings)), out_(out), progress_bar_(progress_bar) {}
+
+void Session::meet(InputDigests digests) {
+  // The program first: a machine with another version of cxrisk would draw other numbers.
+  digests.insert(digests.begin(), {"the version of cxrisk", VERSION});
+  const Communicator& comm = settings_.processes();
+  met_ = true;
+  if (comm.size() > 1) agree_on_inputs(comm, {std::move(digests), 0, {}});
+}
+
+void Session::meet_failed(int status, const std::string& error) {
+  met_ = true;
+  agree_on_inputs(settings_.processes(), {{}, status, error});
+}
+
+void Session::run(const std::string& file, const Output& output) {
+  CXRISK_REQUIRE(!output.samples || !output.folder.empty(), "--samples needs --out (the folder to write trials.csv to)");
+  const Scenario scenario = load_scenario(file);
+  const RunSettings::Resolved r = settings_.resolve(scenario);
+  if (!output.folder.empty() && root()) check_output_folder(output.folder);
+  meet({{file, content_hash(scenario)},
+        {"the command line", settings_digest(fmt::format("run {}", to_string(settings_.mode)), r)}});
+  ProgressBar bar(progress_bar_ && root(), "trials");
+  RunSettings settings = settings_;
+  settings.progress = [&bar](std::int64_t done, std::int64_t total) { bar.update(done, total); };
+  const RunResult result = cxrisk::run(scenario, settings);
+  bar.finish();
+  if (!root()) return;
+  if (!output.folder.empty()) write_run(output.folder, result, output.samples);
+  out_ << (output.json ? summary_json(result.summary) : summary_table(result.summary));
+}
+
+void Session::expect(const std::string& file, bool json) {
+  const Scenario scenario = load_scenario(file);
+  meet({{file, content_hash(scenario)}, {"the command line", "expect"}});
+  const Summary summary = cxrisk::expect(scenario);
+  if (root()) out_ << (json ? summary_json(summary) : summary_table(summary));
+}
+
+void Session::compare(const std::string& base_file, const std::vector<std::string>& alternative_files,
+                      const Output& output) {
+  const Scenario base = load_scenario(base_file);
+  std::vector<Scenario> alternatives;
+  for (const auto& file : alternative_files) alternatives.push_back(load_scenario(file));
+  const RunSettings::Resolved r = settings_.resolve(base);
+  if (!output.folder.empty() && root()) check_output_folder(output.folder);
+  InputDigests digests{{base_file, content_hash(base)}};
+  for (std::size_t i = 0; i < alternatives.size(); ++i)
+    digests.emplace_back(alternative_files[i], content_hash(alternatives[i]));
+  digests.emplace_back("the command line", settings_digest("compare", r));
+  meet(std::move(digests));
+  ProgressBar bar(progress_bar_ && root(), "scenarios");
+  RunSettings settings = settings_;
+  settings.progress = [&bar](std::int64_t done, std::int64_t total) { bar.update(done, total); };
+  const Comparison c = cxrisk::compare(base, alternatives, settings);
+  bar.finish();
+  if (!root()) return;
+  if (!output.folder.empty())
+    write_files_atomically(output.folder,
+                           {{"comparison.json", comparison_json(c)}, {"comparison.csv", comparison_csv(c)}});
+  out_ << (output.json ? comparison_json(c) : comparison_table(c));
+}
+
+int Session::batch(const std::vector<std::string>& paths, const Output& output, bool resume) {
+  CXRISK_REQUIRE(!resume || !output.folder.empty(), "--resume needs --out (the folder of the earlier batch)");
+  const std::vector<std::string> files = collect_scenario_files(paths);
+  CXRISK_REQUIRE(!files.empty(), "no scenario files (*.yaml) found");
+  if (!output.folder.empty() && root()) check_output_folder(output.folder);
+  // The files found, here; what each holds is compared by batch() once it has read them.
+  InputDigests digests;
+  for (const auto& file : files) digests.emplace_back(file, "found");
+  digests.emplace_back("the command line", fmt::format("batch trials={} seed={} resume={}", settings_.trials.value_or(0),
+                                                       settings_.seed.value_or(0), resume));
+  meet(std::move(digests));
+  const BatchResult result = cxrisk::batch(files, settings_, {output.folder, resume});
+  if (!root()) return 0;
+  out_ << (output.json ? batch_json(result) : batch_table(result, output.folder));
+  return result.failed();
+}
+
+void Session::sweep(const std::string& file, const std::vector<std::string>& vary, const Output& output) {
+  const Scenario scenario = load_scenario(file);
+  std::vector<SweepAxis> axes;
+  for (const auto& spec : vary) axes.push_back(parse_sweep_axis(spec));
+  const RunSettings::Resolved r = settings_.resolve(scenario);
+  if (!output.folder.empty() && root()) check_output_folder(output.folder);
+  InputDigests digests{{file, content_hash(scenario)}};
+  for (const auto& spec : vary) digests.emplace_back("--vary", spec);
+  digests.emplace_back("the command line", settings_digest("sweep", r));
+  meet(std::move(digests));
+  const Sweep s = cxrisk::sweep(scenario, axes, settings_);
+  if (!root()) return;
+  if (!output.folder.empty())
+    write_files_atomically(output.folder, {{"sweep.csv", sweep_csv(s)}, {"sweep.json", sweep_json(s)}});
+  out_ << (output.json ? sweep_json(s) : sweep_table(s));
+}
+
+void Session::expand(const std::string& file) {
+  const Scenario scenario = load_scenario(file);
+  meet({{file, content_hash(scenario)}, {"the command line", "expand"}});
+  const std::string yaml = dump_yaml(scenario, true);
+  if (root()) out_ << yaml;
+}
+
+int Session::validate(const std::vector<std::string>& files, std::ostream& err) {
+  int failed = 0;
+  InputDigests digests;
+  std::vector<std::pair<bool, std::string>> lines;  // (an error, the line), in the files' order
+  for (const auto& file : files) {
+    try {
+      const Scenario s = load_scenario(file);
+      digests.emplace_back(file, content_hash(s));
+      lines.emplace_back(false, fmt::format("{}: ok ({} segments, {} problems, {} periods)\n", file, s.segments.size(),
+                                            s.problems.size(), s.periods));
+    } catch (const ScenarioError& e) {
+      digests.emplace_back(file, e.what());
+      lines.emplace_back(true, fmt::format("error: {}\n", e.what()));
+      ++failed;
+    }
+  }
+  digests.emplace_back("the command line", "validate");
+  meet(std::move(digests));
+  if (root())
+    for (const auto& [error, line] : lines) (error ? err : out_) << line;
+  return failed;
+}
+
+}  // namespace cxrisk

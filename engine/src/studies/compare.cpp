@@ -1,0 +1,101 @@
+#include "cxrisk/compare.h"
+
+#include <fmt/format.h>
+#include <algorithm>
+
+#include "cxrisk/error.h"
+
+namespace cxrisk {
+
+namespace {
+
+RunResult run_for_comparison(const Scenario& s, RunSettings settings) {
+  settings.progress = nullptr;  // the comparison's progress counts scenarios
+  return run(s, settings, Keep{.period_costs = true, .breakdowns = false});  // only the totals are used
+}
+
+AlternativeResult against(const RunResult& base, const RunResult& alt, const std::string& name, int periods) {
+  const auto n = static_cast<std::size_t>(base.summary.trials);
+  const auto T = static_cast<std::size_t>(periods);
+  AlternativeResult a;
+  a.name = name;
+  auto saving = [&](int metric) {
+    std::vector<double> d(n);
+    const auto b = base.metric_samples(metric), x = alt.metric_samples(metric);
+    for (std::size_t t = 0; t < n; ++t) d[t] = b[t] - x[t];
+    return d;
+  };
+  a.savings_samples = saving(total_cost);
+  a.savings_total_cost = compute_stats(a.savings_samples, Tail::lower);
+  a.savings_revenue_lost = compute_stats(saving(revenue_lost), Tail::lower);
+  a.savings_customers_lost = compute_stats(saving(customers_lost), Tail::lower);
+
+  std::vector<double> investment(n), roi, payback;
+  a.net_benefit_samples.resize(n);
+  std::size_t positive = 0, paid_back = 0;
+  for (std::size_t t = 0; t < n; ++t) {
+    const TrialInvestment& inv = alt.investment[t];
+    const double* cost_base = base.period_costs.data() + t * T;
+    const double* cost_alt = alt.period_costs.data() + t * T;
+    // One pass: the cumulative (discounted) investment, which ends as its present value, and payback, the
+    // first period whose cumulative savings cover it.
+    double saved = 0, spent = inv.upfront;
+    int first = 0;
+    inv.for_each_period(periods, [&](int u, double amount) {
+      saved += cost_base[u - 1] - cost_alt[u - 1];
+      spent += amount;
+      if (!first && saved >= spent) first = u;
+    });
+    const double pv = spent;
+    investment[t] = pv;
+    const double net = a.savings_samples[t] - pv;
+    a.net_benefit_samples[t] = net;
+    if (net > 0) ++positive;
+    if (pv > 0) roi.push_back(net / pv);
+    if (first) {
+      payback.push_back(static_cast<double>(first));
+      ++paid_back;
+    }
+  }
+  a.investment_pv = compute_stats(investment, Tail::upper);
+  a.net_benefit = compute_stats(a.net_benefit_samples, Tail::lower);
+  if (!roi.empty()) a.roi = compute_stats(roi, Tail::lower);
+  if (!payback.empty()) a.payback_period = compute_stats(payback, Tail::upper);
+  a.p_payback_within_horizon = static_cast<double>(paid_back) / static_cast<double>(n);
+  a.p_net_benefit_positive = static_cast<double>(positive) / static_cast<double>(n);
+  return a;
+}
+
+}  // namespace
+
+Comparison compare(const Scenario& base, const std::vector<Scenario>& alternatives, const RunSettings& settings) {
+  CXRISK_REQUIRE(!alternatives.empty(), "compare needs at least one alternative to the base");
+  for (const Scenario& alt : alternatives) {
+    CXRISK_REQUIRE(alt.periods == base.periods && alt.period == base.period,
+                   "alternative '" << alt.name << "' has another horizon than the base '" << base.name
+                                   << "'; a comparison needs the same periods");
+  }
+  const RunSettings::Resolved r = settings.resolve(base);
+  // Every scenario runs on the base's trials and seed.
+  RunSettings each = settings;
+  each.trials = r.trials;
+  each.seed = r.seed;
+  Comparison c;
+  c.base = base.name;
+  c.currency = base.currency;
+  c.trials = r.trials;
+  c.seed = r.seed;
+  c.periods = base.periods;
+  const int steps = static_cast<int>(alternatives.size()) + 1;
+  const bool root = settings.processes().is_root();
+  const RunResult base_run = run_for_comparison(base, each);
+  if (settings.progress) settings.progress(1, steps);
+  for (std::size_t i = 0; i < alternatives.size(); ++i) {
+    const RunResult alt_run = run_for_comparison(alternatives[i], each);
+    if (root) c.alternatives.push_back(against(base_run, alt_run, alternatives[i].name, c.periods));
+    if (settings.progress) settings.progress(static_cast<int>(i) + 2, steps);
+  }
+  return c;
+}
+
+}  // namespace cxrisk

@@ -1,0 +1,207 @@
+#include "cxrisk/simulate.h"
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <new>
+#include <thread>
+
+#include "chain/runner.h"
+#include "cxrisk/error.h"
+#include "stats/tally.h"
+#include "studies/parallel.h"
+
+namespace cxrisk {
+
+namespace {
+// A statistic beyond double precision (money amounts near 1e300 times millions of customers) would be written
+// as null or inf: the scenario is refused instead, naming the metric that overflowed.
+void require_finite(const Scenario& scenario, const Summary& s) {
+  for (std::size_t i = 0; i < s.stats.size(); ++i) {
+    const Stats& x = s.stats[i];
+    bool finite = std::isfinite(x.mean) && std::isfinite(x.sd) && std::isfinite(x.se) && std::isfinite(x.min) &&
+                  std::isfinite(x.max) && std::isfinite(x.cvar95);
+    for (double p : x.percentiles) finite = finite && std::isfinite(p);
+    if (!finite)
+      throw ScenarioError({scenario.source, 0, 0}, "",
+                          fmt::format("{} goes beyond what a double can hold (about 1.8e308): the scenario's "
+                                      "amounts are too large; give them in thousands or millions",
+                                      METRIC_NAMES[i % N_METRICS]));
+  }
+}
+
+Summary make_summary(const Scenario& scenario, const Model& model, std::int64_t trials, Mode mode) {
+  Summary s;
+  s.scenario = scenario.name;
+  s.currency = scenario.currency;
+  s.trials = trials;
+  s.seed = model.seed();
+  s.mode = mode;
+  s.layout = model.layout();
+  s.stats.resize(static_cast<std::size_t>(s.layout.n_series()));
+  return s;
+}
+
+// The values a run keeps whole (every trial's totals, and total_cost by period for comparisons) are allocated
+// before any trial runs: more than the machine's memory fails now, with the reason (checked against the
+// physical memory first, as a sanitizer's allocator does not throw).
+Tally make_tally(const Model& model, std::int64_t trials, int threads, const Keep& keep, std::size_t extra_width) {
+  const auto n_series = static_cast<std::size_t>(model.layout().n_series());
+  const std::size_t per_trial = N_METRICS + extra_width;
+  const double needed = static_cast<double>(per_trial) * sizeof(double) * static_cast<double>(trials);
+  const auto too_large = [&] {
+    return RuntimeError(fmt::format(
+        "not enough memory for {} trials: the run keeps {} numbers a trial ({:.1f} GB){}; run fewer trials", trials,
+        per_trial, needed / 1e9,
+        extra_width ? fmt::format(", as a comparison keeps total_cost in each of the {} periods", model.n_periods())
+                    : ""));
+  };
+  const double physical =
+      static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGE_SIZE));
+  if (physical > 0 && needed > physical) throw too_large();
+  try {
+    // Without the breakdowns, only the rows' first N_METRICS values (the totals) are kept.
+    return Tally(keep.breakdowns ? n_series : N_METRICS, N_METRICS, trials, threads, keep.memory_budget, extra_width,
+                 n_series);
+  } catch (const std::bad_alloc&) {
+    throw too_large();
+  }
+}
+
+// The costs are compacted in place (each row moves to a lower address), so that the largest array of a long
+// horizon is never held twice; each trial's investment (TrialInvestment) goes to its own list.
+void take_period_costs(Tally& tally, std::size_t n, std::size_t T, RunResult& result) {
+  const std::size_t width = T + 3;
+  result.period_costs = tally.take_extras();
+  result.investment.resize(n);
+  double* all = result.period_costs.data();
+  for (std::size_t t = 0; t < n; ++t) {
+    const double* inv = all + t * width + T;
+    result.investment[t] = {inv[0], inv[1], inv[2]};
+    if (t > 0) std::copy(all + t * width, all + t * width + T, all + t * T);  // row 0 stays
+  }
+  result.period_costs.resize(n * T);
+}
+
+}  // namespace
+
+int resolve_threads(int threads) {
+  CXRISK_REQUIRE(threads >= 0 && threads <= MAX_THREADS,
+                 "--threads must be between 0 (every core) and " << MAX_THREADS << ", got " << threads);
+  if (threads > 0) return threads;
+  return static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, static_cast<unsigned>(MAX_THREADS)));
+}
+
+RunSettings::Resolved RunSettings::resolve(const Scenario& scenario) const {
+  Resolved r;
+  r.trials = trials.value_or(scenario.trials);
+  CXRISK_REQUIRE(r.trials >= 1 && r.trials <= std::numeric_limits<std::uint32_t>::max(),
+                 "the number of trials must be between 1 and 4294967295, got " << r.trials);
+  r.seed = seed.value_or(scenario.seed);
+  r.threads = resolve_threads(threads);
+  return r;
+}
+
+const Communicator& RunSettings::processes() const {
+  return communicator ? *communicator : serial_communicator();
+}
+
+RunResult run(const Scenario& scenario, const RunSettings& settings, const Keep& keep) {
+  const RunSettings::Resolved r = settings.resolve(scenario);
+  if (settings.mode == Mode::individual)
+    for (const Segment& seg : scenario.segments)
+      CXRISK_REQUIRE(seg[Param::customers].largest_draw() < 4294967295.5,
+                     "the individual mode follows at most 4294967295 customers a segment; segment '"
+                         << seg.name << "' can have " << seg[Param::customers].largest_draw());
+  // Workers beyond this process's chunks of trials would have nothing to do but hold scratch space.
+  const Communicator& comm = settings.processes();
+  const std::int64_t chunks = Tally::chunks_of(r.trials);
+  const std::int64_t my_chunk_count = (chunks - comm.rank() + comm.size() - 1) / comm.size();
+  const int threads = static_cast<int>(std::clamp<std::int64_t>(my_chunk_count, 1, r.threads));
+
+  const Model model(scenario, r.seed);
+  const auto n_series = static_cast<std::size_t>(model.layout().n_series());
+  const auto n = static_cast<std::size_t>(r.trials);
+  const auto T = static_cast<std::size_t>(model.n_periods());
+  // Every chunk of trials writes its own place (its columns, its moments), whichever thread or process runs it.
+  // With comparisons, each trial also keeps total_cost by period (T values) and its investment (3 values).
+  const std::size_t extra_width = keep.period_costs ? T + 3 : 0;
+  Tally tally = make_tally(model, r.trials, threads, keep, extra_width);
+  std::vector<std::int64_t> my_chunks;  // interleaved over the processes, for balance
+  for (std::int64_t c = comm.rank(); c < tally.n_chunks(); c += comm.size()) my_chunks.push_back(c);
+
+  std::vector<TrialRunner> runners;
+  for (int w = 0; w < threads; ++w) runners.emplace_back(model, settings.mode);
+  const auto chunk = static_cast<std::size_t>(tally.chunk_trials());
+  std::vector<std::vector<double>> rows(static_cast<std::size_t>(threads), std::vector<double>(n_series * chunk));
+  std::vector<std::vector<double>> extras(static_cast<std::size_t>(threads), std::vector<double>(extra_width * chunk));
+  std::vector<std::uint64_t> chunk_first(static_cast<std::size_t>(threads));
+  if (extra_width)
+    for (std::size_t w = 0; w < runners.size(); ++w)
+      runners[w].on_trial([&, w](std::uint64_t trial, const TrialDraw& d) {  // after each trial: its investment
+        double* inv = extras[w].data() + (trial - chunk_first[w]) * extra_width + T;
+        inv[0] = d.investment_upfront;
+        inv[1] = d.investment_per_period;
+        inv[2] = d.period_discount;
+      });
+  std::atomic<std::int64_t> done{0};
+  parallel_blocks(
+      static_cast<std::int64_t>(my_chunks.size()), threads,
+      [&](std::int64_t i, int worker) {
+        const auto w = static_cast<std::size_t>(worker);
+        const std::int64_t c = my_chunks[static_cast<std::size_t>(i)];
+        const std::int64_t first = c * tally.chunk_trials(), last = std::min(r.trials, first + tally.chunk_trials());
+        chunk_first[w] = static_cast<std::uint64_t>(first);
+        double* extra = extra_width ? extras[w].data() : nullptr;
+        runners[w].run(static_cast<std::uint64_t>(first), static_cast<int>(last - first), rows[w].data(), extra,
+                       extra_width);
+        tally.record(worker, first, last - first, rows[w].data(), extra);
+        const std::int64_t now = done += last - first;
+        if (settings.progress) settings.progress(now * comm.size(), r.trials);
+      },
+      settings.cancel);
+
+  RunResult result;
+  result.summary = make_summary(scenario, model, r.trials, settings.mode);
+  if (comm.size() > 1) {
+    // Process 0 collects every other process's chunks; the others are done.
+    const std::vector<std::string> parts = comm.gather(tally.export_part(my_chunks));
+    if (!comm.is_root()) {
+      result.summary.trials = 0;
+      return result;
+    }
+    for (std::size_t p = 1; p < parts.size(); ++p) tally.import_part(parts[p]);
+  }
+  result.summary.breakdown_exact = tally.exact();
+  result.summary.breakdowns = keep.breakdowns;
+  result.summary.stats = tally.finalize(threads);
+  require_finite(scenario, result.summary);
+  result.samples = tally.take_exact_columns(static_cast<std::size_t>(N_METRICS) * n);  // the totals come first
+  if (extra_width) take_period_costs(tally, n, T, result);
+  return result;
+}
+
+Summary expect(const Scenario& scenario) {
+  const Model model(scenario, scenario.seed, Model::Use::means);
+  TrialDraw draw;
+  model.draw_means(draw);
+  std::vector<double> cells(static_cast<std::size_t>(model.n_cells())), row(static_cast<std::size_t>(model.layout().n_series()));
+  expected_cells(model, draw, cells.data(), nullptr);
+  model.marginalize(cells.data(), row.data());
+  Summary s = make_summary(scenario, model, 0, Mode::aggregate);
+  s.closed_form = true;
+  for (std::size_t i = 0; i < row.size(); ++i) s.stats[i].mean = row[i];
+  require_finite(scenario, s);
+  return s;
+}
+
+std::vector<double> run_trial(const Model& model, Mode mode, std::uint64_t trial) {
+  std::vector<double> row(static_cast<std::size_t>(model.layout().n_series()));
+  TrialRunner(model, mode).run(trial, 1, row.data());
+  return row;
+}
+
+}  // namespace cxrisk
