@@ -3,8 +3,8 @@
 #include <benchmark/benchmark.h>
 
 #include "cxrisk/sampling.h"
-#include "lane_kernels.h"
-#include "lanes.h"
+#include "sampling/lane_kernels.h"
+#include "sampling/lanes.h"
 
 #include <vector>
 

@@ -12,6 +12,17 @@
 
 namespace cxrisk::test {
 
+/// Whether a test of this run was skipped.
+inline bool& skipped() {
+  static bool flag = false;
+  return flag;
+}
+/// Skips the rest of a test, visibly: a warning with the reason, and the run exits 77 (ctest: skipped).
+inline void skip(const std::string& why) {
+  WARN("skipped: " << why);
+  skipped() = true;
+}
+
 inline Scenario scenario_from(const std::string& yaml) {
   return load_scenario_text(yaml, "<test>", CXRISK_TEST_DATA);
 }

@@ -32,7 +32,7 @@ TEST_CASE("Sweep axes parse ranges and lists", "[batch]") {
 
 TEST_CASE("A sweep refuses a path varied twice and a grid too large, before anything runs", "[batch]") {
   const Scenario base = load_scenario(std::string(CXRISK_TEST_DATA) + "/compare/base.yaml");
-  SweepOptions o;
+  RunSettings o;
   o.trials = 10;
   const SweepAxis rate = parse_sweep_axis("problems.late_parcel.complaint_rate=0.1,0.2");
   CHECK_THROWS_WITH(sweep(base, {rate, rate}, o), Catch::Contains("varied twice"));
@@ -51,7 +51,7 @@ TEST_CASE("Each sweep point's mean equals expect for that point", "[batch][stati
   const Scenario base = load_scenario(std::string(CXRISK_TEST_DATA) + "/compare/base.yaml");
   const std::vector<SweepAxis> axes{parse_sweep_axis("problems.late_parcel.complaint_rate=0.1:0.6:0.25"),
                                     parse_sweep_axis("segments.retail.baseline_churn=0.01,0.05")};
-  SweepOptions o;
+  RunSettings o;
   o.trials = 8000;
   const Sweep s = sweep(base, axes, o);
   REQUIRE(s.points.size() == 6);
@@ -81,12 +81,12 @@ TEST_CASE("A batch runs each file as run does, reports bad files, and resumes", 
   fs::copy_file(std::string(CXRISK_TEST_DATA) + "/bad/unknown_stage.yaml", dir / "in" / "c.yaml");
   const auto files = collect_scenario_files({(dir / "in").string()});
   REQUIRE(files.size() == 3);
-  BatchOptions o;
+  RunSettings o;
   o.trials = 500;
-  o.out = dir / "out";
-  const BatchResult first = batch(files, o);
+  BatchOutput out{dir / "out"};
+  const BatchResult first = batch(files, o, out);
   CHECK(first.failed() == 1);
-  RunOptions r;
+  RunSettings r;
   r.trials = 500;
   for (const BatchEntry& e : first.entries) {
     INFO(e.file);
@@ -98,14 +98,14 @@ TEST_CASE("A batch runs each file as run does, reports bad files, and resumes", 
     }
     CHECK(e.ok);
     CHECK(e.summary_json == summary_json(run(load_scenario(e.file), r).summary));
-    CHECK(fs::exists(o.out / e.directory / "summary.json"));
+    CHECK(fs::exists(out.out / e.directory / "summary.json"));
   }
-  CHECK(fs::exists(o.out / "batch.csv"));
-  CHECK(fs::exists(o.out / "batch.json"));
+  CHECK(fs::exists(out.out / "batch.csv"));
+  CHECK(fs::exists(out.out / "batch.json"));
 
   // Unchanged: nothing runs again.
-  o.resume = true;
-  const BatchResult second = batch(files, o);
+  out.resume = true;
+  const BatchResult second = batch(files, o, out);
   for (const BatchEntry& e : second.entries)
     if (e.ok) CHECK(e.reused);
   CHECK(second.entries[0].summary_json == first.entries[0].summary_json);
@@ -122,7 +122,7 @@ TEST_CASE("A batch runs each file as run does, reports bad files, and resumes", 
   }
   text.replace(text.find("customers: 1000"), 15, "customers: 1200");
   std::ofstream(dir / "in" / "a.yaml") << text;
-  const BatchResult third = batch(files, o);
+  const BatchResult third = batch(files, o, out);
   auto entry = [&](const BatchResult& result, const std::string& name) {
     for (const BatchEntry& e : result.entries)
       if (fs::path(e.file).filename() == name) return e;
@@ -132,7 +132,7 @@ TEST_CASE("A batch runs each file as run does, reports bad files, and resumes", 
   CHECK_FALSE(entry(third, "a.yaml").reused);  // a different scenario
   CHECK(entry(third, "b.yaml").reused);        // a comment does not change the scenario
   o.seed = 77;
-  for (const BatchEntry& e : batch(files, o).entries)
+  for (const BatchEntry& e : batch(files, o, out).entries)
     if (e.ok) CHECK_FALSE(e.reused);
   fs::remove_all(dir);
 }

@@ -19,7 +19,7 @@ Scenario load(const std::string& name) {
 
 Comparison compare_with(const Scenario& base, const std::vector<Scenario>& alts, std::int64_t trials,
                         std::uint64_t seed) {
-  CompareOptions o;
+  RunSettings o;
   o.trials = trials;
   o.seed = seed;
   return compare(base, alts, o);
@@ -29,41 +29,42 @@ Comparison compare_with(const Scenario& base, const std::vector<Scenario>& alts,
 TEST_CASE("set changes replace quantities and shares by name", "[compare]") {
   const Scenario base = load("base.yaml"), s = load("set.yaml");
   CHECK(s.name == "Set");
-  CHECK(s.problems[0].complaint_rate == Quantity::fixed(0.6));
+  CHECK(s.problems[0][Param::complaint_rate] == Quantity::fixed(0.6));
   CHECK(s.problems[1].handling[0].resolution.values == std::array<double, 3>{0.7, 0.2, 0.1});
-  CHECK(s.segments[1].value.mean == Quantity::fixed(800));
+  CHECK(s.segments[1][Param::value_mean] == Quantity::fixed(800));
   // Everything else is the base's.
-  CHECK(s.problems[1].complaint_rate == base.problems[1].complaint_rate);
-  CHECK(s.segments[0].value.mean == base.segments[0].value.mean);
-  REQUIRE(s.investment);
-  CHECK(s.investment->upfront == Quantity::fixed(20000));
-  CHECK(s.investment->per_period == Quantity::fixed(3000));
+  CHECK(s.problems[1][Param::complaint_rate] == base.problems[1][Param::complaint_rate]);
+  CHECK(s.segments[0][Param::value_mean] == base.segments[0][Param::value_mean]);
+  REQUIRE(s.has_investment);
+  CHECK(s[Param::upfront] == Quantity::fixed(20000));
+  CHECK(s[Param::per_period] == Quantity::fixed(3000));
 }
 
 TEST_CASE("scale changes multiply quantities; globs match every name at a level", "[compare]") {
   const Scenario base = load("base.yaml"), s = load("scale.yaml"), g = load("glob.yaml");
-  CHECK(s.problems[0].incidence == Quantity::fixed(0.025));
-  CHECK(s.problems[1].incidence == Quantity::fixed(0.01));
-  CHECK(s.segments[0].customers == Quantity::fixed(20020));  // a count stays whole
-  for (const Problem& p : g.problems) CHECK(p.handling[1].cost == Quantity::fixed(20));
-  CHECK(g.problems[1].loyalty.no_problem == Quantity::fixed(0.9));
-  for (const Quantity& l : g.problems[1].loyalty.outcome) CHECK(l == Quantity::fixed(0.9));
-  CHECK(g.problems[0].loyalty.outcome[0] == base.problems[0].loyalty.outcome[0]);
-  CHECK(g.segments[0].baseline_churn == Quantity::fixed(0.01));
-  CHECK(g.segments[1].baseline_churn == Quantity::fixed(0.005));
+  CHECK(s.problems[0][Param::incidence] == Quantity::fixed(0.025));
+  CHECK(s.problems[1][Param::incidence] == Quantity::fixed(0.01));
+  CHECK(s.segments[0][Param::customers] == Quantity::fixed(20020));  // a count stays whole
+  for (const Problem& p : g.problems) CHECK(p.handling[1][Param::cost] == Quantity::fixed(20));
+  CHECK(g.problems[1][Param::loyalty_no_problem] == Quantity::fixed(0.9));
+  for (Outcome o : {Outcome::silent, Outcome::quick, Outcome::resolved, Outcome::mollified, Outcome::unresolved})
+    CHECK(g.problems[1][loyalty_of(o)] == Quantity::fixed(0.9));
+  CHECK(g.problems[0][loyalty_of(Outcome::silent)] == base.problems[0][loyalty_of(Outcome::silent)]);
+  CHECK(g.segments[0][Param::baseline_churn] == Quantity::fixed(0.01));
+  CHECK(g.segments[1][Param::baseline_churn] == Quantity::fixed(0.005));
   // Scaling a distribution multiplies every draw.
   const Scenario t = load_scenario(std::string(CXRISK_SCENARIOS) + "/telecom_prevention.yaml");
   const Scenario b = load_scenario(std::string(CXRISK_SCENARIOS) + "/telecom.yaml");
-  CHECK(t.problems[1].incidence.quantile(0.3) == Approx(0.7 * b.problems[1].incidence.quantile(0.3)));
+  CHECK(t.problems[1][Param::incidence].quantile(0.3) == Approx(0.7 * b.problems[1][Param::incidence].quantile(0.3)));
 }
 
 TEST_CASE("Chains of extends apply every file's changes in order", "[compare]") {
   const Scenario c = load("chain.yaml");
   CHECK(c.name == "Chain");
-  CHECK(c.problems[0].complaint_rate == Quantity::fixed(0.3));  // set to 0.6 by set.yaml, then halved
-  CHECK(c.segments[1].value.mean == Quantity::fixed(800));      // from set.yaml
-  REQUIRE(c.investment);                                        // inherited
-  CHECK(c.investment->upfront == Quantity::fixed(20000));
+  CHECK(c.problems[0][Param::complaint_rate] == Quantity::fixed(0.3));  // set to 0.6 by set.yaml, then halved
+  CHECK(c.segments[1][Param::value_mean] == Quantity::fixed(800));      // from set.yaml
+  REQUIRE(c.has_investment);                                        // inherited
+  CHECK(c[Param::upfront] == Quantity::fixed(20000));
 }
 
 TEST_CASE("A chain of extends is at most 64 scenarios long (deeper ones are refused, not a stack overflow)",
@@ -78,7 +79,7 @@ TEST_CASE("A chain of extends is at most 64 scenarios long (deeper ones are refu
                            << "\nextends: " << file(i - 1).filename().string()
                            << "\nchanges:\n  - {scale: problems.*.incidence, by: 0.99}\n";
   const Scenario deepest = load_scenario((dir / "e63.yaml").string());  // e63 ... e0: 64 scenarios
-  CHECK(deepest.problems[0].incidence.mean() == Approx(std::pow(0.99, 63)));
+  CHECK(deepest.problems[0][Param::incidence].mean() == Approx(std::pow(0.99, 63)));
   CHECK_THROWS_WITH(load_scenario((dir / "e64.yaml").string()),
                     Catch::Contains("e1.yaml:3:10: extends: more than 64 scenarios extend one another "
                                     "(e64.yaml -> ... -> e0.yaml)"));
@@ -115,7 +116,9 @@ TEST_CASE("Changes can be applied to a loaded scenario", "[compare]") {
   const Scenario b = load("set.yaml");
   Scenario same = a;  // the file also renames and adds an investment
   same.name = b.name;
-  same.investment = b.investment;
+  same.has_investment = b.has_investment;
+  same[Param::upfront] = b[Param::upfront];
+  same[Param::per_period] = b[Param::per_period];
   CHECK(dump_yaml(same) == dump_yaml(b));
   CHECK_THROWS_AS(apply_changes(base, "[{set: problems.nope.incidence, to: 0.1}]"), ScenarioError);
 }
@@ -168,7 +171,7 @@ TEST_CASE("Common random numbers cut the standard error of a saving at least fiv
   const std::int64_t trials = 3000;
   const Comparison c = compare_with(base, {alt}, trials, 11);
   // Two independent runs: the standard error of the difference of their means.
-  RunOptions o;
+  RunSettings o;
   o.trials = trials;
   o.seed = 11;
   const Stats b = run(base, o).summary.total(total_cost);
@@ -189,7 +192,7 @@ TEST_CASE("An expanded scenario runs to the same numbers as the original", "[com
     const fs::path file = dir / name;
     std::ofstream(file) << dump_yaml(s, true);
     const Scenario again = load_scenario(file.string());
-    RunOptions o;
+    RunSettings o;
     o.trials = 300;
     INFO(name);
     CHECK(summary_json(run(again, o).summary) == summary_json(run(s, o).summary));

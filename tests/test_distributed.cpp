@@ -91,18 +91,18 @@ auto as_processes(int size, Work work) {
 TEST_CASE("A run spread over processes equals the run of one process", "[distributed]") {
   const Scenario s = load_scenario(std::string(CXRISK_SCENARIOS) + "/ecommerce.yaml");
   for (std::size_t budget : {std::size_t{256} << 20, std::size_t{0}}) {  // exact breakdowns, then sketched
-    RunOptions o;
+    RunSettings o;
     o.trials = 1000;
     o.threads = 1;
-    o.memory_budget = budget;
-    const std::string serial = summary_json(run(s, o).summary);
+    const Keep keep{.memory_budget = budget};
+    const std::string serial = summary_json(run(s, o, keep).summary);
     for (int size : {2, 3}) {
       // What each process's summary counts (checked here: Catch2's assertions are for one thread only).
       std::vector<std::int64_t> counted(static_cast<std::size_t>(size), -1);
       const std::string spread = as_processes(size, [&](const Communicator& comm) {
-        RunOptions mine = o;
+        RunSettings mine = o;
         mine.communicator = &comm;
-        const RunResult r = run(s, mine);
+        const RunResult r = run(s, mine, keep);
         counted[static_cast<std::size_t>(comm.rank())] = r.summary.trials;
         return comm.rank() == 0 ? summary_json(r.summary) : std::string();
       });
@@ -118,12 +118,12 @@ TEST_CASE("A comparison spread over processes equals the comparison of one proce
   const Scenario base = load_scenario(std::string(CXRISK_SCENARIOS) + "/telecom.yaml");
   const Scenario alt =
       load_scenario(std::string(CXRISK_SCENARIOS) + "/telecom_first_contact_resolution.yaml");
-  CompareOptions o;
+  RunSettings o;
   o.trials = 600;
   o.threads = 1;
   const std::string serial = comparison_json(compare(base, {alt}, o));
   const std::string spread = as_processes(3, [&](const Communicator& comm) {
-    CompareOptions mine = o;
+    RunSettings mine = o;
     mine.communicator = &comm;
     const Comparison c = compare(base, {alt}, mine);
     return comm.rank() == 0 ? comparison_json(c) : std::string();
@@ -138,12 +138,12 @@ TEST_CASE("Batches and sweeps spread over processes equal those of one process",
                                        std::string(CXRISK_SCENARIOS) + "/ecommerce.yaml",
                                        std::string(CXRISK_TEST_DATA) + "/bad/unknown_stage.yaml",
                                        std::string(CXRISK_SCENARIOS) + "/saas_b2b.yaml"};
-  BatchOptions b;
+  RunSettings b;
   b.trials = 300;
   b.threads = 1;
   const std::string serial = batch_json(batch(files, b));
   const std::string spread = as_processes(3, [&](const Communicator& comm) {
-    BatchOptions mine = b;
+    RunSettings mine = b;
     mine.communicator = &comm;
     const BatchResult r = batch(files, mine);
     return comm.rank() == 0 ? batch_json(r) : std::string();
@@ -152,12 +152,12 @@ TEST_CASE("Batches and sweeps spread over processes equal those of one process",
 
   const Scenario s = load_scenario(std::string(CXRISK_SCENARIOS) + "/telecom.yaml");
   const std::vector<SweepAxis> axes{parse_sweep_axis("problems.billing_error.complaint_rate=0.3:0.7:0.2")};
-  SweepOptions o;
+  RunSettings o;
   o.trials = 300;
   o.threads = 1;
   const std::string serial_sweep = sweep_json(sweep(s, axes, o));
   const std::string spread_sweep = as_processes(2, [&](const Communicator& comm) {
-    SweepOptions mine = o;
+    RunSettings mine = o;
     mine.communicator = &comm;
     const Sweep w = sweep(s, axes, mine);
     return comm.rank() == 0 ? sweep_json(w) : std::string();

@@ -11,7 +11,7 @@ namespace {
 
 RunResult run_with(const Scenario& s, std::int64_t trials, std::uint64_t seed, Mode mode = Mode::aggregate,
                    int threads = 2) {
-  RunOptions o;
+  RunSettings o;
   o.trials = trials;
   o.seed = seed;
   o.mode = mode;
@@ -22,9 +22,9 @@ RunResult run_with(const Scenario& s, std::int64_t trials, std::uint64_t seed, M
 std::string series_name(const Layout& L, int series) {
   const int entry = series / N_METRICS, metric = series % N_METRICS;
   std::string name = "total";
-  for (std::size_t d = 0; d < Layout::DIMENSIONS.size(); ++d)
-    if (entry >= L.offset[d] && entry < L.offset[d] + static_cast<int>(L.names[d].size()))
-      name = std::string(Layout::DIMENSIONS[d]) + "=" + L.names[d][entry - L.offset[d]];
+  for (Dimension d : DIMENSIONS)
+    if (entry >= L.entry(d, 0) && entry < L.entry(d, static_cast<int>(L.names(d).size())))
+      name = std::string(to_string(d)) + "=" + L.names(d)[static_cast<std::size_t>(entry - L.entry(d, 0))];
   return name + " " + std::string(METRIC_NAMES[metric]);
 }
 
@@ -65,9 +65,8 @@ TEST_CASE("expect reproduces the TARP worked example: 744.5 customers lost", "[e
         Approx(500 * 10 + 150 * 50));  // every complaint at the front line, 150 at headquarters
   CHECK(e.total(revenue_lost).mean == Approx(744.5 * 100));  // annual valuation, one year of value
   // By outcome: 500 silent x 91%, 250 unresolved x 81%, 150 resolved x 46%, 100 quick x 18%.
-  const Layout& L = e.layout;
   auto lost = [&](Outcome o) {
-    return e.stats[Layout::series(L.offset[4] + static_cast<int>(o), customers_lost)].mean;
+    return e.of(Dimension::outcome, static_cast<int>(o), customers_lost).mean;
   };
   CHECK(lost(Outcome::silent) == Approx(455));
   CHECK(lost(Outcome::unresolved) == Approx(202.5));
@@ -159,13 +158,11 @@ TEST_CASE("The two modes have the same distribution of customers and revenue los
 
 TEST_CASE("Without the breakdowns a run keeps the totals alone, the same as a full run's", "[engine]") {
   const Scenario s = test::scenario_from(test::fixed_chain("annual", 0.2));
-  RunOptions o;
+  RunSettings o;
   o.trials = 500;
   o.seed = 3;
-  o.keep_period_costs = true;
-  const RunResult full = run(s, o);
-  o.breakdowns = false;
-  const RunResult totals = run(s, o);
+  const RunResult full = run(s, o, {.period_costs = true});
+  const RunResult totals = run(s, o, {.period_costs = true, .breakdowns = false});
   REQUIRE(totals.summary.stats.size() == static_cast<std::size_t>(N_METRICS));
   CHECK_FALSE(totals.summary.breakdowns);
   for (int m = 0; m < N_METRICS; ++m) {
@@ -209,18 +206,15 @@ TEST_CASE("Which segments draw their values once for the horizon", "[engine]") {
 
 TEST_CASE("Values drawn once for the horizon split back into its periods exactly", "[engine][statistical]") {
   const Scenario s = test::scenario_from(test::fixed_chain("annual", 0.2));
-  const int n = 6000, T = s.horizon.periods;
-  RunOptions o;
+  const int n = 6000, T = s.periods;
+  RunSettings o;
   o.trials = n;
   o.threads = 2;
-  o.keep_period_costs = true;
   o.seed = 31;
-  const RunResult agg = run(s, o);
+  const RunResult agg = run(s, o, {.period_costs = true});
   // The periods' costs are a split of the same draws: the run without them has the same numbers, and each
   // trial's periods add up to its total cost.
-  RunOptions without = o;
-  without.keep_period_costs = false;
-  CHECK(summary_json(run(s, without).summary) == summary_json(agg.summary));
+  CHECK(summary_json(run(s, o).summary) == summary_json(agg.summary));
   const auto total = agg.metric_samples(total_cost);
   for (int t = 0; t < n; ++t) {
     double sum = 0;
@@ -231,7 +225,7 @@ TEST_CASE("Values drawn once for the horizon split back into its periods exactly
   // standard errors, and two-sample KS at the 0.1% level.
   o.mode = Mode::individual;
   o.seed = 32;
-  const RunResult ind = run(s, o);
+  const RunResult ind = run(s, o, {.period_costs = true});
   for (int u = 0; u < T; ++u)
     check_same_distribution("period " + std::to_string(u + 1) + " total_cost", period_cost_samples(agg, u, T),
                             period_cost_samples(ind, u, T));
@@ -262,15 +256,14 @@ problems:
       negative: {silent: 3, mollified: 1, unresolved: 6}
       positive: {quick: 4}
 )");
-  const int n = 5000, T = s.horizon.periods;
-  RunOptions o;
+  const int n = 5000, T = s.periods;
+  RunSettings o;
   o.trials = n;
   o.seed = 41;
-  o.keep_period_costs = true;
-  const RunResult agg = run(s, o);
+  const RunResult agg = run(s, o, {.period_costs = true});
   o.mode = Mode::individual;
   o.seed = 42;
-  const RunResult ind = run(s, o);
+  const RunResult ind = run(s, o, {.period_costs = true});
   // Every quantity is non-zero in the aggregate run, and has the individual engine's distribution.
   const auto same_distribution = [](const std::string& what, const std::vector<double>& a,
                                     const std::vector<double>& b) {
@@ -333,10 +326,11 @@ stages:)");
   const RunResult ra = run_with(a, 200, 8), rb = run_with(b, 200, 8);
   const Layout& La = ra.summary.layout;
   const Layout& Lb = rb.summary.layout;
-  for (std::size_t seg = 0; seg < La.names[2].size(); ++seg)
+  (void)Lb;
+  for (std::size_t seg = 0; seg < La.names(Dimension::segment).size(); ++seg)
     for (int m = 0; m < N_METRICS; ++m) {
-      const Stats& x = ra.summary.stats[Layout::series(La.offset[2] + static_cast<int>(seg), m)];
-      const Stats& y = rb.summary.stats[Layout::series(Lb.offset[2] + static_cast<int>(seg), m)];
+      const Stats& x = ra.summary.of(Dimension::segment, static_cast<int>(seg), m);
+      const Stats& y = rb.summary.of(Dimension::segment, static_cast<int>(seg), m);
       CHECK(x.mean == y.mean);
       CHECK(x.percentiles == y.percentiles);
     }
@@ -377,11 +371,11 @@ segments:
   };
   const RunResult whole = run_with(scenario({"large", "middle", "small"}), 100, 4);
   const Layout& L = whole.summary.layout;
-  for (std::size_t seg = 0; seg < L.names[2].size(); ++seg) {
-    const RunResult alone = run_with(scenario({L.names[2][seg]}), 100, 4);
+  for (std::size_t seg = 0; seg < L.names(Dimension::segment).size(); ++seg) {
+    const RunResult alone = run_with(scenario({L.names(Dimension::segment)[seg]}), 100, 4);
     for (int m = 0; m < N_METRICS; ++m) {
-      const Stats& x = whole.summary.stats[Layout::series(L.offset[2] + static_cast<int>(seg), m)];
-      const Stats& y = alone.summary.stats[Layout::series(alone.summary.layout.offset[2], m)];
+      const Stats& x = whole.summary.of(Dimension::segment, static_cast<int>(seg), m);
+      const Stats& y = alone.summary.of(Dimension::segment, 0, m);
       CHECK(x.mean == y.mean);
       CHECK(x.percentiles == y.percentiles);
     }
@@ -404,12 +398,11 @@ TEST_CASE("The breakdowns add up to the totals in every trial's mean", "[engine]
   const Scenario s = load_scenario(std::string(CXRISK_SCENARIOS) + "/ecommerce.yaml");
   const RunResult r = run_with(s, 500, 2);
   const Layout& L = r.summary.layout;
-  for (std::size_t d = 0; d < Layout::DIMENSIONS.size(); ++d)
+  for (Dimension d : DIMENSIONS)
     for (int m = 0; m < N_METRICS; ++m) {
       double sum = 0;
-      for (std::size_t e = 0; e < L.names[d].size(); ++e)
-        sum += r.summary.stats[Layout::series(L.offset[d] + static_cast<int>(e), m)].mean;
-      INFO(Layout::DIMENSIONS[d] << " " << METRIC_NAMES[m]);
+      for (std::size_t e = 0; e < L.names(d).size(); ++e) sum += r.summary.of(d, static_cast<int>(e), m).mean;
+      INFO(to_string(d) << " " << METRIC_NAMES[m]);
       CHECK(sum == Approx(r.summary.total(m).mean).epsilon(1e-9).margin(1e-6));
     }
 }
@@ -438,7 +431,7 @@ TEST_CASE("A value cv too small for a gamma shape is drawn as fixed; totals past
 
 TEST_CASE("Bad run options are usage errors", "[engine]") {
   const Scenario s = test::scenario_from(test::TARP_WORKED_EXAMPLE);
-  RunOptions o;
+  RunSettings o;
   o.trials = 0;
   CHECK_THROWS_AS(run(s, o), UsageError);
   o.trials = 10;
@@ -450,7 +443,7 @@ TEST_CASE("Bad run options are usage errors", "[engine]") {
 
 TEST_CASE("More threads than chunks of trials give the same numbers as one thread", "[engine]") {
   const Scenario s = test::scenario_from(test::TARP_WORKED_EXAMPLE);
-  RunOptions o;
+  RunSettings o;
   o.trials = 200;  // four chunks of 64 trials: the run starts four workers, not MAX_THREADS
   o.threads = 1;
   const std::string one = summary_json(run(s, o).summary);
@@ -460,13 +453,11 @@ TEST_CASE("More threads than chunks of trials give the same numbers as one threa
 
 TEST_CASE("Past the memory budget, breakdowns keep exact moments and sketched percentiles", "[engine]") {
   const Scenario s = load_scenario(std::string(CXRISK_SCENARIOS) + "/ecommerce.yaml");
-  RunOptions exact_options;
+  RunSettings exact_options;
   exact_options.trials = 3000;
   exact_options.seed = 4;
-  RunOptions sketch_options = exact_options;
-  sketch_options.memory_budget = 0;
   const RunResult exact = run(s, exact_options);
-  const RunResult sketch = run(s, sketch_options);
+  const RunResult sketch = run(s, exact_options, {.memory_budget = 0});
   CHECK(exact.summary.breakdown_exact);
   CHECK_FALSE(sketch.summary.breakdown_exact);
   for (std::size_t i = 0; i < exact.summary.stats.size(); ++i) {
@@ -481,10 +472,11 @@ TEST_CASE("Past the memory budget, breakdowns keep exact moments and sketched pe
       CHECK(std::abs(b.percentiles[p] - a.percentiles[p]) <= 2e-3 * std::abs(a.percentiles[p]) + 1e-6);
   }
   // And they stay independent of the thread count.
+  RunSettings sketch_options = exact_options;
   sketch_options.threads = 1;
-  const std::string one = summary_json(run(s, sketch_options).summary);
+  const std::string one = summary_json(run(s, sketch_options, {.memory_budget = 0}).summary);
   sketch_options.threads = 3;
-  CHECK(summary_json(run(s, sketch_options).summary) == one);
+  CHECK(summary_json(run(s, sketch_options, {.memory_budget = 0}).summary) == one);
 }
 
 TEST_CASE("Valuation factors follow MODEL.md section 4, in time linear in the horizon", "[engine]") {
@@ -516,10 +508,9 @@ TEST_CASE("A run too large for the memory fails before any trial, saying why", "
   std::string yaml = test::TARP_WORKED_EXAMPLE;
   yaml.replace(yaml.find("periods: 1,"), 11, "periods: 100000,");
   const Scenario s = test::scenario_from(yaml);
-  RunOptions o;
+  RunSettings o;
   o.trials = 4294967295;  // 4.3e9 trials x 100,000 periods: petabytes, refused at once
-  o.keep_period_costs = true;
-  CHECK_THROWS_WITH(run(s, o), Catch::Contains("not enough memory for 4294967295 trials") &&
+  CHECK_THROWS_WITH(run(s, o, {.period_costs = true}), Catch::Contains("not enough memory for 4294967295 trials") &&
                                    Catch::Contains("total_cost in each of the 100000 periods"));
 }
 

@@ -26,27 +26,30 @@ problems:
     handling: [{resolution: {resolved: 1}}]
     loyalty: {no_problem: 0.9, silent: 0.5, quick: 0.9, resolved: 0.8, mollified: 0.7, unresolved: 0.4}
 )");
-  CHECK(s.horizon.period == PeriodUnit::month);
-  CHECK(s.horizon.discount_rate == Quantity::fixed(0));
-  CHECK(s.valuation.method == ValuationMethod::annual);
-  CHECK(s.valuation.margin == Quantity::fixed(1));
-  CHECK(s.simulation.trials == 10000);
-  CHECK(s.simulation.seed == 1);
-  CHECK(s.word_of_mouth.negative_conversion == Quantity::fixed(0));
-  CHECK(s.word_of_mouth.positive_conversion == Quantity::fixed(0));
-  CHECK(s.segments[0].baseline_churn == Quantity::fixed(0));
+  CHECK(s.period == PeriodUnit::month);
+  CHECK(s[Param::discount_rate] == Quantity::fixed(0));
+  CHECK(s.valuation == ValuationMethod::annual);
+  CHECK(s[Param::margin] == Quantity::fixed(1));
+  CHECK(s.trials == 10000);
+  CHECK(s.seed == 1);
+  CHECK(s[Param::negative_conversion] == Quantity::fixed(0));
+  CHECK(s[Param::positive_conversion] == Quantity::fixed(0));
+  CHECK(s.segments[0][Param::baseline_churn] == Quantity::fixed(0));
   CHECK(s.segments[0].value.shape == ValueShape::fixed);  // cv 0
   CHECK(s.segments[1].value.shape == ValueShape::gamma);  // cv > 0
   const Problem& p = s.problems[0];
-  CHECK(p.cause == "unspecified");
+  CHECK(p.cause == Cause::unspecified);
   CHECK(p.segments.empty());
   CHECK(s.applies(0, 0));
   CHECK(s.applies(0, 1));
   CHECK(p.handling[0].name == "tier1");
-  CHECK(p.handling[0].escalate == Quantity::fixed(0));
-  CHECK(p.handling[0].cost == Quantity::fixed(0));
+  CHECK(p.handling[0][Param::escalate] == Quantity::fixed(0));
+  CHECK(p.handling[0][Param::cost] == Quantity::fixed(0));
   CHECK(p.handling[0].resolution.values == std::array<double, 3>{1, 0, 0});
-  for (const Quantity& w : p.wom_negative) CHECK(w == Quantity::fixed(0));
+  for (Outcome o : {Outcome::silent, Outcome::quick, Outcome::resolved, Outcome::mollified, Outcome::unresolved}) {
+    CHECK(p[told_negative(o)] == Quantity::fixed(0));
+    CHECK(p[told_positive(o)] == Quantity::fixed(0));
+  }
 }
 
 TEST_CASE("Every quantity form loads", "[loader]") {
@@ -66,23 +69,23 @@ problems:
     handling: [{resolution: {dist: dirichlet, resolved: 50, mollified: 30, unresolved: 20}}]
     loyalty: {no_problem: {dist: beta, mean: 0.9, sd: 0.02}, silent: 0.5, quick: 0.9, resolved: 0.8, mollified: 0.7, unresolved: 0.4}
 )");
-  CHECK(s.problems[0].incidence.form() == QuantityForm::observed);
-  CHECK(s.problems[0].complaint_rate.form() == QuantityForm::pert);
+  CHECK(s.problems[0][Param::incidence].form() == QuantityForm::observed);
+  CHECK(s.problems[0][Param::complaint_rate].form() == QuantityForm::pert);
   CHECK(s.problems[0].handling[0].resolution.dirichlet);
-  CHECK(s.problems[0].loyalty.no_problem.form() == QuantityForm::beta_mean_sd);
-  CHECK(s.word_of_mouth.positive_conversion.form() == QuantityForm::beta_alpha_beta);
-  CHECK(s.segments[0].customers.form() == QuantityForm::normal);
-  CHECK(s.segments[0].value.mean.form() == QuantityForm::lognormal_median_sigma);
-  CHECK(s.segments[1].value.mean.form() == QuantityForm::lognormal_mean_sd);
-  CHECK(s.segments[0].value.cv.form() == QuantityForm::gamma_mean_sd);
-  CHECK(s.segments[1].value.cv.form() == QuantityForm::gamma_shape_scale);
-  CHECK(s.horizon.discount_rate.form() == QuantityForm::normal);
-  CHECK(s.valuation.margin.form() == QuantityForm::triangular);
-  CHECK(s.word_of_mouth.negative_conversion.form() == QuantityForm::uniform);
+  CHECK(s.problems[0][Param::loyalty_no_problem].form() == QuantityForm::beta_mean_sd);
+  CHECK(s[Param::positive_conversion].form() == QuantityForm::beta_alpha_beta);
+  CHECK(s.segments[0][Param::customers].form() == QuantityForm::normal);
+  CHECK(s.segments[0][Param::value_mean].form() == QuantityForm::lognormal_median_sigma);
+  CHECK(s.segments[1][Param::value_mean].form() == QuantityForm::lognormal_mean_sd);
+  CHECK(s.segments[0][Param::value_cv].form() == QuantityForm::gamma_mean_sd);
+  CHECK(s.segments[1][Param::value_cv].form() == QuantityForm::gamma_shape_scale);
+  CHECK(s[Param::discount_rate].form() == QuantityForm::normal);
+  CHECK(s[Param::margin].form() == QuantityForm::triangular);
+  CHECK(s[Param::negative_conversion].form() == QuantityForm::uniform);
   // The round trip keeps every form.
   const Scenario again = load_scenario_text(dump_yaml(s), "<dump>", CXRISK_TEST_DATA);
   CHECK(dump_yaml(again) == dump_yaml(s));
-  RunOptions options;
+  RunSettings options;
   options.trials = 300;
   CHECK(summary_json(run(again, options).summary) == summary_json(run(s, options).summary));
 }
@@ -95,7 +98,8 @@ TEST_CASE("Shipped scenarios survive load, dump, load unchanged", "[loader]") {
     const std::string yaml = dump_yaml(s);
     const Scenario again = load_scenario_text(yaml, "<dump>", entry.path().parent_path().string());
     CHECK(dump_yaml(again) == yaml);
-    RunOptions options;
+    CHECK(again == s);
+    RunSettings options;
     options.trials = 200;
     CHECK(summary_json(run(again, options).summary) == summary_json(run(s, options).summary));
   }

@@ -220,7 +220,7 @@ TEST_CASE("Dirichlet shares average to the normalised concentrations", "[quantit
 
 #include <thread>
 
-#include "quantile_table.h"
+#include "sampling/quantile_table.h"
 
 TEST_CASE("Tabulated quantiles stay within 1e-9 standard deviations of the exact ones", "[quantity]") {
   const std::vector<Quantity> cases{

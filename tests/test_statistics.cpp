@@ -65,7 +65,7 @@ TEST_CASE("The compensated sum is exact where a naive sum is not", "[statistics]
 }
 
 #include "cxrisk/random.h"
-#include "tally.h"
+#include "stats/tally.h"
 
 TEST_CASE("The quantile sketch is within its relative accuracy of the exact percentiles", "[statistics]") {
   // A skewed sample with negative values and exact zeros, like a net saving.

@@ -129,8 +129,8 @@ PYBIND11_MODULE(_cxrisk, m) {
       .def_property_readonly("name", [](const cxrisk::Scenario& s) { return s.name; })
       .def_property_readonly("source",
                              [](const cxrisk::Scenario& s) { return decoded(s.source, "surrogateescape"); })
-      .def_property_readonly("trials", [](const cxrisk::Scenario& s) { return s.simulation.trials; })
-      .def_property_readonly("seed", [](const cxrisk::Scenario& s) { return s.simulation.seed; })
+      .def_property_readonly("trials", [](const cxrisk::Scenario& s) { return s.trials; })
+      .def_property_readonly("seed", [](const cxrisk::Scenario& s) { return s.seed; })
       .def_property_readonly("segments",
                              [](const cxrisk::Scenario& s) {
                                std::vector<std::string> names;
@@ -145,6 +145,8 @@ PYBIND11_MODULE(_cxrisk, m) {
                              })
       .def_property_readonly("stages", [](const cxrisk::Scenario& s) { return s.stages; })
       .def("to_yaml", [](const cxrisk::Scenario& s) { return cxrisk::dump_yaml(s, true); })
+      .def("_to_json", [](const cxrisk::Scenario& s) { return cxrisk::dump_json(s, true); })
+      .def("__eq__", [](const cxrisk::Scenario& a, const cxrisk::Scenario& b) { return a == b; })
       .def("_with_changes", [](const cxrisk::Scenario& s, const std::string& changes) {
         return cxrisk::apply_changes(s, changes, "<changes>");
       });
@@ -156,6 +158,8 @@ PYBIND11_MODULE(_cxrisk, m) {
   py::class_<PyRunResult>(m, "_RunResult")
       .def_property_readonly("trials", [](const PyRunResult& r) { return r.result->summary.trials; })
       .def("summary_json", &PyRunResult::summary_json)
+      .def("write", [](const PyRunResult& r, const std::string& dir, bool samples) { cxrisk::write_run(dir, *r.result, samples); },
+           py::arg("dir"), py::arg("samples"))
       .def("samples", [](py::object self, const std::string& metric) {
         return self.cast<const PyRunResult&>().samples(metric, self);
       });
@@ -164,7 +168,7 @@ PYBIND11_MODULE(_cxrisk, m) {
       "_run",
       [](const cxrisk::Scenario& s, std::optional<std::int64_t> trials, std::optional<std::uint64_t> seed,
          int threads, const std::string& mode) {
-        cxrisk::RunOptions o;
+        cxrisk::RunSettings o;
         o.trials = trials;
         o.seed = seed;
         o.threads = threads;
@@ -189,7 +193,7 @@ PYBIND11_MODULE(_cxrisk, m) {
       "_compare",
       [](const cxrisk::Scenario& base, const std::vector<cxrisk::Scenario>& alternatives,
          std::optional<std::int64_t> trials, std::optional<std::uint64_t> seed, int threads) {
-        cxrisk::CompareOptions o;
+        cxrisk::RunSettings o;
         o.trials = trials;
         o.seed = seed;
         o.threads = threads;

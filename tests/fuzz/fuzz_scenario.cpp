@@ -43,7 +43,7 @@ constexpr std::uint64_t REPLAYED_TRIAL = 11;  // of the 16 a run draws
 // The work of one input large enough to make a 16-trial run slow (periods x problems x segments); the
 // loader and `expect` still run on it.
 bool small_enough(const cxrisk::Scenario& s) {
-  const double cells = static_cast<double>(s.horizon.periods) * static_cast<double>(s.problems.size() + 1) *
+  const double cells = static_cast<double>(s.periods) * static_cast<double>(s.problems.size() + 1) *
                        static_cast<double>(s.segments.size() + 1);
   return cells <= 200000;
 }
@@ -88,7 +88,7 @@ bool same_numbers(const cxrisk::Stats& a, const cxrisk::Stats& b) {
 
 // The scenario against itself: every paired difference is zero, and so is every statistic of the savings.
 void check_self_comparison(const cxrisk::Scenario& scenario) {
-  cxrisk::CompareOptions options;
+  cxrisk::RunSettings options;
   options.trials = 16;
   options.threads = 1;
   const cxrisk::Comparison c = cxrisk::compare(scenario, {scenario}, options);
@@ -116,7 +116,7 @@ void check_sweep(const cxrisk::Scenario& scenario, const std::vector<std::string
     if (std::string(e.what()).empty()) fail("a bad --vary without a message");
     return;
   }
-  cxrisk::SweepOptions options;
+  cxrisk::RunSettings options;
   options.trials = 8;
   options.threads = 1;
   cxrisk::Sweep sweep;
@@ -149,7 +149,7 @@ void check_sweep(const cxrisk::Scenario& scenario, const std::vector<std::string
   }
   changes += "]";
   const std::string dumped = cxrisk::dump_yaml(cxrisk::apply_changes(scenario, changes, "--vary"), true);
-  cxrisk::RunOptions run_options;
+  cxrisk::RunSettings run_options;
   run_options.trials = 8;
   run_options.seed = sweep.seed;
   run_options.threads = 1;
@@ -187,7 +187,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     check_numbers(cxrisk::expect(scenario), "expect");
     if (small_enough(scenario)) {
-      cxrisk::RunOptions options;
+      cxrisk::RunSettings options;
       options.trials = 16;
       options.threads = 1;
       const cxrisk::RunResult result = cxrisk::run(scenario, options);

@@ -67,24 +67,9 @@ def _without_position(e: ScenarioError, where: str) -> ScenarioError:
 
 
 def _to_dict(self: Scenario) -> dict:
-    """The scenario as a dict with the schema of the scenario files (every default written out)."""
-    import yaml  # Debian's python3-yaml
-
-    return _numbers(yaml.safe_load(self.to_yaml()))
-
-
-def _numbers(node: Any) -> Any:
-    # The YAML is written with numbers as plain scalars; PyYAML reads "1e+06" as a string, so convert back.
-    if isinstance(node, dict):
-        return {k: _numbers(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_numbers(v) for v in node]
-    if isinstance(node, str):
-        try:
-            return float(node) if any(c in node for c in ".eE") or node in ("inf", "-inf") else int(node)
-        except ValueError:
-            return node
-    return node
+    """The scenario as a dict with the schema of the scenario files (every default written out): numbers as
+    numbers, names as text, so that ``load(s.to_dict())`` gives back the same scenario."""
+    return json.loads(self._to_json())
 
 
 def _with_changes(self: Scenario, changes: Iterable[Mapping[str, Any]], name: Optional[str] = None,
@@ -130,6 +115,11 @@ class Result:
         """The per-trial values of a total metric (``"revenue_lost"``, ...): a read-only 1-D numpy array that
         views the engine's memory (no copy)."""
         return self._core.samples(metric)
+
+    def write(self, folder: Union[str, os.PathLike], samples: bool = False) -> None:
+        """Write the files of ``cxrisk run --out FOLDER`` (summary.json, breakdown.csv, and with ``samples`` also
+        trials.csv), atomically."""
+        self._core.write(os.fsdecode(folder), samples)
 
     def to_pandas(self) -> "pandas.DataFrame":  # noqa: F821
         """Per-trial metrics: one row a trial (index ``trial``), one column a metric."""

@@ -152,7 +152,8 @@ std::string kept_results(const std::vector<std::optional<Scenario>>& scenarios, 
       const Json entry = Json::parse(read_file(dir / "entry.json"));
       if (entry.at("hash") != e.hash || entry.at("trials") != e.trials || entry.at("seed") != e.seed) continue;
       std::string summary = read_file(dir / "summary.json");
-      const Json& metrics = Json::parse(summary).at("metrics");
+      const Json parsed = Json::parse(summary);
+      const Json& metrics = parsed.at("metrics");
       e.total_cost = stats_from_json(metrics.at("total_cost"));
       e.revenue_lost = stats_from_json(metrics.at("revenue_lost"));
       e.customers_lost = stats_from_json(metrics.at("customers_lost"));

@@ -101,10 +101,12 @@ Sweep sweep(const Scenario& scenario, const std::vector<SweepAxis>& axes, const 
     (void)with_changes(scenario, changes_of(axes, point));
     out.points.push_back(std::move(point));
   }
+  // Each point runs in the process it was given to, on that process's threads.
   RunSettings each = settings;
   each.trials = r.trials;
   each.seed = r.seed;
   each.progress = nullptr;
+  each.communicator = nullptr;
   const std::vector<std::string> results = share_out(points, settings.processes(), [&](std::size_t p) {
     const Scenario at_point = with_changes(scenario, changes_of(axes, out.points[p]));
     const RunResult result = run(at_point, each, Keep{.breakdowns = false});  // only the totals are reported
