@@ -112,8 +112,8 @@ TEST_CASE("A batch runs each file as run does, reports bad files, and resumes", 
 
   // One file changed: only it runs again; another seed: everything runs again.
   {
-    std::ofstream out(dir / "in" / "nested" / "b.yaml", std::ios::app);
-    out << "\n# an edit that changes nothing but the comment\n";
+    std::ofstream edit(dir / "in" / "nested" / "b.yaml", std::ios::app);
+    edit << "\n# an edit that changes nothing but the comment\n";
   }
   std::string text;
   {

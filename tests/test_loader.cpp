@@ -177,3 +177,29 @@ TEST_CASE("Empirical values are read relative to the scenario file", "[loader]")
   CHECK(v.empirical.size() == 50);
   CHECK(v.empirical_file == "values.csv");
 }
+
+TEST_CASE("The schema version has one rule in every file: a number equal to 1", "[loader]") {
+  const fs::path dir = fs::temp_directory_path() / "cxrisk_schema_version";
+  fs::create_directories(dir);
+  std::string base = test::TARP_WORKED_EXAMPLE;
+  base.replace(base.find("cxrisk: 1"), 9, "cxrisk: 1.0");
+  std::ofstream(dir / "base.yaml") << base;
+  for (const char* version : {"1", "1.0", "1e0"}) {
+    INFO(version);
+    std::ofstream(dir / "alt.yaml") << "cxrisk: " << version << "\nname: Alt\nextends: base.yaml\n";
+    CHECK(load_scenario((dir / "base.yaml").string()).name == "TARP worked example");
+    CHECK(load_scenario((dir / "alt.yaml").string()).name == "Alt");
+    std::string again = test::TARP_WORKED_EXAMPLE;
+    again.replace(again.find("cxrisk: 1"), 9, std::string("cxrisk: ") + version);
+    CHECK(test::scenario_from(again).name == "TARP worked example");
+  }
+  for (const char* version : {"2", "1.5", "one", "[1]"}) {
+    INFO(version);
+    std::ofstream(dir / "alt.yaml") << "cxrisk: " << version << "\nname: Alt\nextends: base.yaml\n";
+    CHECK_THROWS_WITH(load_scenario((dir / "alt.yaml").string()), Catch::Contains("cxrisk: unsupported schema version"));
+    std::string again = test::TARP_WORKED_EXAMPLE;
+    again.replace(again.find("cxrisk: 1"), 9, std::string("cxrisk: ") + version);
+    CHECK_THROWS_WITH(test::scenario_from(again), Catch::Contains("cxrisk: unsupported schema version"));
+  }
+  fs::remove_all(dir);
+}

@@ -138,7 +138,10 @@ struct Value {
   std::string empirical_file;     ///< as written in the scenario (relative to it), when shape is empirical
   std::string empirical_path;     ///< the same file as an absolute path
   std::vector<double> empirical;  ///< the values read from that file
-  friend bool operator==(const Value&, const Value&) = default;
+  /// The same values from the same file, however its name was written.
+  friend bool operator==(const Value& a, const Value& b) {
+    return a.shape == b.shape && a.empirical_path == b.empirical_path && a.empirical == b.empirical;
+  }
 };
 
 struct Segment {
