@@ -11,6 +11,7 @@ scripts/install_packages.sh \
   pybind11-dev python3-dev python3-numpy python3-pandas python3-yaml \
   libopenmpi-dev openmpi-bin
 
-# Debian's Python (the python3 on PATH may be another one, without numpy).
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE=/usr/bin/python3 >/dev/null
+# The release preset (CMakePresets.json): Debian's Python (the python3 on PATH may be another one, without
+# numpy) and warnings as errors.
+cmake --preset release >/dev/null
 cmake --build build -j"$(nproc)"

@@ -10,9 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh >/dev/null
 
-flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
-cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPython_EXECUTABLE=/usr/bin/python3 \
-  -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="$flags" -DCMAKE_SHARED_LINKER_FLAGS="$flags" >/dev/null
+cmake --preset sanitize >/dev/null
 cmake --build build-sanitize -j"$(nproc)"
 
 export UBSAN_OPTIONS=print_stacktrace=1
@@ -22,9 +20,7 @@ LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.s
   ctest --test-dir build-sanitize --output-on-failure -R '^python$'
 echo "sanitize: every test passed under AddressSanitizer and UndefinedBehaviorSanitizer"
 
-flags="-fsanitize=thread -fno-omit-frame-pointer"
-cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS="$flags" \
-  -DCMAKE_EXE_LINKER_FLAGS="$flags" -DCMAKE_SHARED_LINKER_FLAGS="$flags" >/dev/null
+cmake --preset tsan >/dev/null
 cmake --build build-tsan -j"$(nproc)" --target cxrisk cxrisk_tests cxrisk_fuzz_replay
 export TSAN_OPTIONS=halt_on_error=1
 ctest --test-dir build-tsan --output-on-failure -j2 -E '^(cli|python)$'
