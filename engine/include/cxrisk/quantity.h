@@ -115,6 +115,8 @@ class Quantity {
   double mode_ = 0;         // triangular
   double cdf_lo_ = 0, cdf_hi_ = 1;  // normal: Phi at the standardised truncation bounds
   double sf_lo_ = 1, sf_hi_ = 0;    // normal: 1 - Phi there, computed directly
+  /// A normal N(mu, sigma) truncated to [lo, hi] (infinite bounds for none).
+  void set_normal(double mu, double sigma, double lo, double hi);
   /// Throws QuantityError unless every draw, the mean and the variance are finite numbers.
   void check_representable() const;
   /// normal: the probability of [lo, hi], from whichever tail holds it more precisely.

@@ -13,6 +13,8 @@
 
 namespace cxrisk {
 
+class ProgressBar;
+
 /// What a command prints and writes.
 struct Output {
   bool json = false;    ///< print JSON instead of a table
@@ -51,6 +53,9 @@ class Session {
   bool root() const { return settings_.processes().is_root(); }
 
  private:
+  /// The settings, with progress reported to `bar`.
+  RunSettings reporting_to(ProgressBar& bar) const;
+
   RunSettings settings_;
   std::ostream& out_;
   bool progress_bar_;

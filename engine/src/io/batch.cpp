@@ -166,6 +166,39 @@ std::string kept_results(const std::vector<std::optional<Scenario>>& scenarios, 
   return keep;
 }
 
+// 3. One scenario run, as bytes for process 0: 's' and its summary, or 'e' and its error. With `out`, its
+// folder is written at once (a failure to write stops the batch, rather than every run after it).
+std::string run_entry(const Scenario& scenario, BatchEntry& e, RunSettings each, const std::string& counter,
+                      const fs::path& out) {
+  const auto start = std::chrono::steady_clock::now();
+  std::optional<RunResult> result;
+  try {
+    each.trials = e.trials;
+    each.seed = e.seed;
+    result = run(scenario, each);
+  } catch (const Cancelled&) {
+    throw;
+  } catch (const std::exception& error) {
+    log_line(each, fmt::format("{}: error: {}", counter, error.what()));
+    ByteWriter failed;
+    failed.put<char>('e');
+    const std::string message = fmt::format("{}: {}", e.file, error.what());
+    failed.put_array(message.data(), message.size());
+    return failed.take();
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  log_line(each, fmt::format("{}: ok, {} trials in {:.2f} s", counter, e.trials, seconds));
+  if (!out.empty()) {
+    e.summary_json = summary_json(result->summary);
+    write_entry(out, e);
+  }
+  ByteWriter done;
+  done.put<char>('s');
+  const std::string packed = pack(result->summary);
+  done.put_array(packed.data(), packed.size());
+  return done.take();
+}
+
 }  // namespace
 
 std::vector<std::string> collect_scenario_files(const std::vector<std::string>& paths) {
@@ -255,46 +288,21 @@ BatchResult batch(const std::vector<std::string>& files, const RunSettings& sett
   each.communicator = nullptr;
   each.progress = nullptr;
   std::vector<char> written(files.size(), 0);
-  const std::vector<std::string> outcomes = share_out(files.size(), comm, [&](std::size_t i) -> std::string {
+  const std::vector<std::string> outcomes = share_out(files.size(), comm, [&](std::size_t i) {
     BatchEntry& e = result.entries[i];
     const std::string counter = fmt::format("[{}/{}] {}", i + 1, files.size(), e.file);
     if (!scenarios[i]) {
       log_line(settings, fmt::format("{}: error: {}", counter, e.error));
-      return "";
+      return std::string();
     }
     if (keep[i] == '1') {
       log_line(settings, fmt::format("{}: unchanged, results kept", counter));
-      return "";
+      return std::string();
     }
-    const auto start = std::chrono::steady_clock::now();
-    std::optional<RunResult> run_result;
-    try {
-      each.trials = e.trials;
-      each.seed = e.seed;
-      run_result = run(*scenarios[i], each);
-    } catch (const Cancelled&) {
-      throw;
-    } catch (const std::exception& error) {
-      log_line(settings, fmt::format("{}: error: {}", counter, error.what()));
-      ByteWriter failed;
-      failed.put<char>('e');
-      const std::string message = fmt::format("{}: {}", e.file, error.what());
-      failed.put_array(message.data(), message.size());
-      return failed.take();
-    }
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    log_line(settings, fmt::format("{}: ok, {} trials in {:.2f} s", counter, e.trials, seconds));
-    // Results that cannot be written stop the batch (exit 1), rather than every run after.
-    if (comm.is_root() && !output.out.empty()) {
-      e.summary_json = summary_json(run_result->summary);
-      write_entry(output.out, e);
-      written[i] = 1;
-    }
-    ByteWriter out;
-    out.put<char>('s');
-    const std::string packed = pack(run_result->summary);
-    out.put_array(packed.data(), packed.size());
-    return out.take();
+    // Process 0 writes its own scenarios' folders as they finish.
+    const bool write_now = comm.is_root() && !output.out.empty();
+    written[i] = write_now;
+    return run_entry(*scenarios[i], e, each, counter, write_now ? output.out : fs::path());
   });
   if (!comm.is_root()) return result;
 

@@ -103,6 +103,8 @@ class Reader {
   /// them (defaults, required keys); `skip` leaves some out.
   void params(const YAML::Node& n, const std::string& path, Scope scope, Scenario& s, const Place& place,
               const std::function<bool(const ParamSpec&)>& skip = {});
+  /// The mapping of a segment or problem at `path`, its keys checked: its name.
+  std::string named_object(const YAML::Node& n, const std::string& path, Scope scope);
   /// Reads segment `index` (already in `s`, empty) and its parameters.
   void segment(const YAML::Node& n, const std::string& path, Scenario& s, int index);
   Tier tier(const YAML::Node& n, const std::string& path, std::size_t index);
@@ -363,13 +365,18 @@ std::vector<std::string> Reader::names(const YAML::Node& n, const std::string& p
   return out;
 }
 
-void Reader::segment(const YAML::Node& n, const std::string& path, Scenario& s, int index) {
+std::string Reader::named_object(const YAML::Node& n, const std::string& path, Scope scope) {
   note(path, n);
   require_map(n, path);
-  check_keys(n, path, keys_under(Scope::segment, ""));
-  Segment& seg = s.segments[static_cast<std::size_t>(index)];
-  seg.name = text(need(n, path, "name"), child_path(path, "name"));
+  check_keys(n, path, keys_under(scope, ""));
+  std::string name = text(need(n, path, "name"), child_path(path, "name"));
   note(child_path(path, "name"), n["name"]);
+  return name;
+}
+
+void Reader::segment(const YAML::Node& n, const std::string& path, Scenario& s, int index) {
+  Segment& seg = s.segments[static_cast<std::size_t>(index)];
+  seg.name = named_object(n, path, Scope::segment);
   const std::string vp = child_path(path, "value");
   const YAML::Node value = need(n, path, "value");
   const bool empirical = value.IsMap() && value["empirical"];
@@ -414,12 +421,8 @@ Tier Reader::tier(const YAML::Node& n, const std::string& path, std::size_t inde
 }
 
 void Reader::problem(const YAML::Node& n, const std::string& path, Scenario& s, int index) {
-  note(path, n);
-  require_map(n, path);
-  check_keys(n, path, keys_under(Scope::problem, ""));
   Problem& p = s.problems[static_cast<std::size_t>(index)];
-  p.name = text(need(n, path, "name"), child_path(path, "name"));
-  note(child_path(path, "name"), n["name"]);
+  p.name = named_object(n, path, Scope::problem);
   if (YAML::Node st = n["stage"]) {
     p.stage = text(st, child_path(path, "stage"));
     note(child_path(path, "stage"), st);

@@ -37,6 +37,12 @@ void Session::meet_failed(int status, const std::string& error) {
   agree_on_inputs(settings_.processes(), {{}, status, error});
 }
 
+RunSettings Session::reporting_to(ProgressBar& bar) const {
+  RunSettings settings = settings_;
+  settings.progress = [&bar](std::int64_t done, std::int64_t total) { bar.update(done, total); };
+  return settings;
+}
+
 void Session::run(const std::string& file, const Output& output) {
   CXRISK_REQUIRE(!output.samples || !output.folder.empty(), "--samples needs --out (the folder to write trials.csv to)");
   const Scenario scenario = load_scenario(file);
@@ -45,9 +51,7 @@ void Session::run(const std::string& file, const Output& output) {
   meet({{file, content_hash(scenario)},
         {"the command line", settings_digest(fmt::format("run {}", to_string(settings_.mode)), r)}});
   ProgressBar bar(progress_bar_ && root(), "trials");
-  RunSettings settings = settings_;
-  settings.progress = [&bar](std::int64_t done, std::int64_t total) { bar.update(done, total); };
-  const RunResult result = cxrisk::run(scenario, settings);
+  const RunResult result = cxrisk::run(scenario, reporting_to(bar));
   bar.finish();
   if (!root()) return;
   if (!output.folder.empty()) write_run(output.folder, result, output.samples);
@@ -74,9 +78,7 @@ void Session::compare(const std::string& base_file, const std::vector<std::strin
   digests.emplace_back("the command line", settings_digest("compare", r));
   meet(std::move(digests));
   ProgressBar bar(progress_bar_ && root(), "scenarios");
-  RunSettings settings = settings_;
-  settings.progress = [&bar](std::int64_t done, std::int64_t total) { bar.update(done, total); };
-  const Comparison c = cxrisk::compare(base, alternatives, settings);
+  const Comparison c = cxrisk::compare(base, alternatives, reporting_to(bar));
   bar.finish();
   if (!root()) return;
   if (!output.folder.empty())

@@ -168,24 +168,10 @@ Quantity Quantity::make(QuantityForm form, const std::vector<double>& args) {
       q.lo_ = args[0];
       q.hi_ = args[1];
       break;
-    case QuantityForm::normal: {
+    case QuantityForm::normal:
       positive(1);
-      q.family_ = Family::normal;
-      q.p0_ = args[0];
-      q.p1_ = args[1];
-      q.lo_ = std::isnan(args[2]) ? -INF : args[2];
-      q.hi_ = std::isnan(args[3]) ? INF : args[3];
-      if (!(q.hi_ > q.lo_)) fail("max", "must be > min (" + num(q.lo_) + ")");
-      const double a = (q.lo_ - q.p0_) / q.p1_, b = (q.hi_ - q.p0_) / q.p1_;
-      // Both the CDF and the survival function at the bounds, so either tail keeps its precision.
-      q.cdf_lo_ = Phi(a);
-      q.cdf_hi_ = Phi(b);
-      q.sf_lo_ = Phi_upper(a);
-      q.sf_hi_ = Phi_upper(b);
-      if (!(q.sf_lo_ - q.sf_hi_ > 1e-300 || q.cdf_hi_ - q.cdf_lo_ > 1e-300))
-        fail("", "the interval [min, max] has no probability under this normal");
+      q.set_normal(args[0], args[1], std::isnan(args[2]) ? -INF : args[2], std::isnan(args[3]) ? INF : args[3]);
       break;
-    }
     case QuantityForm::lognormal_median_sigma:
       positive(0);
       positive(1);
@@ -224,6 +210,23 @@ Quantity Quantity::make(QuantityForm form, const std::vector<double>& args) {
                          q.describe(), SHAPE_MIN, SHAPE_MAX));
   q.check_representable();
   return q;
+}
+
+void Quantity::set_normal(double mu, double sigma, double lo, double hi) {
+  family_ = Family::normal;
+  p0_ = mu;
+  p1_ = sigma;
+  lo_ = lo;
+  hi_ = hi;
+  if (!(hi_ > lo_)) fail("max", "must be > min (" + num(lo_) + ")");
+  const double a = (lo_ - p0_) / p1_, b = (hi_ - p0_) / p1_;
+  // Both the CDF and the survival function at the bounds, so either tail keeps its precision.
+  cdf_lo_ = Phi(a);
+  cdf_hi_ = Phi(b);
+  sf_lo_ = Phi_upper(a);
+  sf_hi_ = Phi_upper(b);
+  if (!(sf_lo_ - sf_hi_ > 1e-300 || cdf_hi_ - cdf_lo_ > 1e-300))
+    fail("", "the interval [min, max] has no probability under this normal");
 }
 
 Quantity Quantity::scaled(double factor) const {
