@@ -47,7 +47,8 @@ TEST_CASE("scale changes multiply quantities; globs match every name at a level"
   CHECK(s.segments[0][Param::customers] == Quantity::fixed(20020));  // a count stays whole
   for (const Problem& p : g.problems) CHECK(p.handling[1][Param::cost] == Quantity::fixed(20));
   CHECK(g.problems[1][Param::loyalty_no_problem] == Quantity::fixed(0.9));
-  for (Outcome o : {Outcome::silent, Outcome::quick, Outcome::resolved, Outcome::mollified, Outcome::unresolved})
+  for (Outcome o :
+       {Outcome::silent, Outcome::quick, Outcome::resolved, Outcome::mollified, Outcome::unresolved})
     CHECK(g.problems[1][loyalty_of(o)] == Quantity::fixed(0.9));
   CHECK(g.problems[0][loyalty_of(Outcome::silent)] == base.problems[0][loyalty_of(Outcome::silent)]);
   CHECK(g.segments[0][Param::baseline_churn] == Quantity::fixed(0.01));
@@ -55,7 +56,8 @@ TEST_CASE("scale changes multiply quantities; globs match every name at a level"
   // Scaling a distribution multiplies every draw.
   const Scenario t = load_scenario(std::string(CXRISK_SCENARIOS) + "/telecom_prevention.yaml");
   const Scenario b = load_scenario(std::string(CXRISK_SCENARIOS) + "/telecom.yaml");
-  CHECK(t.problems[1][Param::incidence].quantile(0.3) == Approx(0.7 * b.problems[1][Param::incidence].quantile(0.3)));
+  CHECK(t.problems[1][Param::incidence].quantile(0.3) ==
+        Approx(0.7 * b.problems[1][Param::incidence].quantile(0.3)));
 }
 
 TEST_CASE("Chains of extends apply every file's changes in order", "[compare]") {
@@ -63,7 +65,7 @@ TEST_CASE("Chains of extends apply every file's changes in order", "[compare]") 
   CHECK(c.name == "Chain");
   CHECK(c.problems[0][Param::complaint_rate] == Quantity::fixed(0.3));  // set to 0.6 by set.yaml, then halved
   CHECK(c.segments[1][Param::value_mean] == Quantity::fixed(800));      // from set.yaml
-  REQUIRE(c.has_investment);                                        // inherited
+  REQUIRE(c.has_investment);                                            // inherited
   CHECK(c[Param::upfront] == Quantity::fixed(20000));
 }
 

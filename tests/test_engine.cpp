@@ -65,9 +65,7 @@ TEST_CASE("expect reproduces the TARP worked example: 744.5 customers lost", "[e
         Approx(500 * 10 + 150 * 50));  // every complaint at the front line, 150 at headquarters
   CHECK(e.total(revenue_lost).mean == Approx(744.5 * 100));  // annual valuation, one year of value
   // By outcome: 500 silent x 91%, 250 unresolved x 81%, 150 resolved x 46%, 100 quick x 18%.
-  auto lost = [&](Outcome o) {
-    return e.of(Dimension::outcome, static_cast<int>(o), customers_lost).mean;
-  };
+  auto lost = [&](Outcome o) { return e.of(Dimension::outcome, static_cast<int>(o), customers_lost).mean; };
   CHECK(lost(Outcome::silent) == Approx(455));
   CHECK(lost(Outcome::unresolved) == Approx(202.5));
   CHECK(lost(Outcome::resolved) == Approx(69));
@@ -510,8 +508,9 @@ TEST_CASE("A run too large for the memory fails before any trial, saying why", "
   const Scenario s = test::scenario_from(yaml);
   RunSettings o;
   o.trials = 4294967295;  // 4.3e9 trials x 100,000 periods: petabytes, refused at once
-  CHECK_THROWS_WITH(run(s, o, {.period_costs = true}), Catch::Contains("not enough memory for 4294967295 trials") &&
-                                   Catch::Contains("total_cost in each of the 100000 periods"));
+  CHECK_THROWS_WITH(run(s, o, {.period_costs = true}),
+                    Catch::Contains("not enough memory for 4294967295 trials") &&
+                        Catch::Contains("total_cost in each of the 100000 periods"));
 }
 
 TEST_CASE("A model for the means alone builds no tables and refuses to draw trials", "[engine]") {

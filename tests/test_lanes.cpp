@@ -1,9 +1,9 @@
-// The lane-parallel samplers (engine/src/sampling/lanes.h) must give every lane exactly the scalar sampler's draw
-// from that lane's stream: the engine's results may not depend on which trials share a batch.
+// The lane-parallel samplers (engine/src/sampling/lanes.h) must give every lane exactly the scalar sampler's
+// draw from that lane's stream: the engine's results may not depend on which trials share a batch.
 #include <catch2/catch.hpp>
 #include <cfloat>
-#include <cstdlib>
 #include <cmath>
+#include <cstdlib>
 #include <vector>
 
 #include "cxrisk/sampling.h"
@@ -21,7 +21,8 @@ double mean_of(std::uint64_t w) {
 }
 }  // namespace
 
-TEST_CASE("Small batches (padded to the lanes) equal the scalar samplers' draws bit for bit", "[sampling][lanes]") {
+TEST_CASE("Small batches (padded to the lanes) equal the scalar samplers' draws bit for bit",
+          "[sampling][lanes]") {
   const std::vector<ValueShape> shapes{ValueShape::gamma, ValueShape::fixed, ValueShape::lognormal};
   std::vector<ValueDraw> values(shapes.size());
   for (std::size_t i = 0; i < shapes.size(); ++i) {
@@ -46,7 +47,8 @@ TEST_CASE("Small batches (padded to the lanes) equal the scalar samplers' draws 
       seed[l] = Stream::seed_of(h, trial[l]);
       const double m = mean_of(params());
       p[l] = params.uniform() < 0.1 ? (params.uniform() < 0.5 ? 0.0 : 1.0) : params.uniform();
-      n[l] = static_cast<std::int64_t>(std::min(1e15, std::ceil(m / std::max(p[l] > 0.5 ? 1 - p[l] : p[l], 1e-9))));
+      n[l] = static_cast<std::int64_t>(
+          std::min(1e15, std::ceil(m / std::max(p[l] > 0.5 ? 1 - p[l] : p[l], 1e-9))));
       if (params.uniform() < 0.05) n[l] = 0;
       mean[l] = params.uniform() < 0.05 ? 0.0 : m;
       counts[l] = static_cast<std::int64_t>(params.uniform() * (l % 2 ? 4 : 5000));

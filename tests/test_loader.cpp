@@ -46,7 +46,8 @@ problems:
   CHECK(p.handling[0][Param::escalate] == Quantity::fixed(0));
   CHECK(p.handling[0][Param::cost] == Quantity::fixed(0));
   CHECK(p.handling[0].resolution.values == std::array<double, 3>{1, 0, 0});
-  for (Outcome o : {Outcome::silent, Outcome::quick, Outcome::resolved, Outcome::mollified, Outcome::unresolved}) {
+  for (Outcome o :
+       {Outcome::silent, Outcome::quick, Outcome::resolved, Outcome::mollified, Outcome::unresolved}) {
     CHECK(p[told_negative(o)] == Quantity::fixed(0));
     CHECK(p[told_positive(o)] == Quantity::fixed(0));
   }
@@ -196,7 +197,8 @@ TEST_CASE("The schema version has one rule in every file: a number equal to 1", 
   for (const char* version : {"2", "1.5", "one", "[1]"}) {
     INFO(version);
     std::ofstream(dir / "alt.yaml") << "cxrisk: " << version << "\nname: Alt\nextends: base.yaml\n";
-    CHECK_THROWS_WITH(load_scenario((dir / "alt.yaml").string()), Catch::Contains("cxrisk: unsupported schema version"));
+    CHECK_THROWS_WITH(load_scenario((dir / "alt.yaml").string()),
+                      Catch::Contains("cxrisk: unsupported schema version"));
     std::string again = test::TARP_WORKED_EXAMPLE;
     again.replace(again.find("cxrisk: 1"), 9, std::string("cxrisk: ") + version);
     CHECK_THROWS_WITH(test::scenario_from(again), Catch::Contains("cxrisk: unsupported schema version"));

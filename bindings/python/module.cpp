@@ -158,8 +158,12 @@ PYBIND11_MODULE(_cxrisk, m) {
   py::class_<PyRunResult>(m, "_RunResult")
       .def_property_readonly("trials", [](const PyRunResult& r) { return r.result->summary.trials; })
       .def("summary_json", &PyRunResult::summary_json)
-      .def("write", [](const PyRunResult& r, const std::string& dir, bool samples) { cxrisk::write_run(dir, *r.result, samples); },
-           py::arg("dir"), py::arg("samples"))
+      .def(
+          "write",
+          [](const PyRunResult& r, const std::string& dir, bool samples) {
+            cxrisk::write_run(dir, *r.result, samples);
+          },
+          py::arg("dir"), py::arg("samples"))
       .def("samples", [](py::object self, const std::string& metric) {
         return self.cast<const PyRunResult&>().samples(metric, self);
       });

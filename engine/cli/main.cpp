@@ -11,6 +11,7 @@
 #include <new>
 #include <stdexcept>
 
+#include "cxrisk/registry.h"
 #include "cxrisk/session.h"
 #include "cxrisk/text.h"
 #include "cxrisk/version.h"
@@ -31,7 +32,8 @@ extern "C" void on_interrupt(int signal) {
 
 /// The options every simulating command shares: --trials, --seed, --threads.
 void add_settings(CLI::App* app, cxrisk::RunSettings& s, const char* defaults_from) {
-  app->add_option("--trials", s.trials, fmt::format("Number of trials (default: {}'s simulation.trials)", defaults_from))
+  app->add_option("--trials", s.trials,
+                  fmt::format("Number of trials (default: {}'s simulation.trials)", defaults_from))
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{4294967295}));
   // Checked as text: the conversion to an unsigned number would take -1 for 2^64 - 1.
   app->add_option("--seed", s.seed, fmt::format("Random seed (default: {}'s simulation.seed)", defaults_from))
@@ -39,19 +41,23 @@ void add_settings(CLI::App* app, cxrisk::RunSettings& s, const char* defaults_fr
                                std::uint64_t value = 0;
                                return cxrisk::parse_uint64(text, value)
                                           ? std::string()
-                                          : "must be a whole number from 0 to 18446744073709551615, got " + text;
+                                          : "must be a whole number from 0 to 18446744073709551615, got " +
+                                                text;
                              }),
                              std::string()));
-  app->add_option("--threads", s.threads,
-                  fmt::format("Worker threads per process, at most {} (default: every core)", cxrisk::MAX_THREADS))
+  app->add_option(
+         "--threads", s.threads,
+         fmt::format("Worker threads per process, at most {} (default: every core)", cxrisk::MAX_THREADS))
       ->check(CLI::Range(0, cxrisk::MAX_THREADS));
 }
 
 /// --json and --out: a folder's name, which cannot be empty (an empty name would silently write nothing).
 void add_output(CLI::App* app, cxrisk::Output& o, const std::string& writes, const char* prints) {
   app->add_flag("--json", o.json, fmt::format("Print {} as JSON instead of a table", prints));
-  app->add_option("--out", o.folder, writes)->check(CLI::Validator(
-      [](std::string& text) { return text.empty() ? std::string("must name a folder") : std::string(); }, std::string()));
+  app->add_option("--out", o.folder, writes)
+      ->check(CLI::Validator(
+          [](std::string& text) { return text.empty() ? std::string("must name a folder") : std::string(); },
+          std::string()));
 }
 
 /// Every command's arguments.
@@ -59,21 +65,23 @@ struct Arguments {
   cxrisk::RunSettings settings;
   cxrisk::Output output;
   std::string mode = "aggregate";
-  std::string file;                       // the scenario (the base, for compare)
+  std::string file;                                    // the scenario (the base, for compare)
   std::vector<std::string> files, alternatives, vary;  // batch and validate take several
   bool resume = false;
 };
 
 /// The commands and their options; returns the subcommands in the order `dispatch` tries them.
 std::vector<CLI::App*> describe(CLI::App& app, Arguments& a) {
-  auto* run = app.add_subcommand("run", "Simulate a scenario and summarise the distribution of what poor service costs");
+  auto* run = app.add_subcommand(
+      "run", "Simulate a scenario and summarise the distribution of what poor service costs");
   run->add_option("FILE", a.file, "Scenario file (YAML)")->required();
   add_settings(run, a.settings, "the scenario");
   run->add_option("--mode", a.mode,
                   "aggregate (default; cost independent of the customer count) or individual (every customer "
                   "followed literally)")
       ->check(CLI::IsMember({"aggregate", "individual"}));
-  add_output(run, a.output, "Write summary.json and breakdown.csv (and trials.csv) to this folder", "the summary");
+  add_output(run, a.output, "Write summary.json and breakdown.csv (and trials.csv) to this folder",
+             "the summary");
   run->add_flag("--samples", a.output.samples, "With --out, also write trials.csv: one row a trial");
 
   auto* expect = app.add_subcommand("expect", "The closed-form answer with every quantity at its mean");
@@ -81,19 +89,23 @@ std::vector<CLI::App*> describe(CLI::App& app, Arguments& a) {
   expect->add_flag("--json", a.output.json, "Print JSON instead of a table");
 
   auto* compare = app.add_subcommand(
-      "compare", "Run improvement scenarios against a base on common random numbers: savings, net benefit, ROI");
+      "compare",
+      "Run improvement scenarios against a base on common random numbers: savings, net benefit, ROI");
   compare->add_option("BASE", a.file, "Base scenario file")->required();
   compare->add_option("ALT", a.alternatives, "Improvement scenario files")->required();
   add_settings(compare, a.settings, "the base");
   add_output(compare, a.output, "Write comparison.json and comparison.csv to this folder", "the comparison");
 
   auto* batch = app.add_subcommand(
-      "batch", "Run every scenario of files and folders (searched for *.yaml and *.yml) exactly as `run` would");
+      "batch",
+      "Run every scenario of files and folders (searched for *.yaml and *.yml) exactly as `run` would");
   batch->add_option("PATH", a.files, "Scenario files and folders")->required();
   add_settings(batch, a.settings, "each scenario");
-  add_output(batch, a.output, "Write DIR/<scenario>/summary.json for each, and DIR/batch.csv and DIR/batch.json for all",
+  add_output(batch, a.output,
+             "Write DIR/<scenario>/summary.json for each, and DIR/batch.csv and DIR/batch.json for all",
              "batch.json");
-  batch->add_flag("--resume", a.resume, "Skip scenarios whose results in --out have the same content hash, trials and seed");
+  batch->add_flag("--resume", a.resume,
+                  "Skip scenarios whose results in --out have the same content hash, trials and seed");
 
   auto* sweep = app.add_subcommand("sweep", "Run a scenario over a grid of values, on common random numbers");
   sweep->add_option("FILE", a.file, "Scenario file (YAML)")->required();
@@ -105,12 +117,16 @@ std::vector<CLI::App*> describe(CLI::App& app, Arguments& a) {
   add_settings(sweep, a.settings, "the scenario");
   add_output(sweep, a.output, "Write sweep.csv and sweep.json to this folder", "the sweep");
 
-  auto* expand = app.add_subcommand("expand", "Print a scenario fully resolved (extends and changes applied) as YAML");
+  auto* expand =
+      app.add_subcommand("expand", "Print a scenario fully resolved (extends and changes applied) as YAML");
   expand->add_option("FILE", a.file, "Scenario file (YAML)")->required();
 
   auto* validate = app.add_subcommand("validate", "Check scenario files; print every error; exit 0 or 2");
   validate->add_option("FILE", a.files, "Scenario files")->required();
-  return {run, expect, validate, compare, batch, sweep, expand};
+
+  auto* reference =
+      app.add_subcommand("reference", "Print the scenario reference: every key, its default, unit and path");
+  return {run, expect, validate, compare, batch, sweep, expand, reference};
 }
 
 /// Runs the command that was given; returns its exit status.
@@ -128,6 +144,7 @@ int dispatch(const std::vector<CLI::App*>& commands, cxrisk::Session& session, c
   if (name == "batch") return session.batch(a.files, o, a.resume) > 0 ? 1 : 0;
   if (name == "sweep") session.sweep(a.file, a.vary, o);
   if (name == "expand") session.expand(a.file);
+  if (name == "reference") std::cout << cxrisk::reference_markdown();
   return 0;
 }
 
@@ -136,8 +153,8 @@ int dispatch(const std::vector<CLI::App*>& commands, cxrisk::Session& session, c
 int main(int argc, char** argv) {
   cxrisk::mpi::Session mpi(argc, argv);
   CLI::App app{"cxrisk: Monte Carlo revenue at risk from poor customer experience"};
-  app.set_version_flag("--version",
-                       std::string("cxrisk ") + cxrisk::VERSION + (cxrisk::mpi::available() ? " (with MPI)" : ""));
+  app.set_version_flag("--version", std::string("cxrisk ") + cxrisk::VERSION +
+                                        (cxrisk::mpi::available() ? " (with MPI)" : ""));
   app.require_subcommand(1);
   Arguments args;
   const std::vector<CLI::App*> commands = describe(app, args);
@@ -198,7 +215,8 @@ int main(int argc, char** argv) {
                                           : "stopped by Ctrl-C (SIGINT) before the run finished"),
                   1);
   } catch (const std::bad_alloc&) {
-    return report(std::runtime_error("out of memory (fewer trials, or a smaller grid or batch, need less)"), 1);
+    return report(std::runtime_error("out of memory (fewer trials, or a smaller grid or batch, need less)"),
+                  1);
   } catch (const std::exception& e) {
     return report(e, 1);
   }

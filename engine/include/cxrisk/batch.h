@@ -21,7 +21,7 @@ std::string content_hash(const Scenario& scenario);
 /// Where a batch writes, and whether it keeps an earlier batch's results.
 struct BatchOutput {
   std::filesystem::path out;  ///< where to write; empty: nowhere
-  bool resume = false;        ///< skip scenarios whose results in `out` have the same content hash, trials and seed
+  bool resume = false;  ///< skip scenarios whose results in `out` have the same content hash, trials and seed
 };
 
 /// One scenario of a batch.
@@ -48,8 +48,9 @@ struct BatchResult {
 /// Runs every file exactly as `cxrisk run` would (same numbers for the same seed); a file that fails to load
 /// or run is recorded with its error and the others still run. The scenarios are shared out over the
 /// settings' processes (each run uses this process's threads); the log gets a line per scenario. With an
-/// output folder, writes `out/<name>/summary.json` for each scenario and `out/batch.csv`, `out/batch.json` for
-/// all.
-BatchResult batch(const std::vector<std::string>& files, const RunSettings& settings, const BatchOutput& output = {});
+/// output folder, writes `out/<name>/summary.json` for each scenario and `out/batch.csv`, `out/batch.json`
+/// for all.
+BatchResult batch(const std::vector<std::string>& files, const RunSettings& settings,
+                  const BatchOutput& output = {});
 
 }  // namespace cxrisk

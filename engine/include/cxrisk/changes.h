@@ -36,8 +36,8 @@ struct Change {
 };
 
 /// Every active parameter `path` matches: the parts by name, `*` for every name at a level. Throws
-/// ScenarioError at `where` naming `key` when it matches nothing, saying why: the level with no such name and the
-/// names there, with a "did you mean", or the key a value is missing.
+/// ScenarioError at `where` naming `key` when it matches nothing, saying why: the level with no such name and
+/// the names there, with a "did you mean", or the key a value is missing.
 std::vector<ParamRef> resolve_path(const Scenario& scenario, const std::string& path, const FileLoc& where,
                                    const std::string& key);
 

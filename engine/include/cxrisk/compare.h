@@ -43,6 +43,7 @@ struct Comparison {
 /// wherever the structure is shared) and summarises the paired differences. `settings` resolve against the
 /// base (trials and seed); the progress counts scenarios run. Only process 0 gets the comparison; elsewhere
 /// it has no alternatives.
-Comparison compare(const Scenario& base, const std::vector<Scenario>& alternatives, const RunSettings& settings = {});
+Comparison compare(const Scenario& base, const std::vector<Scenario>& alternatives,
+                   const RunSettings& settings = {});
 
 }  // namespace cxrisk

@@ -15,8 +15,8 @@ Scenario load_scenario(const std::string& path);
 Scenario load_scenario_text(const std::string& text, const std::string& display_name = "<string>",
                             const std::string& base_dir = ".");
 
-/// `base` with changes applied (cxrisk/changes.h), given as YAML (or JSON) text: a list [{set: PATH, to: VALUE} or
-/// {scale: PATH, by: NUMBER}, ...] as under `changes:` in an improvement scenario, or a mapping
+/// `base` with changes applied (cxrisk/changes.h), given as YAML (or JSON) text: a list [{set: PATH, to:
+/// VALUE} or {scale: PATH, by: NUMBER}, ...] as under `changes:` in an improvement scenario, or a mapping
 /// {name: .., changes: [..], investment: {..}} with any of the three. Throws ScenarioError.
 Scenario apply_changes(const Scenario& base, const std::string& changes_yaml,
                        const std::string& display_name = "<changes>");

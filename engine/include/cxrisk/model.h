@@ -136,7 +136,9 @@ class Model {
   void fill_segments(TrialDraw& out, double margin, bool means) const;
   void fill_problems(TrialDraw& out) const;
   void lay_out_breakdowns();
-  double input(const TrialDraw& d, Param p, const Place& place = {}) const { return d.inputs[slot(p, place)]; }
+  double input(const TrialDraw& d, Param p, const Place& place = {}) const {
+    return d.inputs[slot(p, place)];
+  }
 
   Scenario scenario_;
   std::uint64_t seed_;
@@ -144,9 +146,9 @@ class Model {
   std::vector<std::vector<int>> problems_of_;
   std::vector<std::uint64_t> segment_keys_, cell_keys_, individual_keys_;
   std::vector<Slot> slots_;
-  std::vector<std::size_t> uncertain_;  // the slots drawn from a table
-  std::vector<std::size_t> segment_first_, problem_first_;  // each object's first slot
-  std::vector<std::vector<std::size_t>> tier_first_;        // [problem][tier]
+  std::vector<std::size_t> uncertain_;                          // the slots drawn from a table
+  std::vector<std::size_t> segment_first_, problem_first_;      // each object's first slot
+  std::vector<std::vector<std::size_t>> tier_first_;            // [problem][tier]
   std::vector<std::shared_ptr<const FastQuantile>> quantiles_;  // one per distinct uncertain quantity
   std::vector<std::size_t> quantile_slot_;                      // the slot each was made for
   Use use_ = Use::trials;
@@ -154,6 +156,7 @@ class Model {
 
 /// The valuation factors F(1) .. F(periods) of MODEL.md section 4 (F(t) for a customer lost at the end of
 /// period t), in time linear in the number of periods.
-std::vector<double> valuation_factors(ValuationMethod method, int periods, int per_year, double churn, double d);
+std::vector<double> valuation_factors(ValuationMethod method, int periods, int per_year, double churn,
+                                      double d);
 
 }  // namespace cxrisk

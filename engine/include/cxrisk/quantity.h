@@ -36,8 +36,8 @@ struct QuantityError {
 };
 
 /// The shape parameters a beta (alpha, beta), a gamma (shape) or a Dirichlet (each concentration above 0)
-/// may take. Boost.Math's inverse CDFs fail outside them (measured: the incomplete gamma's series gives up
-/// above about 1e10, the root finding below about 1e-20), and beyond them a distribution is a point or two to
+/// may take. Boost.Math's inverse CDFs fail outside them (the incomplete gamma's series gives up above about
+/// 1e10, the root finding below about 1e-20), and beyond them a distribution is a point or two to
 /// double precision anyway. The test "Every shape within the limits has finite quantiles" covers the range.
 inline constexpr double SHAPE_MIN = 1e-12, SHAPE_MAX = 1e9;
 inline bool within_shape_limits(double shape) {

@@ -34,7 +34,17 @@ enum class Kind {
 std::string_view to_string(Kind kind);
 
 /// The group a parameter belongs to, for breakdowns of what drives a result by kind of input.
-enum class Group { customers, value, valuation, incidence, complaint, handling, loyalty, word_of_mouth, investment };
+enum class Group {
+  customers,
+  value,
+  valuation,
+  incidence,
+  complaint,
+  handling,
+  loyalty,
+  word_of_mouth,
+  investment
+};
 std::string_view to_string(Group group);
 
 /// One numeric parameter.
@@ -65,7 +75,7 @@ const ParamSpec& spec(Param p);
 /// The other keys of a scenario file: names, labels, choices and lists.
 struct SettingSpec {
   Scope scope;
-  std::string_view key;  ///< inside its scope's mapping
+  std::string_view key;   ///< inside its scope's mapping
   std::string_view type;  ///< for the docs: "text", "whole number", "one of ...", "list of names", ...
   bool required = false;
   std::string_view default_text;  ///< for the docs; empty when there is none
@@ -123,6 +133,11 @@ std::vector<ParamRef> uncertain_inputs(const Scenario& scenario);
 /// The quantity (or, for Kind::shares, the shares) of `spec` at `place`.
 Quantity& quantity_at(Scenario& s, Param p, const Place& place);
 Shares& shares_at(Scenario& s, const Place& place);
+
+/// The scenario reference (docs/scenario.md's generated part, `cxrisk reference`): every key of every scope
+/// with its type or kind, whether it is required or its default, its unit and meaning, and the path by which
+/// `changes`, `--vary` and correlations address each parameter, as Markdown tables.
+std::string reference_markdown();
 
 /// Splits a path at its dots; a part in double quotes may hold dots ("problems.\"claims.delay\".incidence").
 /// Returns nullopt when a quote is not closed.

@@ -14,7 +14,8 @@ namespace cxrisk {
 
 /// How the values of a segment's customers are spread (MODEL.md section 3).
 enum class ValueShape { gamma, lognormal, fixed, empirical };
-inline constexpr std::array<std::string_view, 4> VALUE_SHAPE_NAMES{"gamma", "lognormal", "fixed", "empirical"};
+inline constexpr std::array<std::string_view, 4> VALUE_SHAPE_NAMES{"gamma", "lognormal", "fixed",
+                                                                   "empirical"};
 
 /// Binomial(n, p) for n up to 10^15: Hormann's BTRD ("The generation of binomial random variates", J.
 /// Statist. Comput. Simul. 46, 1993) above a mean of 10 and sequential inversion below.

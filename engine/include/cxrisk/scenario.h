@@ -1,8 +1,8 @@
 // The typed, checked scenario: what the loader produces and the engine consumes. The engine never sees YAML.
 //
-// Every numeric parameter is a `Param`, declared once in the parameter registry (cxrisk/registry.h), which
-// gives it its key, kind, default, checks and random stream; a scenario object holds its parameters in a
-// ParamStore indexed by Param. Names, labels and choices are plain typed members.
+// Every numeric parameter is a `Param` (cxrisk/params.h), declared once in the parameter registry
+// (cxrisk/registry.h), which gives it its key, kind, default, checks and random stream; a scenario object
+// holds its parameters in a ParamStore indexed by Param. Names, labels and choices are plain typed members.
 #pragma once
 
 #include <array>
@@ -13,16 +13,11 @@
 #include <vector>
 
 #include "cxrisk/error.h"
+#include "cxrisk/params.h"
 #include "cxrisk/quantity.h"
 #include "cxrisk/sampling.h"
 
 namespace cxrisk {
-
-/// How a complaint (or its absence) ends: MODEL.md section 2, step 4.
-enum class Outcome { silent, quick, resolved, mollified, unresolved };
-inline constexpr int N_OUTCOMES = 5;
-inline constexpr std::array<std::string_view, N_OUTCOMES> OUTCOME_NAMES{"silent", "quick", "resolved",
-                                                                        "mollified", "unresolved"};
 
 enum class PeriodUnit { month, quarter, year };
 inline constexpr std::array<std::string_view, 3> PERIOD_UNIT_NAMES{"month", "quarter", "year"};
@@ -31,8 +26,8 @@ inline constexpr std::array<std::string_view, 3> VALUATION_METHOD_NAMES{"annual"
 /// Where a problem comes from (a label for breakdowns), in the order the breakdowns list them.
 enum class Cause { company, customer, process, partner, unspecified };
 inline constexpr int N_CAUSES = 5;
-inline constexpr std::array<std::string_view, N_CAUSES> CAUSE_NAMES{"company", "customer", "process", "partner",
-                                                                    "unspecified"};
+inline constexpr std::array<std::string_view, N_CAUSES> CAUSE_NAMES{"company", "customer", "process",
+                                                                    "partner", "unspecified"};
 enum class Mode { aggregate, individual };
 inline constexpr std::array<std::string_view, 2> MODE_NAMES{"aggregate", "individual"};
 
@@ -45,78 +40,6 @@ std::string_view to_string(Mode mode);
 Mode parse_mode(std::string_view text);
 /// Periods in a year: month 12, quarter 4, year 1.
 int periods_per_year(PeriodUnit unit);
-
-/// Where a parameter lives: once in the scenario, or once in each segment, problem, or tier of a problem's
-/// handling.
-enum class Scope { scenario, segment, problem, tier };
-inline constexpr int N_SCOPES = 4;
-
-/// Every numeric parameter of a scenario (MODEL.md sections 3 to 5), grouped by scope. What each one is
-/// (its key, kind, default, bounds, random stream and documentation) is declared in the registry
-/// (registry.cpp); a parameter is added there and here, and nowhere else.
-enum class Param : std::uint8_t {
-  // Scope::scenario
-  discount_rate,
-  margin,
-  negative_conversion,
-  positive_conversion,
-  upfront,
-  per_period,
-  // Scope::segment
-  customers,
-  baseline_churn,
-  value_mean,
-  value_cv,
-  // Scope::problem
-  incidence,
-  complaint_rate,
-  loyalty_no_problem,
-  loyalty_silent,  // loyalty of each outcome, in Outcome order
-  loyalty_quick,
-  loyalty_resolved,
-  loyalty_mollified,
-  loyalty_unresolved,
-  told_negative_silent,  // people told badly, per customer, by outcome
-  told_negative_quick,
-  told_negative_resolved,
-  told_negative_mollified,
-  told_negative_unresolved,
-  told_positive_silent,  // people told well, per customer, by outcome
-  told_positive_quick,
-  told_positive_resolved,
-  told_positive_mollified,
-  told_positive_unresolved,
-  // Scope::tier
-  resolution,  // the tier's resolution shares (a Shares, not a Quantity)
-  escalate,
-  cost,
-};
-inline constexpr int N_PARAMS = static_cast<int>(Param::cost) + 1;
-
-/// The first parameter of each scope and the number of them: a scope's parameters are contiguous.
-inline constexpr std::array<Param, N_SCOPES> FIRST_PARAM{Param::discount_rate, Param::customers,
-                                                         Param::incidence, Param::resolution};
-inline constexpr std::array<int, N_SCOPES> PARAMS_IN_SCOPE{6, 4, 18, 3};
-constexpr Scope scope_of(Param p) {
-  const int i = static_cast<int>(p);
-  return i < static_cast<int>(Param::customers)  ? Scope::scenario
-         : i < static_cast<int>(Param::incidence) ? Scope::segment
-         : i < static_cast<int>(Param::resolution) ? Scope::problem
-                                                   : Scope::tier;
-}
-/// The place of a parameter among its scope's.
-constexpr int local_index(Param p) {
-  return static_cast<int>(p) - static_cast<int>(FIRST_PARAM[static_cast<int>(scope_of(p))]);
-}
-constexpr Param loyalty_of(Outcome o) {
-  return static_cast<Param>(static_cast<int>(Param::loyalty_silent) + static_cast<int>(o));
-}
-constexpr Param told_negative(Outcome o) {
-  return static_cast<Param>(static_cast<int>(Param::told_negative_silent) + static_cast<int>(o));
-}
-constexpr Param told_positive(Outcome o) {
-  return static_cast<Param>(static_cast<int>(Param::told_positive_silent) + static_cast<int>(o));
-}
 
 /// The parameters of one scenario object of scope S, each a quantity (the fixed 0 until set).
 template <Scope S>
@@ -170,7 +93,7 @@ struct Tier {
 
 struct Problem {
   std::string name;
-  std::string stage;                  ///< empty when the scenario has no stages and the problem names none
+  std::string stage;  ///< empty when the scenario has no stages and the problem names none
   Cause cause = Cause::unspecified;
   std::vector<std::string> segments;  ///< names; empty means every segment
   std::vector<Tier> handling;

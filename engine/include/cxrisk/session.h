@@ -17,8 +17,8 @@ class ProgressBar;
 
 /// What a command prints and writes.
 struct Output {
-  bool json = false;    ///< print JSON instead of a table
-  std::string folder;   ///< --out: write the command's files into this folder; empty: nowhere
+  bool json = false;     ///< print JSON instead of a table
+  std::string folder;    ///< --out: write the command's files into this folder; empty: nowhere
   bool samples = false;  ///< `run`: also write trials.csv
 };
 

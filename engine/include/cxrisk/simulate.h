@@ -74,7 +74,9 @@ struct Summary {
 
   const Stats& total(int metric) const { return stats[Layout::series(0, metric)]; }
   /// The statistics of a metric of entry `i` of a breakdown dimension.
-  const Stats& of(Dimension d, int i, int metric) const { return stats[Layout::series(layout.entry(d, i), metric)]; }
+  const Stats& of(Dimension d, int i, int metric) const {
+    return stats[Layout::series(layout.entry(d, i), metric)];
+  }
   /// "aggregate", "individual", or "expect" for the closed form.
   std::string_view mode_name() const { return closed_form ? "expect" : to_string(mode); }
 };

@@ -33,10 +33,10 @@ inline constexpr std::array<std::string_view, N_METRICS> METRIC_NAMES{
 /// The dimensions a metric is broken down by (MODEL.md section 6).
 enum class Dimension { problem, stage, segment, cause, outcome };
 inline constexpr int N_DIMENSIONS = 5;
-inline constexpr std::array<std::string_view, N_DIMENSIONS> DIMENSION_NAMES{"problem", "stage", "segment", "cause",
-                                                                            "outcome"};
-inline constexpr std::array<Dimension, N_DIMENSIONS> DIMENSIONS{Dimension::problem, Dimension::stage, Dimension::segment,
-                                                                Dimension::cause, Dimension::outcome};
+inline constexpr std::array<std::string_view, N_DIMENSIONS> DIMENSION_NAMES{"problem", "stage", "segment",
+                                                                            "cause", "outcome"};
+inline constexpr std::array<Dimension, N_DIMENSIONS> DIMENSIONS{
+    Dimension::problem, Dimension::stage, Dimension::segment, Dimension::cause, Dimension::outcome};
 constexpr std::string_view to_string(Dimension d) {
   return DIMENSION_NAMES[static_cast<std::size_t>(d)];
 }
@@ -50,7 +50,9 @@ struct Layout {
   std::vector<int> problem_stage;  ///< stage entry index of each problem (within the stage dimension)
   std::vector<int> problem_cause;  ///< cause entry index of each problem (within the cause dimension)
 
-  const std::vector<std::string>& names(Dimension d) const { return entry_names[static_cast<std::size_t>(d)]; }
+  const std::vector<std::string>& names(Dimension d) const {
+    return entry_names[static_cast<std::size_t>(d)];
+  }
   /// The entry index of entry `i` of dimension `d`.
   int entry(Dimension d, int i) const { return first_entry[static_cast<std::size_t>(d)] + i; }
   /// Series index of a metric of an entry in a trial's row.

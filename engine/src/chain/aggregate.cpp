@@ -171,7 +171,8 @@ void AggregateChain<Flow>::lay_out() {
   x_.reached.assign(x_.slots * N_OUTCOMES, 0);
   x_.batch.reserve(3 * QOL);
   x_.most_tiers = 0;
-  for (std::size_t q = 0; q < n_slots(); ++q) x_.most_tiers = std::max(x_.most_tiers, problem_draw(q, 0).tiers.size());
+  for (std::size_t q = 0; q < n_slots(); ++q)
+    x_.most_tiers = std::max(x_.most_tiers, problem_draw(q, 0).tiers.size());
 }
 
 // The trials' parameters per slot, once for all periods.
@@ -208,7 +209,8 @@ void AggregateChain<Flow>::gather_parameters() {
   gather_word_of_mouth();
   for (int s = s0_; s < s1_; ++s)
     for (int l = 0; l < trials_; ++l)
-      x_.active[static_cast<std::size_t>(s)][l] = static_cast<Count>(draw_[l]->segments[static_cast<std::size_t>(s)].customers);
+      x_.active[static_cast<std::size_t>(s)][l] =
+          static_cast<Count>(draw_[l]->segments[static_cast<std::size_t>(s)].customers);
 }
 
 // Which cells can tell of a loss (gain) that converts, and which slots value their customers and word of
@@ -268,7 +270,8 @@ void AggregateChain<Flow>::churn(std::uint32_t period) {
     if (!x_.live[si]) continue;
     const Bundle<std::uint64_t> seeds = flow_.seeds(model_.segment_key(s), STEP_CHURN, period);
     for (int l = 0; l < trials_; ++l)
-      b.add_if(x_.active[si][l] > 0, seeds[l], x_.active[si][l], draw_[l]->segments[si].churn, si * BUNDLE + l);
+      b.add_if(x_.active[si][l] > 0, seeds[l], x_.active[si][l], draw_[l]->segments[si].churn,
+               si * BUNDLE + l);
   }
   flow_.binomial(b);
   for (std::size_t i = 0; i < b.size(); ++i) x_.churned[b.at[i] / BUNDLE][b.at[i] % BUNDLE] = b.out[i];
@@ -293,7 +296,8 @@ void AggregateChain<Flow>::incidence(std::uint32_t period) {
       if (!x_.live[si] || q >= x_.first_slot[si + 1] || all_zero(x_.remaining[si], trials_)) continue;
       const Bundle<std::uint64_t> seeds = flow_.seeds(x_.key_of[q], STEP_INCIDENCE, period);
       for (int l = 0; l < trials_; ++l)
-        b.add_if(x_.remaining[si][l] > 0, seeds[l], x_.remaining[si][l], x_.incidence[q * BUNDLE + l], q * BUNDLE + l);
+        b.add_if(x_.remaining[si][l] > 0, seeds[l], x_.remaining[si][l], x_.incidence[q * BUNDLE + l],
+                 q * BUNDLE + l);
     }
     if (b.size() == 0) continue;
     flow_.binomial(b);
@@ -325,14 +329,16 @@ void AggregateChain<Flow>::voice(std::uint32_t period) {
 // One batch of binomial splits over the problems whose tier k takes the step (the escalation only where a
 // tier follows): count(q, l) splits with probability prob(q, l); the results go to `dest`.
 template <class Flow>
-void AggregateChain<Flow>::split(std::size_t k, bool last_tier_too, std::uint32_t step, const std::vector<Count>& count,
-                                 const std::vector<double>& prob, std::vector<Count>& dest, std::uint32_t period) {
+void AggregateChain<Flow>::split(std::size_t k, bool last_tier_too, std::uint32_t step,
+                                 const std::vector<Count>& count, const std::vector<double>& prob,
+                                 std::vector<Count>& dest, std::uint32_t period) {
   DrawBatch<Count>& b = x_.batch;
   std::fill(dest.begin(), dest.end(), Count{});
   b.clear();
   for (std::size_t q = 0; q < n_slots(); ++q) {
     const std::size_t tiers = x_.tiers_of[q];
-    if (!x_.live[static_cast<std::size_t>(x_.segment_of[q])] || k >= tiers || (!last_tier_too && k + 1 == tiers))
+    if (!x_.live[static_cast<std::size_t>(x_.segment_of[q])] || k >= tiers ||
+        (!last_tier_too && k + 1 == tiers))
       continue;
     const Bundle<std::uint64_t> seeds = flow_.seeds(x_.key_of[q], step, period);
     for (int l = 0; l < trials_; ++l) {
@@ -416,7 +422,8 @@ void AggregateChain<Flow>::loyalty(std::uint32_t period) {
   for (std::size_t q = 0; q < n_slots(); ++q)
     for (int o = 0; o < N_OUTCOMES; ++o) {
       if (!x_.reached[q * N_OUTCOMES + static_cast<std::size_t>(o)]) continue;
-      const Bundle<std::uint64_t> seeds = flow_.seeds(x_.key_of[q], STEP_LOYALTY + static_cast<std::uint32_t>(o), period);
+      const Bundle<std::uint64_t> seeds =
+          flow_.seeds(x_.key_of[q], STEP_LOYALTY + static_cast<std::uint32_t>(o), period);
       for (int l = 0; l < trials_; ++l) {
         const std::size_t i = cell_index(q, o) + static_cast<std::size_t>(l);
         b.add_if(x_.n[i] > 0, seeds[l], x_.n[i], std::abs(x_.loyalty[i]), i);
@@ -439,10 +446,11 @@ void AggregateChain<Flow>::word_of_mouth(int t) {
       const auto ou = static_cast<std::uint32_t>(o);
       const std::size_t qo = q * N_OUTCOMES + static_cast<std::size_t>(o);
       // The prospects lost (won), where there can be any: Poisson(n told q), to prospects[to + i].
-      const auto prospects = [&](std::uint32_t step, const std::vector<double>& told, const Bundle<double>& conversion,
-                                 std::size_t to) {
+      const auto prospects = [&](std::uint32_t step, const std::vector<double>& told,
+                                 const Bundle<double>& conversion, std::size_t to) {
         if (x_.pooled[q]) {
-          double* now = x_.split_periods ? &x_.told_period[static_cast<std::size_t>(t - 1) * 2 * QOL] : nullptr;
+          double* now =
+              x_.split_periods ? &x_.told_period[static_cast<std::size_t>(t - 1) * 2 * QOL] : nullptr;
           for (int l = 0; l < trials_; ++l) {
             const std::size_t i = cell_index(q, o) + static_cast<std::size_t>(l);
             const double mean = static_cast<double>(x_.n[i]) * told[i] * conversion[l];
@@ -451,7 +459,8 @@ void AggregateChain<Flow>::word_of_mouth(int t) {
           }
           return;
         }
-        const Bundle<std::uint64_t> seeds = flow_.seeds(x_.key_of[q], step + ou, static_cast<std::uint32_t>(t));
+        const Bundle<std::uint64_t> seeds =
+            flow_.seeds(x_.key_of[q], step + ou, static_cast<std::uint32_t>(t));
         for (int l = 0; l < trials_; ++l) {
           const std::size_t i = cell_index(q, o) + static_cast<std::size_t>(l);
           const double mean = static_cast<double>(x_.n[i]) * told[i] * conversion[l];
@@ -474,14 +483,18 @@ void AggregateChain<Flow>::valuation(int t) {
   b.clear();
   for (std::size_t q = 0; q < n_slots(); ++q)
     for (int o = 0; o < N_OUTCOMES; ++o) {
-      if ((x_.pooled[q] && !x_.split_periods) || !x_.reached[q * N_OUTCOMES + static_cast<std::size_t>(o)]) continue;
+      if ((x_.pooled[q] && !x_.split_periods) || !x_.reached[q * N_OUTCOMES + static_cast<std::size_t>(o)])
+        continue;
       const auto ou = static_cast<std::uint32_t>(o);
       const std::size_t qo = q * N_OUTCOMES + static_cast<std::size_t>(o);
       const ValueDraw* value[BUNDLE];
-      for (int l = 0; l < trials_; ++l) value[l] = &draw_[l]->segments[static_cast<std::size_t>(x_.segment_of[q])].value;
+      for (int l = 0; l < trials_; ++l)
+        value[l] = &draw_[l]->segments[static_cast<std::size_t>(x_.segment_of[q])].value;
       // count[from + i] customers' values go to values[to + i].
-      const auto sums = [&](std::uint32_t step, const std::vector<Count>& count, std::size_t from, std::size_t to) {
-        const Bundle<std::uint64_t> seeds = flow_.seeds(x_.key_of[q], step + ou, static_cast<std::uint32_t>(t));
+      const auto sums = [&](std::uint32_t step, const std::vector<Count>& count, std::size_t from,
+                            std::size_t to) {
+        const Bundle<std::uint64_t> seeds =
+            flow_.seeds(x_.key_of[q], step + ou, static_cast<std::uint32_t>(t));
         for (int l = 0; l < trials_; ++l) {
           const std::size_t i = cell_index(q, o) + static_cast<std::size_t>(l);
           b.add_if(count[from + i] > 0, seeds[l], count[from + i], 0, to + i, value[l]);
@@ -573,8 +586,8 @@ void AggregateChain<Flow>::book_cell(std::size_t q, int o) {
 }
 
 // Values and word of mouth once for the horizon, for the pooled slots (every period has the same valuation
-// factor there). Word of mouth does not change the base, so a cell's prospects lost (won) over the periods are
-// one Poisson count of the periods' means summed (a sum of independent Poisson counts is Poisson), at its
+// factor there). Word of mouth does not change the base, so a cell's prospects lost (won) over the periods
+// are one Poisson count of the periods' means summed (a sum of independent Poisson counts is Poisson), at its
 // word-of-mouth step's stream of period 0 (the periods are 1..T). The values of a cell's customers moved and
 // of its prospects lost and won over the periods are one sum of values each, at the value steps' streams of
 // period 0. Where the periods' costs are kept, the sums split back into the periods by the periods' own sums
@@ -594,8 +607,10 @@ template <class Flow>
 std::vector<PooledSum> AggregateChain<Flow>::horizon_counts() {
   const std::size_t QOL = x_.cell_size;
   const std::array<int, 3> count_sum{SUM_MOVED, SUM_PROSPECTS_LOST, SUM_PROSPECTS_WON};
-  const std::array<std::uint32_t, 3> value_step{STEP_VALUE, STEP_VALUE_PROSPECTS_LOST, STEP_VALUE_PROSPECTS_WON};
-  const std::array<std::uint32_t, 3> count_step{0, STEP_PROSPECTS_LOST, STEP_PROSPECTS_WON};  // the prospects'
+  const std::array<std::uint32_t, 3> value_step{STEP_VALUE, STEP_VALUE_PROSPECTS_LOST,
+                                                STEP_VALUE_PROSPECTS_WON};
+  const std::array<std::uint32_t, 3> count_step{0, STEP_PROSPECTS_LOST,
+                                                STEP_PROSPECTS_WON};  // the prospects'
   DrawBatch<Count>& b = x_.batch;
   std::vector<Count>& counts = x_.counts;
   counts.assign(3 * QOL, Count{});
@@ -608,7 +623,8 @@ std::vector<PooledSum> AggregateChain<Flow>::horizon_counts() {
         bool any = false;
         for (int l = 0; l < trials_; ++l) any |= x_.told_horizon[m0 + static_cast<std::size_t>(l)] > 0;
         if (!any) continue;
-        const Bundle<std::uint64_t> seeds = flow_.seeds(x_.key_of[q], count_step[k] + static_cast<std::uint32_t>(o), 0);
+        const Bundle<std::uint64_t> seeds =
+            flow_.seeds(x_.key_of[q], count_step[k] + static_cast<std::uint32_t>(o), 0);
         for (int l = 0; l < trials_; ++l) {
           const std::size_t m = m0 + static_cast<std::size_t>(l);
           b.add_if(x_.told_horizon[m] > 0, seeds[l], Count{}, x_.told_horizon[m], QOL + m);
@@ -626,7 +642,8 @@ std::vector<PooledSum> AggregateChain<Flow>::horizon_counts() {
         const std::size_t i0 = k * QOL + cell_index(q, o);
         bool any = false;
         for (int l = 0; l < trials_; ++l) {
-          double& sum = x_.sums[(qo * N_SUMS + static_cast<std::size_t>(count_sum[k])) * BUNDLE + static_cast<std::size_t>(l)];
+          double& sum = x_.sums[(qo * N_SUMS + static_cast<std::size_t>(count_sum[k])) * BUNDLE +
+                                static_cast<std::size_t>(l)];
           Count& count = counts[i0 + static_cast<std::size_t>(l)];
           if (k == 0)
             count = static_cast<Count>(sum);
@@ -707,7 +724,7 @@ void AggregateChain<Flow>::split_prospects(const std::vector<PooledSum>& pooled_
 // sign of its loyalty, a prospect lost costs and a prospect won saves.
 template <class Flow>
 double AggregateChain<Flow>::money_of(const PooledSum& p, int l, double f, double value) const {
-  return p.k == 0 ? as_lost(x_.loyalty[p.qo * BUNDLE + static_cast<std::size_t>(l)], f * value)
+  return p.k == 0   ? as_lost(x_.loyalty[p.qo * BUNDLE + static_cast<std::size_t>(l)], f * value)
          : p.k == 1 ? f * value
                     : -(f * value);
 }
@@ -754,14 +771,16 @@ void AggregateChain<Flow>::split_horizon(const std::vector<PooledSum>& pooled_su
       for (std::size_t t = 0; t < TR; ++t) y_total += y[t * 3 * QOL];
       if (y_total == 0) continue;  // every value 0, and so is the horizon's sum
       const double per_share =
-          money_of(p, l, draw_[l]->segments[static_cast<std::size_t>(x_.segment_of[p.q])].factor[0], x_.values[j]) /
+          money_of(p, l, draw_[l]->segments[static_cast<std::size_t>(x_.segment_of[p.q])].factor[0],
+                   x_.values[j]) /
           y_total;
       double* to = &x_.added[static_cast<std::size_t>(l) * T];
       for (std::size_t t = 0; t < TR; ++t) to[t] += per_share * y[t * 3 * QOL];
     }
   for (int l = 0; l < trials_; ++l)
     if (period_cost_[l])
-      for (std::size_t t = 0; t < TR; ++t) period_cost_[l][t] += x_.added[static_cast<std::size_t>(l) * T + t];
+      for (std::size_t t = 0; t < TR; ++t)
+        period_cost_[l][t] += x_.added[static_cast<std::size_t>(l) * T + t];
 }
 
 // The cells from the sums. A complaint is a customer with a problem whose outcome is not silent; a customer
@@ -774,7 +793,9 @@ void AggregateChain<Flow>::finish() {
     for (int o = 0; o < N_OUTCOMES; ++o) {
       const std::size_t qo = q * N_OUTCOMES + static_cast<std::size_t>(o);
       const double* acc = &x_.sums[qo * N_SUMS * BUNDLE];
-      const auto sum = [&](int k, int l) { return acc[static_cast<std::size_t>(k) * BUNDLE + static_cast<std::size_t>(l)]; };
+      const auto sum = [&](int k, int l) {
+        return acc[static_cast<std::size_t>(k) * BUNDLE + static_cast<std::size_t>(l)];
+      };
       for (int l = 0; l < trials_; ++l) {
         const double with = sum(SUM_WITH_PROBLEMS, l), moved_sum = sum(SUM_MOVED, l);
         double* cell = cells_[l] + ((x_.segment_of[q] * P + x_.problem_of[q]) * N_OUTCOMES + o) * N_METRICS;
@@ -816,9 +837,11 @@ void aggregate_chain(const Model& model, const Bundle<const TrialDraw*>& draw, i
   }
 }
 
-template void aggregate_chain<RandomFlow>(const Model&, const Bundle<const TrialDraw*>&, int, const RandomFlow&,
-                                          ChainState<std::int64_t>&, const Bundle<double*>&, const Bundle<double*>&);
-template void aggregate_chain<ExpectedFlow>(const Model&, const Bundle<const TrialDraw*>&, int, const ExpectedFlow&,
-                                            ChainState<double>&, const Bundle<double*>&, const Bundle<double*>&);
+template void aggregate_chain<RandomFlow>(const Model&, const Bundle<const TrialDraw*>&, int,
+                                          const RandomFlow&, ChainState<std::int64_t>&,
+                                          const Bundle<double*>&, const Bundle<double*>&);
+template void aggregate_chain<ExpectedFlow>(const Model&, const Bundle<const TrialDraw*>&, int,
+                                            const ExpectedFlow&, ChainState<double>&, const Bundle<double*>&,
+                                            const Bundle<double*>&);
 
 }  // namespace cxrisk

@@ -35,8 +35,10 @@ enum Step : std::uint32_t {
   STEP_VALUE_PROSPECTS_WON = 104,
 };
 static_assert(STEP_TIER + 4 * MAX_TIERS <= STEP_LOYALTY, "the tiers' steps would run into the loyalty steps");
-static_assert(STEP_LOYALTY + N_OUTCOMES <= STEP_PROSPECTS_LOST && STEP_PROSPECTS_LOST + N_OUTCOMES <= STEP_PROSPECTS_WON &&
-                  STEP_PROSPECTS_WON + N_OUTCOMES <= STEP_VALUE && STEP_VALUE + N_OUTCOMES <= STEP_VALUE_PROSPECTS_LOST &&
+static_assert(STEP_LOYALTY + N_OUTCOMES <= STEP_PROSPECTS_LOST &&
+                  STEP_PROSPECTS_LOST + N_OUTCOMES <= STEP_PROSPECTS_WON &&
+                  STEP_PROSPECTS_WON + N_OUTCOMES <= STEP_VALUE &&
+                  STEP_VALUE + N_OUTCOMES <= STEP_VALUE_PROSPECTS_LOST &&
                   STEP_VALUE_PROSPECTS_LOST + N_OUTCOMES <= STEP_VALUE_PROSPECTS_WON,
               "the steps by outcome would overlap");
 
@@ -67,7 +69,8 @@ struct DrawBatch {
   void clear() { count = 0; }
   // Adds the draw when `keep` (a count or mean that can give a non-zero draw), without a branch: which draws
   // are kept follows the trials' numbers and is not predictable.
-  void add_if(bool keep, std::uint64_t s, Count draws, double p, std::size_t place, const ValueDraw* v = nullptr) {
+  void add_if(bool keep, std::uint64_t s, Count draws, double p, std::size_t place,
+              const ValueDraw* v = nullptr) {
     seed[count] = s;
     n[count] = draws;
     x[count] = p;
@@ -90,7 +93,8 @@ class RandomFlow {
   /// Draws the values of a segment that Model::pools_horizon allows once for the horizon.
   static constexpr bool POOLS = true;
   RandomFlow(std::uint64_t first_trial, int trials, BatchScratch& scratch) : scratch_(&scratch) {
-    for (int l = 0; l < trials; ++l) trial_[l] = static_cast<std::uint32_t>(first_trial + static_cast<std::uint64_t>(l));
+    for (int l = 0; l < trials; ++l)
+      trial_[l] = static_cast<std::uint32_t>(first_trial + static_cast<std::uint64_t>(l));
   }
   /// The streams of one step of one cell in one period, one per trial of the bundle, as h + trial: a batch
   /// finishes the seeds of all its draws together (mix_seeds).
@@ -174,10 +178,11 @@ struct ChainState {
   // Counts of a period.
   std::vector<Count> with_problem, complained, entering, resolved, rest, mollified, unresolved, escalated;
   std::vector<Count> n, moved, prospects;  // cells; prospects lost, then won
-  std::vector<double> cumulative_cost, contacts_by, cost_by, escalated_by, values;  // values: moved, lost, won
-  std::vector<double> sums;  // per [slot][outcome][Sum][trial]
+  std::vector<double> cumulative_cost, contacts_by, cost_by, escalated_by,
+      values;                                                  // values: moved, lost, won
+  std::vector<double> sums;                                    // per [slot][outcome][Sum][trial]
   std::vector<Counts> active, churned, remaining, lost_total;  // per segment
-  std::vector<Bundle<double>> cost_this_period, factor;       // per segment
+  std::vector<Bundle<double>> cost_this_period, factor;        // per segment
   std::vector<char> live, reached;
   DrawBatch<Count> batch;
   // Values and word of mouth once for the horizon: the pooled slots' word-of-mouth means over the periods

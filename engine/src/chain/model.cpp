@@ -49,7 +49,8 @@ TierDraw tier_odds(const std::array<double, 3>& share, double escalate, double c
   return t;
 }
 
-Model::Model(const Scenario& scenario, std::uint64_t seed, Use use) : scenario_(scenario), seed_(seed), use_(use) {
+Model::Model(const Scenario& scenario, std::uint64_t seed, Use use)
+    : scenario_(scenario), seed_(seed), use_(use) {
   const Scenario& s = scenario_;
   const int S = n_segments(), P = n_problems();
   lay_out_breakdowns();
@@ -65,14 +66,16 @@ Model::Model(const Scenario& scenario, std::uint64_t seed, Use use) : scenario_(
   for (int seg = 0; seg < S; ++seg) {
     const std::uint64_t k = key_combine(flow, s.segments[static_cast<std::size_t>(seg)].name);
     segment_keys_.push_back(key_combine(k, "#churn"));
-    for (int p = 0; p < P; ++p) cell_keys_.push_back(key_combine(k, s.problems[static_cast<std::size_t>(p)].name));
+    for (int p = 0; p < P; ++p)
+      cell_keys_.push_back(key_combine(k, s.problems[static_cast<std::size_t>(p)].name));
     individual_keys_.push_back(key_combine(individual, s.segments[static_cast<std::size_t>(seg)].name));
   }
   // The parameters' slots, in the registry's order, each keyed by its stream's name.
   segment_first_.resize(static_cast<std::size_t>(S));
   problem_first_.resize(static_cast<std::size_t>(P));
   tier_first_.resize(static_cast<std::size_t>(P));
-  for (int p = 0; p < P; ++p) tier_first_[static_cast<std::size_t>(p)].resize(s.problems[static_cast<std::size_t>(p)].handling.size());
+  for (int p = 0; p < P; ++p)
+    tier_first_[static_cast<std::size_t>(p)].resize(s.problems[static_cast<std::size_t>(p)].handling.size());
   for_each_param(s, [&](const ParamRef& ref) { add_slots(ref); });
 }
 
@@ -93,7 +96,8 @@ void Model::lay_out_breakdowns() {
   }
   for (const Segment& seg : s.segments) names[at(Dimension::segment)].push_back(seg.name);
   for (int c = 0; c < N_CAUSES; ++c)
-    if (std::any_of(s.problems.begin(), s.problems.end(), [&](const Problem& p) { return static_cast<int>(p.cause) == c; }))
+    if (std::any_of(s.problems.begin(), s.problems.end(),
+                    [&](const Problem& p) { return static_cast<int>(p.cause) == c; }))
       names[at(Dimension::cause)].emplace_back(CAUSE_NAMES[static_cast<std::size_t>(c)]);
   for (auto o : OUTCOME_NAMES) names[at(Dimension::outcome)].emplace_back(o);
   int next = 1;
@@ -119,10 +123,12 @@ void Model::add_slots(const ParamRef& ref) {
     case Scope::scenario:
       break;
     case Scope::segment:
-      if (ref.spec->id == FIRST_PARAM[static_cast<int>(Scope::segment)]) segment_first_[static_cast<std::size_t>(at.segment)] = slots_.size();
+      if (ref.spec->id == FIRST_PARAM[static_cast<int>(Scope::segment)])
+        segment_first_[static_cast<std::size_t>(at.segment)] = slots_.size();
       break;
     case Scope::problem:
-      if (ref.spec->id == FIRST_PARAM[static_cast<int>(Scope::problem)]) problem_first_[static_cast<std::size_t>(at.problem)] = slots_.size();
+      if (ref.spec->id == FIRST_PARAM[static_cast<int>(Scope::problem)])
+        problem_first_[static_cast<std::size_t>(at.problem)] = slots_.size();
       break;
     case Scope::tier:
       if (ref.spec->id == FIRST_PARAM[static_cast<int>(Scope::tier)])
@@ -136,8 +142,9 @@ void Model::add_slots(const ParamRef& ref) {
     static constexpr std::array<std::string_view, 3> SHARE{".resolved", ".mollified", ".unresolved"};
     for (std::size_t c = 0; c < 3; ++c) {
       const double a = ref.shares->values[c];
-      values.emplace_back(ref.shares->dirichlet && a > 0 ? Quantity::make(QuantityForm::gamma_shape_scale, {a, 1.0})
-                                                         : Quantity::fixed(ref.shares->dirichlet ? 0.0 : a),
+      values.emplace_back(ref.shares->dirichlet && a > 0
+                              ? Quantity::make(QuantityForm::gamma_shape_scale, {a, 1.0})
+                              : Quantity::fixed(ref.shares->dirichlet ? 0.0 : a),
                           ref.stream + std::string(SHARE[c]));
     }
   } else {
@@ -181,12 +188,14 @@ std::size_t Model::slot(Param p, const Place& place) const {
 bool Model::pools_horizon(int s) const {
   const ValueShape shape = scenario_.segments[static_cast<std::size_t>(s)].value.shape;
   const bool same_factor = scenario_.valuation == ValuationMethod::annual || n_periods() == 1;
-  return same_factor && n_periods() <= POOLED_PERIODS_MAX && (shape == ValueShape::gamma || shape == ValueShape::fixed);
+  return same_factor && n_periods() <= POOLED_PERIODS_MAX &&
+         (shape == ValueShape::gamma || shape == ValueShape::fixed);
 }
 
 void Model::draw(std::uint64_t trial, TrialDraw& out) const {
   if (use_ != Use::trials)
-    throw std::logic_error("Model::draw: a model built for the means alone has no quantile tables to draw with");
+    throw std::logic_error(
+        "Model::draw: a model built for the means alone has no quantile tables to draw with");
   fill(out, trial, false);
 }
 

@@ -5,7 +5,10 @@
 namespace cxrisk {
 
 TrialRunner::TrialRunner(const Model& model, Mode mode)
-    : model_(model), mode_(mode), draws_(BUNDLE), cells_(static_cast<std::size_t>(model.n_cells()) * BUNDLE) {}
+    : model_(model),
+      mode_(mode),
+      draws_(BUNDLE),
+      cells_(static_cast<std::size_t>(model.n_cells()) * BUNDLE) {}
 
 void TrialRunner::run(std::uint64_t first_trial, int count, double* rows, double* period_costs,
                       std::size_t period_stride) {
@@ -17,7 +20,8 @@ void TrialRunner::run(std::uint64_t first_trial, int count, double* rows, double
     // The aggregate chain sets every cell of a problem that applies to its segment, and never touches the
     // others (zero since the table was made); the individual engine adds into the cells.
     if (mode_ == Mode::individual)
-      std::fill(cells_.begin(), cells_.begin() + static_cast<std::ptrdiff_t>(n_cells * static_cast<std::size_t>(trials)),
+      std::fill(cells_.begin(),
+                cells_.begin() + static_cast<std::ptrdiff_t>(n_cells * static_cast<std::size_t>(trials)),
                 0.0);
     Bundle<const TrialDraw*> draws{};
     Bundle<double*> cells{}, pcost{};
@@ -31,11 +35,12 @@ void TrialRunner::run(std::uint64_t first_trial, int count, double* rows, double
     }
     if (mode_ == Mode::aggregate) {
       aggregate_chain(model_, draws, trials,
-                      RandomFlow(first_trial + static_cast<std::uint64_t>(done), trials, scratch_), chain_, cells,
-                      pcost);
+                      RandomFlow(first_trial + static_cast<std::uint64_t>(done), trials, scratch_), chain_,
+                      cells, pcost);
     } else {
       for (int l = 0; l < trials; ++l)
-        individual_trial(model_, static_cast<std::uint32_t>(first_trial + static_cast<std::uint64_t>(done + l)),
+        individual_trial(model_,
+                         static_cast<std::uint32_t>(first_trial + static_cast<std::uint64_t>(done + l)),
                          *draws[l], cells[l], pcost[l]);
     }
     for (int l = 0; l < trials; ++l) {

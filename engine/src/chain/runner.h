@@ -16,8 +16,8 @@ class TrialRunner {
  public:
   TrialRunner(const Model& model, Mode mode);
 
-  /// Runs trials first_trial .. first_trial + count - 1 (the aggregate engine takes a bundle at a time): fills
-  /// `rows` (count rows of layout().n_series() values) and, when not null, `period_costs` (count rows
+  /// Runs trials first_trial .. first_trial + count - 1 (the aggregate engine takes a bundle at a time):
+  /// fills `rows` (count rows of layout().n_series() values) and, when not null, `period_costs` (count rows
   /// `period_stride` apart, each starting with total_cost booked in each of the n_periods() periods). A
   /// trial's numbers do not depend on the other trials of the call.
   void run(std::uint64_t first_trial, int count, double* rows, double* period_costs = nullptr,

@@ -54,7 +54,8 @@ void write_entry(const fs::path& out, const BatchEntry& e) {
   entry["hash"] = e.hash;
   entry["trials"] = e.trials;
   entry["seed"] = e.seed;
-  write_files_atomically(out / e.directory, {{"summary.json", e.summary_json}, {"entry.json", json_text(entry, 2) + "\n"}});
+  write_files_atomically(out / e.directory,
+                         {{"summary.json", e.summary_json}, {"entry.json", json_text(entry, 2) + "\n"}});
 }
 
 void take_totals(const Summary& s, BatchEntry& e) {
@@ -109,8 +110,8 @@ Summary unpack(const std::string& bytes) {
 }
 
 // 1. Every file loaded (cheap, and every process needs the names to agree on folders), with its folder name.
-std::vector<std::optional<Scenario>> load_all(const std::vector<std::string>& files, const RunSettings& settings,
-                                              BatchResult& result) {
+std::vector<std::optional<Scenario>> load_all(const std::vector<std::string>& files,
+                                              const RunSettings& settings, BatchResult& result) {
   std::vector<std::optional<Scenario>> scenarios(files.size());
   std::map<std::string, int> used;
   for (std::size_t i = 0; i < files.size(); ++i) {
@@ -137,8 +138,8 @@ std::vector<std::optional<Scenario>> load_all(const std::vector<std::string>& fi
   return scenarios;
 }
 
-// 2. With --resume, the results to keep: those whose scenario, trials and seed are unchanged and whose summary
-// reads back whole (a damaged or partial record is run again). Decided by process 0.
+// 2. With --resume, the results to keep: those whose scenario, trials and seed are unchanged and whose
+// summary reads back whole (a damaged or partial record is run again). Decided by process 0.
 std::string kept_results(const std::vector<std::optional<Scenario>>& scenarios, const BatchOutput& output,
                          BatchResult& result) {
   std::string keep(scenarios.size(), '0');
@@ -150,7 +151,8 @@ std::string kept_results(const std::vector<std::optional<Scenario>>& scenarios, 
     if (!fs::exists(dir / "entry.json", ec) || !fs::exists(dir / "summary.json", ec)) continue;
     try {
       const Json entry = Json::parse(read_file(dir / "entry.json"));
-      if (entry.at("hash") != e.hash || entry.at("trials") != e.trials || entry.at("seed") != e.seed) continue;
+      if (entry.at("hash") != e.hash || entry.at("trials") != e.trials || entry.at("seed") != e.seed)
+        continue;
       std::string summary = read_file(dir / "summary.json");
       const Json parsed = Json::parse(summary);
       const Json& metrics = parsed.at("metrics");
@@ -253,10 +255,12 @@ std::string content_hash(const Scenario& scenario) {
 }
 
 int BatchResult::failed() const {
-  return static_cast<int>(std::count_if(entries.begin(), entries.end(), [](const BatchEntry& e) { return !e.ok; }));
+  return static_cast<int>(
+      std::count_if(entries.begin(), entries.end(), [](const BatchEntry& e) { return !e.ok; }));
 }
 
-BatchResult batch(const std::vector<std::string>& files, const RunSettings& settings, const BatchOutput& output) {
+BatchResult batch(const std::vector<std::string>& files, const RunSettings& settings,
+                  const BatchOutput& output) {
   const Communicator& comm = settings.processes();
   BatchResult result;
   const std::vector<std::optional<Scenario>> scenarios = load_all(files, settings, result);
@@ -265,8 +269,8 @@ BatchResult batch(const std::vector<std::string>& files, const RunSettings& sett
   Arrival read;
   for (std::size_t i = 0; i < files.size(); ++i)
     read.digests.emplace_back(files[i], scenarios[i] ? result.entries[i].hash : result.entries[i].error);
-  // Process 0 also checks where it will write each scenario's results, before anything runs: a file in the way
-  // of one scenario's folder would otherwise end the batch after hours of runs, without its table.
+  // Process 0 also checks where it will write each scenario's results, before anything runs: a file in the
+  // way of one scenario's folder would otherwise end the batch after hours of runs, without its table.
   if (comm.is_root() && !output.out.empty()) {
     try {
       for (std::size_t i = 0; i < files.size(); ++i)
@@ -332,7 +336,8 @@ BatchResult batch(const std::vector<std::string>& files, const RunSettings& sett
       const BatchEntry& e = result.entries[i];
       if (e.ok && !e.reused && !written[i]) write_entry(output.out, e);
     }
-    write_files_atomically(output.out, {{"batch.csv", batch_csv(result)}, {"batch.json", batch_json(result)}});
+    write_files_atomically(output.out,
+                           {{"batch.csv", batch_csv(result)}, {"batch.json", batch_json(result)}});
   }
   return result;
 }

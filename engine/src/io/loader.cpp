@@ -81,7 +81,8 @@ class Reader {
   void require_seq(const YAML::Node& n, const std::string& path) const {
     if (!n.IsSequence()) fail(n, path, fmt::format("must be a list, got {}", kind(n)));
   }
-  void check_keys(const YAML::Node& n, const std::string& path, const std::vector<std::string_view>& allowed) const;
+  void check_keys(const YAML::Node& n, const std::string& path,
+                  const std::vector<std::string_view>& allowed) const;
   YAML::Node need(const YAML::Node& n, const std::string& path, const std::string& key) const {
     YAML::Node v = n[key];
     if (!v) fail(n, child_path(path, key), "required key is missing");
@@ -95,7 +96,8 @@ class Reader {
   std::int64_t integer(const YAML::Node& n, const std::string& path, std::int64_t lo, std::int64_t hi) const;
   std::string text(const YAML::Node& n, const std::string& path) const;
   template <class Enum, std::size_t N>
-  Enum choice(const YAML::Node& n, const std::string& path, const std::array<std::string_view, N>& names) const;
+  Enum choice(const YAML::Node& n, const std::string& path,
+              const std::array<std::string_view, N>& names) const;
 
   Quantity quantity(const YAML::Node& n, const std::string& path);
   Shares shares(const YAML::Node& n, const std::string& path);
@@ -111,7 +113,8 @@ class Reader {
   /// Reads problem `index` (already in `s`, empty), its tiers and their parameters.
   void problem(const YAML::Node& n, const std::string& path, Scenario& s, int index);
   std::vector<std::string> names(const YAML::Node& n, const std::string& path);
-  std::vector<double> read_values_file(const YAML::Node& n, const std::string& path, const std::string& file) const;
+  std::vector<double> read_values_file(const YAML::Node& n, const std::string& path,
+                                       const std::string& file) const;
   void investment(const YAML::Node& n, Scenario& s);
   Change change(const Scenario& s, const YAML::Node& c, const std::string& path);
 
@@ -139,7 +142,8 @@ void Reader::check_keys(const YAML::Node& n, const std::string& path,
   }
 }
 
-YAML::Node Reader::mapping(const YAML::Node& n, const std::string& path, Scope scope, const std::string& prefix) {
+YAML::Node Reader::mapping(const YAML::Node& n, const std::string& path, Scope scope,
+                           const std::string& prefix) {
   YAML::Node node = n;
   std::string at = path, so_far;
   std::size_t start = 0;
@@ -166,12 +170,14 @@ double Reader::number(const YAML::Node& n, const std::string& path) const {
   double x = 0;
   if (!n.IsScalar() || !YAML::convert<double>::decode(n, x))
     fail(n, path,
-         fmt::format("must be a number, got {}", n.IsScalar() ? "'" + n.Scalar() + "'" : std::string(kind(n))));
+         fmt::format("must be a number, got {}",
+                     n.IsScalar() ? "'" + n.Scalar() + "'" : std::string(kind(n))));
   if (!std::isfinite(x)) fail(n, path, "must be a finite number");
   return x;
 }
 
-std::int64_t Reader::integer(const YAML::Node& n, const std::string& path, std::int64_t lo, std::int64_t hi) const {
+std::int64_t Reader::integer(const YAML::Node& n, const std::string& path, std::int64_t lo,
+                             std::int64_t hi) const {
   const double x = number(n, path);
   if (x != std::floor(x)) fail(n, path, fmt::format("must be a whole number, got {}", n.Scalar()));
   if (x < static_cast<double>(lo) || x > static_cast<double>(hi))
@@ -220,15 +226,16 @@ Quantity Reader::quantity(const YAML::Node& n, const std::string& path) {
   } else {
     static constexpr std::array<std::string_view, 7> DISTS{"beta",   "pert",      "triangular", "uniform",
                                                            "normal", "lognormal", "gamma"};
-    static constexpr std::array<QuantityForm, 7> FORMS{QuantityForm::beta_mean_sd, QuantityForm::pert,
-                                                       QuantityForm::triangular,   QuantityForm::uniform,
-                                                       QuantityForm::normal,       QuantityForm::lognormal_mean_sd,
-                                                       QuantityForm::gamma_mean_sd};
+    static constexpr std::array<QuantityForm, 7> FORMS{
+        QuantityForm::beta_mean_sd, QuantityForm::pert,   QuantityForm::triangular,
+        QuantityForm::uniform,      QuantityForm::normal, QuantityForm::lognormal_mean_sd,
+        QuantityForm::gamma_mean_sd};
     form = FORMS[static_cast<std::size_t>(choice<int>(n["dist"], child_path(path, "dist"), DISTS))];
     if (form == QuantityForm::beta_mean_sd && (n["alpha"] || n["beta"])) form = QuantityForm::beta_alpha_beta;
     if (form == QuantityForm::lognormal_mean_sd && (n["median"] || n["sigma"]))
       form = QuantityForm::lognormal_median_sigma;
-    if (form == QuantityForm::gamma_mean_sd && (n["shape"] || n["scale"])) form = QuantityForm::gamma_shape_scale;
+    if (form == QuantityForm::gamma_mean_sd && (n["shape"] || n["scale"]))
+      form = QuantityForm::gamma_shape_scale;
   }
   const auto& keys = Quantity::form_keys(form);
   std::vector<std::string_view> allowed(keys.begin(), keys.end());
@@ -244,7 +251,8 @@ Quantity Reader::quantity(const YAML::Node& n, const std::string& path) {
     } else {
       fail(n, child_path(path, key),
            fmt::format("required key is missing (a {} needs {})",
-                       form == QuantityForm::observed ? "survey count" : n["dist"].Scalar(), join(keys, ", ")));
+                       form == QuantityForm::observed ? "survey count" : n["dist"].Scalar(),
+                       join(keys, ", ")));
     }
   }
   try {
@@ -291,8 +299,8 @@ Shares Reader::shares(const YAML::Node& n, const std::string& path) {
   return s;
 }
 
-void Reader::params(const YAML::Node& n, const std::string& path, Scope scope, Scenario& s, const Place& place,
-                    const std::function<bool(const ParamSpec&)>& skip) {
+void Reader::params(const YAML::Node& n, const std::string& path, Scope scope, Scenario& s,
+                    const Place& place, const std::function<bool(const ParamSpec&)>& skip) {
   for (const ParamSpec& spec : param_specs()) {
     if (spec.scope != scope || (skip && skip(spec))) continue;
     const std::string key(spec.key);
@@ -346,7 +354,8 @@ std::vector<double> Reader::read_values_file(const YAML::Node& n, const std::str
     double x = 0;
     if (!parse_double(t, x) || !std::isfinite(x) || x < 0) {
       if (values.empty() && line_no == 1 && !parse_double(t, x)) continue;  // a header line
-      throw ScenarioError({full.string(), line_no, 1}, path, fmt::format("a value must be a number >= 0, got '{}'", t));
+      throw ScenarioError({full.string(), line_no, 1}, path,
+                          fmt::format("a value must be a number >= 0, got '{}'", t));
     }
     values.push_back(x);
   }
@@ -388,7 +397,8 @@ void Reader::segment(const YAML::Node& n, const std::string& path, Scenario& s, 
     seg.value.shape = ValueShape::empirical;
     seg.value.empirical_file = text(value["empirical"], p);
     std::error_code ec;
-    seg.value.empirical_path = fs::absolute(base_dir_ / seg.value.empirical_file, ec).lexically_normal().string();
+    seg.value.empirical_path =
+        fs::absolute(base_dir_ / seg.value.empirical_file, ec).lexically_normal().string();
     seg.value.empirical = read_values_file(value["empirical"], p, seg.value.empirical_file);
     double sum = 0;
     for (double x : seg.value.empirical) sum += x;
@@ -500,7 +510,8 @@ Scenario Reader::read(const YAML::Node& root) {
       s.seed = seed;
     }
   }
-  params(root, "", Scope::scenario, s, {}, [](const ParamSpec& spec) { return spec.group == Group::investment; });
+  params(root, "", Scope::scenario, s, {},
+         [](const ParamSpec& spec) { return spec.group == Group::investment; });
   {
     YAML::Node segs = need(root, "", "segments");
     note("segments", segs);
@@ -529,7 +540,9 @@ Change Reader::change(const Scenario& s, const YAML::Node& c, const std::string&
   require_map(c, cp);
   const bool is_set = static_cast<bool>(c["set"]);
   if (!is_set && !c["scale"]) fail(c, cp, "a change is {set: PATH, to: VALUE} or {scale: PATH, by: NUMBER}");
-  check_keys(c, cp, is_set ? std::vector<std::string_view>{"set", "to"} : std::vector<std::string_view>{"scale", "by"});
+  check_keys(
+      c, cp,
+      is_set ? std::vector<std::string_view>{"set", "to"} : std::vector<std::string_view>{"scale", "by"});
   const std::string verb = is_set ? "set" : "scale";
   const YAML::Node at = c[verb];
   Change out;
@@ -609,11 +622,13 @@ Scenario load_base(Reader& reader, const YAML::Node& extends, const std::string&
     names.push_back(canonical.filename().string());
     throw ScenarioError(at, "extends", fmt::format("extends itself: {}", join(names, " -> ")));
   }
-  // Each level is read recursively: a bound keeps a runaway chain an input error rather than a stack overflow.
+  // Each level is read recursively: a bound keeps a runaway chain an input error rather than a stack
+  // overflow.
   if (chain.size() >= MAX_EXTENDS_DEPTH)
-    throw ScenarioError(at, "extends",
-                        fmt::format("more than {} scenarios extend one another ({} -> ... -> {})", MAX_EXTENDS_DEPTH,
-                                    chain.front().filename().string(), canonical.filename().string()));
+    throw ScenarioError(
+        at, "extends",
+        fmt::format("more than {} scenarios extend one another ({} -> ... -> {})", MAX_EXTENDS_DEPTH,
+                    chain.front().filename().string(), canonical.filename().string()));
   // The error_code form: a path the file system refuses (too long, say) is the same input error.
   if (!fs::exists(base_path, ec) || ec)
     throw ScenarioError(at, "extends",
@@ -637,10 +652,11 @@ Scenario load_node(const YAML::Node& root, const std::string& display_name, cons
   for (auto it = root.begin(); it != root.end(); ++it) {
     const std::string key = it->first.Scalar();
     if (std::find(ALLOWED.begin(), ALLOWED.end(), key) == ALLOWED.end())
-      throw ScenarioError(reader.loc(it->first), key,
-                          fmt::format("unknown key '{}' in a scenario that extends another (it takes cxrisk, name, "
-                                      "extends, changes and investment; change settings with `set`)",
-                                      key));
+      throw ScenarioError(
+          reader.loc(it->first), key,
+          fmt::format("unknown key '{}' in a scenario that extends another (it takes cxrisk, name, "
+                      "extends, changes and investment; change settings with `set`)",
+                      key));
   }
   reader.schema_version(root);
   Scenario s = load_base(reader, root["extends"], display_name, base_dir, chain);
@@ -662,8 +678,8 @@ Scenario load_file(const fs::path& path, std::vector<fs::path>& chain) {
   std::error_code ec;
   chain.push_back(fs::weakly_canonical(path, ec));
   const fs::path dir = path.parent_path();
-  Scenario s = load_node(parse_yaml(buffer.str(), path.string()), path.string(), dir.empty() ? fs::path(".") : dir,
-                         chain);
+  Scenario s = load_node(parse_yaml(buffer.str(), path.string()), path.string(),
+                         dir.empty() ? fs::path(".") : dir, chain);
   chain.pop_back();
   return s;
 }
@@ -675,12 +691,14 @@ Scenario load_scenario(const std::string& path) {
   return load_file(path, chain);
 }
 
-Scenario load_scenario_text(const std::string& text, const std::string& display_name, const std::string& base_dir) {
+Scenario load_scenario_text(const std::string& text, const std::string& display_name,
+                            const std::string& base_dir) {
   std::vector<fs::path> chain;
   return load_node(parse_yaml(text, display_name), display_name, base_dir, chain);
 }
 
-Scenario apply_changes(const Scenario& base, const std::string& changes_yaml, const std::string& display_name) {
+Scenario apply_changes(const Scenario& base, const std::string& changes_yaml,
+                       const std::string& display_name) {
   Scenario s = base;
   Reader reader(display_name, ".");
   const YAML::Node root = parse_yaml(changes_yaml, display_name);

@@ -9,8 +9,8 @@
 #include <fstream>
 #include <iterator>
 
-#include "cxrisk/version.h"
 #include "cxrisk/text.h"
+#include "cxrisk/version.h"
 #include "io/json.h"
 
 namespace cxrisk {
@@ -151,10 +151,9 @@ std::string summary_table(const Summary& summary) {
                        "p95", "cvar95");
     for (int m = 0; m < N_METRICS; ++m) {
       const Stats& s = summary.total(m);
-      out +=
-          fmt::format("{:<26}{:>16}{:>16}{:>16}{:>16}{:>16}{:>16}\n", METRIC_NAMES[m], human_number(s.mean),
-                      human_number(s.se), human_number(s.p5()), human_number(s.p50()),
-                      human_number(s.p95()), human_number(s.cvar95));
+      out += fmt::format("{:<26}{:>16}{:>16}{:>16}{:>16}{:>16}{:>16}\n", METRIC_NAMES[m],
+                         human_number(s.mean), human_number(s.se), human_number(s.p5()),
+                         human_number(s.p50()), human_number(s.p95()), human_number(s.cvar95));
     }
   }
   if (!summary.breakdowns) return out;
@@ -180,8 +179,9 @@ std::string summary_table(const Summary& summary) {
 
 void write_run(const std::filesystem::path& dir, const RunResult& result, bool samples) {
   const std::string summary = summary_json(result.summary), breakdown = breakdown_csv(result.summary);
-  std::vector<std::pair<std::string, FileWriter>> files{{"summary.json", [&](std::ostream& out) { out << summary; }},
-                                                        {"breakdown.csv", [&](std::ostream& out) { out << breakdown; }}};
+  std::vector<std::pair<std::string, FileWriter>> files{
+      {"summary.json", [&](std::ostream& out) { out << summary; }},
+      {"breakdown.csv", [&](std::ostream& out) { out << breakdown; }}};
   // trials.csv goes to its file row by row: at millions of trials it is gigabytes.
   if (samples) files.emplace_back("trials.csv", [&](std::ostream& out) { write_trials_csv(out, result); });
   write_files_atomically(dir, files);

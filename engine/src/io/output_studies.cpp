@@ -55,13 +55,13 @@ std::string comparison_csv(const Comparison& c) {
   };
   for (const AlternativeResult& a : c.alternatives) {
     const std::string name = csv_field(a.name);
-    out += fmt::format(
-        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", name, a.savings_total_cost.mean,
-        a.savings_total_cost.se, a.savings_total_cost.p5(), a.savings_total_cost.p50(),
-        a.savings_total_cost.p95(), a.savings_revenue_lost.mean, a.savings_customers_lost.mean,
-        a.investment_pv.mean, a.net_benefit.mean, a.net_benefit.p5(), a.net_benefit.p50(),
-        a.net_benefit.p95(), opt(a.roi, false), opt(a.roi, true), opt(a.payback_period, true),
-        a.p_payback_within_horizon, a.p_net_benefit_positive);
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", name,
+                       a.savings_total_cost.mean, a.savings_total_cost.se, a.savings_total_cost.p5(),
+                       a.savings_total_cost.p50(), a.savings_total_cost.p95(), a.savings_revenue_lost.mean,
+                       a.savings_customers_lost.mean, a.investment_pv.mean, a.net_benefit.mean,
+                       a.net_benefit.p5(), a.net_benefit.p50(), a.net_benefit.p95(), opt(a.roi, false),
+                       opt(a.roi, true), opt(a.payback_period, true), a.p_payback_within_horizon,
+                       a.p_net_benefit_positive);
   }
   return out;
 }
@@ -81,13 +81,11 @@ std::string comparison_table(const Comparison& c) {
   int rank = 1;
   for (const AlternativeResult* a : ranked) {
     const std::string roi = a->roi ? fmt::format("{:.0f}%", 100 * a->roi->p50()) : "-";
-    const std::string payback =
-        a->payback_period ? fmt::format("{:.0f}", a->payback_period->p50()) : "never";
+    const std::string payback = a->payback_period ? fmt::format("{:.0f}", a->payback_period->p50()) : "never";
     out += fmt::format("{:<6}{:<{}}{:>16}{:>16}{:>16}{:>16}{:>16}{:>9.0f}%{:>8}{:>9}\n", rank++, a->name,
                        width, human_number(a->savings_total_cost.mean), human_number(a->investment_pv.mean),
                        human_number(a->net_benefit.mean), human_number(a->net_benefit.p5()),
-                       human_number(a->net_benefit.p95()), 100 * a->p_net_benefit_positive, roi,
-                       payback);
+                       human_number(a->net_benefit.p95()), 100 * a->p_net_benefit_positive, roi, payback);
   }
   out +=
       "\nsaving: fall in total_cost (lost revenue, word of mouth, handling) against the base; ROI: median "
@@ -109,8 +107,7 @@ std::string batch_csv(const BatchResult& result) {
                        e.error_line > 0 ? std::to_string(e.error_line) : "", csv_field(e.error));
     for (const Stats* s : {&e.total_cost, &e.revenue_lost, &e.customers_lost}) {
       if (e.ok)
-        out += fmt::format(",{},{},{},{},{},{}", s->mean, s->se, s->p5(), s->p50(),
-                           s->p95(), s->cvar95);
+        out += fmt::format(",{},{},{},{},{},{}", s->mean, s->se, s->p5(), s->p50(), s->p95(), s->cvar95);
       else
         out += ",,,,,,";
     }
@@ -179,8 +176,7 @@ std::string sweep_csv(const Sweep& s) {
     for (int m = 0; m < N_METRICS; ++m) out += fmt::format(",{}", p.totals[m].mean);
     for (int m : MAIN_METRICS) {
       const Stats& st = p.totals[m];
-      out += fmt::format(",{},{},{},{},{}", st.se, st.p5(), st.p50(), st.p95(),
-                         st.cvar95);
+      out += fmt::format(",{},{},{},{},{}", st.se, st.p5(), st.p50(), st.p95(), st.cvar95);
     }
     out += "\n";
   }
@@ -220,9 +216,9 @@ std::string sweep_table(const Sweep& s) {
     for (std::size_t k = 0; k < p.values.size(); ++k)
       out += fmt::format("{:>{}}", fmt::format("{}", p.values[k]), widths[k]);
     const Stats& t = p.totals[total_cost];
-    out += fmt::format("{:>18}{:>16}{:>18}{:>18}{:>16}\n", human_number(t.mean), human_number(t.se),
-                       human_number(t.p5()), human_number(t.p95()),
-                       human_number(p.totals[customers_lost].mean));
+    out +=
+        fmt::format("{:>18}{:>16}{:>18}{:>18}{:>16}\n", human_number(t.mean), human_number(t.se),
+                    human_number(t.p5()), human_number(t.p95()), human_number(p.totals[customers_lost].mean));
   }
   return out;
 }

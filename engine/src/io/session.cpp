@@ -44,7 +44,8 @@ RunSettings Session::reporting_to(ProgressBar& bar) const {
 }
 
 void Session::run(const std::string& file, const Output& output) {
-  CXRISK_REQUIRE(!output.samples || !output.folder.empty(), "--samples needs --out (the folder to write trials.csv to)");
+  CXRISK_REQUIRE(!output.samples || !output.folder.empty(),
+                 "--samples needs --out (the folder to write trials.csv to)");
   const Scenario scenario = load_scenario(file);
   const RunSettings::Resolved r = settings_.resolve(scenario);
   if (!output.folder.empty() && root()) check_output_folder(output.folder);
@@ -95,8 +96,9 @@ int Session::batch(const std::vector<std::string>& paths, const Output& output, 
   // The files found, here; what each holds is compared by batch() once it has read them.
   InputDigests digests;
   for (const auto& file : files) digests.emplace_back(file, "found");
-  digests.emplace_back("the command line", fmt::format("batch trials={} seed={} resume={}", settings_.trials.value_or(0),
-                                                       settings_.seed.value_or(0), resume));
+  digests.emplace_back("the command line",
+                       fmt::format("batch trials={} seed={} resume={}", settings_.trials.value_or(0),
+                                   settings_.seed.value_or(0), resume));
   meet(std::move(digests));
   const BatchResult result = cxrisk::batch(files, settings_, {output.folder, resume});
   if (!root()) return 0;
@@ -136,8 +138,8 @@ int Session::validate(const std::vector<std::string>& files, std::ostream& err) 
     try {
       const Scenario s = load_scenario(file);
       digests.emplace_back(file, content_hash(s));
-      lines.emplace_back(false, fmt::format("{}: ok ({} segments, {} problems, {} periods)\n", file, s.segments.size(),
-                                            s.problems.size(), s.periods));
+      lines.emplace_back(false, fmt::format("{}: ok ({} segments, {} problems, {} periods)\n", file,
+                                            s.segments.size(), s.problems.size(), s.periods));
     } catch (const ScenarioError& e) {
       digests.emplace_back(file, e.what());
       lines.emplace_back(true, fmt::format("error: {}\n", e.what()));

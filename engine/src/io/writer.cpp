@@ -70,8 +70,8 @@ bool reads_as_non_text(const std::string& s) {
   if (parse_double(s, x)) return true;
   std::string lower;
   for (unsigned char c : s) lower += static_cast<char>(std::tolower(c));
-  static const std::vector<std::string> WORDS{"true", "false", "yes", "no", "on", "off", "y", "n", "null", "~",
-                                              ".inf", "-.inf", "+.inf", ".nan"};
+  static const std::vector<std::string> WORDS{"true", "false", "yes", "no",   "on",    "off",   "y",
+                                              "n",    "null",  "~",   ".inf", "-.inf", "+.inf", ".nan"};
   if (std::find(WORDS.begin(), WORDS.end(), lower) != WORDS.end()) return true;
   return lower.size() > 1 && lower[0] == '0' && (lower[1] == 'x' || lower[1] == 'o' || lower[1] == 'b');
 }

@@ -23,8 +23,8 @@ inline constexpr int LANES = 8;
 template <class T>
 using Lanes = std::array<T, LANES>;
 
-/// The working lists of the batch samplers, owned by the caller (a trial runner) and reused from batch to batch,
-/// so that a worker allocates nothing once it has seen its largest batch.
+/// The working lists of the batch samplers, owned by the caller (a trial runner) and reused from batch to
+/// batch, so that a worker allocates nothing once it has seen its largest batch.
 struct BatchScratch {
   std::vector<std::uint32_t> pending[3];  // draws left for inversion, a rejection loop, the scalar sampler
   struct Power {

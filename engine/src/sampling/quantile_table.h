@@ -19,15 +19,14 @@ namespace cxrisk {
 /// of the quantity (towards the ends, where Q bends fastest) gets a table of REFINE finer intervals, checked
 /// the same way; what still fails, and the intervals that touch u = 0 or u = 1, are evaluated exactly. So
 /// values differ from the exact quantile by about 1e-9 sd at most (far below anything a Monte Carlo run can
-/// resolve), and the exact inverse is left to 1-3% of the draws instead of the 20-25% the top grid alone
-/// leaves.
+/// resolve), and the exact inverse is left to a small share of the draws.
 ///
 /// Each interval of the top grid is built the first time a draw falls in it, by whichever thread draws it
 /// (the others wait for it): a run of ten trials builds a few dozen intervals of a table, not its 512 with
 /// their finer tables. An interval's nodes and decision depend on the quantity and the interval alone, so a
 /// value is the same whichever intervals were built before it, and in any order. A node that a neighbouring
 /// interval has already made is taken from it rather than made again (a third fewer exact inverses when a
-/// run builds the whole table: 2.8% fewer instructions in 2,000 trials of the benchmark).
+/// run builds the whole table).
 class FastQuantile {
  public:
   explicit FastQuantile(const Quantity& q);

@@ -170,7 +170,8 @@ Quantity Quantity::make(QuantityForm form, const std::vector<double>& args) {
       break;
     case QuantityForm::normal:
       positive(1);
-      q.set_normal(args[0], args[1], std::isnan(args[2]) ? -INF : args[2], std::isnan(args[3]) ? INF : args[3]);
+      q.set_normal(args[0], args[1], std::isnan(args[2]) ? -INF : args[2],
+                   std::isnan(args[3]) ? INF : args[3]);
       break;
     case QuantityForm::lognormal_median_sigma:
       positive(0);

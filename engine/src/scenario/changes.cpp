@@ -68,8 +68,8 @@ std::vector<ParamRef> resolve_path(const Scenario& scenario, const std::string& 
       if (part_matches(parts[level], r.path[level])) next.push_back(std::move(r));
     }
     if (next.empty()) {
-      std::string message = fmt::format("'{}' matches nothing: no {} '{}'", path, level_word(parts, level),
-                                        parts[level]);
+      std::string message =
+          fmt::format("'{}' matches nothing: no {} '{}'", path, level_word(parts, level), parts[level]);
       if (!known.empty()) message += fmt::format(" (there are: {})", join(known, ", "));
       const std::string hint = closest_name(parts[level], known);
       if (!hint.empty()) message += fmt::format("; did you mean '{}'?", hint);
@@ -106,11 +106,12 @@ void apply_changes(Scenario& s, const std::vector<Change>& changes, SourceMap* w
       const bool is_shares = t.spec->kind == Kind::shares;
       if (c.verb == Change::Verb::set) {
         if (is_shares != c.to_shares)
-          fail(is_shares ? fmt::format("'{}' is a tier's resolution shares: set it to {{resolved: .., mollified: "
-                                       "..., unresolved: ..}}",
-                                       t.path_text())
-                         : fmt::format("'{}' takes a number or a distribution, not resolution shares",
-                                       t.path_text()));
+          fail(is_shares
+                   ? fmt::format("'{}' is a tier's resolution shares: set it to {{resolved: .., mollified: "
+                                 "..., unresolved: ..}}",
+                                 t.path_text())
+                   : fmt::format("'{}' takes a number or a distribution, not resolution shares",
+                                 t.path_text()));
         if (is_shares)
           shares_at(s, t.place) = c.shares;
         else

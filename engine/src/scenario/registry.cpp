@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <cmath>
 #include <span>
 #include <stdexcept>
 
@@ -14,7 +15,8 @@ namespace {
 constexpr double INF = std::numeric_limits<double>::infinity();
 
 // The stream names of the lists' members: part of every stream's name, so as stable as the streams.
-constexpr std::string_view SEGMENT_STREAMS = "segments", PROBLEM_STREAMS = "problems", TIER_STREAMS = "handling";
+constexpr std::string_view SEGMENT_STREAMS = "segments", PROBLEM_STREAMS = "problems",
+                           TIER_STREAMS = "handling";
 
 std::vector<ParamSpec> make_param_specs() {
   std::vector<ParamSpec> v{
@@ -37,19 +39,20 @@ std::vector<ParamSpec> make_param_specs() {
       {Param::per_period, Scope::scenario, Kind::money, Group::investment, "investment.per_period",
        "investment.per_period", false, 0, false, INF, "", "currency per period",
        "What an improvement costs in each period of the horizon, discounted like the horizon."},
-      {Param::customers, Scope::segment, Kind::count, Group::customers, "customers", "customers", true, 0, false,
-       1e15, "a count above that cannot be held exactly", "customers",
+      {Param::customers, Scope::segment, Kind::count, Group::customers, "customers", "customers", true, 0,
+       false, 1e15, "a count above that cannot be held exactly", "customers",
        "Active customers at the start of the horizon; an uncertain count is rounded per trial."},
       {Param::baseline_churn, Scope::segment, Kind::probability, Group::customers, "baseline_churn",
        "baseline_churn", false, 0, false, INF, "", "per customer and period",
        "Leaving for reasons unrelated to service (not counted as lost to service)."},
-      {Param::value_mean, Scope::segment, Kind::money, Group::value, "value.mean", "value.mean", true, 0, false,
-       INF, "", "currency per customer and period", "The mean value of a customer per period."},
+      {Param::value_mean, Scope::segment, Kind::money, Group::value, "value.mean", "value.mean", true, 0,
+       false, INF, "", "currency per customer and period", "The mean value of a customer per period."},
       {Param::value_cv, Scope::segment, Kind::ratio, Group::value, "value.cv", "value.cv", false, 0, false,
-       VALUE_CV_MAX, "a gamma shape 1 / cv^2 below 1e-12 cannot be computed", "ratio (sd / mean between customers)",
+       VALUE_CV_MAX, "a gamma shape 1 / cv^2 below 1e-12 cannot be computed",
+       "ratio (sd / mean between customers)",
        "How much customers' values differ (coefficient of variation); 0: every customer has the mean."},
-      {Param::incidence, Scope::problem, Kind::probability, Group::incidence, "incidence", "incidence", true, 0,
-       false, INF, "", "per customer and period",
+      {Param::incidence, Scope::problem, Kind::probability, Group::incidence, "incidence", "incidence", true,
+       0, false, INF, "", "per customer and period",
        "The probability that an active customer has this problem in a period (if no earlier problem of the "
        "journey happened)."},
       {Param::complaint_rate, Scope::problem, Kind::probability, Group::complaint, "complaint_rate",
@@ -60,7 +63,8 @@ std::vector<ParamSpec> make_param_specs() {
        "Loyalty of a customer without a problem; only each outcome's ratio to it matters."},
   };
   constexpr std::array<std::string_view, N_OUTCOMES> LOYALTY{
-      "Loyalty after a problem never complained about.", "Loyalty after a complaint resolved at the first tier.",
+      "Loyalty after a problem never complained about.",
+      "Loyalty after a complaint resolved at the first tier.",
       "Loyalty after a complaint resolved at a later tier.",
       "Loyalty after a complaint that was only mollified.", "Loyalty after a complaint left unresolved."};
   // The keys of the outcomes live as long as the program: they are views into this table.
@@ -84,15 +88,15 @@ std::vector<ParamSpec> make_param_specs() {
     v.push_back({told_positive(static_cast<Outcome>(o)), Scope::problem, Kind::people, Group::word_of_mouth,
                  keys[2][o], keys[2][o], false, 0, true, INF, "", "people per customer with this outcome",
                  "People told well (Poisson), each a prospect won with positive_conversion."});
-  v.push_back({Param::resolution, Scope::tier, Kind::shares, Group::handling, "resolution", "resolution", true, 0,
-               false, INF, "", "shares of the complaints handled at the tier",
+  v.push_back({Param::resolution, Scope::tier, Kind::shares, Group::handling, "resolution", "resolution",
+               true, 0, false, INF, "", "shares of the complaints handled at the tier",
                "How the tier's complaints end: {resolved, mollified, unresolved} summing to 1, or "
                "{dist: dirichlet, ...} with concentrations."});
-  v.push_back({Param::escalate, Scope::tier, Kind::probability, Group::handling, "escalate", "escalate", false, 0,
-               false, INF, "", "per complaint unresolved at the tier",
+  v.push_back({Param::escalate, Scope::tier, Kind::probability, Group::handling, "escalate", "escalate",
+               false, 0, false, INF, "", "per complaint unresolved at the tier",
                "The probability that an unresolved complaint goes on to the next tier (0 at the last)."});
-  v.push_back({Param::cost, Scope::tier, Kind::money, Group::handling, "cost", "cost", false, 0, false, INF, "",
-               "currency per contact", "What handling one complaint at this tier costs."});
+  v.push_back({Param::cost, Scope::tier, Kind::money, Group::handling, "cost", "cost", false, 0, false, INF,
+               "", "currency per contact", "What handling one complaint at this tier costs."});
   for (std::size_t i = 0; i < v.size(); ++i)
     if (static_cast<std::size_t>(v[i].id) != i || scope_of(v[i].id) != v[i].scope)
       throw std::logic_error("the parameter registry is not in Param order");
@@ -105,8 +109,9 @@ std::vector<SettingSpec> make_setting_specs() {
       {Scope::scenario, "name", "text", true, "", "The scenario's name, shown in every output."},
       {Scope::scenario, "currency", "text", false, "", "A label for the amounts (JPY, USD, ...)."},
       {Scope::scenario, "horizon.periods", "whole number, 1 to 100,000", true, "", "Periods simulated."},
-      {Scope::scenario, "horizon.period", "month | quarter | year", false, "month", "The length of a period."},
-      {Scope::scenario, "valuation.method", "annual | horizon | lifetime", false, "annual",
+      {Scope::scenario, "horizon.period", "month, quarter or year", false, "month",
+       "The length of a period."},
+      {Scope::scenario, "valuation.method", "annual, horizon or lifetime", false, "annual",
        "What a lost customer costs (MODEL.md section 4)."},
       {Scope::scenario, "simulation.trials", "whole number, 1 to 4,294,967,295", false, "10000",
        "Trials of a run (`--trials` overrides)."},
@@ -117,19 +122,21 @@ std::vector<SettingSpec> make_setting_specs() {
        "The journey's stages in order; when given, every problem names one."},
       {Scope::scenario, "problems", "list of problems", true, "", "The problems, in file order."},
       {Scope::segment, "name", "text", true, "", "A unique name."},
-      {Scope::segment, "value.shape", "gamma | lognormal | fixed", false, "gamma when cv can be above 0, else fixed",
-       "The distribution of values between customers."},
+      {Scope::segment, "value.shape", "gamma, lognormal or fixed", false,
+       "gamma when cv can be above 0, else fixed", "The distribution of values between customers."},
       {Scope::segment, "value.empirical", "file name", false, "",
        "Instead of mean, cv and shape: a file of per-customer values, one a line, relative to the scenario."},
       {Scope::problem, "name", "text", true, "", "A unique name."},
-      {Scope::problem, "stage", "a name from stages", false, "", "The journey stage where the problem happens."},
-      {Scope::problem, "cause", "company | customer | process | partner | unspecified", false, "unspecified",
+      {Scope::problem, "stage", "a name from stages", false, "",
+       "The journey stage where the problem happens."},
+      {Scope::problem, "cause", "company, customer, process, partner or unspecified", false, "unspecified",
        "A label for breakdowns."},
       {Scope::problem, "segments", "list of segment names", false, "every segment",
        "The segments the problem applies to."},
       {Scope::problem, "handling", "list of tiers", false, "",
        "The handling tiers in order (needed when complaint_rate can be above 0)."},
-      {Scope::tier, "tier", "text", false, "tier1, tier2, ...", "The tier's name, unique within the problem."},
+      {Scope::tier, "tier", "text", false, "tier1, tier2, ...",
+       "The tier's name, unique within the problem."},
   };
 }
 
@@ -148,7 +155,8 @@ std::vector<std::string> key_parts(std::string_view key) {
   std::size_t start = 0;
   while (true) {
     const auto dot = key.find('.', start);
-    parts.emplace_back(key.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
+    parts.emplace_back(
+        key.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
     if (dot == std::string_view::npos) return parts;
     start = dot + 1;
   }
@@ -167,8 +175,9 @@ std::string_view to_string(Kind kind) {
 }
 
 std::string_view to_string(Group group) {
-  constexpr std::array<std::string_view, 9> NAMES{"customers", "value",    "valuation",     "incidence", "complaint",
-                                                  "handling",  "loyalty", "word_of_mouth", "investment"};
+  constexpr std::array<std::string_view, 9> NAMES{"customers", "value",         "valuation",
+                                                  "incidence", "complaint",     "handling",
+                                                  "loyalty",   "word_of_mouth", "investment"};
   return NAMES[static_cast<std::size_t>(group)];
 }
 
@@ -246,8 +255,9 @@ bool ParamRef::uncertain() const {
 std::string ParamRef::describe() const {
   if (!shares) return quantity->describe();
   const auto& v = shares->values;
-  return shares->dirichlet ? fmt::format("dirichlet(resolved={}, mollified={}, unresolved={})", v[0], v[1], v[2])
-                           : fmt::format("resolved={}, mollified={}, unresolved={}", v[0], v[1], v[2]);
+  return shares->dirichlet
+             ? fmt::format("dirichlet(resolved={}, mollified={}, unresolved={})", v[0], v[1], v[2])
+             : fmt::format("resolved={}, mollified={}, unresolved={}", v[0], v[1], v[2]);
 }
 
 Quantity& quantity_at(Scenario& s, Param p, const Place& place) {
@@ -261,11 +271,14 @@ Quantity& quantity_at(Scenario& s, Param p, const Place& place) {
     case Scope::tier:
       break;
   }
-  return s.problems[static_cast<std::size_t>(place.problem)].handling[static_cast<std::size_t>(place.tier)][p];
+  return s.problems[static_cast<std::size_t>(place.problem)]
+      .handling[static_cast<std::size_t>(place.tier)][p];
 }
 
 Shares& shares_at(Scenario& s, const Place& place) {
-  return s.problems[static_cast<std::size_t>(place.problem)].handling[static_cast<std::size_t>(place.tier)].resolution;
+  return s.problems[static_cast<std::size_t>(place.problem)]
+      .handling[static_cast<std::size_t>(place.tier)]
+      .resolution;
 }
 
 void for_each_param(const Scenario& s, const std::function<void(const ParamRef&)>& f) {
@@ -282,7 +295,8 @@ void for_each_param(const Scenario& s, const std::function<void(const ParamRef&)
     for (auto& part : key_parts(spec.key)) prefix.push_back(std::move(part));
     r.path = std::move(prefix);
     r.index_path = index_prefix.empty() ? std::string(spec.key) : index_prefix + "." + std::string(spec.key);
-    r.stream = stream_prefix.empty() ? std::string(spec.stream) : stream_prefix + "." + std::string(spec.stream);
+    r.stream =
+        stream_prefix.empty() ? std::string(spec.stream) : stream_prefix + "." + std::string(spec.stream);
     if (spec.scope == Scope::scenario && spec.group == Group::investment && !s.has_investment) {
       r.active = false;
       r.why_not = "the scenario has no investment";
@@ -298,7 +312,8 @@ void for_each_param(const Scenario& s, const std::function<void(const ParamRef&)
   const auto& specs = param_specs();
   const auto scope_specs = [&](Scope scope) {
     const auto first = static_cast<std::size_t>(FIRST_PARAM[static_cast<int>(scope)]);
-    return std::span(specs).subspan(first, static_cast<std::size_t>(PARAMS_IN_SCOPE[static_cast<int>(scope)]));
+    return std::span(specs).subspan(first,
+                                    static_cast<std::size_t>(PARAMS_IN_SCOPE[static_cast<int>(scope)]));
   };
   for (const ParamSpec& spec : scope_specs(Scope::scenario)) emit(spec, {}, {}, "", "");
   for (std::size_t i = 0; i < s.segments.size(); ++i) {
@@ -315,9 +330,80 @@ void for_each_param(const Scenario& s, const std::function<void(const ParamRef&)
       emit(spec, {-1, static_cast<int>(j), -1}, {"problems", p.name}, index, stream);
     for (std::size_t k = 0; k < p.handling.size(); ++k)
       for (const ParamSpec& spec : scope_specs(Scope::tier))
-        emit(spec, {-1, static_cast<int>(j), static_cast<int>(k)}, {"problems", p.name, "handling", p.handling[k].name},
-             fmt::format("{}.handling[{}]", index, k), fmt::format("{}.{}.{}", stream, TIER_STREAMS, p.handling[k].name));
+        emit(spec, {-1, static_cast<int>(j), static_cast<int>(k)},
+             {"problems", p.name, "handling", p.handling[k].name}, fmt::format("{}.handling[{}]", index, k),
+             fmt::format("{}.{}.{}", stream, TIER_STREAMS, p.handling[k].name));
   }
+}
+
+namespace {
+
+std::string_view scope_title(Scope scope) {
+  switch (scope) {
+    case Scope::scenario:
+      return "The scenario";
+    case Scope::segment:
+      return "Each segment (`segments: [...]`)";
+    case Scope::problem:
+      return "Each problem (`problems: [...]`)";
+    case Scope::tier:
+      return "Each tier of a problem's handling (`handling: [...]`)";
+  }
+  return "";
+}
+
+// The path a parameter is addressed by: S, P and T stand for a segment's, a problem's and a tier's name.
+std::string address_of(const ParamSpec& p) {
+  switch (p.scope) {
+    case Scope::scenario:
+      return std::string(p.key);
+    case Scope::segment:
+      return "segments.S." + std::string(p.key);
+    case Scope::problem:
+      return "problems.P." + std::string(p.key);
+    case Scope::tier:
+      break;
+  }
+  return "problems.P.handling.T." + std::string(p.key);
+}
+
+std::string default_of(const ParamSpec& p) {
+  if (p.required) return "**required**";
+  return fmt::format("{}", p.default_value);
+}
+
+}  // namespace
+
+std::string reference_markdown() {
+  std::string out;
+  for (Scope scope : {Scope::scenario, Scope::segment, Scope::problem, Scope::tier}) {
+    out += fmt::format("### {}\n\n", scope_title(scope));
+    out += "| key | type | default | unit | meaning |\n|---|---|---|---|---|\n";
+    for (const SettingSpec& s : setting_specs())
+      if (s.scope == scope)
+        out += fmt::format("| `{}` | {} | {} | | {} |\n", s.key, s.type,
+                           s.required ? "**required**" : (s.default_text.empty() ? "" : s.default_text),
+                           s.description);
+    for (const ParamSpec& p : param_specs())
+      if (p.scope == scope)
+        out += fmt::format(
+            "| `{}` | {} | {} | {} | {}{} |\n", p.key, to_string(p.kind), default_of(p), p.unit,
+            p.description,
+            std::isfinite(p.largest) ? fmt::format(" At most {:g} ({}).", p.largest, p.largest_why) : "");
+    out += "\n";
+  }
+  out += "### Parameter paths\n\n";
+  out +=
+      "What `changes` (`set`, `scale`), `--vary` and Python's `with_changes` address; `S`, `P` and `T` stand "
+      "for "
+      "a segment's, a problem's and a tier's name (`*` for every one), and the group is what the parameter "
+      "is "
+      "counted under in breakdowns by kind of input.\n\n";
+  out += "| path | kind | group | stream |\n|---|---|---|---|\n";
+  for (const ParamSpec& p : param_specs())
+    out += fmt::format("| `{}` | {} | {} | `{}` |\n", address_of(p), to_string(p.kind), to_string(p.group),
+                       p.stream);
+  return out;
 }
 
 std::vector<ParamRef> uncertain_inputs(const Scenario& scenario) {

@@ -34,7 +34,8 @@ ScenarioError::ScenarioError(FileLoc loc, std::string path, std::string message)
 namespace {
 template <class Names>
 std::string_view name_of(const Names& names, int i) {
-  return i >= 0 && i < static_cast<int>(names.size()) ? names[static_cast<std::size_t>(i)] : std::string_view();
+  return i >= 0 && i < static_cast<int>(names.size()) ? names[static_cast<std::size_t>(i)]
+                                                      : std::string_view();
 }
 }  // namespace
 
@@ -151,7 +152,8 @@ class Checker {
     if (sh.dirichlet) {
       if (!(v[0] + v[1] + v[2] > 0)) fail(path, "a dirichlet needs at least one concentration > 0");
     } else if (std::abs(v[0] + v[1] + v[2] - 1) > 1e-9) {
-      fail(path, fmt::format("shares must sum to 1, got {} + {} + {} = {}", v[0], v[1], v[2], v[0] + v[1] + v[2]));
+      fail(path,
+           fmt::format("shares must sum to 1, got {} + {} + {} = {}", v[0], v[1], v[2], v[0] + v[1] + v[2]));
     }
   }
   /// The checks of a parameter's kind and bounds (the registry's).
@@ -206,9 +208,10 @@ void Checker::lifetime() const {
   for (const Segment& seg : s_.segments)
     if (!(seg[Param::baseline_churn].support_min() > 0))
       fail("valuation.method",
-           fmt::format("lifetime valuation needs a discount_rate > 0 or a baseline_churn > 0, else a customer's "
-                       "remaining lifetime value is infinite (segment '{}' has neither)",
-                       seg.name));
+           fmt::format(
+               "lifetime valuation needs a discount_rate > 0 or a baseline_churn > 0, else a customer's "
+               "remaining lifetime value is infinite (segment '{}' has neither)",
+               seg.name));
 }
 
 void Checker::problem(const Problem& p, const std::string& path) const {
@@ -227,16 +230,19 @@ void Checker::problem(const Problem& p, const std::string& path) const {
     if (s_.segment_index(p.segments[k]) < 0) {
       std::vector<std::string> known;
       for (const auto& seg : s_.segments) known.push_back(seg.name);
-      std::string message = fmt::format("unknown segment '{}' (segments: {})", p.segments[k], join(known, ", "));
+      std::string message =
+          fmt::format("unknown segment '{}' (segments: {})", p.segments[k], join(known, ", "));
       const std::string hint = closest_name(p.segments[k], known);
       if (!hint.empty()) message += fmt::format("; did you mean '{}'?", hint);
       fail(sp, message);
     }
-    if (!seen.insert(p.segments[k]).second) fail(sp, fmt::format("segment '{}' is listed twice", p.segments[k]));
+    if (!seen.insert(p.segments[k]).second)
+      fail(sp, fmt::format("segment '{}' is listed twice", p.segments[k]));
   }
   if (p.handling.empty() && p[Param::complaint_rate].can_exceed(0))
     fail(path + ".handling", "needs at least one tier, since complaint_rate can be above 0");
-  if (p.handling.size() > MAX_TIERS) fail(path + ".handling", fmt::format("at most {} tiers are supported", MAX_TIERS));
+  if (p.handling.size() > MAX_TIERS)
+    fail(path + ".handling", fmt::format("at most {} tiers are supported", MAX_TIERS));
   unique(
       p.handling, path + ".handling", [](const Tier& t) -> const std::string& { return t.name; }, "tier");
   if (!p.handling.empty() && p.handling.back()[Param::escalate].can_exceed(0))
@@ -255,7 +261,8 @@ void Checker::run() {
       s_.problems, "problems", [](const Problem& x) -> const std::string& { return x.name; }, "name");
   for_each_param(s_, [&](const ParamRef& r) { param(r); });
   lifetime();
-  for (std::size_t i = 0; i < s_.problems.size(); ++i) problem(s_.problems[i], fmt::format("problems[{}]", i));
+  for (std::size_t i = 0; i < s_.problems.size(); ++i)
+    problem(s_.problems[i], fmt::format("problems[{}]", i));
 }
 
 }  // namespace

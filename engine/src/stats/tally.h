@@ -103,9 +103,8 @@ class Tally {
   std::size_t n_series_, exact_series_, row_width_;
   std::int64_t trials_, chunk_trials_;
   bool exact_all_;
-  // [series][trial] for the series kept whole. Zero-filled when made (a std::vector, so that the totals can
-  // be moved out to the result without a copy: keeping the columns uninitialised saved about 1% of a
-  // 20,000-trial run and cost a second copy of the totals, 80 MB at 10^6 trials).
+  // [series][trial] for the series kept whole: a std::vector, so that the totals can be moved out to the
+  // result without a second copy of them.
   std::vector<double> columns_;
   std::vector<Moments> chunk_moments_;                 // [chunk][series - exact_series]
   std::vector<std::vector<QuantileSketch>> sketches_;  // [worker][series - exact_series]

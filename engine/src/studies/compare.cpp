@@ -68,7 +68,8 @@ AlternativeResult against(const RunResult& base, const RunResult& alt, const std
 
 }  // namespace
 
-Comparison compare(const Scenario& base, const std::vector<Scenario>& alternatives, const RunSettings& settings) {
+Comparison compare(const Scenario& base, const std::vector<Scenario>& alternatives,
+                   const RunSettings& settings) {
   CXRISK_REQUIRE(!alternatives.empty(), "compare needs at least one alternative to the base");
   for (const Scenario& alt : alternatives) {
     CXRISK_REQUIRE(alt.periods == base.periods && alt.period == base.period,

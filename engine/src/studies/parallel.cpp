@@ -56,7 +56,8 @@ void parallel_blocks(std::int64_t n_blocks, int threads, const std::function<voi
 std::vector<std::string> share_out(std::size_t items, const Communicator& comm,
                                    const std::function<std::string(std::size_t)>& work) {
   ByteWriter mine;
-  for (std::size_t i = static_cast<std::size_t>(comm.rank()); i < items; i += static_cast<std::size_t>(comm.size())) {
+  for (std::size_t i = static_cast<std::size_t>(comm.rank()); i < items;
+       i += static_cast<std::size_t>(comm.size())) {
     const std::string result = work(i);
     mine.put<std::uint64_t>(i);
     mine.put_array(result.data(), result.size());

@@ -22,8 +22,8 @@ namespace {
 void require_finite(const Scenario& scenario, const Summary& s) {
   for (std::size_t i = 0; i < s.stats.size(); ++i) {
     const Stats& x = s.stats[i];
-    bool finite = std::isfinite(x.mean) && std::isfinite(x.sd) && std::isfinite(x.se) && std::isfinite(x.min) &&
-                  std::isfinite(x.max) && std::isfinite(x.cvar95);
+    bool finite = std::isfinite(x.mean) && std::isfinite(x.sd) && std::isfinite(x.se) &&
+                  std::isfinite(x.min) && std::isfinite(x.max) && std::isfinite(x.cvar95);
     for (double p : x.percentiles) finite = finite && std::isfinite(p);
     if (!finite)
       throw ScenarioError({scenario.source, 0, 0}, "",
@@ -48,24 +48,26 @@ Summary make_summary(const Scenario& scenario, const Model& model, std::int64_t 
 // The values a run keeps whole (every trial's totals, and total_cost by period for comparisons) are allocated
 // before any trial runs: more than the machine's memory fails now, with the reason (checked against the
 // physical memory first, as a sanitizer's allocator does not throw).
-Tally make_tally(const Model& model, std::int64_t trials, int threads, const Keep& keep, std::size_t extra_width) {
+Tally make_tally(const Model& model, std::int64_t trials, int threads, const Keep& keep,
+                 std::size_t extra_width) {
   const auto n_series = static_cast<std::size_t>(model.layout().n_series());
   const std::size_t per_trial = N_METRICS + extra_width;
   const double needed = static_cast<double>(per_trial) * sizeof(double) * static_cast<double>(trials);
   const auto too_large = [&] {
     return RuntimeError(fmt::format(
-        "not enough memory for {} trials: the run keeps {} numbers a trial ({:.1f} GB){}; run fewer trials", trials,
-        per_trial, needed / 1e9,
-        extra_width ? fmt::format(", as a comparison keeps total_cost in each of the {} periods", model.n_periods())
-                    : ""));
+        "not enough memory for {} trials: the run keeps {} numbers a trial ({:.1f} GB){}; run fewer trials",
+        trials, per_trial, needed / 1e9,
+        extra_width
+            ? fmt::format(", as a comparison keeps total_cost in each of the {} periods", model.n_periods())
+            : ""));
   };
   const double physical =
       static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGE_SIZE));
   if (physical > 0 && needed > physical) throw too_large();
   try {
     // Without the breakdowns, only the rows' first N_METRICS values (the totals) are kept.
-    return Tally(keep.breakdowns ? n_series : N_METRICS, N_METRICS, trials, threads, keep.memory_budget, extra_width,
-                 n_series);
+    return Tally(keep.breakdowns ? n_series : N_METRICS, N_METRICS, trials, threads, keep.memory_budget,
+                 extra_width, n_series);
   } catch (const std::bad_alloc&) {
     throw too_large();
   }
@@ -92,7 +94,8 @@ int resolve_threads(int threads) {
   CXRISK_REQUIRE(threads >= 0 && threads <= MAX_THREADS,
                  "--threads must be between 0 (every core) and " << MAX_THREADS << ", got " << threads);
   if (threads > 0) return threads;
-  return static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, static_cast<unsigned>(MAX_THREADS)));
+  return static_cast<int>(
+      std::clamp(std::thread::hardware_concurrency(), 1u, static_cast<unsigned>(MAX_THREADS)));
 }
 
 RunSettings::Resolved RunSettings::resolve(const Scenario& scenario) const {
@@ -126,8 +129,9 @@ RunResult run(const Scenario& scenario, const RunSettings& settings, const Keep&
   const auto n_series = static_cast<std::size_t>(model.layout().n_series());
   const auto n = static_cast<std::size_t>(r.trials);
   const auto T = static_cast<std::size_t>(model.n_periods());
-  // Every chunk of trials writes its own place (its columns, its moments), whichever thread or process runs it.
-  // With comparisons, each trial also keeps total_cost by period (T values) and its investment (3 values).
+  // Every chunk of trials writes its own place (its columns, its moments), whichever thread or process runs
+  // it. With comparisons, each trial also keeps total_cost by period (T values) and its investment (3
+  // values).
   const std::size_t extra_width = keep.period_costs ? T + 3 : 0;
   Tally tally = make_tally(model, r.trials, threads, keep, extra_width);
   std::vector<std::int64_t> my_chunks;  // interleaved over the processes, for balance
@@ -136,28 +140,32 @@ RunResult run(const Scenario& scenario, const RunSettings& settings, const Keep&
   std::vector<TrialRunner> runners;
   for (int w = 0; w < threads; ++w) runners.emplace_back(model, settings.mode);
   const auto chunk = static_cast<std::size_t>(tally.chunk_trials());
-  std::vector<std::vector<double>> rows(static_cast<std::size_t>(threads), std::vector<double>(n_series * chunk));
-  std::vector<std::vector<double>> extras(static_cast<std::size_t>(threads), std::vector<double>(extra_width * chunk));
+  std::vector<std::vector<double>> rows(static_cast<std::size_t>(threads),
+                                        std::vector<double>(n_series * chunk));
+  std::vector<std::vector<double>> extras(static_cast<std::size_t>(threads),
+                                          std::vector<double>(extra_width * chunk));
   std::vector<std::uint64_t> chunk_first(static_cast<std::size_t>(threads));
   if (extra_width)
     for (std::size_t w = 0; w < runners.size(); ++w)
-      runners[w].on_trial([&, w](std::uint64_t trial, const TrialDraw& d) {  // after each trial: its investment
-        double* inv = extras[w].data() + (trial - chunk_first[w]) * extra_width + T;
-        inv[0] = d.investment_upfront;
-        inv[1] = d.investment_per_period;
-        inv[2] = d.period_discount;
-      });
+      runners[w].on_trial(
+          [&, w](std::uint64_t trial, const TrialDraw& d) {  // after each trial: its investment
+            double* inv = extras[w].data() + (trial - chunk_first[w]) * extra_width + T;
+            inv[0] = d.investment_upfront;
+            inv[1] = d.investment_per_period;
+            inv[2] = d.period_discount;
+          });
   std::atomic<std::int64_t> done{0};
   parallel_blocks(
       static_cast<std::int64_t>(my_chunks.size()), threads,
       [&](std::int64_t i, int worker) {
         const auto w = static_cast<std::size_t>(worker);
         const std::int64_t c = my_chunks[static_cast<std::size_t>(i)];
-        const std::int64_t first = c * tally.chunk_trials(), last = std::min(r.trials, first + tally.chunk_trials());
+        const std::int64_t first = c * tally.chunk_trials(),
+                           last = std::min(r.trials, first + tally.chunk_trials());
         chunk_first[w] = static_cast<std::uint64_t>(first);
         double* extra = extra_width ? extras[w].data() : nullptr;
-        runners[w].run(static_cast<std::uint64_t>(first), static_cast<int>(last - first), rows[w].data(), extra,
-                       extra_width);
+        runners[w].run(static_cast<std::uint64_t>(first), static_cast<int>(last - first), rows[w].data(),
+                       extra, extra_width);
         tally.record(worker, first, last - first, rows[w].data(), extra);
         const std::int64_t now = done += last - first;
         if (settings.progress) settings.progress(now * comm.size(), r.trials);
@@ -179,7 +187,8 @@ RunResult run(const Scenario& scenario, const RunSettings& settings, const Keep&
   result.summary.breakdowns = keep.breakdowns;
   result.summary.stats = tally.finalize(threads);
   require_finite(scenario, result.summary);
-  result.samples = tally.take_exact_columns(static_cast<std::size_t>(N_METRICS) * n);  // the totals come first
+  result.samples =
+      tally.take_exact_columns(static_cast<std::size_t>(N_METRICS) * n);  // the totals come first
   if (extra_width) take_period_costs(tally, n, T, result);
   return result;
 }
@@ -188,7 +197,8 @@ Summary expect(const Scenario& scenario) {
   const Model model(scenario, scenario.seed, Model::Use::means);
   TrialDraw draw;
   model.draw_means(draw);
-  std::vector<double> cells(static_cast<std::size_t>(model.n_cells())), row(static_cast<std::size_t>(model.layout().n_series()));
+  std::vector<double> cells(static_cast<std::size_t>(model.n_cells())),
+      row(static_cast<std::size_t>(model.layout().n_series()));
   expected_cells(model, draw, cells.data(), nullptr);
   model.marginalize(cells.data(), row.data());
   Summary s = make_summary(scenario, model, 0, Mode::aggregate);

@@ -52,14 +52,16 @@ SweepAxis parse_sweep_axis(const std::string& spec) {
   std::vector<std::string> parts;
   std::stringstream in(values);
   for (std::string part; std::getline(in, part, ':');) parts.push_back(part);
-  CXRISK_REQUIRE(parts.size() == 3, "--vary " << axis.path << ": a range is FROM:TO:STEP, got '" << values << "'");
+  CXRISK_REQUIRE(parts.size() == 3,
+                 "--vary " << axis.path << ": a range is FROM:TO:STEP, got '" << values << "'");
   const double from = number(parts[0]), to = number(parts[1]), step = number(parts[2]);
   CXRISK_REQUIRE(step > 0, "--vary " << axis.path << ": STEP must be > 0");
   CXRISK_REQUIRE(to >= from, "--vary " << axis.path << ": TO must be >= FROM");
   // The number of steps is checked as a double: a span too large for a step (or for a double) is refused
   // before it becomes a count.
   const double steps = std::floor((to - from) / step + 1e-9);
-  CXRISK_REQUIRE(std::isfinite(steps) && steps < 100000, "--vary " << axis.path << ": more than 100000 values");
+  CXRISK_REQUIRE(std::isfinite(steps) && steps < 100000,
+                 "--vary " << axis.path << ": more than 100000 values");
   const auto n = static_cast<std::int64_t>(steps);
   // Rounded to 12 significant digits, so 0.1 + 2 x 0.1 is 0.3 and not 0.30000000000000004.
   for (std::int64_t i = 0; i <= n; ++i) {
@@ -85,7 +87,8 @@ Sweep sweep(const Scenario& scenario, const std::vector<SweepAxis>& axes, const 
                    "--vary " << a.path << ": the path is varied twice (give its values once)");
     out.paths.push_back(a.path);
     // Checked before the product is formed, so that a grid too large for a size_t is refused too.
-    CXRISK_REQUIRE(a.values.size() <= MOST_POINTS / points, "the sweep grid has more than " << MOST_POINTS << " points");
+    CXRISK_REQUIRE(a.values.size() <= MOST_POINTS / points,
+                   "the sweep grid has more than " << MOST_POINTS << " points");
     points *= a.values.size();
   }
   // The grid, last axis fastest. Every point's scenario is built (and so checked) before anything runs, and
