@@ -3,8 +3,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "cxrisk/changes.h"
 #include "cxrisk/loader.h"
 #include "cxrisk/output.h"
+#include "cxrisk/registry.h"
 #include "cxrisk/text.h"
 #include "helpers.h"
 
@@ -204,4 +206,44 @@ TEST_CASE("The schema version has one rule in every file: a number equal to 1", 
     CHECK_THROWS_WITH(test::scenario_from(again), Catch::Contains("cxrisk: unsupported schema version"));
   }
   fs::remove_all(dir);
+}
+
+TEST_CASE("The registry lists a scenario's uncertain inputs by path, with their distributions", "[loader][registry]") {
+  const Scenario s = load_scenario(std::string(CXRISK_SCENARIOS) + "/telecom.yaml");
+  const std::vector<ParamRef> inputs = uncertain_inputs(s);
+  std::vector<std::string> paths;
+  for (const ParamRef& r : inputs) {
+    INFO(r.path_text());
+    CHECK(r.active);
+    CHECK(r.uncertain());
+    CHECK_FALSE(r.describe().empty());
+    paths.push_back(r.path_text());
+  }
+  const auto has = [&](const std::string& p) { return std::find(paths.begin(), paths.end(), p) != paths.end(); };
+  CHECK(has("problems.billing_error.complaint_rate"));
+  CHECK(has("problems.billing_error.incidence"));
+  CHECK(has("word_of_mouth.negative_conversion"));
+  // A Dirichlet's shares are one input.
+  CHECK(has("problems.billing_error.handling.headquarters.resolution"));
+  CHECK(std::count(paths.begin(), paths.end(), "problems.billing_error.handling.headquarters.resolution") == 1);
+  // Fixed numbers are not inputs.
+  CHECK_FALSE(has("problems.billing_error.handling.front_line.cost"));
+  // Every path resolves back to its own parameter, one for one.
+  for (const ParamRef& r : inputs) {
+    const std::vector<ParamRef> back = resolve_path(s, r.path_text(), {}, "");
+    REQUIRE(back.size() == 1);
+    CHECK(back[0].index_path == r.index_path);
+  }
+}
+
+TEST_CASE("A name that holds a dot is addressed in quotes", "[loader][registry]") {
+  std::string yaml = test::TARP_WORKED_EXAMPLE;
+  yaml.replace(yaml.find("name: major"), 11, "name: \"claims.delay\"");
+  const Scenario s = test::scenario_from(yaml);
+  const Scenario changed = apply_changes(s, "[{set: 'problems.\"claims.delay\".complaint_rate', to: 0.25}]");
+  CHECK(changed.problems[0][Param::complaint_rate] == Quantity::fixed(0.25));
+  CHECK_THROWS_WITH(apply_changes(s, "[{set: problems.claims.delay.complaint_rate, to: 0.25}]"),
+                    Catch::Contains("no problem 'claims'") && Catch::Contains("claims.delay"));
+  CHECK_THROWS_WITH(apply_changes(s, "[{set: 'problems.\"claims.delay.complaint_rate', to: 0.25}]"),
+                    Catch::Contains("a quoted name is not closed"));
 }

@@ -116,6 +116,8 @@ class AggregateChain {
   const ProblemDraw& problem_draw(std::size_t q, int l) const {
     return draw_[l]->problems[static_cast<std::size_t>(x_.problem_of[q])];
   }
+  // The block's slots. The steps read it into a local once: their loops' stores could alias the vector, and
+  // the bound would be reloaded every iteration.
   std::size_t n_slots() const { return x_.problem_of.size(); }
 
   const Model& model_;
@@ -178,6 +180,7 @@ void AggregateChain<Flow>::lay_out() {
 // The trials' parameters per slot, once for all periods.
 template <class Flow>
 void AggregateChain<Flow>::gather_parameters() {
+  const std::size_t slots = n_slots();
   const std::size_t QL = x_.slot_size, QOL = x_.cell_size;
   x_.incidence.assign(QL, 0.0);
   x_.complaint.assign(QL, 0.0);
@@ -185,7 +188,7 @@ void AggregateChain<Flow>::gather_parameters() {
   x_.told_positive.assign(QOL, 0.0);
   for (auto* tiers : {&x_.tier_resolved, &x_.tier_mollified, &x_.tier_escalate, &x_.tier_cost})
     tiers->assign(x_.most_tiers, std::vector<double>(QL));
-  for (std::size_t q = 0; q < n_slots(); ++q)
+  for (std::size_t q = 0; q < slots; ++q)
     for (int l = 0; l < trials_; ++l) {
       const ProblemDraw& d = problem_draw(q, l);
       const std::size_t ql = q * BUNDLE + static_cast<std::size_t>(l);
@@ -204,8 +207,8 @@ void AggregateChain<Flow>::gather_parameters() {
         x_.told_positive[i] = d.told_positive[o];
       }
     }
-  x_.tiers_of.resize(n_slots());
-  for (std::size_t q = 0; q < n_slots(); ++q) x_.tiers_of[q] = problem_draw(q, 0).tiers.size();
+  x_.tiers_of.resize(slots);
+  for (std::size_t q = 0; q < slots; ++q) x_.tiers_of[q] = problem_draw(q, 0).tiers.size();
   gather_word_of_mouth();
   for (int s = s0_; s < s1_; ++s)
     for (int l = 0; l < trials_; ++l)
@@ -219,6 +222,7 @@ void AggregateChain<Flow>::gather_parameters() {
 // their sums of values, as shares to split the horizon's sums back into the periods (see horizon()).
 template <class Flow>
 void AggregateChain<Flow>::gather_word_of_mouth() {
+  const std::size_t slots = n_slots();
   const std::size_t QOL = x_.cell_size, T = static_cast<std::size_t>(periods_);
   x_.negative_conversion = {};
   x_.positive_conversion = {};
@@ -238,7 +242,7 @@ void AggregateChain<Flow>::gather_word_of_mouth() {
   x_.pooled.assign(x_.slots, 0);
   x_.any_pooled = false;
   if constexpr (Flow::POOLS)
-    for (std::size_t q = 0; q < n_slots(); ++q)
+    for (std::size_t q = 0; q < slots; ++q)
       x_.any_pooled |= (x_.pooled[q] = model_.pools_horizon(x_.segment_of[q])) != 0;
   x_.split_periods = x_.any_pooled && x_.keep_period_cost;
   if (x_.split_periods) x_.share.assign(3 * QOL * T, 0.0);
@@ -311,10 +315,11 @@ void AggregateChain<Flow>::incidence(std::uint32_t period) {
 // Step 3: voice, for every problem at once.
 template <class Flow>
 void AggregateChain<Flow>::voice(std::uint32_t period) {
+  const std::size_t slots = n_slots();
   DrawBatch<Count>& b = x_.batch;
   std::fill(x_.complained.begin(), x_.complained.end(), Count{});
   b.clear();
-  for (std::size_t q = 0; q < n_slots(); ++q) {
+  for (std::size_t q = 0; q < slots; ++q) {
     if (!x_.live[static_cast<std::size_t>(x_.segment_of[q])]) continue;
     const Bundle<std::uint64_t> seeds = flow_.seeds(x_.key_of[q], STEP_COMPLAINT, period);
     for (int l = 0; l < trials_; ++l) {
@@ -332,10 +337,11 @@ template <class Flow>
 void AggregateChain<Flow>::split(std::size_t k, bool last_tier_too, std::uint32_t step,
                                  const std::vector<Count>& count, const std::vector<double>& prob,
                                  std::vector<Count>& dest, std::uint32_t period) {
+  const std::size_t slots = n_slots();
   DrawBatch<Count>& b = x_.batch;
   std::fill(dest.begin(), dest.end(), Count{});
   b.clear();
-  for (std::size_t q = 0; q < n_slots(); ++q) {
+  for (std::size_t q = 0; q < slots; ++q) {
     const std::size_t tiers = x_.tiers_of[q];
     if (!x_.live[static_cast<std::size_t>(x_.segment_of[q])] || k >= tiers ||
         (!last_tier_too && k + 1 == tiers))
@@ -354,12 +360,13 @@ void AggregateChain<Flow>::split(std::size_t k, bool last_tier_too, std::uint32_
 // contact and costs that tier's cost.
 template <class Flow>
 void AggregateChain<Flow>::handling(std::uint32_t period) {
+  const std::size_t slots = n_slots();
   std::fill(x_.n.begin(), x_.n.end(), Count{});
   std::fill(x_.contacts_by.begin(), x_.contacts_by.end(), 0.0);
   std::fill(x_.cost_by.begin(), x_.cost_by.end(), 0.0);
   std::fill(x_.escalated_by.begin(), x_.escalated_by.end(), 0.0);
   std::fill(x_.cumulative_cost.begin(), x_.cumulative_cost.end(), 0.0);
-  for (std::size_t q = 0; q < n_slots(); ++q)
+  for (std::size_t q = 0; q < slots; ++q)
     for (int l = 0; l < trials_; ++l) {
       const std::size_t ql = q * BUNDLE + static_cast<std::size_t>(l);
       x_.n[cell_index(q, 0) + static_cast<std::size_t>(l)] = x_.with_problem[ql] - x_.complained[ql];
@@ -380,8 +387,9 @@ void AggregateChain<Flow>::handling(std::uint32_t period) {
 // escalated), with their contacts and costs; the escalated ones enter the next tier.
 template <class Flow>
 void AggregateChain<Flow>::end_at_tier(std::size_t k) {
+  const std::size_t slots = n_slots();
   const int resolved_as = k == 0 ? static_cast<int>(Outcome::quick) : static_cast<int>(Outcome::resolved);
-  for (std::size_t q = 0; q < n_slots(); ++q) {
+  for (std::size_t q = 0; q < slots; ++q) {
     const std::size_t tiers = x_.tiers_of[q];
     if (k >= tiers) continue;
     const bool last_of_several = k + 1 == tiers && tiers > 1;
@@ -409,9 +417,10 @@ void AggregateChain<Flow>::end_at_tier(std::size_t k) {
 // probability min(1, r - 1); one stream serves either, as a trial's loyalty ratio decides which applies.
 template <class Flow>
 void AggregateChain<Flow>::loyalty(std::uint32_t period) {
+  const std::size_t slots = n_slots();
   DrawBatch<Count>& b = x_.batch;
   // Per [slot][outcome]: whether any trial has customers there (the later steps skip the rest).
-  for (std::size_t qo = 0; qo < n_slots() * N_OUTCOMES; ++qo) {
+  for (std::size_t qo = 0; qo < slots * N_OUTCOMES; ++qo) {
     x_.reached[qo] = 0;
     for (int l = 0; l < trials_; ++l) x_.reached[qo] |= x_.n[qo * BUNDLE + static_cast<std::size_t>(l)] != 0;
   }
@@ -419,7 +428,7 @@ void AggregateChain<Flow>::loyalty(std::uint32_t period) {
   std::fill(x_.prospects.begin(), x_.prospects.end(), Count{});
   std::fill(x_.values.begin(), x_.values.end(), 0.0);
   b.clear();
-  for (std::size_t q = 0; q < n_slots(); ++q)
+  for (std::size_t q = 0; q < slots; ++q)
     for (int o = 0; o < N_OUTCOMES; ++o) {
       if (!x_.reached[q * N_OUTCOMES + static_cast<std::size_t>(o)]) continue;
       const Bundle<std::uint64_t> seeds =
@@ -437,10 +446,11 @@ void AggregateChain<Flow>::loyalty(std::uint32_t period) {
 // of thinned Poisson counts is Poisson(n told q). A pooled slot keeps the mean for the horizon's draw.
 template <class Flow>
 void AggregateChain<Flow>::word_of_mouth(int t) {
+  const std::size_t slots = n_slots();
   DrawBatch<Count>& b = x_.batch;
   const std::size_t QOL = x_.cell_size;
   b.clear();
-  for (std::size_t q = 0; q < n_slots(); ++q)
+  for (std::size_t q = 0; q < slots; ++q)
     for (int o = 0; o < N_OUTCOMES; ++o) {
       if (!x_.reached[q * N_OUTCOMES + static_cast<std::size_t>(o)]) continue;
       const auto ou = static_cast<std::uint32_t>(o);
@@ -478,10 +488,11 @@ void AggregateChain<Flow>::word_of_mouth(int t) {
 // pooled slot's prospects, and their values, come at the end of the horizon).
 template <class Flow>
 void AggregateChain<Flow>::valuation(int t) {
+  const std::size_t slots = n_slots();
   DrawBatch<Count>& b = x_.batch;
   const std::size_t QOL = x_.cell_size;
   b.clear();
-  for (std::size_t q = 0; q < n_slots(); ++q)
+  for (std::size_t q = 0; q < slots; ++q)
     for (int o = 0; o < N_OUTCOMES; ++o) {
       if ((x_.pooled[q] && !x_.split_periods) || !x_.reached[q * N_OUTCOMES + static_cast<std::size_t>(o)])
         continue;
@@ -510,7 +521,7 @@ void AggregateChain<Flow>::valuation(int t) {
   if (!x_.split_periods) return;
   // The pooled slots' sums of values become this period's shares; their money comes at the end.
   double* share_now = &x_.share[static_cast<std::size_t>(t - 1) * 3 * QOL];
-  for (std::size_t q = 0; q < n_slots(); ++q) {
+  for (std::size_t q = 0; q < slots; ++q) {
     if (!x_.pooled[q]) continue;
     for (std::size_t k = 0; k < 3; ++k)
       for (std::size_t j = k * QOL + cell_index(q, 0); j < k * QOL + cell_index(q + 1, 0); ++j) {
@@ -525,12 +536,13 @@ void AggregateChain<Flow>::valuation(int t) {
 // the trials side by side; and the customers lost and churned leave the base.
 template <class Flow>
 void AggregateChain<Flow>::book(int t) {
+  const std::size_t slots = n_slots();
   for (int s = s0_; s < s1_; ++s)
     for (int l = 0; l < trials_; ++l) {
       const auto si = static_cast<std::size_t>(s);
       x_.factor[si][l] = draw_[l]->segments[si].factor[static_cast<std::size_t>(t - 1)];
     }
-  for (std::size_t q = 0; q < n_slots(); ++q)
+  for (std::size_t q = 0; q < slots; ++q)
     for (int o = 0; o < N_OUTCOMES; ++o)
       if (x_.reached[q * N_OUTCOMES + static_cast<std::size_t>(o)]) book_cell(q, o);
   for (int s = s0_; s < s1_; ++s) {
@@ -605,6 +617,7 @@ void AggregateChain<Flow>::horizon() {
 // in some trial.
 template <class Flow>
 std::vector<PooledSum> AggregateChain<Flow>::horizon_counts() {
+  const std::size_t slots = n_slots();
   const std::size_t QOL = x_.cell_size;
   const std::array<int, 3> count_sum{SUM_MOVED, SUM_PROSPECTS_LOST, SUM_PROSPECTS_WON};
   const std::array<std::uint32_t, 3> value_step{STEP_VALUE, STEP_VALUE_PROSPECTS_LOST,
@@ -615,7 +628,7 @@ std::vector<PooledSum> AggregateChain<Flow>::horizon_counts() {
   std::vector<Count>& counts = x_.counts;
   counts.assign(3 * QOL, Count{});
   b.clear();
-  for (std::size_t q = 0; q < n_slots(); ++q) {
+  for (std::size_t q = 0; q < slots; ++q) {
     if (!x_.pooled[q]) continue;
     for (int o = 0; o < N_OUTCOMES; ++o)
       for (std::size_t k = 1; k < 3; ++k) {
@@ -634,7 +647,7 @@ std::vector<PooledSum> AggregateChain<Flow>::horizon_counts() {
   flow_.poisson(b);
   b.scatter(counts);
   std::vector<PooledSum> pooled_sums;
-  for (std::size_t q = 0; q < n_slots(); ++q) {
+  for (std::size_t q = 0; q < slots; ++q) {
     if (!x_.pooled[q]) continue;
     for (int o = 0; o < N_OUTCOMES; ++o) {
       const std::size_t qo = q * N_OUTCOMES + static_cast<std::size_t>(o);
@@ -788,8 +801,9 @@ void AggregateChain<Flow>::split_horizon(const std::vector<PooledSum>& pooled_su
 // additions of these metrics would reach (sums of the same numbers, or their negations, from 0).
 template <class Flow>
 void AggregateChain<Flow>::finish() {
+  const std::size_t slots = n_slots();
   const int P = model_.n_problems();
-  for (std::size_t q = 0; q < n_slots(); ++q)
+  for (std::size_t q = 0; q < slots; ++q)
     for (int o = 0; o < N_OUTCOMES; ++o) {
       const std::size_t qo = q * N_OUTCOMES + static_cast<std::size_t>(o);
       const double* acc = &x_.sums[qo * N_SUMS * BUNDLE];
