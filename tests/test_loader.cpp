@@ -224,8 +224,7 @@ TEST_CASE("The registry lists a scenario's uncertain inputs by path, with their 
   CHECK(has("problems.billing_error.incidence"));
   CHECK(has("word_of_mouth.negative_conversion"));
   // A Dirichlet's shares are one input.
-  CHECK(has("problems.billing_error.handling.headquarters.resolution"));
-  CHECK(std::count(paths.begin(), paths.end(), "problems.billing_error.handling.headquarters.resolution") == 1);
+  CHECK(std::count(paths.begin(), paths.end(), "problems.device_setup.handling.front_line.resolution") == 1);
   // Fixed numbers are not inputs.
   CHECK_FALSE(has("problems.billing_error.handling.front_line.cost"));
   // Every path resolves back to its own parameter, one for one.
