@@ -151,9 +151,15 @@ PYBIND11_MODULE(_cxrisk, m) {
         return cxrisk::apply_changes(s, changes, "<changes>");
       });
 
-  m.def("_load_file", &cxrisk::load_scenario, py::arg("path"));
-  m.def("_load_text", &cxrisk::load_scenario_text, py::arg("text"), py::arg("display_name"),
-        py::arg("base_dir"));
+  m.def(
+      "_load_file",
+      [](const std::string& path, const std::string& confine) { return cxrisk::load_scenario(path, {confine}); },
+      py::arg("path"), py::arg("confine"));
+  m.def(
+      "_load_text",
+      [](const std::string& text, const std::string& display_name, const std::string& base_dir,
+         const std::string& confine) { return cxrisk::load_scenario_text(text, display_name, base_dir, {confine}); },
+      py::arg("text"), py::arg("display_name"), py::arg("base_dir"), py::arg("confine"));
 
   py::class_<PyRunResult>(m, "_RunResult")
       .def_property_readonly("trials", [](const PyRunResult& r) { return r.result->summary.trials; })

@@ -31,29 +31,32 @@ ScenarioLike = Union[Scenario, str, os.PathLike, Mapping[str, Any]]
 _MODES = ("aggregate", "individual")
 
 
-def load(source: ScenarioLike) -> Scenario:
+def load(source: ScenarioLike, confine: Optional[Union[str, os.PathLike]] = None) -> Scenario:
     """A :class:`Scenario` from a file path, a YAML string, or a dict with the schema of the scenario files.
 
     A string is a path when it names an existing file, ends in .yaml or .yml, or is one line without a colon;
-    YAML otherwise. Relative paths inside a YAML string
-    or a dict (``extends``, empirical value files) are resolved against the current directory.
+    YAML otherwise. Relative paths inside a YAML string or a dict (``extends``, empirical value files) are
+    resolved against the current directory. With ``confine``, every file the scenario reads (itself, what it
+    extends, its values files) must lie inside that folder once links are followed: for scenarios one did not
+    write.
     """
     if isinstance(source, Scenario):
         return source
+    fence = os.fsencode(confine) if confine is not None else b""
     if isinstance(source, os.PathLike):
-        return _cxrisk._load_file(os.fsencode(source))
+        return _cxrisk._load_file(os.fsencode(source), fence)
     if isinstance(source, str):
         if "\n" not in source and Path(source).is_file():
-            return _cxrisk._load_file(os.fsencode(source))
+            return _cxrisk._load_file(os.fsencode(source), fence)
         if "\n" not in source and (source.endswith((".yaml", ".yml")) or ":" not in source):
             # A path that does not exist or is no file (a one-line scenario needs a colon): say so.
-            return _cxrisk._load_file(os.fsencode(source))
-        return _cxrisk._load_text(source.encode("utf-8", "surrogateescape"), "<string>", os.getcwdb())
+            return _cxrisk._load_file(os.fsencode(source), fence)
+        return _cxrisk._load_text(source.encode("utf-8", "surrogateescape"), "<string>", os.getcwdb(), fence)
     if isinstance(source, Mapping):
         # JSON is YAML: the dict goes through the same loader, so it is checked the same way. Line and column
         # of an error then refer to no file, and are left out.
         try:
-            return _cxrisk._load_text(json.dumps(source), "<dict>", os.getcwdb())
+            return _cxrisk._load_text(json.dumps(source), "<dict>", os.getcwdb(), fence)
         except ScenarioError as e:
             raise _without_position(e, "<dict>") from None
     raise TypeError(f"cannot load a scenario from {type(source).__name__}")

@@ -125,7 +125,7 @@ def test_a_string_that_can_only_be_a_path_is_read_as_one():
     assert str(info.value).endswith("is a folder, not a scenario file (`cxrisk batch` runs every scenario of a folder)")
     with pytest.raises(cxrisk.ScenarioError) as info:
         cxrisk.load("no_such_scenario")
-    assert str(info.value) == "no_such_scenario: cannot open the scenario file"
+    assert str(info.value) == "no_such_scenario: cannot open the scenario file (No such file or directory)"
 
 
 def test_damaged_dicts_give_scenario_errors_or_finite_results():

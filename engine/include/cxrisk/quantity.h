@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "cxrisk/error.h"
+
 namespace cxrisk {
 
 /// How a quantity was written in the scenario file. Kept so that a scenario dumps back as it was written.
@@ -30,7 +32,10 @@ enum class QuantityForm {
 
 /// A parameter error found while building a quantity: `key` is the offending key ("sd"), or empty when the
 /// whole quantity is at fault. The loader adds the file, line and key path.
-struct QuantityError {
+class QuantityError : public Error {
+ public:
+  QuantityError(std::string key_, std::string message_)
+      : Error(message_), key(std::move(key_)), message(std::move(message_)) {}
   std::string key;
   std::string message;
 };

@@ -7,16 +7,23 @@
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <cerrno>
+#include <cstring>
 #include <limits>
 #include <set>
 #include <sstream>
 
 #include "cxrisk/changes.h"
+#include "cxrisk/limits.h"
 #include "cxrisk/registry.h"
 #include "cxrisk/text.h"
 
@@ -32,6 +39,58 @@ std::string child_path(const std::string& path, std::string_view key) {
 std::string item_path(const std::string& path, std::size_t i) {
   return fmt::format("{}[{}]", path, i);
 }
+// Files are opened without blocking (a FIFO named as a scenario would otherwise wait forever) and read only
+// when they are regular files of at most `limit` bytes: a device or a huge file is refused, named.
+std::string read_input(const fs::path& path, std::uintmax_t limit, std::string_view what, const LoadOptions& options,
+                       const FileLoc& at, const std::string& key) {
+  const auto fail = [&](const std::string& message) -> std::string { throw ScenarioError(at, key, message); };
+  // The file is named, unless the error is located in it already.
+  const std::string named = at.file == path.string() ? std::string(what) : fmt::format("{} '{}'", what, path.string());
+  if (!options.confine.empty()) {
+    std::error_code ec;
+    const fs::path real = fs::weakly_canonical(path, ec), folder = fs::weakly_canonical(options.confine, ec);
+    const auto [inside, rest] = std::mismatch(folder.begin(), folder.end(), real.begin(), real.end());
+    if (ec || inside != folder.end())
+      fail(fmt::format("the {} lies outside the folder the scenarios are confined to ('{}')", named,
+                       options.confine.string()));
+  }
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) fail(fmt::format("cannot open the {} ({})", named, std::strerror(errno)));
+  struct FdGuard {
+    int fd;
+    ~FdGuard() { ::close(fd); }
+  } guard{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode))
+    fail(what == "scenario file" && at.file == path.string()
+             ? "is a folder, not a scenario file (`cxrisk batch` runs every scenario of a folder)"
+             : fmt::format("the {} is a folder, not a file", named));
+  if (!S_ISREG(st.st_mode))
+    fail(fmt::format("the {} is not a regular file (a device, a pipe or a socket is not read)", named));
+  if (static_cast<std::uintmax_t>(st.st_size) > limit)
+    fail(fmt::format("the {} is larger than the {} MiB cxrisk reads", named, limit >> 20));
+  std::string bytes(static_cast<std::size_t>(st.st_size), '\0');
+  std::size_t got = 0;
+  while (got < bytes.size()) {
+    const ssize_t n = ::read(fd, bytes.data() + got, bytes.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail(fmt::format("cannot read the {} ({})", named, std::strerror(errno)));
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  bytes.resize(got);
+  return bytes;
+}
+
+// At most a short fragment of a line of a file, with what is not printable text replaced: an error about a
+// values file must not print the file (it could be any file the process can read).
+std::string fragment(std::string_view line) {
+  constexpr std::size_t MOST = 12;
+  std::string out;
+  for (char c : line.substr(0, MOST)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  return line.size() > MOST ? out + "..." : out;
+}
+
 // A mapping's value at `key`, looked up without adding the key (the const operator[] of yaml-cpp).
 YAML::Node child(const YAML::Node& n, const std::string& key) {
   return n[key];
@@ -39,8 +98,8 @@ YAML::Node child(const YAML::Node& n, const std::string& key) {
 
 class Reader {
  public:
-  Reader(std::string file, fs::path base_dir)
-      : file_(std::move(file)), base_dir_(std::move(base_dir)), where_(file_) {}
+  Reader(std::string file, fs::path base_dir, const LoadOptions& options)
+      : file_(std::move(file)), base_dir_(std::move(base_dir)), options_(options), where_(file_) {}
 
   /// A base scenario: every key of the schema.
   Scenario read(const YAML::Node& root);
@@ -120,6 +179,7 @@ class Reader {
 
   std::string file_;
   fs::path base_dir_;
+  const LoadOptions& options_;
   SourceMap where_;
   std::set<std::string> checked_;  // mappings whose keys were checked
 };
@@ -342,24 +402,32 @@ void Reader::params(const YAML::Node& n, const std::string& path, Scope scope, S
 std::vector<double> Reader::read_values_file(const YAML::Node& n, const std::string& path,
                                              const std::string& file) const {
   const fs::path full = base_dir_ / file;
-  std::ifstream in(full);
-  if (!in) fail(n, path, fmt::format("cannot open the values file '{}'", full.string()));
+  const std::string text = read_input(full, MAX_VALUES_BYTES, "values file", options_, loc(n), path);
   std::vector<double> values;
-  std::string line;
+  double sum = 0;
   int line_no = 0;
-  while (std::getline(in, line)) {
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t end = std::min(text.find('\n', start), text.size());
+    const std::string t = trim(std::string_view(text).substr(start, end - start));
+    start = end + 1;
     ++line_no;
-    const std::string t = trim(line);
     if (t.empty() || t[0] == '#') continue;
     double x = 0;
+    const FileLoc here{full.string(), line_no, 1};
     if (!parse_double(t, x) || !std::isfinite(x) || x < 0) {
       if (values.empty() && line_no == 1 && !parse_double(t, x)) continue;  // a header line
-      throw ScenarioError({full.string(), line_no, 1}, path,
-                          fmt::format("a value must be a number >= 0, got '{}'", t));
+      throw ScenarioError(here, path, fmt::format("a value must be a number >= 0, got '{}'", fragment(t)));
     }
+    if (x > MAX_MONEY)
+      throw ScenarioError(here, path, fmt::format("a value must be at most {:g} (larger amounts want thousands or "
+                                                  "millions), got {}",
+                                                  MAX_MONEY, x));
     values.push_back(x);
+    sum += x;
   }
   if (values.empty()) fail(n, path, fmt::format("the values file '{}' holds no values", full.string()));
+  if (!std::isfinite(sum)) fail(n, path, fmt::format("the values of '{}' add up to more than a double holds", full.string()));
   return values;
 }
 
@@ -447,6 +515,7 @@ void Reader::problem(const YAML::Node& n, const std::string& path, Scenario& s, 
   if (h) {
     note(hp, h);
     require_seq(h, hp);
+    if (h.size() > MAX_TIERS) fail(h, hp, fmt::format("at most {} tiers are supported", MAX_TIERS));
     for (std::size_t i = 0; i < h.size(); ++i) p.handling.push_back(tier(h[i], item_path(hp, i), i));
   }
   params(n, path, Scope::problem, s, {-1, index, -1});
@@ -517,16 +586,26 @@ Scenario Reader::read(const YAML::Node& root) {
     note("segments", segs);
     require_seq(segs, "segments");
     if (segs.size() == 0) fail(segs, "segments", "needs at least one segment");
+    if (segs.size() > MAX_SEGMENTS) fail(segs, "segments", fmt::format("at most {} segments", MAX_SEGMENTS));
     for (std::size_t i = 0; i < segs.size(); ++i) {
       s.segments.emplace_back();
       segment(segs[i], item_path("segments", i), s, static_cast<int>(i));
     }
   }
-  if (YAML::Node st = root["stages"]) s.stages = names(st, "stages");
+  if (YAML::Node st = root["stages"]) {
+    if (st.IsSequence() && st.size() > MAX_STAGES) fail(st, "stages", fmt::format("at most {} stages", MAX_STAGES));
+    s.stages = names(st, "stages");
+  }
   {
     YAML::Node probs = need(root, "", "problems");
     note("problems", probs);
     require_seq(probs, "problems");
+    if (probs.size() > MAX_PROBLEMS) fail(probs, "problems", fmt::format("at most {} problems", MAX_PROBLEMS));
+    if (probs.size() * s.segments.size() > MAX_CELLS)
+      fail(probs, "problems",
+           fmt::format("at most {} problems x segments ({} x {} here): each trial keeps a table of results for each "
+                       "pair",
+                       MAX_CELLS, probs.size(), s.segments.size()));
     for (std::size_t i = 0; i < probs.size(); ++i) {
       s.problems.emplace_back();
       problem(probs[i], item_path("problems", i), s, static_cast<int>(i));
@@ -590,31 +669,43 @@ void Reader::read_edits(Scenario& s, const YAML::Node& root, const std::vector<s
 }
 
 YAML::Node parse_yaml(const std::string& text, const std::string& display_name) {
+  const auto at = [&](const YAML::Mark& m) { return FileLoc{display_name, m.line + 1, m.column + 1}; };
   try {
-    return YAML::Load(text);
+    std::vector<YAML::Node> documents = YAML::LoadAll(text);
+    // A second document would be silently ignored: it is an error.
+    if (documents.size() > 1)
+      throw ScenarioError(at(documents[1].Mark()), "",
+                          "a scenario file holds one YAML document; remove the `---` and what follows it");
+    return documents.empty() ? YAML::Node() : documents[0];
   } catch (const YAML::DeepRecursion& e) {
     // yaml-cpp stops at a fixed nesting depth with the message "bad file".
-    throw ScenarioError({display_name, e.mark.line + 1, e.mark.column + 1}, "",
-                        "invalid YAML: nested too deeply (a scenario needs a few levels)");
+    throw ScenarioError(at(e.mark), "", "invalid YAML: nested too deeply (a scenario needs a few levels)");
   } catch (const YAML::Exception& e) {
-    throw ScenarioError({display_name, e.mark.line + 1, e.mark.column + 1}, "", "invalid YAML: " + e.msg);
+    throw ScenarioError(at(e.mark), "", "invalid YAML: " + e.msg);
   }
 }
 
-Scenario load_file(const fs::path& path, std::vector<fs::path>& chain);
+/// What a load carries from file to file: its options, and the chain of files extending one another.
+struct Loading {
+  const LoadOptions& options;
+  std::vector<fs::path> chain;
+};
+
+Scenario load_file(const fs::path& path, Loading& loading, const FileLoc& at, const std::string& key);
 
 /// The longest chain of scenarios extending one another.
 constexpr std::size_t MAX_EXTENDS_DEPTH = 64;
 
 /// The base an improvement scenario extends, loaded (with its own base, and so on).
 Scenario load_base(Reader& reader, const YAML::Node& extends, const std::string& display_name,
-                   const fs::path& base_dir, std::vector<fs::path>& chain) {
+                   const fs::path& base_dir, Loading& loading) {
   const FileLoc at = reader.loc(extends);
   if (!extends.IsScalar() || extends.Scalar().empty())
     throw ScenarioError(at, "extends", "must be the path of the base scenario");
   const fs::path base_path = base_dir / extends.Scalar();
   std::error_code ec;
   const fs::path canonical = fs::weakly_canonical(base_path, ec);
+  std::vector<fs::path>& chain = loading.chain;
   if (std::find(chain.begin(), chain.end(), canonical) != chain.end()) {
     std::vector<std::string> names;
     for (auto it = std::find(chain.begin(), chain.end(), canonical); it != chain.end(); ++it)
@@ -625,23 +716,17 @@ Scenario load_base(Reader& reader, const YAML::Node& extends, const std::string&
   // Each level is read recursively: a bound keeps a runaway chain an input error rather than a stack
   // overflow.
   if (chain.size() >= MAX_EXTENDS_DEPTH)
-    throw ScenarioError(
-        at, "extends",
-        fmt::format("more than {} scenarios extend one another ({} -> ... -> {})", MAX_EXTENDS_DEPTH,
-                    chain.front().filename().string(), canonical.filename().string()));
-  // The error_code form: a path the file system refuses (too long, say) is the same input error.
-  if (!fs::exists(base_path, ec) || ec)
     throw ScenarioError(at, "extends",
-                        fmt::format("cannot open the base scenario '{}'{}", base_path.string(),
-                                    ec ? " (" + ec.message() + ")" : std::string()));
-  Scenario s = load_file(base_path, chain);
+                        fmt::format("more than {} scenarios extend one another ({} -> ... -> {})", MAX_EXTENDS_DEPTH,
+                                    chain.front().filename().string(), canonical.filename().string()));
+  Scenario s = load_file(base_path, loading, at, "extends");
   s.source = display_name;
   return s;
 }
 
 Scenario load_node(const YAML::Node& root, const std::string& display_name, const fs::path& base_dir,
-                   std::vector<fs::path>& chain) {
-  Reader reader(display_name, base_dir);
+                   Loading& loading) {
+  Reader reader(display_name, base_dir, loading.options);
   if (!root || !root.IsMap() || !root["extends"]) {
     Scenario s = reader.read(root);
     check_scenario(s, reader.where());
@@ -652,55 +737,49 @@ Scenario load_node(const YAML::Node& root, const std::string& display_name, cons
   for (auto it = root.begin(); it != root.end(); ++it) {
     const std::string key = it->first.Scalar();
     if (std::find(ALLOWED.begin(), ALLOWED.end(), key) == ALLOWED.end())
-      throw ScenarioError(
-          reader.loc(it->first), key,
-          fmt::format("unknown key '{}' in a scenario that extends another (it takes cxrisk, name, "
-                      "extends, changes and investment; change settings with `set`)",
-                      key));
+      throw ScenarioError(reader.loc(it->first), key,
+                          fmt::format("unknown key '{}' in a scenario that extends another (it takes cxrisk, name, "
+                                      "extends, changes and investment; change settings with `set`)",
+                                      key));
   }
   reader.schema_version(root);
-  Scenario s = load_base(reader, root["extends"], display_name, base_dir, chain);
+  Scenario s = load_base(reader, root["extends"], display_name, base_dir, loading);
   if (!root["name"]) throw ScenarioError(reader.loc(root), "name", "required key is missing");
   reader.read_edits(s, root, ALLOWED);
   check_scenario(s, reader.where());
   return s;
 }
 
-Scenario load_file(const fs::path& path, std::vector<fs::path>& chain) {
-  std::error_code folder_error;
-  if (fs::is_directory(path, folder_error))
-    throw ScenarioError({path.string(), 0, 0}, "",
-                        "is a folder, not a scenario file (`cxrisk batch` runs every scenario of a folder)");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ScenarioError({path.string(), 0, 0}, "", "cannot open the scenario file");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
+// `at` and `key` name where the file was named (an `extends`), or the file itself for the first one.
+Scenario load_file(const fs::path& path, Loading& loading, const FileLoc& at, const std::string& key) {
+  const bool base = key == "extends";
+  const std::string text =
+      read_input(path, MAX_SCENARIO_BYTES, base ? "base scenario" : "scenario file", loading.options, at, key);
   std::error_code ec;
-  chain.push_back(fs::weakly_canonical(path, ec));
+  loading.chain.push_back(fs::weakly_canonical(path, ec));
   const fs::path dir = path.parent_path();
-  Scenario s = load_node(parse_yaml(buffer.str(), path.string()), path.string(),
-                         dir.empty() ? fs::path(".") : dir, chain);
-  chain.pop_back();
+  Scenario s = load_node(parse_yaml(text, path.string()), path.string(), dir.empty() ? fs::path(".") : dir, loading);
+  loading.chain.pop_back();
   return s;
 }
 
 }  // namespace
 
-Scenario load_scenario(const std::string& path) {
-  std::vector<fs::path> chain;
-  return load_file(path, chain);
+Scenario load_scenario(const std::string& path, const LoadOptions& options) {
+  Loading loading{options, {}};
+  return load_file(path, loading, {path, 0, 0}, "");
 }
 
-Scenario load_scenario_text(const std::string& text, const std::string& display_name,
-                            const std::string& base_dir) {
-  std::vector<fs::path> chain;
-  return load_node(parse_yaml(text, display_name), display_name, base_dir, chain);
+Scenario load_scenario_text(const std::string& text, const std::string& display_name, const std::string& base_dir,
+                            const LoadOptions& options) {
+  Loading loading{options, {}};
+  return load_node(parse_yaml(text, display_name), display_name, base_dir, loading);
 }
 
-Scenario apply_changes(const Scenario& base, const std::string& changes_yaml,
-                       const std::string& display_name) {
+Scenario apply_changes(const Scenario& base, const std::string& changes_yaml, const std::string& display_name) {
   Scenario s = base;
-  Reader reader(display_name, ".");
+  const LoadOptions options;
+  Reader reader(display_name, ".", options);
   const YAML::Node root = parse_yaml(changes_yaml, display_name);
   if (root.IsMap())
     reader.read_edits(s, root, {"name", "changes", "investment"});

@@ -34,7 +34,7 @@ double Phi_inv(double p) {
 }
 
 [[noreturn]] void fail(std::string key, std::string message) {
-  throw QuantityError{std::move(key), std::move(message)};
+  throw QuantityError(std::move(key), std::move(message));
 }
 
 std::string num(double x) {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <set>
 
+#include "cxrisk/limits.h"
 #include "cxrisk/registry.h"
 #include "cxrisk/text.h"
 
@@ -197,6 +198,7 @@ class Checker {
     }
   }
   void lifetime() const;
+  void word_of_mouth(const Problem& p, const std::string& path) const;
   void problem(const Problem& p, const std::string& path) const;
 
   const Scenario& s_;
@@ -204,14 +206,47 @@ class Checker {
 };
 
 void Checker::lifetime() const {
-  if (s_.valuation != ValuationMethod::lifetime || s_[Param::discount_rate].support_min() > 0) return;
-  for (const Segment& seg : s_.segments)
-    if (!(seg[Param::baseline_churn].support_min() > 0))
+  if (s_.valuation != ValuationMethod::lifetime) return;
+  // F(t) = d^(t+1) / (1 - (1 - c) d) is finite and positive only while (1 - c) d < 1, for every churn and
+  // discount rate a trial can draw: the largest d comes with the lowest rate.
+  const double rate = s_[Param::discount_rate].support_min();
+  const double d = std::pow(1 + rate, -1.0 / periods_per_year(s_.period));
+  for (const Segment& seg : s_.segments) {
+    const double churn = seg[Param::baseline_churn].support_min();
+    if ((1 - churn) * d < 1) continue;
+    if (rate >= 0)
       fail("valuation.method",
-           fmt::format(
-               "lifetime valuation needs a discount_rate > 0 or a baseline_churn > 0, else a customer's "
-               "remaining lifetime value is infinite (segment '{}' has neither)",
-               seg.name));
+           fmt::format("lifetime valuation needs a discount_rate > 0 or a baseline_churn > 0, else a customer's "
+                       "remaining lifetime value is infinite (segment '{}' has neither)",
+                       seg.name));
+    fail("valuation.method",
+         fmt::format("lifetime valuation needs (1 - baseline_churn) x d < 1 for every value a trial can draw, else a "
+                     "customer's remaining lifetime value is infinite; with a discount_rate of {} a period's d is "
+                     "{:.6g}, and segment '{}' has a baseline_churn as low as {}",
+                     rate, d, seg.name, churn));
+  }
+}
+
+// Every count of the chain stays at most MAX_COUNT: the prospects a cell's customers tell of over the
+// horizon are at most its customers x periods x people told x conversion (a customer can have a problem every
+// period), so that product is bounded.
+void Checker::word_of_mouth(const Problem& p, const std::string& path) const {
+  double customers = 0;
+  for (std::size_t i = 0; i < s_.segments.size(); ++i)
+    if (s_.applies(static_cast<int>(&p - s_.problems.data()), static_cast<int>(i)))
+      customers = std::max(customers, s_.segments[i][Param::customers].largest_draw());
+  for (Outcome o : {Outcome::silent, Outcome::quick, Outcome::resolved, Outcome::mollified, Outcome::unresolved})
+    for (const auto& [told, conversion] :
+         {std::pair{told_negative(o), Param::negative_conversion}, std::pair{told_positive(o), Param::positive_conversion}}) {
+      const double people = p[told].largest_draw(), rate = s_[conversion].largest_draw();
+      const double most = customers * s_.periods * people * rate;
+      if (!(most <= MAX_COUNT))
+        fail(fmt::format("{}.{}", path, spec(told).key),
+             fmt::format("{} people told by each of up to {:g} customers over {} periods, converted at up to {}, make "
+                         "up to {:.3g} prospects: more than the {:g} cxrisk counts exactly (tell fewer, or give "
+                         "fewer customers a larger value)",
+                         people, customers, s_.periods, rate, most, MAX_COUNT));
+    }
 }
 
 void Checker::problem(const Problem& p, const std::string& path) const {
@@ -250,6 +285,7 @@ void Checker::problem(const Problem& p, const std::string& path) const {
          "the last tier cannot escalate (there is no tier after it)");
   if (!p[Param::loyalty_no_problem].can_exceed(0))
     fail(path + ".loyalty.no_problem", "must be > 0 (loyalty is measured against it)");
+  word_of_mouth(p, path);
 }
 
 void Checker::run() {
