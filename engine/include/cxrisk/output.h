@@ -57,12 +57,18 @@ void check_output_folder(const std::filesystem::path& dir);
 /// Writes a file's content to a stream.
 using FileWriter = std::function<void(std::ostream&)>;
 
-/// Writes files into `dir` (created if missing) so that each appears whole or not at all: every file is first
-/// written to a temporary beside its target and renamed only when all of them were written.
+/// Writes files into `dir` (created if missing) so that the set appears whole or not at all: every file is
+/// first written to a temporary beside its target (a new file of an unpredictable name, never a link) and
+/// renamed only when all of them were written; then the `stale` files (of an earlier run, that this set
+/// replaces without one of its own) are removed. The folder is locked meanwhile, so that two runs into it
+/// write their sets one after the other, and temporaries a killed process left are removed. On failure
+/// nothing is replaced, and a folder this call made is removed again.
 void write_files_atomically(const std::filesystem::path& dir,
-                            const std::vector<std::pair<std::string, FileWriter>>& files);
+                            const std::vector<std::pair<std::string, FileWriter>>& files,
+                            const std::vector<std::string>& stale = {});
 /// The same with each file's content given whole.
 void write_files_atomically(const std::filesystem::path& dir,
-                            const std::vector<std::pair<std::string, std::string>>& files);
+                            const std::vector<std::pair<std::string, std::string>>& files,
+                            const std::vector<std::string>& stale = {});
 
 }  // namespace cxrisk

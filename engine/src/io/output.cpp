@@ -184,64 +184,8 @@ void write_run(const std::filesystem::path& dir, const RunResult& result, bool s
       {"breakdown.csv", [&](std::ostream& out) { out << breakdown; }}};
   // trials.csv goes to its file row by row: at millions of trials it is gigabytes.
   if (samples) files.emplace_back("trials.csv", [&](std::ostream& out) { write_trials_csv(out, result); });
-  write_files_atomically(dir, files);
-}
-
-void check_output_folder(const std::filesystem::path& dir) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::path existing = fs::absolute(dir, ec);
-  if (ec)
-    throw RuntimeError(fmt::format("cannot use the output folder '{}': {}", dir.string(), ec.message()));
-  while (!fs::exists(existing, ec) && existing.has_relative_path()) existing = existing.parent_path();
-  if (!fs::is_directory(existing, ec))
-    throw RuntimeError(fmt::format("cannot create the output folder '{}': '{}' is not a folder", dir.string(),
-                                   existing.string()));
-  if (::access(existing.c_str(), W_OK | X_OK) != 0)
-    throw RuntimeError(fmt::format("cannot create the output folder '{}': '{}': {}", dir.string(),
-                                   existing.string(), std::strerror(errno)));
-}
-
-void write_files_atomically(const std::filesystem::path& dir,
-                            const std::vector<std::pair<std::string, std::string>>& files) {
-  std::vector<std::pair<std::string, FileWriter>> writers;
-  for (const auto& [name, content] : files)
-    writers.emplace_back(name, [&content = content](std::ostream& out) { out << content; });
-  write_files_atomically(dir, writers);
-}
-
-void write_files_atomically(const std::filesystem::path& dir,
-                            const std::vector<std::pair<std::string, FileWriter>>& files) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec)
-    throw RuntimeError(fmt::format("cannot create the output folder '{}': {}", dir.string(), ec.message()));
-  std::vector<std::pair<fs::path, fs::path>> written;  // temporary, target
-  // Removes the temporary files and throws: nothing of this set of files has been replaced yet.
-  auto fail = [&](const fs::path& target, const std::string& why) {
-    std::error_code ignored;
-    for (auto& [tmp, unused] : written) fs::remove(tmp, ignored);
-    throw RuntimeError(fmt::format("cannot write '{}'{}", target.string(), why));
-  };
-  for (const auto& [name, write] : files) {
-    const fs::path target = dir / name;
-    const fs::path tmp = dir / fmt::format(".{}.tmp-{}", name, ::getpid());
-    written.emplace_back(tmp, target);
-    errno = 0;  // what the failing system call leaves says why (a full disk, say)
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (out) write(out);
-    out.close();
-    if (!out) fail(target, errno != 0 ? std::string(": ") + std::strerror(errno) : std::string());
-  }
-  // A rename fails where a folder has the file's name: found before any file is replaced, so that the set is
-  // written whole or not at all.
-  for (auto& [tmp, target] : written)
-    if (fs::is_directory(fs::symlink_status(target, ec))) fail(target, ": a folder has that name");
-  for (auto& [tmp, target] : written) {
-    fs::rename(tmp, target, ec);
-    if (ec) fail(target, ": " + ec.message());
-  }
+  // An earlier run's trials.csv would stand beside this run's summary as if it were its own.
+  write_files_atomically(dir, files, samples ? std::vector<std::string>{} : std::vector<std::string>{"trials.csv"});
 }
 
 }  // namespace cxrisk
