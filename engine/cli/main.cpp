@@ -6,7 +6,9 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <iostream>
 #include <new>
 #include <stdexcept>
@@ -63,6 +65,7 @@ void add_output(CLI::App* app, cxrisk::Output& o, const std::string& writes, con
 /// Every command's arguments.
 struct Arguments {
   cxrisk::RunSettings settings;
+  cxrisk::LoadOptions load;
   cxrisk::Output output;
   std::string mode = "aggregate";
   std::string file;                                    // the scenario (the base, for compare)
@@ -126,6 +129,9 @@ std::vector<CLI::App*> describe(CLI::App& app, Arguments& a) {
 
   auto* reference =
       app.add_subcommand("reference", "Print the scenario reference: every key, its default, unit and path");
+  for (CLI::App* command : {run, expect, validate, compare, batch, sweep, expand})
+    command->add_option("--confine", a.load.confine,
+                        "Read only files inside this folder (after links): for scenario files you did not write");
   return {run, expect, validate, compare, batch, sweep, expand, reference};
 }
 
@@ -179,7 +185,7 @@ int main(int argc, char** argv) {
   }
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
-  cxrisk::Session session(args.settings, std::cout, true);
+  cxrisk::Session session(args.settings, std::cout, true, args.load);
   // Under mpirun, each process reads its inputs by itself, and the processes meet before their first
   // exchange. A process that fails before the meeting brings its error there, and every process ends with
   // the job's error, which process 0 prints. After it, bad input and usage are seen alike by every process,
@@ -200,7 +206,14 @@ int main(int argc, char** argv) {
     return status;
   };
   try {
-    return dispatch(commands, session, args);
+    const int status = dispatch(commands, session, args);
+    // A full disk or a closed pipe shows only when the output is flushed: that is a failed command too.
+    errno = 0;
+    std::cout.flush();
+    if (!std::cout)
+      throw cxrisk::RuntimeError(std::string("cannot write the output to standard output") +
+                                 (errno ? std::string(": ") + std::strerror(errno) : std::string()));
+    return status;
   } catch (const cxrisk::JobError& e) {
     // Thrown alike on every process at the meeting: each ends by itself.
     if (session.root()) std::cerr << "error: " << e.what() << "\n";

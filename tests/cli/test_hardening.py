@@ -122,3 +122,100 @@ def test_two_runs_into_one_folder_never_mix_their_files(tmp_path):
         total = next(line for line in (out / "breakdown.csv").read_text().splitlines()
                      if line.startswith("total,total,total_cost,"))
         assert float(total.split(",")[3]) == summary["metrics"]["total_cost"]["mean"], round
+
+
+def test_confine_refuses_files_outside_the_folder(tmp_path):
+    from conftest import SCENARIOS
+    inside = tmp_path / "inside"
+    inside.mkdir()
+    (inside / "v.csv").symlink_to("/etc/passwd")
+    text = AT_THE_BOUND.replace("TOLD", "1").replace("value: {mean: 1}", "value: {empirical: v.csv}")
+    path = write(inside, text)
+    p = subprocess.run([EXE, "validate", str(path), "--confine", str(inside)], capture_output=True, text=True)
+    assert p.returncode == 2 and "outside the folder the scenarios are confined to" in p.stderr
+    assert ":0:0:" not in p.stderr
+    alt = write(inside, f"cxrisk: 1\nname: alt\nextends: {SCENARIOS / 'tarp_major.yaml'}\n", "alt.yaml")
+    p = subprocess.run([EXE, "validate", str(alt), "--confine", str(inside)], capture_output=True, text=True)
+    assert p.returncode == 2 and "base scenario" in p.stderr and "outside the folder" in p.stderr
+    p = subprocess.run([EXE, "validate", str(SCENARIOS / "tarp_major.yaml"), "--confine", str(SCENARIOS)],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+
+
+def test_batch_folders_are_unique_case_insensitively_and_keep_other_scripts(tmp_path):
+    from conftest import SCENARIOS
+    base = (SCENARIOS / "tarp_major.yaml").read_text()
+    names = ["x", "X", "x 2", "保険会社 2027 ベースライン", "保険会社"]
+    for i, name in enumerate(names):
+        write(tmp_path, base.replace("name: TARP major problem (loss over $100)", f"name: {name}"), f"{i}.yaml")
+    out = tmp_path / "out"
+    def folders():
+        p = subprocess.run([EXE, "batch", str(tmp_path), "--trials", "100", "--out", str(out), "--json"],
+                           capture_output=True, text=True, timeout=300)
+        assert p.returncode == 0, p.stderr
+        return [s["directory"] for s in json.loads(p.stdout)["scenarios"]]
+    first = folders()
+    assert len({f.lower() for f in first}) == 5
+    assert first[0] == "x" and first[2] == "x_2" and first[1].startswith("x_")
+    assert first[3] == "保険会社_2027_ベースライン" and first[4] == "保険会社"
+    assert folders() == first  # stable from run to run
+    assert all((out / f / "summary.json").exists() for f in first)
+
+
+def test_a_thread_the_system_cannot_start_leaves_its_share_to_the_others(tmp_path):
+    from conftest import SCENARIOS
+    args = ["run", str(SCENARIOS / "tarp_major.yaml"), "--trials", "70000", "--json"]
+    one = subprocess.run([EXE, *args, "--threads", "1"], capture_output=True, text=True, timeout=300)
+    # Under a 1.5 GB address-space cap, 1,024 threads' stacks cannot all be made.
+    capped = subprocess.run(["prlimit", "--as=1500000000", EXE, *args, "--threads", "1024"], capture_output=True,
+                            text=True, timeout=300)
+    assert capped.returncode == 0, capped.stderr
+    assert capped.stdout == one.stdout
+
+
+@pytest.mark.parametrize("command", [["run", "tarp_major.yaml", "--trials", "50", "--json"],
+                                     ["expect", "tarp_major.yaml", "--json"], ["expand", "tarp_major.yaml"],
+                                     ["validate", "tarp_major.yaml"],
+                                     ["sweep", "telecom.yaml", "--vary", "problems.billing_error.incidence=0.01,0.02",
+                                      "--trials", "20", "--json"]])
+def test_a_failed_write_to_standard_output_fails_the_command(command):
+    from conftest import SCENARIOS
+    args = [str(SCENARIOS / a) if a.endswith(".yaml") else a for a in command]
+    with open("/dev/full", "w") as full:
+        p = subprocess.run([EXE, *args], stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert p.returncode == 1 and "standard output" in p.stderr
+
+
+def test_comparison_figures_beyond_a_double_are_refused(tmp_path):
+    from conftest import SCENARIOS
+    for upfront, message in (("1e-320", "roi"), ("1e300", "must stay at most 1e+15")):
+        alt = write(tmp_path, f"cxrisk: 1\nname: Alt\nextends: {SCENARIOS / 'tarp_major.yaml'}\n"
+                              "changes: [{scale: problems.major_problem.incidence, by: 0.5}]\n"
+                              f"investment: {{upfront: {upfront}}}\n", "alt.yaml")
+        p = subprocess.run([EXE, "compare", str(SCENARIOS / "tarp_major.yaml"), str(alt), "--trials", "100", "--json"],
+                           capture_output=True, text=True, timeout=120)
+        assert p.returncode == 2 and message in p.stderr, p.stderr
+        assert "null" not in p.stdout
+
+
+def test_sweep_ranges_keep_fifteen_digits():
+    from conftest import SCENARIOS
+    p = subprocess.run([EXE, "sweep", str(SCENARIOS / "tarp_major.yaml"), "--vary",
+                        "segments.customers.customers=1000000000001:1000000000005:2", "--trials", "20", "--json"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert [q["values"][0] for q in json.loads(p.stdout)["points"]] == [1000000000001, 1000000000003, 1000000000005]
+
+
+def test_a_long_individual_trial_stops_at_sigint(tmp_path):
+    import signal
+    import time
+    text = AT_THE_BOUND.replace("TOLD", "1").replace("customers: 1e15", "customers: 100000000")
+    process = subprocess.Popen([EXE, "run", str(write(tmp_path, text)), "--mode", "individual", "--trials", "2"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    start = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 1 and "Ctrl-C" in err
+    assert time.monotonic() - start < 10

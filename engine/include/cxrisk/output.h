@@ -1,6 +1,7 @@
 // Results as JSON (MODEL.md section 6), CSV and readable tables, for every command, and atomic file output.
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <ostream>
@@ -24,11 +25,12 @@ std::string breakdown_csv(const Summary& summary);
 
 /// One row per trial, one column per total metric, written to a stream row by row (millions of trials need no
 /// copy of the file in memory).
-void write_trials_csv(std::ostream& out, const RunResult& result);
+void write_trials_csv(std::ostream& out, const RunResult& result, const std::atomic<bool>* cancel = nullptr);
 
 /// Writes a run's files into `dir`, atomically: summary.json and breakdown.csv, and with `samples` also
 /// trials.csv (one row a trial).
-void write_run(const std::filesystem::path& dir, const RunResult& result, bool samples);
+void write_run(const std::filesystem::path& dir, const RunResult& result, bool samples,
+               const std::atomic<bool>* cancel = nullptr);
 
 /// A readable summary for a terminal.
 std::string summary_table(const Summary& summary);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cxrisk/communicator.h"
+#include "cxrisk/loader.h"
 #include "cxrisk/simulate.h"
 
 namespace cxrisk {
@@ -26,8 +27,9 @@ class Session {
  public:
   /// `settings` as the command line gave them (trials, seed, threads, mode, the job's processes, the
   /// cancellation flag, where batch and sweep log); `out` receives what a command prints. With
-  /// `progress_bar`, long runs show one on standard error when it is a terminal.
-  Session(RunSettings settings, std::ostream& out, bool progress_bar);
+  /// `progress_bar`, long runs show one on standard error when it is a terminal. `load` says how scenario
+  /// files are read (--confine).
+  Session(RunSettings settings, std::ostream& out, bool progress_bar, LoadOptions load = {});
 
   void run(const std::string& file, const Output& output);
   void expect(const std::string& file, bool json);
@@ -57,6 +59,7 @@ class Session {
   RunSettings reporting_to(ProgressBar& bar) const;
 
   RunSettings settings_;
+  LoadOptions load_;
   std::ostream& out_;
   bool progress_bar_;
   bool met_ = false;

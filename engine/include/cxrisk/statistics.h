@@ -86,6 +86,8 @@ struct Stats {
   double p90() const { return percentiles[5]; }
   double p95() const { return percentiles[6]; }
   double p99() const { return percentiles[7]; }
+  /// Whether every statistic is a finite number.
+  bool finite() const;
 };
 
 /// Statistics of the values (in trial order; the order fixes the rounding of sums).

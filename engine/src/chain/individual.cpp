@@ -3,11 +3,12 @@
 #include <cstdint>
 
 #include "chain/runner.h"
+#include "cxrisk/error.h"
 
 namespace cxrisk {
 
 void individual_trial(const Model& model, std::uint32_t trial, const TrialDraw& draw, double* cells,
-                      double* period_cost) {
+                      double* period_cost, const std::atomic<bool>* cancel) {
   const int T = model.n_periods(), P = model.n_problems();
   const double q_lost = draw.negative_conversion, q_won = draw.positive_conversion;
   for (int s = 0; s < model.n_segments(); ++s) {
@@ -16,6 +17,8 @@ void individual_trial(const Model& model, std::uint32_t trial, const TrialDraw& 
     const auto customers = static_cast<std::int64_t>(seg.customers);
     const std::vector<int>& problems = model.problems_of(s);
     for (std::int64_t i = 0; i < customers; ++i) {
+      // A trial of millions of customers takes seconds: a cancellation is seen within it.
+      if ((i & 0xffff) == 0 && cancel && cancel->load(std::memory_order_relaxed)) throw Cancelled();
       for (int t = 1; t <= T; ++t) {
         // One stream per customer and period.
         Stream st(model.individual_key(s),

@@ -4,9 +4,10 @@
 
 namespace cxrisk {
 
-TrialRunner::TrialRunner(const Model& model, Mode mode)
+TrialRunner::TrialRunner(const Model& model, Mode mode, const std::atomic<bool>* cancel)
     : model_(model),
       mode_(mode),
+      cancel_(cancel),
       draws_(BUNDLE),
       cells_(static_cast<std::size_t>(model.n_cells()) * BUNDLE) {}
 
@@ -41,7 +42,7 @@ void TrialRunner::run(std::uint64_t first_trial, int count, double* rows, double
       for (int l = 0; l < trials; ++l)
         individual_trial(model_,
                          static_cast<std::uint32_t>(first_trial + static_cast<std::uint64_t>(done + l)),
-                         *draws[l], cells[l], pcost[l]);
+                         *draws[l], cells[l], pcost[l], cancel_);
     }
     for (int l = 0; l < trials; ++l) {
       model_.marginalize(cells[l], rows + static_cast<std::size_t>(done + l) * n_series);

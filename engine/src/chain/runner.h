@@ -2,6 +2,7 @@
 // callers go through cxrisk/simulate.h.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -14,7 +15,8 @@ namespace cxrisk {
 /// Runs trials of one model; holds the working state of one worker (made once, reused for every bundle).
 class TrialRunner {
  public:
-  TrialRunner(const Model& model, Mode mode);
+  /// `cancel`, when set, is checked inside long trials too (the individual engine's, every 65,536 customers).
+  TrialRunner(const Model& model, Mode mode, const std::atomic<bool>* cancel = nullptr);
 
   /// Runs trials first_trial .. first_trial + count - 1 (the aggregate engine takes a bundle at a time):
   /// fills `rows` (count rows of layout().n_series() values) and, when not null, `period_costs` (count rows
@@ -28,6 +30,7 @@ class TrialRunner {
  private:
   const Model& model_;
   Mode mode_;
+  const std::atomic<bool>* cancel_;
   std::vector<TrialDraw> draws_;
   std::vector<double> cells_;
   ChainState<std::int64_t> chain_;
@@ -38,7 +41,7 @@ class TrialRunner {
 /// The per-customer model, literally (`--mode individual`): adds one trial's results into its cell table
 /// [segment][problem][outcome][metric] and, when not null, its total_cost by period into `period_cost`.
 void individual_trial(const Model& model, std::uint32_t trial, const TrialDraw& draw, double* cells,
-                      double* period_cost);
+                      double* period_cost, const std::atomic<bool>* cancel = nullptr);
 
 /// The expected flows of the aggregate chain with the parameters of `draw` (`cxrisk expect`): sets the cells
 /// of the cell table [segment][problem][outcome][metric] whose problem applies to the segment (the others are

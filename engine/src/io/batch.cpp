@@ -23,16 +23,38 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// A scenario's folder name from its name: letters and digits of any script kept (ASCII lowercased, as file
+// systems that fold case would), everything else a single '_', at most 120 bytes (cut between characters).
 std::string slug(const std::string& name) {
   std::string s;
   for (unsigned char c : name) {
-    if (std::isalnum(c))
-      s += static_cast<char>(std::tolower(c));
+    if (c >= 0x80 || std::isalnum(c))
+      s += static_cast<char>(c < 0x80 ? std::tolower(c) : c);
     else if (!s.empty() && s.back() != '_')
       s += '_';
   }
   while (!s.empty() && s.back() == '_') s.pop_back();
+  constexpr std::size_t MOST = 120;
+  if (s.size() > MOST) {
+    std::size_t cut = MOST;
+    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // not inside a character
+    s.resize(cut);
+  }
   return s.empty() ? "scenario" : s;
+}
+
+// Unique folder names, stable from run to run: a name that an earlier file of the batch already took (or the
+// same but for case) gets the hash of its own file's path after it.
+std::string folder_for(const std::string& name, const std::string& file, std::set<std::string>& used) {
+  const auto lower = [](std::string x) {
+    for (char& c : x) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return x;
+  };
+  std::string folder = slug(name);
+  if (used.count(lower(folder))) folder += fmt::format("_{:08x}", hash_name(file) & 0xffffffffULL);
+  for (int n = 2; used.count(lower(folder)); ++n) folder = fmt::format("{}_{}", folder, n);
+  used.insert(lower(folder));
+  return folder;
 }
 
 std::string read_file(const fs::path& path) {
@@ -110,24 +132,22 @@ Summary unpack(const std::string& bytes) {
 }
 
 // 1. Every file loaded (cheap, and every process needs the names to agree on folders), with its folder name.
-std::vector<std::optional<Scenario>> load_all(const std::vector<std::string>& files,
-                                              const RunSettings& settings, BatchResult& result) {
+std::vector<std::optional<Scenario>> load_all(const std::vector<std::string>& files, const RunSettings& settings,
+                                              const LoadOptions& load, BatchResult& result) {
   std::vector<std::optional<Scenario>> scenarios(files.size());
-  std::map<std::string, int> used;
+  std::set<std::string> used;
   for (std::size_t i = 0; i < files.size(); ++i) {
     BatchEntry e;
     e.file = files[i];
     try {
-      scenarios[i] = load_scenario(files[i]);
+      scenarios[i] = load_scenario(files[i], load);
       const Scenario& s = *scenarios[i];
       const RunSettings::Resolved r = settings.resolve(s);
       e.name = s.name;
       e.hash = content_hash(s);
       e.trials = r.trials;
       e.seed = r.seed;
-      const std::string base = slug(s.name);
-      const int n = ++used[base];
-      e.directory = n == 1 ? base : fmt::format("{}_{}", base, n);
+      e.directory = folder_for(s.name, files[i], used);
     } catch (const ScenarioError& error) {
       scenarios[i].reset();
       e.error = error.what();
@@ -259,11 +279,11 @@ int BatchResult::failed() const {
       std::count_if(entries.begin(), entries.end(), [](const BatchEntry& e) { return !e.ok; }));
 }
 
-BatchResult batch(const std::vector<std::string>& files, const RunSettings& settings,
-                  const BatchOutput& output) {
+BatchResult batch(const std::vector<std::string>& files, const RunSettings& settings, const BatchOutput& output,
+                  const LoadOptions& load) {
   const Communicator& comm = settings.processes();
   BatchResult result;
-  const std::vector<std::optional<Scenario>> scenarios = load_all(files, settings, result);
+  const std::vector<std::optional<Scenario>> scenarios = load_all(files, settings, load, result);
   // Every process has read every file: they must have read the same (agree_on_inputs), or one would run a
   // scenario that another would have read differently, or not at all.
   Arrival read;

@@ -116,13 +116,15 @@ std::string breakdown_csv(const Summary& summary) {
   return out;
 }
 
-void write_trials_csv(std::ostream& out, const RunResult& result) {
+void write_trials_csv(std::ostream& out, const RunResult& result, const std::atomic<bool>* cancel) {
   fmt::memory_buffer row;
   fmt::format_to(std::back_inserter(row), "trial");
   for (auto name : METRIC_NAMES) fmt::format_to(std::back_inserter(row), ",{}", name);
   row.push_back('\n');
   out.write(row.data(), static_cast<std::streamsize>(row.size()));
   for (std::int64_t t = 0; t < result.summary.trials; ++t) {
+    // Millions of rows take seconds: a cancellation is seen while they are written.
+    if ((t & 0xffff) == 0 && cancel && cancel->load(std::memory_order_relaxed)) throw Cancelled();
     row.clear();
     fmt::format_to(std::back_inserter(row), "{}", t);
     for (int m = 0; m < N_METRICS; ++m)
@@ -177,13 +179,14 @@ std::string summary_table(const Summary& summary) {
   return out;
 }
 
-void write_run(const std::filesystem::path& dir, const RunResult& result, bool samples) {
+void write_run(const std::filesystem::path& dir, const RunResult& result, bool samples,
+               const std::atomic<bool>* cancel) {
   const std::string summary = summary_json(result.summary), breakdown = breakdown_csv(result.summary);
   std::vector<std::pair<std::string, FileWriter>> files{
       {"summary.json", [&](std::ostream& out) { out << summary; }},
       {"breakdown.csv", [&](std::ostream& out) { out << breakdown; }}};
   // trials.csv goes to its file row by row: at millions of trials it is gigabytes.
-  if (samples) files.emplace_back("trials.csv", [&](std::ostream& out) { write_trials_csv(out, result); });
+  if (samples) files.emplace_back("trials.csv", [&](std::ostream& out) { write_trials_csv(out, result, cancel); });
   // An earlier run's trials.csv would stand beside this run's summary as if it were its own.
   write_files_atomically(dir, files, samples ? std::vector<std::string>{} : std::vector<std::string>{"trials.csv"});
 }

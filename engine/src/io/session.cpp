@@ -21,8 +21,8 @@ std::string settings_digest(const std::string& command, const RunSettings::Resol
 
 }  // namespace
 
-Session::Session(RunSettings settings, std::ostream& out, bool progress_bar)
-    : settings_(std::move(settings)), out_(out), progress_bar_(progress_bar) {}
+Session::Session(RunSettings settings, std::ostream& out, bool progress_bar, LoadOptions load)
+    : settings_(std::move(settings)), load_(std::move(load)), out_(out), progress_bar_(progress_bar) {}
 
 void Session::meet(InputDigests digests) {
   // The program first: a machine with another version of cxrisk would draw other numbers.
@@ -46,7 +46,7 @@ RunSettings Session::reporting_to(ProgressBar& bar) const {
 void Session::run(const std::string& file, const Output& output) {
   CXRISK_REQUIRE(!output.samples || !output.folder.empty(),
                  "--samples needs --out (the folder to write trials.csv to)");
-  const Scenario scenario = load_scenario(file);
+  const Scenario scenario = load_scenario(file, load_);
   const RunSettings::Resolved r = settings_.resolve(scenario);
   if (!output.folder.empty() && root()) check_output_folder(output.folder);
   meet({{file, content_hash(scenario)},
@@ -55,12 +55,12 @@ void Session::run(const std::string& file, const Output& output) {
   const RunResult result = cxrisk::run(scenario, reporting_to(bar));
   bar.finish();
   if (!root()) return;
-  if (!output.folder.empty()) write_run(output.folder, result, output.samples);
+  if (!output.folder.empty()) write_run(output.folder, result, output.samples, settings_.cancel);
   out_ << (output.json ? summary_json(result.summary) : summary_table(result.summary));
 }
 
 void Session::expect(const std::string& file, bool json) {
-  const Scenario scenario = load_scenario(file);
+  const Scenario scenario = load_scenario(file, load_);
   meet({{file, content_hash(scenario)}, {"the command line", "expect"}});
   const Summary summary = cxrisk::expect(scenario);
   if (root()) out_ << (json ? summary_json(summary) : summary_table(summary));
@@ -68,9 +68,9 @@ void Session::expect(const std::string& file, bool json) {
 
 void Session::compare(const std::string& base_file, const std::vector<std::string>& alternative_files,
                       const Output& output) {
-  const Scenario base = load_scenario(base_file);
+  const Scenario base = load_scenario(base_file, load_);
   std::vector<Scenario> alternatives;
-  for (const auto& file : alternative_files) alternatives.push_back(load_scenario(file));
+  for (const auto& file : alternative_files) alternatives.push_back(load_scenario(file, load_));
   const RunSettings::Resolved r = settings_.resolve(base);
   if (!output.folder.empty() && root()) check_output_folder(output.folder);
   InputDigests digests{{base_file, content_hash(base)}};
@@ -100,14 +100,14 @@ int Session::batch(const std::vector<std::string>& paths, const Output& output, 
                        fmt::format("batch trials={} seed={} resume={}", settings_.trials.value_or(0),
                                    settings_.seed.value_or(0), resume));
   meet(std::move(digests));
-  const BatchResult result = cxrisk::batch(files, settings_, {output.folder, resume});
+  const BatchResult result = cxrisk::batch(files, settings_, {output.folder, resume}, load_);
   if (!root()) return 0;
   out_ << (output.json ? batch_json(result) : batch_table(result, output.folder));
   return result.failed();
 }
 
 void Session::sweep(const std::string& file, const std::vector<std::string>& vary, const Output& output) {
-  const Scenario scenario = load_scenario(file);
+  const Scenario scenario = load_scenario(file, load_);
   std::vector<SweepAxis> axes;
   for (const auto& spec : vary) axes.push_back(parse_sweep_axis(spec));
   const RunSettings::Resolved r = settings_.resolve(scenario);
@@ -124,7 +124,7 @@ void Session::sweep(const std::string& file, const std::vector<std::string>& var
 }
 
 void Session::expand(const std::string& file) {
-  const Scenario scenario = load_scenario(file);
+  const Scenario scenario = load_scenario(file, load_);
   meet({{file, content_hash(scenario)}, {"the command line", "expand"}});
   const std::string yaml = dump_yaml(scenario, true);
   if (root()) out_ << yaml;
@@ -136,7 +136,7 @@ int Session::validate(const std::vector<std::string>& files, std::ostream& err) 
   std::vector<std::pair<bool, std::string>> lines;  // (an error, the line), in the files' order
   for (const auto& file : files) {
     try {
-      const Scenario s = load_scenario(file);
+      const Scenario s = load_scenario(file, load_);
       digests.emplace_back(file, content_hash(s));
       lines.emplace_back(false, fmt::format("{}: ok ({} segments, {} problems, {} periods)\n", file,
                                             s.segments.size(), s.problems.size(), s.periods));

@@ -42,6 +42,13 @@ void select_ranks(double* first, double* last, const std::size_t* rank, const st
 
 }  // namespace
 
+bool Stats::finite() const {
+  bool ok = std::isfinite(mean) && std::isfinite(sd) && std::isfinite(se) && std::isfinite(min) && std::isfinite(max) &&
+            std::isfinite(cvar95);
+  for (double p : percentiles) ok = ok && std::isfinite(p);
+  return ok;
+}
+
 Stats compute_stats(std::span<const double> values, Tail tail) {
   Stats s;
   const std::size_t n = values.size();

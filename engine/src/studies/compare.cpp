@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <array>
 
 #include "cxrisk/error.h"
 
@@ -66,6 +67,24 @@ AlternativeResult against(const RunResult& base, const RunResult& alt, const std
   return a;
 }
 
+// A figure beyond double precision would be written as null: refused instead, as `run` refuses its own.
+void require_finite(const Scenario& alternative, const AlternativeResult& a) {
+  const std::array<std::pair<const char*, const Stats*>, 7> figures{
+      {{"savings in total_cost", &a.savings_total_cost},
+       {"savings in revenue_lost", &a.savings_revenue_lost},
+       {"savings in customers_lost", &a.savings_customers_lost},
+       {"investment_pv", &a.investment_pv},
+       {"net_benefit", &a.net_benefit},
+       {"roi", a.roi ? &*a.roi : nullptr},
+       {"payback_period", a.payback_period ? &*a.payback_period : nullptr}}};
+  for (const auto& [name, stats] : figures)
+    if (stats && !stats->finite())
+      throw ScenarioError({alternative.source, 0, 0}, "",
+                          fmt::format("the {} of '{}' goes beyond what a double can hold: its investment is too "
+                                      "large, or too small to divide by (a value near 0 is written 0)",
+                                      name, alternative.name));
+}
+
 }  // namespace
 
 Comparison compare(const Scenario& base, const std::vector<Scenario>& alternatives,
@@ -93,7 +112,10 @@ Comparison compare(const Scenario& base, const std::vector<Scenario>& alternativ
   if (settings.progress) settings.progress(1, steps);
   for (std::size_t i = 0; i < alternatives.size(); ++i) {
     const RunResult alt_run = run_for_comparison(alternatives[i], each);
-    if (root) c.alternatives.push_back(against(base_run, alt_run, alternatives[i].name, c.periods));
+    if (root) {
+      c.alternatives.push_back(against(base_run, alt_run, alternatives[i].name, c.periods));
+      require_finite(alternatives[i], c.alternatives.back());
+    }
     if (settings.progress) settings.progress(static_cast<int>(i) + 2, steps);
   }
   return c;

@@ -2,6 +2,7 @@
 
 #include <exception>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 #include "cxrisk/error.h"
@@ -46,8 +47,14 @@ void parallel_blocks(std::int64_t n_blocks, int threads, const std::function<voi
   if (n <= 1) {
     work(0);
   } else {
+    // A thread the system cannot start (a process limit, an address-space cap) leaves its share to the
+    // others: the calling thread takes the first worker number that has no thread.
     std::vector<std::thread> pool;
-    for (int w = 0; w < n; ++w) pool.emplace_back(work, w);
+    try {
+      for (int w = 0; w < n; ++w) pool.emplace_back(work, w);
+    } catch (const std::system_error&) {
+      work(static_cast<int>(pool.size()));
+    }
     for (auto& t : pool) t.join();
   }
   if (error) std::rethrow_exception(error);

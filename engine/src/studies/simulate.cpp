@@ -138,7 +138,7 @@ RunResult run(const Scenario& scenario, const RunSettings& settings, const Keep&
   for (std::int64_t c = comm.rank(); c < tally.n_chunks(); c += comm.size()) my_chunks.push_back(c);
 
   std::vector<TrialRunner> runners;
-  for (int w = 0; w < threads; ++w) runners.emplace_back(model, settings.mode);
+  for (int w = 0; w < threads; ++w) runners.emplace_back(model, settings.mode, settings.cancel);
   const auto chunk = static_cast<std::size_t>(tally.chunk_trials());
   std::vector<std::vector<double>> rows(static_cast<std::size_t>(threads),
                                         std::vector<double>(n_series * chunk));

@@ -63,10 +63,11 @@ SweepAxis parse_sweep_axis(const std::string& spec) {
   CXRISK_REQUIRE(std::isfinite(steps) && steps < 100000,
                  "--vary " << axis.path << ": more than 100000 values");
   const auto n = static_cast<std::int64_t>(steps);
-  // Rounded to 12 significant digits, so 0.1 + 2 x 0.1 is 0.3 and not 0.30000000000000004.
+  // Rounded to 15 significant digits (what a double holds of any decimal), so 0.1 + 2 x 0.1 is 0.3 and not
+  // 0.30000000000000004, and 1000000000001 + 2 is 1000000000003.
   for (std::int64_t i = 0; i <= n; ++i) {
     double v = 0;
-    parse_double(fmt::format("{:.12g}", from + static_cast<double>(i) * step), v);
+    parse_double(fmt::format("{:.15g}", from + static_cast<double>(i) * step), v);
     axis.values.push_back(v);
   }
   return axis;
@@ -94,6 +95,7 @@ Sweep sweep(const Scenario& scenario, const std::vector<SweepAxis>& axes, const 
   // The grid, last axis fastest. Every point's scenario is built (and so checked) before anything runs, and
   // built again when its turn comes: only its values are kept meanwhile, not a scenario per point.
   for (std::size_t p = 0; p < points; ++p) {
+    if (settings.cancel && settings.cancel->load(std::memory_order_relaxed)) throw Cancelled();
     SweepPoint point;
     std::size_t rest = p;
     point.values.resize(axes.size());
