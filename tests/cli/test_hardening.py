@@ -219,3 +219,41 @@ def test_a_long_individual_trial_stops_at_sigint(tmp_path):
     _, err = process.communicate(timeout=60)
     assert process.returncode == 1 and "Ctrl-C" in err
     assert time.monotonic() - start < 10
+
+
+def test_a_run_too_large_for_its_cgroup_is_refused_before_it_starts():
+    from conftest import SCENARIOS
+    group = None
+    for root, limit_file, marker in (("/sys/fs/cgroup", "memory.max", "cgroup.controllers"),
+                                     ("/sys/fs/cgroup/memory", "memory.limit_in_bytes", "memory.limit_in_bytes")):
+        if not os.path.exists(os.path.join(root, marker)):  # not a memory control group hierarchy
+            continue
+        candidate = os.path.join(root, f"cxrisk-test-{os.getpid()}")
+        try:
+            os.mkdir(candidate)
+            with open(os.path.join(candidate, limit_file), "w") as f:
+                f.write("2000000000")
+            group = candidate
+            break
+        except OSError:
+            if os.path.isdir(candidate):
+                os.rmdir(candidate)
+    if group is None:
+        pytest.skip("cannot make a memory control group here")
+    try:
+        p = subprocess.run(["sh", "-c", f'echo $$ > {group}/cgroup.procs && exec "$0" "$@"', EXE, "run",
+                            str(SCENARIOS / "tarp_major.yaml"), "--trials", "30000000"],
+                           capture_output=True, text=True, timeout=120)
+        assert p.returncode == 1 and "not enough memory for 30000000 trials" in p.stderr
+        assert "this process may use 2.0 GB" in p.stderr
+    finally:
+        os.rmdir(group)
+
+
+def test_lists_longer_than_the_limits_are_refused_while_loading(tmp_path):
+    problems = "".join(f"  - {{name: p{i}, incidence: 0.01, complaint_rate: 0, loyalty: {{no_problem: 1, silent: 1, "
+                       f"quick: 1, resolved: 1, mollified: 1, unresolved: 1}}}}\n" for i in range(10001))
+    text = ("cxrisk: 1\nname: many\nhorizon: {periods: 1}\nsegments:\n  - {name: s, customers: 10, value: {mean: 1}}\n"
+            "problems:\n" + problems)
+    p = subprocess.run([EXE, "validate", str(write(tmp_path, text))], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2 and "at most 10000 problems" in p.stderr

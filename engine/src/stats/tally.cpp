@@ -163,6 +163,10 @@ std::int64_t chunk_trials_of(std::int64_t trials) {
 }
 }  // namespace
 
+std::int64_t Tally::chunk_size(std::int64_t trials) {
+  return chunk_trials_of(trials);
+}
+
 std::int64_t Tally::chunks_of(std::int64_t trials) {
   const std::int64_t size = chunk_trials_of(trials);
   return (trials + size - 1) / size;

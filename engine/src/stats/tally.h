@@ -70,8 +70,9 @@ class Tally {
   Tally(std::size_t n_series, std::size_t exact_series, std::int64_t trials, int workers,
         std::size_t memory_budget, std::size_t extra_width = 0, std::size_t row_width = 0);
 
-  /// The number of chunks a run of `trials` trials has.
+  /// The number of chunks a run of `trials` trials has, and the trials of each (the last may have fewer).
   static std::int64_t chunks_of(std::int64_t trials);
+  static std::int64_t chunk_size(std::int64_t trials);
   /// Trials per chunk, and the number of chunks.
   std::int64_t chunk_trials() const { return chunk_trials_; }
   std::int64_t n_chunks() const { return chunks_of(trials_); }

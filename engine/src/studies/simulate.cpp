@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <fstream>
 #include <new>
+#include <string>
 #include <thread>
 
 #include "chain/runner.h"
@@ -45,29 +47,76 @@ Summary make_summary(const Scenario& scenario, const Model& model, std::int64_t 
   return s;
 }
 
-// The values a run keeps whole (every trial's totals, and total_cost by period for comparisons) are allocated
-// before any trial runs: more than the machine's memory fails now, with the reason (checked against the
-// physical memory first, as a sanitizer's allocator does not throw).
-Tally make_tally(const Model& model, std::int64_t trials, int threads, const Keep& keep,
-                 std::size_t extra_width) {
-  const auto n_series = static_cast<std::size_t>(model.layout().n_series());
+// The memory this process may use: the physical memory, or its control group's limit when lower (cgroup v2's
+// memory.max or v1's memory.limit_in_bytes, for the group /proc/self/cgroup names).
+double usable_memory() {
+  double limit = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGE_SIZE));
+  std::ifstream groups("/proc/self/cgroup");
+  for (std::string line; std::getline(groups, line);) {
+    const auto first = line.find(':'), second = line.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos) continue;
+    const std::string controllers = line.substr(first + 1, second - first - 1), path = line.substr(second + 1);
+    const std::vector<std::string> files =
+        controllers.empty() ? std::vector<std::string>{"/sys/fs/cgroup" + path + "/memory.max",
+                                                       "/sys/fs/cgroup/unified" + path + "/memory.max"}
+        : controllers == "memory" ? std::vector<std::string>{"/sys/fs/cgroup/memory" + path + "/memory.limit_in_bytes"}
+                                  : std::vector<std::string>{};
+    for (const std::string& file : files) {
+      std::ifstream in(file);
+      double bytes = 0;
+      if (in >> bytes && bytes > 0) limit = limit > 0 ? std::min(limit, bytes) : bytes;  // "max" reads as nothing
+    }
+  }
+  return limit;
+}
+
+// What a run needs in memory, counted before any trial runs, so that a run too large fails at once with the
+// reason instead of being killed part way: the values kept whole (every trial's totals, total_cost by period
+// for comparisons, the breakdowns while they fit the budget), the breakdowns' chunk moments and sketches
+// past it, and each worker's rows and cell tables. Workers beyond what fits are not started (the numbers do
+// not depend on them); a run whose single worker does not fit is refused.
+struct Footprint {
+  double shared = 0, per_worker = 0;
+};
+
+Footprint footprint(const Model& model, std::int64_t trials, const Keep& keep, std::size_t extra_width) {
+  const double n = static_cast<double>(trials), d = sizeof(double);
+  const double series = keep.breakdowns ? model.layout().n_series() : N_METRICS;
+  const double breakdown = series - N_METRICS;
+  const bool exact = series * n * d <= static_cast<double>(keep.memory_budget);
+  Footprint f;
+  f.shared = (N_METRICS + static_cast<double>(extra_width)) * n * d + (exact ? breakdown * n * d : 0.0);
+  if (!exact) f.shared += static_cast<double>(Tally::chunks_of(trials)) * breakdown * 5 * d;  // chunk moments
+  const auto chunk = static_cast<double>(Tally::chunk_size(trials));
+  f.per_worker = (static_cast<double>(model.layout().n_series()) + static_cast<double>(extra_width)) * chunk * d +
+                 static_cast<double>(model.n_cells()) * 8 * d;  // rows, and the bundle's cell tables
+  if (!exact) f.per_worker += breakdown * 1024;                   // a sketch a series, a kilobyte or so each
+  f.per_worker += n * d;                                          // a sorted copy of one series, at the end
+  return f;
+}
+
+Tally make_tally(const Model& model, std::int64_t trials, int& threads, const Keep& keep, std::size_t extra_width) {
   const std::size_t per_trial = N_METRICS + extra_width;
-  const double needed = static_cast<double>(per_trial) * sizeof(double) * static_cast<double>(trials);
+  const Footprint need = footprint(model, trials, keep, extra_width);
+  const double usable = usable_memory();
   const auto too_large = [&] {
     return RuntimeError(fmt::format(
-        "not enough memory for {} trials: the run keeps {} numbers a trial ({:.1f} GB){}; run fewer trials",
-        trials, per_trial, needed / 1e9,
-        extra_width
-            ? fmt::format(", as a comparison keeps total_cost in each of the {} periods", model.n_periods())
-            : ""));
+        "not enough memory for {} trials: the run needs about {:.1f} GB ({} numbers a trial kept whole{}{}), and this "
+        "process may use {:.1f} GB; run fewer trials{}",
+        trials, (need.shared + need.per_worker) / 1e9, per_trial,
+        extra_width ? fmt::format(", as a comparison keeps total_cost in each of the {} periods", model.n_periods())
+                    : "",
+        keep.breakdowns ? fmt::format(", and {} breakdown series", model.layout().n_series() - N_METRICS) : "",
+        usable / 1e9, keep.breakdowns ? ", or give the scenario fewer problems, stages and segments" : ""));
   };
-  const double physical =
-      static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGE_SIZE));
-  if (physical > 0 && needed > physical) throw too_large();
+  if (usable > 0) {
+    if (need.shared + need.per_worker > usable) throw too_large();
+    threads = static_cast<int>(std::clamp((usable - need.shared) / need.per_worker, 1.0, static_cast<double>(threads)));
+  }
   try {
     // Without the breakdowns, only the rows' first N_METRICS values (the totals) are kept.
-    return Tally(keep.breakdowns ? n_series : N_METRICS, N_METRICS, trials, threads, keep.memory_budget,
-                 extra_width, n_series);
+    return Tally(keep.breakdowns ? static_cast<std::size_t>(model.layout().n_series()) : N_METRICS, N_METRICS, trials,
+                 threads, keep.memory_budget, extra_width, static_cast<std::size_t>(model.layout().n_series()));
   } catch (const std::bad_alloc&) {
     throw too_large();
   }
@@ -123,7 +172,7 @@ RunResult run(const Scenario& scenario, const RunSettings& settings, const Keep&
   const Communicator& comm = settings.processes();
   const std::int64_t chunks = Tally::chunks_of(r.trials);
   const std::int64_t my_chunk_count = (chunks - comm.rank() + comm.size() - 1) / comm.size();
-  const int threads = static_cast<int>(std::clamp<std::int64_t>(my_chunk_count, 1, r.threads));
+  int threads = static_cast<int>(std::clamp<std::int64_t>(my_chunk_count, 1, r.threads));
 
   const Model model(scenario, r.seed);
   const auto n_series = static_cast<std::size_t>(model.layout().n_series());
