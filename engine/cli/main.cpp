@@ -13,6 +13,7 @@
 #include <new>
 #include <stdexcept>
 
+#include "cxrisk/loader.h"
 #include "cxrisk/registry.h"
 #include "cxrisk/session.h"
 #include "cxrisk/text.h"
@@ -129,6 +130,7 @@ std::vector<CLI::App*> describe(CLI::App& app, Arguments& a) {
 
   auto* reference =
       app.add_subcommand("reference", "Print the scenario reference: every key, its default, unit and path");
+  reference->add_flag("--json", a.output.json, "The parameter registry as JSON, for programs");
   for (CLI::App* command : {run, expect, validate, compare, batch, sweep, expand})
     command->add_option("--confine", a.load.confine,
                         "Read only files inside this folder (after links): for scenario files you did not write");
@@ -150,7 +152,7 @@ int dispatch(const std::vector<CLI::App*>& commands, cxrisk::Session& session, c
   if (name == "batch") return session.batch(a.files, o, a.resume) > 0 ? 1 : 0;
   if (name == "sweep") session.sweep(a.file, a.vary, o);
   if (name == "expand") session.expand(a.file);
-  if (name == "reference") std::cout << cxrisk::reference_markdown();
+  if (name == "reference") std::cout << (o.json ? cxrisk::registry_json() : cxrisk::reference_markdown());
   return 0;
 }
 

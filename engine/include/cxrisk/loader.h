@@ -36,6 +36,10 @@ Scenario apply_changes(const Scenario& base, const std::string& changes_yaml,
 /// `absolute_paths`, files the scenario reads (empirical values) are written with absolute paths, so the
 /// YAML can be saved anywhere.
 std::string dump_yaml(const Scenario& scenario, bool absolute_paths = false);
+/// The parameter registry as JSON (`cxrisk reference --json`): each parameter's scope, key, kind, group,
+/// requiredness, default, largest value, stream and unit, and each other key: for programs that generate
+/// scenarios (scripts/differential_fuzz.py).
+std::string registry_json();
 /// The same document as JSON (numbers as numbers, names as text): Python's `to_dict`.
 std::string dump_json(const Scenario& scenario, bool absolute_paths = false);
 

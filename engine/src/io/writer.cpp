@@ -157,6 +157,39 @@ std::string dump_yaml(const Scenario& scenario, bool absolute_paths) {
   return std::string(out.c_str()) + "\n";
 }
 
+std::string registry_json() {
+  Json params = Json::array();
+  for (const ParamSpec& p : param_specs()) {
+    Json j;
+    j["scope"] = p.scope == Scope::scenario  ? "scenario"
+                 : p.scope == Scope::segment ? "segment"
+                 : p.scope == Scope::problem ? "problem"
+                                             : "tier";
+    j["key"] = std::string(p.key);
+    j["kind"] = std::string(to_string(p.kind));
+    j["group"] = std::string(to_string(p.group));
+    j["required"] = p.required;
+    j["default"] = p.default_value;
+    j["largest"] = std::isfinite(p.largest) ? Json(p.largest) : Json(nullptr);
+    j["stream"] = std::string(p.stream);
+    j["unit"] = std::string(p.unit);
+    params.push_back(std::move(j));
+  }
+  Json settings = Json::array();
+  for (const SettingSpec& s : setting_specs()) {
+    Json j;
+    j["scope"] = s.scope == Scope::scenario  ? "scenario"
+                 : s.scope == Scope::segment ? "segment"
+                 : s.scope == Scope::problem ? "problem"
+                                             : "tier";
+    j["key"] = std::string(s.key);
+    j["type"] = std::string(s.type);
+    j["required"] = s.required;
+    settings.push_back(std::move(j));
+  }
+  return json_text(Json{{"cxrisk", 1}, {"parameters", params}, {"settings", settings}}, 2) + "\n";
+}
+
 std::string dump_json(const Scenario& scenario, bool absolute_paths) {
   return json_text(scenario_document(scenario, absolute_paths));
 }

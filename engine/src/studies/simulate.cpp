@@ -1,5 +1,6 @@
 #include "cxrisk/simulate.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -47,10 +48,14 @@ Summary make_summary(const Scenario& scenario, const Model& model, std::int64_t 
   return s;
 }
 
-// The memory this process may use: the physical memory, or its control group's limit when lower (cgroup v2's
-// memory.max or v1's memory.limit_in_bytes, for the group /proc/self/cgroup names).
+// The memory this process may use: the physical memory, or less where its address space (RLIMIT_AS) or its
+// control group (cgroup v2's memory.max or v1's memory.limit_in_bytes, for the group /proc/self/cgroup
+// names) allows less.
 double usable_memory() {
   double limit = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGE_SIZE));
+  rlimit address_space{};
+  if (::getrlimit(RLIMIT_AS, &address_space) == 0 && address_space.rlim_cur != RLIM_INFINITY)
+    limit = std::min(limit, static_cast<double>(address_space.rlim_cur));
   std::ifstream groups("/proc/self/cgroup");
   for (std::string line; std::getline(groups, line);) {
     const auto first = line.find(':'), second = line.find(':', first + 1);
@@ -92,6 +97,7 @@ Footprint footprint(const Model& model, std::int64_t trials, const Keep& keep, s
                  static_cast<double>(model.n_cells()) * 8 * d;  // rows, and the bundle's cell tables
   if (!exact) f.per_worker += breakdown * 1024;                   // a sketch a series, a kilobyte or so each
   f.per_worker += n * d;                                          // a sorted copy of one series, at the end
+  f.per_worker += 8 << 20;                                        // a thread's stack
   return f;
 }
 
