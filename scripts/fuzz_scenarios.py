@@ -19,6 +19,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -198,6 +199,12 @@ def _command(rng, sources, work, texts):
     path = Path(work) / source.name
     text = texts[source.name]
     verb = rng.choice(["run", "run", "expect", "compare", "batch", "sweep", "sweep", "expand", "validate"])
+    if rng.random() < 0.04:
+        # A special file as the scenario: a pipe no one writes to, a device that never ends, an empty one.
+        fifo = Path(work) / "pipe.yaml"
+        if not fifo.exists():
+            os.mkfifo(fifo)
+        path = rng.choice([fifo, Path("/dev/zero"), Path("/dev/null")])
     args = [verb, str(path)]
     if verb == "compare":
         # Mostly the scenario's own improvements (or its base), sometimes unrelated scenarios or none.
@@ -251,10 +258,15 @@ def _command(rng, sources, work, texts):
     return args, out
 
 
-def _problem_of_command(args, status, stdout, err, out):
+def _problem_of_command(args, status, stdout, err, out, full=False, interrupted=False):
     """What is wrong with one command's outcome, or None. Exit 0 is a success; exit 2 an input or usage error
     with a message; exit 1 only an output folder that cannot be written, with nothing left in it, or a batch
-    some of whose scenarios failed (each logged as an error)."""
+    some of whose scenarios failed (each logged as an error). With `full`, standard output was a full disk: the
+    command fails (exit 1) after writing its files whole. With `interrupted`, Ctrl-C came part way: exit 1 with
+    nothing written (a batch keeps the scenarios it finished), or the shell's death by SIGINT before the
+    program could install its handler."""
+    if interrupted and status == -signal.SIGINT:
+        return None
     if "Sanitizer" in err or "runtime error" in err:
         return "sanitizer report"
     if status not in (0, 1, 2):
@@ -262,9 +274,11 @@ def _problem_of_command(args, status, stdout, err, out):
     if status != 0 and not err.strip():
         return f"exit {status} without a message"
     batch_failure = args[0] == "batch" and re.search(r"^\[\d+/\d+\] .*: error: ", err, re.M)
-    if status == 1 and not ("cannot" in err and out is not None) and not batch_failure:
-        return "exit 1 that is not an output folder's error"
-    if status != 0 and not batch_failure and out is not None and out.is_dir() and any(out.iterdir()):
+    expected_1 = ("cannot" in err and out is not None) or "standard output" in err or "stopped by" in err
+    if status == 1 and not expected_1 and not batch_failure:
+        return "exit 1 that is not an output folder's, standard output's or a signal's"
+    kept = batch_failure or full or (interrupted and args[0] == "batch")
+    if status != 0 and not kept and out is not None and out.is_dir() and any(out.iterdir()):
         return "a failed command left files in its --out folder"
     if status == 0 and "--json" in args:
         try:
@@ -298,12 +312,24 @@ def fuzz_options(exe, seed, seconds=None, cases=None, timeout=60.0, out=None, en
         shutil.copytree(ROOT / "scenarios", work, dirs_exist_ok=True)
         while (cases is None or done < cases) and (deadline is None or time.monotonic() < deadline):
             args, out_dir = _command(rng, sources, work, texts)
+            # Sometimes standard output is a full disk, or Ctrl-C arrives part way.
+            full = rng.random() < 0.05
+            interrupt = None if full or rng.random() > 0.05 else rng.uniform(0, 0.3)
             try:
-                p = subprocess.run([exe, *args], capture_output=True, timeout=timeout, env=env, cwd=work)
-                problem = _problem_of_command(args, p.returncode, p.stdout.decode(errors="replace"),
-                                              p.stderr.decode(errors="replace"), out_dir)
-                err = p.stderr.decode(errors="replace")
+                with open("/dev/full", "wb") if full else open(os.devnull, "rb") as sink:
+                    proc = subprocess.Popen([exe, *args], stdout=sink if full else subprocess.PIPE,
+                                            stderr=subprocess.PIPE, env=env, cwd=work)
+                    if interrupt is not None:
+                        try:
+                            proc.wait(timeout=interrupt)
+                        except subprocess.TimeoutExpired:
+                            proc.send_signal(signal.SIGINT)
+                    stdout, stderr = proc.communicate(timeout=timeout)
+                err = stderr.decode(errors="replace")
+                problem = _problem_of_command(args, proc.returncode, (stdout or b"").decode(errors="replace"), err,
+                                              out_dir, full=full, interrupted=interrupt is not None)
             except subprocess.TimeoutExpired:
+                proc.kill()
                 problem, err = f"longer than {timeout} s", ""
             if problem:
                 line = _shown(" ".join(args))
@@ -313,7 +339,7 @@ def fuzz_options(exe, seed, seconds=None, cases=None, timeout=60.0, out=None, en
                     (Path(out) / f"options_{seed}_{done}.txt").write_text(f"cxrisk {line}\n{problem}\n{err}")
                     print(f"{problem}: cxrisk {line}", flush=True)
             for leftover in Path(work).iterdir():
-                if leftover.name.startswith(("out", "deep", "blocker")):
+                if leftover.name.startswith(("out", "deep", "blocker", "pipe")):
                     shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
             done += 1
     return done, findings

@@ -140,10 +140,16 @@ void write_files_atomically(const fs::path& dir, const std::vector<std::pair<std
     written.emplace_back(pattern, target);
     ::fchmod(fd, 0644);
     FdBuffer buffer(fd);
-    {
+    try {
       std::ostream out(&buffer);
-      write(out);
+      write(out);  // may stop (Ctrl-C while millions of rows are written): nothing is left then either
       out.flush();
+    } catch (...) {
+      ::close(fd);
+      std::error_code ignored;
+      for (auto& [tmp, unused] : written) fs::remove(tmp, ignored);
+      if (!existed) fs::remove(dir, ignored);
+      throw;
     }
     const bool ok = !buffer.failed() && ::fsync(fd) == 0;
     const int error = buffer.failed() ? buffer.error() : errno;

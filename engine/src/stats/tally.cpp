@@ -223,7 +223,7 @@ void Tally::record(int worker, std::int64_t first, std::int64_t count, const dou
   }
 }
 
-std::vector<Stats> Tally::finalize(int threads) {
+std::vector<Stats> Tally::finalize(int threads, const std::atomic<bool>* cancel) {
   std::vector<Stats> stats(n_series_);
   const auto n = static_cast<std::size_t>(trials_);
   const std::size_t rest = n_series_ - exact_series_;
@@ -251,7 +251,7 @@ std::vector<Stats> Tally::finalize(int threads) {
           st.percentiles[i] = std::clamp(sketch.quantile(PERCENTILES[i]), st.min, st.max);
         st.cvar95 = std::clamp(sketch.cvar95(), st.min, st.max);
       },
-      nullptr);
+      cancel);
   return stats;
 }
 

@@ -1,6 +1,7 @@
 // Accumulating per-trial results into statistics, deterministically and within a memory budget.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <span>
@@ -90,7 +91,7 @@ class Tally {
 
   /// The statistics of every series; then the first `count` per-trial values of the series kept whole,
   /// [series][trial] (the totals come first).
-  std::vector<Stats> finalize(int threads);
+  std::vector<Stats> finalize(int threads, const std::atomic<bool>* cancel = nullptr);
   std::vector<double> take_exact_columns(std::size_t count);
   /// The extra values, [trial][extra_width].
   std::vector<double> take_extras() { return std::move(extras_); }

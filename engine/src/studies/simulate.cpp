@@ -240,7 +240,7 @@ RunResult run(const Scenario& scenario, const RunSettings& settings, const Keep&
   }
   result.summary.breakdown_exact = tally.exact();
   result.summary.breakdowns = keep.breakdowns;
-  result.summary.stats = tally.finalize(threads);
+  result.summary.stats = tally.finalize(threads, settings.cancel);  // sorting millions of values takes a while
   require_finite(scenario, result.summary);
   result.samples =
       tally.take_exact_columns(static_cast<std::size_t>(N_METRICS) * n);  // the totals come first
