@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -96,8 +97,25 @@ class Model {
   /// The number of slots.
   std::size_t n_slots() const { return slots_.size(); }
 
+  /// One uncertain input of the scenario: an active parameter with a distribution. Its uniforms lie at
+  /// [first_uniform, first_uniform + uniforms) of a trial's uniforms: one, or one a share of a Dirichlet
+  /// (whose shares are one input).
+  struct Input {
+    ParamRef ref;
+    std::size_t first_uniform = 0, uniforms = 1;
+  };
+  /// The scenario's uncertain inputs, in the registry's order.
+  const std::vector<Input>& inputs() const { return inputs_; }
+  /// The number of uniforms a trial draws its parameters from.
+  std::size_t n_uniforms() const { return uncertain_.size(); }
+
   /// Draws every parameter of `trial` (keyed by parameter) into `out` (a model for trials).
   void draw(std::uint64_t trial, TrialDraw& out) const;
+  /// The uniforms of `trial` (keyed by each parameter's stream and the trial): what draw() draws from.
+  void uniforms(std::uint64_t trial, std::vector<double>& u) const;
+  /// Every parameter at the given uniforms (n_uniforms() of them, in (0, 1)): the inputs of a design point,
+  /// as a trial would have them (a model for trials).
+  void draw_at(std::span<const double> u, TrialDraw& out) const;
   /// Every quantity at its mean (the closed-form "spreadsheet" answer).
   void draw_means(TrialDraw& out) const;
 
@@ -132,7 +150,7 @@ class Model {
     std::uint64_t key = 0;
   };
   void add_slots(const ParamRef& ref);
-  void fill(TrialDraw& out, std::uint64_t trial, bool means) const;
+  void fill(TrialDraw& out, const double* u) const;  // u null: every quantity at its mean
   void fill_segments(TrialDraw& out, double margin, bool means) const;
   void fill_problems(TrialDraw& out) const;
   void lay_out_breakdowns();
@@ -147,6 +165,7 @@ class Model {
   std::vector<std::uint64_t> segment_keys_, cell_keys_, individual_keys_;
   std::vector<Slot> slots_;
   std::vector<std::size_t> uncertain_;                          // the slots drawn from a table
+  std::vector<Input> inputs_;
   std::vector<std::size_t> segment_first_, problem_first_;      // each object's first slot
   std::vector<std::vector<std::size_t>> tier_first_;            // [problem][tier]
   std::vector<std::shared_ptr<const FastQuantile>> quantiles_;  // one per distinct uncertain quantity

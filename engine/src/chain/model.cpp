@@ -150,6 +150,7 @@ void Model::add_slots(const ParamRef& ref) {
   } else {
     values.emplace_back(*ref.quantity, ref.stream);
   }
+  const std::size_t first_uniform = uncertain_.size();
   for (auto& [q, stream] : values) {
     Slot slot{q, nullptr, key_combine(root, stream)};
     if (!q.is_fixed() && use_ == Use::trials) {
@@ -166,6 +167,8 @@ void Model::add_slots(const ParamRef& ref) {
     }
     slots_.push_back(std::move(slot));
   }
+  if (uncertain_.size() > first_uniform && ref.active)
+    inputs_.push_back({ref, first_uniform, uncertain_.size() - first_uniform});
 }
 
 std::size_t Model::slot(Param p, const Place& place) const {
@@ -193,34 +196,40 @@ bool Model::pools_horizon(int s) const {
 }
 
 void Model::draw(std::uint64_t trial, TrialDraw& out) const {
+  uniforms(trial, out.uniforms);
+  draw_at(out.uniforms, out);
+}
+
+void Model::uniforms(std::uint64_t trial, std::vector<double>& u) const {
   if (use_ != Use::trials)
-    throw std::logic_error(
-        "Model::draw: a model built for the means alone has no quantile tables to draw with");
-  fill(out, trial, false);
+    throw std::logic_error("Model: a model built for the means alone has no quantile tables to draw with");
+  // The tables' look-ups are usually cache misses: asking for all of them here lets the misses overlap, and
+  // the draws find them in the cache.
+  u.resize(uncertain_.size());
+  for (std::size_t i = 0; i < uncertain_.size(); ++i) {
+    u[i] = keyed_uniform(slots_[uncertain_[i]].key, trial);
+    slots_[uncertain_[i]].quantile->prefetch(u[i]);
+  }
+}
+
+void Model::draw_at(std::span<const double> u, TrialDraw& out) const {
+  if (u.size() != uncertain_.size()) throw std::logic_error("Model::draw_at: one uniform an uncertain slot");
+  fill(out, u.data());
 }
 
 void Model::draw_means(TrialDraw& out) const {
-  fill(out, 0, true);
+  fill(out, nullptr);
 }
 
-void Model::fill(TrialDraw& out, std::uint64_t trial, bool means) const {
-  // The uniforms of the trial's uncertain parameters first. Their tables' look-ups are usually cache misses:
-  // asking for all of them here lets the misses overlap, and the reads below find them in the cache.
+void Model::fill(TrialDraw& out, const double* u) const {
+  const bool means = u == nullptr;
   out.inputs.resize(slots_.size());
-  if (!means) {
-    out.uniforms.resize(uncertain_.size());
-    for (std::size_t i = 0; i < uncertain_.size(); ++i) {
-      out.uniforms[i] = keyed_uniform(slots_[uncertain_[i]].key, trial);
-      slots_[uncertain_[i]].quantile->prefetch(out.uniforms[i]);
-    }
-  }
   for (std::size_t i = 0, next = 0; i < slots_.size(); ++i) {
     const Quantity& q = slots_[i].quantity;
     if (q.is_fixed())
       out.inputs[i] = q.value();
     else
-      out.inputs[i] = means ? q.mean() : (*slots_[i].quantile)(out.uniforms[next]);
-    next += !q.is_fixed() && !means;
+      out.inputs[i] = means ? q.mean() : (*slots_[i].quantile)(u[next++]);
   }
   const Scenario& s = scenario_;
   const int per_year = periods_per_year(s.period);

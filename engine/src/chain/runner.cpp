@@ -53,6 +53,11 @@ void TrialRunner::run(std::uint64_t first_trial, int count, double* rows, double
 
 void expected_cells(const Model& model, const TrialDraw& draw, double* cells, double* period_cost) {
   ChainState<double> state;
+  expected_cells(model, draw, cells, period_cost, state);
+}
+
+void expected_cells(const Model& model, const TrialDraw& draw, double* cells, double* period_cost,
+                    ChainState<double>& state) {
   aggregate_chain(model, Bundle<const TrialDraw*>{&draw}, 1, ExpectedFlow(), state, Bundle<double*>{cells},
                   Bundle<double*>{period_cost});
 }

@@ -47,5 +47,8 @@ void individual_trial(const Model& model, std::uint32_t trial, const TrialDraw& 
 /// of the cell table [segment][problem][outcome][metric] whose problem applies to the segment (the others are
 /// left as they are: zero in a new table) and adds to `period_cost`, when not null, total_cost per period.
 void expected_cells(const Model& model, const TrialDraw& draw, double* cells, double* period_cost);
+/// The same with the chain's working state given (made once for many evaluations).
+void expected_cells(const Model& model, const TrialDraw& draw, double* cells, double* period_cost,
+                    ChainState<double>& state);
 
 }  // namespace cxrisk
