@@ -5,6 +5,7 @@
 // out trials, `batch` and `sweep` share out scenarios and grid points, and process 0 alone prints and writes.
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -71,6 +72,8 @@ struct Arguments {
   std::string mode = "aggregate";
   std::string file;                                    // the scenario (the base, for compare)
   std::vector<std::string> files, alternatives, vary;  // batch and validate take several
+  std::vector<std::string> metrics;                    // sensitivity
+  cxrisk::SensitivityOptions sensitivity;
   bool resume = false;
 };
 
@@ -128,13 +131,32 @@ std::vector<CLI::App*> describe(CLI::App& app, Arguments& a) {
   auto* validate = app.add_subcommand("validate", "Check scenario files; print every error; exit 0 or 2");
   validate->add_option("FILE", a.files, "Scenario files")->required();
 
+  auto* sensitivity = app.add_subcommand(
+      "sensitivity",
+      "Which uncertain inputs drive the risk: tornado, rank correlations, Sobol indices by input and group");
+  sensitivity->add_option("FILE", a.file, "Scenario file (YAML)")->required();
+  add_settings(sensitivity, a.settings, "the scenario");
+  sensitivity
+      ->add_option("--metric", a.metrics,
+                   "A metric to analyse (repeat; default total_cost, revenue_lost, customers_lost)")
+      ->check(
+          CLI::IsMember(std::vector<std::string>(cxrisk::METRIC_NAMES.begin(), cxrisk::METRIC_NAMES.end())));
+  sensitivity
+      ->add_option("--design", a.sensitivity.design_rows,
+                   "Rows of the Saltelli design (default: from 1,024, doubled until the ten largest total "
+                   "indices have intervals no wider than 0.05)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 24));
+  add_output(sensitivity, a.output, "Write sensitivity.json and sensitivity.csv to this folder",
+             "the analysis");
+
   auto* reference =
       app.add_subcommand("reference", "Print the scenario reference: every key, its default, unit and path");
   reference->add_flag("--json", a.output.json, "The parameter registry as JSON, for programs");
-  for (CLI::App* command : {run, expect, validate, compare, batch, sweep, expand})
-    command->add_option("--confine", a.load.confine,
-                        "Read only files inside this folder (after links): for scenario files you did not write");
-  return {run, expect, validate, compare, batch, sweep, expand, reference};
+  for (CLI::App* command : {run, expect, validate, compare, batch, sweep, expand, sensitivity})
+    command->add_option(
+        "--confine", a.load.confine,
+        "Read only files inside this folder (after links): for scenario files you did not write");
+  return {run, expect, validate, compare, batch, sweep, expand, sensitivity, reference};
 }
 
 /// Runs the command that was given; returns its exit status.
@@ -152,6 +174,17 @@ int dispatch(const std::vector<CLI::App*>& commands, cxrisk::Session& session, c
   if (name == "batch") return session.batch(a.files, o, a.resume) > 0 ? 1 : 0;
   if (name == "sweep") session.sweep(a.file, a.vary, o);
   if (name == "expand") session.expand(a.file);
+  if (name == "sensitivity") {
+    cxrisk::SensitivityOptions options = a.sensitivity;
+    if (!a.metrics.empty()) {
+      options.metrics.clear();
+      for (const std::string& m : a.metrics)
+        options.metrics.push_back(
+            static_cast<int>(std::find(cxrisk::METRIC_NAMES.begin(), cxrisk::METRIC_NAMES.end(), m) -
+                             cxrisk::METRIC_NAMES.begin()));
+    }
+    session.sensitivity(a.file, options, o);
+  }
   if (name == "reference") std::cout << (o.json ? cxrisk::registry_json() : cxrisk::reference_markdown());
   return 0;
 }

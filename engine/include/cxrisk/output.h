@@ -11,6 +11,7 @@
 
 #include "cxrisk/batch.h"
 #include "cxrisk/compare.h"
+#include "cxrisk/sensitivity.h"
 #include "cxrisk/simulate.h"
 #include "cxrisk/sweep.h"
 
@@ -46,6 +47,12 @@ std::string batch_csv(const BatchResult& result);
 std::string batch_json(const BatchResult& result);
 /// The table of `cxrisk batch`: a line a scenario; `out` is the output folder, if any.
 std::string batch_table(const BatchResult& result, const std::string& out);
+
+/// `cxrisk sensitivity`: the JSON, the CSV (a row per metric and input, then per group), and the table (the
+/// `rows` inputs with the largest total indices of each metric).
+std::string sensitivity_json(const Sensitivity& sensitivity);
+std::string sensitivity_csv(const Sensitivity& sensitivity);
+std::string sensitivity_table(const Sensitivity& sensitivity, std::size_t rows = 15);
 
 std::string sweep_csv(const Sweep& sweep);
 std::string sweep_json(const Sweep& sweep);

@@ -10,6 +10,7 @@
 
 #include "cxrisk/communicator.h"
 #include "cxrisk/loader.h"
+#include "cxrisk/sensitivity.h"
 #include "cxrisk/simulate.h"
 
 namespace cxrisk {
@@ -38,6 +39,7 @@ class Session {
   int batch(const std::vector<std::string>& paths, const Output& output, bool resume);
   void sweep(const std::string& file, const std::vector<std::string>& vary, const Output& output);
   void expand(const std::string& file);
+  void sensitivity(const std::string& file, const SensitivityOptions& options, const Output& output);
   /// Prints a line for each valid file to `out` and the error of each other file to `err`; returns the
   /// number of files with errors.
   int validate(const std::vector<std::string>& files, std::ostream& err);

@@ -62,4 +62,9 @@ void expected_cells(const Model& model, const TrialDraw& draw, double* cells, do
                   Bundle<double*>{period_cost});
 }
 
+void expected_cells(const Model& model, const Bundle<const TrialDraw*>& draws, int count,
+                    const Bundle<double*>& cells, ChainState<double>& state) {
+  aggregate_chain(model, draws, count, ExpectedFlow(), state, cells, Bundle<double*>{});
+}
+
 }  // namespace cxrisk

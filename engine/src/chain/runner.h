@@ -50,5 +50,9 @@ void expected_cells(const Model& model, const TrialDraw& draw, double* cells, do
 /// The same with the chain's working state given (made once for many evaluations).
 void expected_cells(const Model& model, const TrialDraw& draw, double* cells, double* period_cost,
                     ChainState<double>& state);
+/// The expected flows at `count` (up to BUNDLE) draws side by side, into their own cell tables, for about the
+/// cost of one: the chain's arrays hold a bundle of trials whether it uses one lane or all.
+void expected_cells(const Model& model, const Bundle<const TrialDraw*>& draws, int count,
+                    const Bundle<double*>& cells, ChainState<double>& state);
 
 }  // namespace cxrisk

@@ -223,4 +223,121 @@ std::string sweep_table(const Sweep& s) {
   return out;
 }
 
+namespace {
+
+Json sobol_json(const SobolIndex& s, Json j) {
+  j["sobol_first"] = s.first;
+  j["sobol_first_ci"] = s.first_ci;
+  j["sobol_total"] = s.total;
+  j["sobol_total_ci"] = s.total_ci;
+  return j;
+}
+
+}  // namespace
+
+std::string sensitivity_json(const Sensitivity& s) {
+  Json j;
+  j["cxrisk"] = 1;
+  j["scenario"] = s.scenario;
+  j["trials"] = s.trials;
+  j["seed"] = s.seed;
+  j["design_rows"] = s.design_rows;
+  j["bootstrap"] = s.bootstrap;
+  Json metrics = Json::object();
+  for (const MetricSensitivity& m : s.metrics) {
+    Json x;
+    x["variance"] = m.variance;
+    x["unexplained_share"] = m.unexplained_share;
+    x["expectation_variance"] = m.expectation_variance;
+    Json inputs = Json::array();
+    for (const InputSensitivity& i : m.inputs) {
+      Json in;
+      in["path"] = i.path;
+      in["distribution"] = i.distribution;
+      in["kind"] = std::string(to_string(i.group));
+      in["p10"] = i.p10;
+      in["p90"] = i.p90;
+      in["tornado"] = {{"at_p10", i.at_p10}, {"at_p90", i.at_p90}, {"swing", i.swing}};
+      in["spearman"] = i.spearman;
+      inputs.push_back(sobol_json(i.sobol, std::move(in)));
+    }
+    x["inputs"] = std::move(inputs);
+    Json groups = {{"problem", Json::object()}, {"segment", Json::object()}, {"kind", Json::object()}};
+    for (const GroupSensitivity& g : m.groups)
+      groups[g.dimension][g.name] = sobol_json(g.sobol, Json::object());
+    x["groups"] = std::move(groups);
+    metrics[std::string(METRIC_NAMES[static_cast<std::size_t>(m.metric)])] = std::move(x);
+  }
+  j["metrics"] = std::move(metrics);
+  return json_text(j, 2) + "\n";
+}
+
+std::string sensitivity_csv(const Sensitivity& s) {
+  std::string out =
+      "metric,dimension,name,distribution,p10,p90,at_p10,at_p90,swing,spearman,sobol_first,sobol_first_low,"
+      "sobol_first_high,sobol_total,sobol_total_low,sobol_total_high\n";
+  const auto indices = [](const SobolIndex& x) {
+    return fmt::format("{},{},{},{},{},{}", x.first, x.first_ci[0], x.first_ci[1], x.total, x.total_ci[0],
+                       x.total_ci[1]);
+  };
+  for (const MetricSensitivity& m : s.metrics) {
+    const auto metric = METRIC_NAMES[static_cast<std::size_t>(m.metric)];
+    for (const InputSensitivity& i : m.inputs)
+      out += fmt::format("{},input,{},{},{},{},{},{},{},{},{}\n", metric, csv_field(i.path),
+                         csv_field(i.distribution), i.p10, i.p90, i.at_p10, i.at_p90, i.swing, i.spearman,
+                         indices(i.sobol));
+    for (const GroupSensitivity& g : m.groups)
+      out += fmt::format("{},{},{},,,,,,,,{}\n", metric, g.dimension, csv_field(g.name), indices(g.sobol));
+  }
+  return out;
+}
+
+std::string sensitivity_table(const Sensitivity& s, std::size_t rows) {
+  std::string out = fmt::format(
+      "{}  ({} trials, seed {}; Sobol indices from a design of {} rows, 95% intervals from {} resamples)\n",
+      s.scenario, s.trials, s.seed, s.design_rows, s.bootstrap);
+  const auto interval = [](double x, const std::array<double, 2>& ci) {
+    return fmt::format("{:.3f} [{:.2f}, {:.2f}]", x, ci[0], ci[1]);
+  };
+  for (const MetricSensitivity& m : s.metrics) {
+    const std::size_t width = std::max<std::size_t>(30, std::max_element(
+                                                            m.inputs.begin(), m.inputs.end(),
+                                                            [](auto& a, auto& b) {
+                                                              return a.path.size() < b.path.size();
+                                                            })->path.size() +
+                                                            2);
+    out += fmt::format(
+        "\n{}: sd {}, of which the inputs explain {:.1f}% of the variance (the chain's own noise {:.1f}%)\n",
+        METRIC_NAMES[static_cast<std::size_t>(m.metric)], human_number(std::sqrt(m.variance)),
+        100 * (1 - m.unexplained_share), 100 * m.unexplained_share);
+    out += fmt::format("{:<{}}{:>22}{:>22}{:>10}{:>18}\n", "input", width, "total index", "first-order",
+                       "rank r", "swing P10-P90");
+    for (std::size_t i = 0; i < std::min(rows, m.inputs.size()); ++i) {
+      const InputSensitivity& x = m.inputs[i];
+      out += fmt::format("{:<{}}{:>22}{:>22}{:>10.2f}{:>18}\n", x.path, width,
+                         interval(x.sobol.total, x.sobol.total_ci), interval(x.sobol.first, x.sobol.first_ci),
+                         x.spearman, human_number(x.swing));
+    }
+    if (m.inputs.size() > rows)
+      out += fmt::format("... and {} more inputs (--json or --out for all)\n", m.inputs.size() - rows);
+    std::string dimension;
+    for (const GroupSensitivity& g : m.groups) {
+      if (g.dimension != dimension) {
+        dimension = g.dimension;
+        out += fmt::format("  by {}:", dimension);
+      }
+      out += fmt::format("  {} {:.2f}", g.name, g.sobol.total);
+      if (&g == &m.groups.back() || (&g + 1)->dimension != dimension) out += "\n";
+    }
+  }
+  out +=
+      "\ntotal index: the share of the variance of E[metric | inputs] an input takes part in; first-order: "
+      "its share\n"
+      "alone; rank r: Spearman's rank correlation over the trials; swing: the metric with the input at its "
+      "P90\n"
+      "minus at its P10, the others at their medians. An index whose interval is wide wants a larger "
+      "--design.\n";
+  return out;
+}
+
 }  // namespace cxrisk

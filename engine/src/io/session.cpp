@@ -123,6 +123,21 @@ void Session::sweep(const std::string& file, const std::vector<std::string>& var
   out_ << (output.json ? sweep_json(s) : sweep_table(s));
 }
 
+void Session::sensitivity(const std::string& file, const SensitivityOptions& options, const Output& output) {
+  const Scenario scenario = load_scenario(file, load_);
+  const RunSettings::Resolved r = settings_.resolve(scenario);
+  if (!output.folder.empty() && root()) check_output_folder(output.folder);
+  meet({{file, content_hash(scenario)},
+        {"the command line", fmt::format("{} design={} bootstrap={}", settings_digest("sensitivity", r),
+                                         options.design_rows, options.bootstrap)}});
+  const Sensitivity s = cxrisk::sensitivity(scenario, settings_, options);
+  if (!root()) return;
+  if (!output.folder.empty())
+    write_files_atomically(
+        output.folder, {{"sensitivity.json", sensitivity_json(s)}, {"sensitivity.csv", sensitivity_csv(s)}});
+  out_ << (output.json ? sensitivity_json(s) : sensitivity_table(s));
+}
+
 void Session::expand(const std::string& file) {
   const Scenario scenario = load_scenario(file, load_);
   meet({{file, content_hash(scenario)}, {"the command line", "expand"}});

@@ -11,24 +11,45 @@ struct ConditionalExpectation::State {
   ChainState<double> chain;
 };
 
+static_assert(ConditionalExpectation::BATCH <= BUNDLE, "a batch is evaluated as one bundle of the chain");
+
 ConditionalExpectation::ConditionalExpectation(const Model& model)
     : model_(model),
-      cells_(static_cast<std::size_t>(model.n_cells())),
+      draws_(BATCH),
+      uniforms_(BATCH),
+      cells_(static_cast<std::size_t>(model.n_cells()) * BATCH),
       state_(std::make_unique<State>()) {}
 
 ConditionalExpectation::~ConditionalExpectation() = default;
 ConditionalExpectation::ConditionalExpectation(ConditionalExpectation&&) noexcept = default;
 
-void ConditionalExpectation::at(std::span<const double> uniforms, double* row) {
-  model_.draw_at(uniforms, draw_);
+void ConditionalExpectation::at(int count, const std::span<const double>* uniforms, double* const* rows) {
+  CXRISK_REQUIRE(count >= 1 && count <= BATCH,
+                 "a batch of conditional expectations holds 1 to " << BATCH << " points");
+  const auto n_cells = static_cast<std::size_t>(model_.n_cells());
+  Bundle<const TrialDraw*> draws{};
+  Bundle<double*> cells{};
+  for (int i = 0; i < count; ++i) {
+    const auto l = static_cast<std::size_t>(i);
+    model_.draw_at(uniforms[l], draws_[l]);
+    draws[i] = &draws_[l];
+    cells[i] = cells_.data() + l * n_cells;
+  }
   // The chain sets every cell of a problem that applies to its segment and leaves the others at zero.
-  expected_cells(model_, draw_, cells_.data(), nullptr, state_->chain);
-  model_.marginalize(cells_.data(), row);
+  expected_cells(model_, draws, count, cells, state_->chain);
+  for (int i = 0; i < count; ++i) model_.marginalize(cells[i], rows[i]);
 }
 
-void ConditionalExpectation::at_trial(std::uint64_t trial, double* row) {
-  model_.uniforms(trial, uniforms_);
-  at(uniforms_, row);
+void ConditionalExpectation::at_trials(std::uint64_t first, int count, double* const* rows) {
+  CXRISK_REQUIRE(count >= 1 && count <= BATCH,
+                 "a batch of conditional expectations holds 1 to " << BATCH << " points");
+  std::span<const double> points[BATCH];
+  for (int i = 0; i < count; ++i) {
+    const auto l = static_cast<std::size_t>(i);
+    model_.uniforms(first + l, uniforms_[l]);
+    points[l] = uniforms_[l];
+  }
+  at(count, points, rows);
 }
 
 Scenario fixed_at(const Model& model, const TrialDraw& draw) {
@@ -45,7 +66,8 @@ Scenario fixed_at(const Model& model, const TrialDraw& draw) {
       fixed.values[2] = std::max(0.0, 1 - fixed.values[0] - fixed.values[1]);
       c = Change::set(r.path_text(), fixed);
     } else if (r.spec->id == Param::customers) {
-      c = Change::set(r.path_text(), Quantity::fixed(draw.segments[static_cast<std::size_t>(r.place.segment)].customers));
+      c = Change::set(r.path_text(),
+                      Quantity::fixed(draw.segments[static_cast<std::size_t>(r.place.segment)].customers));
     } else {
       c = Change::set(r.path_text(), Quantity::fixed(draw.inputs[model.slot(r.spec->id, r.place)]));
     }
