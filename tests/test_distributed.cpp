@@ -129,6 +129,19 @@ TEST_CASE("A comparison spread over processes equals the comparison of one proce
     return comm.rank() == 0 ? comparison_json(c) : std::string();
   });
   CHECK(spread == serial);
+
+  // With the value of information, which process 0 computes on its own.
+  o.trials = 1000;
+  Comparison with_voi = compare(base, {alt}, o);
+  with_voi.voi = value_of_information(base, {alt}, o);
+  const std::string spread_voi = as_processes(2, [&](const Communicator& comm) {
+    RunSettings mine = o;
+    mine.communicator = &comm;
+    Comparison c = compare(base, {alt}, mine);
+    c.voi = value_of_information(base, {alt}, mine);
+    return comm.rank() == 0 ? comparison_json(c) : std::string();
+  });
+  CHECK(spread_voi == comparison_json(with_voi));
 }
 
 #include "cxrisk/batch.h"
@@ -229,4 +242,23 @@ TEST_CASE("Processes that read different inputs, or could not read them, stop to
     CHECK(e.status() == 2);
     CHECK(std::string(e.what()) == "a.yaml: cannot open the scenario file");
   }
+}
+
+#include "cxrisk/sensitivity.h"
+
+TEST_CASE("A sensitivity analysis spread over processes equals that of one process", "[distributed]") {
+  const Scenario s = load_scenario(std::string(CXRISK_SCENARIOS) + "/saas_b2b.yaml");
+  RunSettings o;
+  o.trials = 400;
+  o.threads = 1;
+  SensitivityOptions options;
+  options.design_rows = 128;
+  const std::string serial = sensitivity_json(sensitivity(s, o, options));
+  const std::string spread = as_processes(3, [&](const Communicator& comm) {
+    RunSettings mine = o;
+    mine.communicator = &comm;
+    const Sensitivity r = sensitivity(s, mine, options);
+    return comm.rank() == 0 ? sensitivity_json(r) : std::string();
+  });
+  CHECK(spread == serial);
 }

@@ -12,6 +12,7 @@
 #include "cxrisk/compare.h"
 #include "cxrisk/loader.h"
 #include "cxrisk/output.h"
+#include "cxrisk/sensitivity.h"
 #include "cxrisk/simulate.h"
 #include "cxrisk/version.h"
 
@@ -153,12 +154,16 @@ PYBIND11_MODULE(_cxrisk, m) {
 
   m.def(
       "_load_file",
-      [](const std::string& path, const std::string& confine) { return cxrisk::load_scenario(path, {confine}); },
+      [](const std::string& path, const std::string& confine) {
+        return cxrisk::load_scenario(path, {confine});
+      },
       py::arg("path"), py::arg("confine"));
   m.def(
       "_load_text",
       [](const std::string& text, const std::string& display_name, const std::string& base_dir,
-         const std::string& confine) { return cxrisk::load_scenario_text(text, display_name, base_dir, {confine}); },
+         const std::string& confine) {
+        return cxrisk::load_scenario_text(text, display_name, base_dir, {confine});
+      },
       py::arg("text"), py::arg("display_name"), py::arg("base_dir"), py::arg("confine"));
 
   py::class_<PyRunResult>(m, "_RunResult")
@@ -202,16 +207,39 @@ PYBIND11_MODULE(_cxrisk, m) {
   m.def(
       "_compare",
       [](const cxrisk::Scenario& base, const std::vector<cxrisk::Scenario>& alternatives,
-         std::optional<std::int64_t> trials, std::optional<std::uint64_t> seed, int threads) {
+         std::optional<std::int64_t> trials, std::optional<std::uint64_t> seed, int threads, bool voi) {
         cxrisk::RunSettings o;
         o.trials = trials;
         o.seed = seed;
         o.threads = threads;
         auto c = interruptible([&](const std::atomic<bool>* cancel) {
           o.cancel = cancel;
-          return std::make_shared<cxrisk::Comparison>(cxrisk::compare(base, alternatives, o));
+          auto comparison = std::make_shared<cxrisk::Comparison>(cxrisk::compare(base, alternatives, o));
+          if (voi) comparison->voi = cxrisk::value_of_information(base, alternatives, o);
+          return comparison;
         });
         return PyComparison{std::move(c)};
       },
-      py::arg("base"), py::arg("alternatives"), py::arg("trials"), py::arg("seed"), py::arg("threads"));
+      py::arg("base"), py::arg("alternatives"), py::arg("trials"), py::arg("seed"), py::arg("threads"),
+      py::arg("voi"));
+
+  m.def(
+      "_sensitivity",
+      [](const cxrisk::Scenario& s, const std::vector<std::string>& metrics, std::int64_t design,
+         std::optional<std::int64_t> trials, std::optional<std::uint64_t> seed, int threads) {
+        cxrisk::RunSettings o;
+        o.trials = trials;
+        o.seed = seed;
+        o.threads = threads;
+        cxrisk::SensitivityOptions options;
+        if (!metrics.empty()) options.metrics.clear();
+        for (const std::string& name : metrics) options.metrics.push_back(cxrisk::parse_metric(name));
+        options.design_rows = design;
+        return interruptible([&](const std::atomic<bool>* cancel) {
+          o.cancel = cancel;
+          return cxrisk::sensitivity_json(cxrisk::sensitivity(s, o, options));
+        });
+      },
+      py::arg("scenario"), py::arg("metrics"), py::arg("design"), py::arg("trials"), py::arg("seed"),
+      py::arg("threads"));
 }

@@ -75,6 +75,7 @@ struct Arguments {
   std::vector<std::string> metrics;                    // sensitivity
   cxrisk::SensitivityOptions sensitivity;
   bool resume = false;
+  bool voi = false;  // compare
 };
 
 /// The commands and their options; returns the subcommands in the order `dispatch` tries them.
@@ -101,7 +102,11 @@ std::vector<CLI::App*> describe(CLI::App& app, Arguments& a) {
   compare->add_option("BASE", a.file, "Base scenario file")->required();
   compare->add_option("ALT", a.alternatives, "Improvement scenario files")->required();
   add_settings(compare, a.settings, "the base");
-  add_output(compare, a.output, "Write comparison.json and comparison.csv to this folder", "the comparison");
+  add_output(compare, a.output, "Write comparison.json and comparison.csv (and voi.csv) to this folder",
+             "the comparison");
+  compare->add_flag(
+      "--voi", a.voi,
+      "Add the value of information: EVPI, and EVPPI of every uncertain input and group of inputs");
 
   auto* batch = app.add_subcommand(
       "batch",
@@ -170,7 +175,7 @@ int dispatch(const std::vector<CLI::App*>& commands, cxrisk::Session& session, c
   if (name == "run") session.run(a.file, o);
   if (name == "expect") session.expect(a.file, o.json);
   if (name == "validate") return session.validate(a.files, std::cerr) > 0 ? 2 : 0;
-  if (name == "compare") session.compare(a.file, a.alternatives, o);
+  if (name == "compare") session.compare(a.file, a.alternatives, o, a.voi);
   if (name == "batch") return session.batch(a.files, o, a.resume) > 0 ? 1 : 0;
   if (name == "sweep") session.sweep(a.file, a.vary, o);
   if (name == "expand") session.expand(a.file);
@@ -178,10 +183,7 @@ int dispatch(const std::vector<CLI::App*>& commands, cxrisk::Session& session, c
     cxrisk::SensitivityOptions options = a.sensitivity;
     if (!a.metrics.empty()) {
       options.metrics.clear();
-      for (const std::string& m : a.metrics)
-        options.metrics.push_back(
-            static_cast<int>(std::find(cxrisk::METRIC_NAMES.begin(), cxrisk::METRIC_NAMES.end(), m) -
-                             cxrisk::METRIC_NAMES.begin()));
+      for (const std::string& m : a.metrics) options.metrics.push_back(cxrisk::parse_metric(m));
     }
     session.sensitivity(a.file, options, o);
   }

@@ -9,6 +9,7 @@ The same engine as the ``cxrisk`` command line, with results as dicts, numpy arr
     result.samples("revenue_lost")                    # one value per trial, a numpy array
     easier = base.with_changes([{"set": "problems.billing_error.complaint_rate", "to": 0.7}])
     cxrisk.compare(base, easier, trials=5000)         # the numbers of `cxrisk compare --json`
+    cxrisk.sensitivity(base).to_pandas()              # which inputs drive the risk
 
 Errors in a scenario raise :class:`ScenarioError` (a ``ValueError``) naming the file, line, column and key.
 """
@@ -24,7 +25,8 @@ from . import _cxrisk
 from ._cxrisk import METRICS, Scenario, ScenarioError
 
 __version__: str = _cxrisk.__version__
-__all__ = ["load", "run", "expect", "compare", "Scenario", "Result", "Comparison", "ScenarioError", "METRICS"]
+__all__ = ["load", "run", "expect", "compare", "sensitivity", "Scenario", "Result", "Comparison", "Sensitivity",
+           "ScenarioError", "METRICS"]
 
 ScenarioLike = Union[Scenario, str, os.PathLike, Mapping[str, Any]]
 
@@ -183,6 +185,61 @@ class Comparison(dict):
                          "p_payback_within_horizon": a["p_payback_within_horizon"]})
         return pd.DataFrame(rows).set_index("alternative")
 
+    def voi_to_pandas(self) -> "pandas.DataFrame":  # noqa: F821
+        """With ``voi=True``: one row for everything (EVPI), then one per input and per group, with the value
+        of perfect information about it and its 95% interval."""
+        import pandas as pd
+
+        if "voi" not in self:
+            raise ValueError("no value of information: compare(..., voi=True) computes it")
+        v = self["voi"]
+        rows = [{"of": "everything", "dimension": None, "name": None, "value": v["evpi"],
+                 "ci_low": v["evpi_ci"][0], "ci_high": v["evpi_ci"][1]}]
+        for p in v["evppi"]:
+            rows.append({"of": "input", "dimension": None, "name": p["path"], "value": p["value"],
+                         "ci_low": p["ci"][0], "ci_high": p["ci"][1]})
+        for dimension, groups in v["groups"].items():
+            for name, g in groups.items():
+                rows.append({"of": "group", "dimension": dimension, "name": name, "value": g["value"],
+                             "ci_low": g["ci"][0], "ci_high": g["ci"][1]})
+        return pd.DataFrame(rows)
+
+
+class Sensitivity(dict):
+    """The outcome of :func:`sensitivity`: a dict with the content of ``cxrisk sensitivity --json``."""
+
+    def to_pandas(self) -> "pandas.DataFrame":  # noqa: F821
+        """One row per metric and input (indexed by both), in the order of the JSON (largest total index first):
+        distribution, P10, P90, tornado, rank correlation, and the Sobol indices with their intervals."""
+        import pandas as pd
+
+        rows = []
+        for metric, m in self["metrics"].items():
+            for i in m["inputs"]:
+                rows.append({"metric": metric, "input": i["path"], "kind": i["kind"],
+                             "distribution": i["distribution"], "p10": i["p10"], "p90": i["p90"],
+                             "at_p10": i["tornado"]["at_p10"], "at_p90": i["tornado"]["at_p90"],
+                             "swing": i["tornado"]["swing"], "spearman": i["spearman"],
+                             "sobol_first": i["sobol_first"], "sobol_first_low": i["sobol_first_ci"][0],
+                             "sobol_first_high": i["sobol_first_ci"][1], "sobol_total": i["sobol_total"],
+                             "sobol_total_low": i["sobol_total_ci"][0], "sobol_total_high": i["sobol_total_ci"][1]})
+        return pd.DataFrame(rows).set_index(["metric", "input"])
+
+    def groups_to_pandas(self) -> "pandas.DataFrame":  # noqa: F821
+        """One row per metric and group of inputs (by problem, segment and kind) with its Sobol indices."""
+        import pandas as pd
+
+        rows = []
+        for metric, m in self["metrics"].items():
+            for dimension, groups in m["groups"].items():
+                for name, g in groups.items():
+                    rows.append({"metric": metric, "dimension": dimension, "group": name,
+                                 "sobol_first": g["sobol_first"], "sobol_first_low": g["sobol_first_ci"][0],
+                                 "sobol_first_high": g["sobol_first_ci"][1], "sobol_total": g["sobol_total"],
+                                 "sobol_total_low": g["sobol_total_ci"][0],
+                                 "sobol_total_high": g["sobol_total_ci"][1]})
+        return pd.DataFrame(rows).set_index(["metric", "dimension", "group"])
+
 
 def _whole(name: str, value: Any, low: int, high: int) -> Optional[int]:
     """``value`` as an int in [low, high] (None stays None): a TypeError for what is not a whole number (a
@@ -222,10 +279,30 @@ def expect(scenario_or_path: ScenarioLike) -> dict:
 
 
 def compare(base: ScenarioLike, *alternatives: ScenarioLike, trials: Optional[int] = None,
-            seed: Optional[int] = None, threads: Optional[int] = None) -> Comparison:
+            seed: Optional[int] = None, threads: Optional[int] = None, voi: bool = False) -> Comparison:
     """Run improvement scenarios against a base on common random numbers, as ``cxrisk compare``; returns the
-    content of ``cxrisk compare --json`` (a dict) with per-trial samples on the side."""
+    content of ``cxrisk compare --json`` (a dict) with per-trial samples on the side. With ``voi=True`` it adds
+    the value of information (``"voi"``, as ``cxrisk compare --voi``)."""
     if not alternatives:
         raise ValueError("compare needs at least one alternative")
+    if not isinstance(voi, bool):
+        raise TypeError(f"voi must be True or False, got {voi!r}")
     return Comparison(_cxrisk._compare(load(base), [load(a) for a in alternatives],
-                                       *_options(trials, seed, threads)))
+                                       *_options(trials, seed, threads), voi))
+
+
+def sensitivity(scenario_or_path: ScenarioLike, metrics: Sequence[str] = (), design: Optional[int] = None,
+                trials: Optional[int] = None, seed: Optional[int] = None,
+                threads: Optional[int] = None) -> Sensitivity:
+    """Which uncertain inputs drive the risk, as ``cxrisk sensitivity``: for each metric (default total_cost,
+    revenue_lost, customers_lost) and input, the tornado, the rank correlation and the Sobol indices, and the
+    indices of groups of inputs. ``design`` fixes the rows of the Saltelli design (default: grown until the ten
+    largest total indices are known to 0.05)."""
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    for m in metrics:
+        if m not in METRICS:
+            raise ValueError(f"unknown metric {m!r} (use one of {', '.join(METRICS)})")
+    rows = _whole("design", design, 1, 2**24) or 0
+    return Sensitivity(json.loads(_cxrisk._sensitivity(load(scenario_or_path), list(metrics), rows,
+                                                       *_options(trials, seed, threads))))

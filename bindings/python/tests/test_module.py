@@ -29,6 +29,34 @@ def test_expect_and_compare_equal_the_command_line(cli_json):
     assert dict(py) == cli_json("compare", SCENARIOS / "ecommerce.yaml", *alts, "--trials", 700, "--seed", 3)
 
 
+def test_sensitivity_and_voi_equal_the_command_line(cli_json):
+    path = SCENARIOS / "saas_b2b.yaml"
+    py = cxrisk.sensitivity(path, metrics=["total_cost", "customers_lost"], design=256, trials=1200, seed=5)
+    assert dict(py) == cli_json("sensitivity", path, "--metric", "total_cost", "--metric", "customers_lost",
+                                "--design", 256, "--trials", 1200, "--seed", 5)
+    frame = py.to_pandas()
+    n_inputs = len(py["metrics"]["total_cost"]["inputs"])
+    assert len(frame) == 2 * n_inputs and frame.index.names == ["metric", "input"]
+    first = py["metrics"]["total_cost"]["inputs"][0]
+    assert frame.loc[("total_cost", first["path"]), "sobol_total"] == first["sobol_total"]
+    groups = py.groups_to_pandas()
+    assert set(groups.index.get_level_values("dimension")) == {"problem", "segment", "kind"}
+
+    base, alt = SCENARIOS / "telecom.yaml", SCENARIOS / "telecom_easy_complaining.yaml"
+    c = cxrisk.compare(base, alt, trials=1500, seed=8, voi=True)
+    assert dict(c) == cli_json("compare", base, alt, "--trials", 1500, "--seed", 8, "--voi")
+    voi = c.voi_to_pandas()
+    assert voi.iloc[0]["of"] == "everything" and voi.iloc[0]["value"] == c["voi"]["evpi"]
+    assert len(voi) == 1 + len(c["voi"]["evppi"]) + sum(len(g) for g in c["voi"]["groups"].values())
+    assert (voi["value"] <= c["voi"]["evpi"]).all()
+    with pytest.raises(ValueError, match="voi=True"):
+        cxrisk.compare(base, alt, trials=300).voi_to_pandas()
+    with pytest.raises(ValueError, match="unknown metric"):
+        cxrisk.sensitivity(path, metrics=["total_costs"])
+    with pytest.raises(ValueError, match="at least 1,000 trials"):
+        cxrisk.compare(base, alt, trials=300, voi=True)
+
+
 def test_samples_are_per_trial_views():
     r = cxrisk.run(SCENARIOS / "telecom.yaml", trials=1234)
     for metric in cxrisk.METRICS:

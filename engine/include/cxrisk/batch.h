@@ -51,7 +51,7 @@ struct BatchResult {
 /// settings' processes (each run uses this process's threads); the log gets a line per scenario. With an
 /// output folder, writes `out/<name>/summary.json` for each scenario and `out/batch.csv`, `out/batch.json`
 /// for all.
-BatchResult batch(const std::vector<std::string>& files, const RunSettings& settings, const BatchOutput& output = {},
-                  const LoadOptions& load = {});
+BatchResult batch(const std::vector<std::string>& files, const RunSettings& settings,
+                  const BatchOutput& output = {}, const LoadOptions& load = {});
 
 }  // namespace cxrisk

@@ -9,6 +9,7 @@
 #include "cxrisk/scenario.h"
 #include "cxrisk/simulate.h"
 #include "cxrisk/statistics.h"
+#include "cxrisk/voi.h"
 
 namespace cxrisk {
 
@@ -37,6 +38,8 @@ struct Comparison {
   std::uint64_t seed = 0;
   int periods = 0;
   std::vector<AlternativeResult> alternatives;  ///< in the order given
+  /// The value of information for the choice among them (compare --voi), when asked for.
+  std::optional<ValueOfInformation> voi;
 };
 
 /// Runs the base and every alternative on the same trial keys (common random numbers: draws are shared

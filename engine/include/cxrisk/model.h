@@ -164,7 +164,7 @@ class Model {
   std::vector<std::vector<int>> problems_of_;
   std::vector<std::uint64_t> segment_keys_, cell_keys_, individual_keys_;
   std::vector<Slot> slots_;
-  std::vector<std::size_t> uncertain_;                          // the slots drawn from a table
+  std::vector<std::size_t> uncertain_;  // the slots drawn from a table
   std::vector<Input> inputs_;
   std::vector<std::size_t> segment_first_, problem_first_;      // each object's first slot
   std::vector<std::vector<std::size_t>> tier_first_;            // [problem][tier]

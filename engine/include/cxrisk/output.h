@@ -42,6 +42,10 @@ std::string comparison_json(const Comparison& comparison, int indent = 2);
 std::string comparison_csv(const Comparison& comparison);
 /// The ranking table of `cxrisk compare`: alternatives by mean net benefit, best first.
 std::string comparison_table(const Comparison& comparison);
+/// `compare --voi`: voi.csv (a row for every input, then every group, after EVPI's), and the table that
+/// follows the comparison's (the `rows` inputs worth most).
+std::string voi_csv(const ValueOfInformation& voi);
+std::string voi_table(const ValueOfInformation& voi, const std::string& currency, std::size_t rows = 15);
 
 std::string batch_csv(const BatchResult& result);
 std::string batch_json(const BatchResult& result);

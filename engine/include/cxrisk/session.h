@@ -34,7 +34,9 @@ class Session {
 
   void run(const std::string& file, const Output& output);
   void expect(const std::string& file, bool json);
-  void compare(const std::string& base, const std::vector<std::string>& alternatives, const Output& output);
+  /// With `voi`, the comparison adds the value of information (cxrisk/voi.h).
+  void compare(const std::string& base, const std::vector<std::string>& alternatives, const Output& output,
+               bool voi = false);
   /// Returns the number of scenarios that failed.
   int batch(const std::vector<std::string>& paths, const Output& output, bool resume);
   void sweep(const std::string& file, const std::vector<std::string>& vary, const Output& output);

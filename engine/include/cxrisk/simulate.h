@@ -96,6 +96,12 @@ struct TrialInvestment {
       f(t, per_period * discount);
     }
   }
+  /// upfront + the discounted per_period amounts over `periods`.
+  double present_value(int periods) const {
+    double pv = upfront;
+    for_each_period(periods, [&](int, double amount) { pv += amount; });
+    return pv;
+  }
 };
 
 /// The outcome of a Monte Carlo run.

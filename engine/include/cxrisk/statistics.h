@@ -30,6 +30,9 @@ inline constexpr std::array<std::string_view, N_METRICS> METRIC_NAMES{
     "customers_lost",          "revenue_lost",  "wom_prospects_lost", "wom_prospects_won",
     "wom_revenue_lost",        "handling_cost", "total_cost"};
 
+/// The metric named `name` (one of METRIC_NAMES); throws UsageError naming the metrics otherwise.
+int parse_metric(std::string_view name);
+
 /// The dimensions a metric is broken down by (MODEL.md section 6).
 enum class Dimension { problem, stage, segment, cause, outcome };
 inline constexpr int N_DIMENSIONS = 5;

@@ -132,8 +132,9 @@ Summary unpack(const std::string& bytes) {
 }
 
 // 1. Every file loaded (cheap, and every process needs the names to agree on folders), with its folder name.
-std::vector<std::optional<Scenario>> load_all(const std::vector<std::string>& files, const RunSettings& settings,
-                                              const LoadOptions& load, BatchResult& result) {
+std::vector<std::optional<Scenario>> load_all(const std::vector<std::string>& files,
+                                              const RunSettings& settings, const LoadOptions& load,
+                                              BatchResult& result) {
   std::vector<std::optional<Scenario>> scenarios(files.size());
   std::set<std::string> used;
   for (std::size_t i = 0; i < files.size(); ++i) {
@@ -279,8 +280,8 @@ int BatchResult::failed() const {
       std::count_if(entries.begin(), entries.end(), [](const BatchEntry& e) { return !e.ok; }));
 }
 
-BatchResult batch(const std::vector<std::string>& files, const RunSettings& settings, const BatchOutput& output,
-                  const LoadOptions& load) {
+BatchResult batch(const std::vector<std::string>& files, const RunSettings& settings,
+                  const BatchOutput& output, const LoadOptions& load) {
   const Communicator& comm = settings.processes();
   BatchResult result;
   const std::vector<std::optional<Scenario>> scenarios = load_all(files, settings, load, result);

@@ -65,7 +65,8 @@ class FolderLock {
   explicit FolderLock(const fs::path& dir) {
     fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd_ < 0)
-      throw RuntimeError(fmt::format("cannot lock the output folder '{}': {}", dir.string(), std::strerror(errno)));
+      throw RuntimeError(
+          fmt::format("cannot lock the output folder '{}': {}", dir.string(), std::strerror(errno)));
     while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
     }
   }
@@ -95,17 +96,19 @@ void remove_stale_temporaries(const fs::path& dir) {
 void check_output_folder(const fs::path& dir) {
   std::error_code ec;
   fs::path existing = fs::absolute(dir, ec);
-  if (ec) throw RuntimeError(fmt::format("cannot use the output folder '{}': {}", dir.string(), ec.message()));
+  if (ec)
+    throw RuntimeError(fmt::format("cannot use the output folder '{}': {}", dir.string(), ec.message()));
   while (!fs::exists(existing, ec) && existing.has_relative_path()) existing = existing.parent_path();
   if (!fs::is_directory(existing, ec))
     throw RuntimeError(fmt::format("cannot create the output folder '{}': '{}' is not a folder", dir.string(),
                                    existing.string()));
   if (::access(existing.c_str(), W_OK | X_OK) != 0)
-    throw RuntimeError(fmt::format("cannot create the output folder '{}': '{}': {}", dir.string(), existing.string(),
-                                   std::strerror(errno)));
+    throw RuntimeError(fmt::format("cannot create the output folder '{}': '{}': {}", dir.string(),
+                                   existing.string(), std::strerror(errno)));
 }
 
-void write_files_atomically(const fs::path& dir, const std::vector<std::pair<std::string, std::string>>& files,
+void write_files_atomically(const fs::path& dir,
+                            const std::vector<std::pair<std::string, std::string>>& files,
                             const std::vector<std::string>& stale) {
   std::vector<std::pair<std::string, FileWriter>> writers;
   for (const auto& [name, content] : files)
@@ -118,7 +121,8 @@ void write_files_atomically(const fs::path& dir, const std::vector<std::pair<std
   std::error_code ec;
   const bool existed = fs::exists(dir, ec);
   fs::create_directories(dir, ec);
-  if (ec) throw RuntimeError(fmt::format("cannot create the output folder '{}': {}", dir.string(), ec.message()));
+  if (ec)
+    throw RuntimeError(fmt::format("cannot create the output folder '{}': {}", dir.string(), ec.message()));
   std::vector<std::pair<fs::path, fs::path>> written;  // temporary, target
   // Removes the temporary files (and the folder, if this call made it and nothing else is in it) and throws:
   // nothing of this set of files has been replaced yet.

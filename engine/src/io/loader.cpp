@@ -13,11 +13,11 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <cerrno>
-#include <cstring>
 #include <limits>
 #include <set>
 #include <sstream>
@@ -41,11 +41,12 @@ std::string item_path(const std::string& path, std::size_t i) {
 }
 // Files are opened without blocking (a FIFO named as a scenario would otherwise wait forever) and read only
 // when they are regular files of at most `limit` bytes: a device or a huge file is refused, named.
-std::string read_input(const fs::path& path, std::uintmax_t limit, std::string_view what, const LoadOptions& options,
-                       const FileLoc& at, const std::string& key) {
+std::string read_input(const fs::path& path, std::uintmax_t limit, std::string_view what,
+                       const LoadOptions& options, const FileLoc& at, const std::string& key) {
   const auto fail = [&](const std::string& message) -> std::string { throw ScenarioError(at, key, message); };
   // The file is named, unless the error is located in it already.
-  const std::string named = at.file == path.string() ? std::string(what) : fmt::format("{} '{}'", what, path.string());
+  const std::string named =
+      at.file == path.string() ? std::string(what) : fmt::format("{} '{}'", what, path.string());
   if (!options.confine.empty()) {
     std::error_code ec;
     const fs::path real = fs::weakly_canonical(path, ec), folder = fs::weakly_canonical(options.confine, ec);
@@ -420,14 +421,16 @@ std::vector<double> Reader::read_values_file(const YAML::Node& n, const std::str
       throw ScenarioError(here, path, fmt::format("a value must be a number >= 0, got '{}'", fragment(t)));
     }
     if (x > MAX_MONEY)
-      throw ScenarioError(here, path, fmt::format("a value must be at most {:g} (larger amounts want thousands or "
-                                                  "millions), got {}",
-                                                  MAX_MONEY, x));
+      throw ScenarioError(here, path,
+                          fmt::format("a value must be at most {:g} (larger amounts want thousands or "
+                                      "millions), got {}",
+                                      MAX_MONEY, x));
     values.push_back(x);
     sum += x;
   }
   if (values.empty()) fail(n, path, fmt::format("the values file '{}' holds no values", full.string()));
-  if (!std::isfinite(sum)) fail(n, path, fmt::format("the values of '{}' add up to more than a double holds", full.string()));
+  if (!std::isfinite(sum))
+    fail(n, path, fmt::format("the values of '{}' add up to more than a double holds", full.string()));
   return values;
 }
 
@@ -593,19 +596,22 @@ Scenario Reader::read(const YAML::Node& root) {
     }
   }
   if (YAML::Node st = root["stages"]) {
-    if (st.IsSequence() && st.size() > MAX_STAGES) fail(st, "stages", fmt::format("at most {} stages", MAX_STAGES));
+    if (st.IsSequence() && st.size() > MAX_STAGES)
+      fail(st, "stages", fmt::format("at most {} stages", MAX_STAGES));
     s.stages = names(st, "stages");
   }
   {
     YAML::Node probs = need(root, "", "problems");
     note("problems", probs);
     require_seq(probs, "problems");
-    if (probs.size() > MAX_PROBLEMS) fail(probs, "problems", fmt::format("at most {} problems", MAX_PROBLEMS));
+    if (probs.size() > MAX_PROBLEMS)
+      fail(probs, "problems", fmt::format("at most {} problems", MAX_PROBLEMS));
     if (probs.size() * s.segments.size() > MAX_CELLS)
       fail(probs, "problems",
-           fmt::format("at most {} problems x segments ({} x {} here): each trial keeps a table of results for each "
-                       "pair",
-                       MAX_CELLS, probs.size(), s.segments.size()));
+           fmt::format(
+               "at most {} problems x segments ({} x {} here): each trial keeps a table of results for each "
+               "pair",
+               MAX_CELLS, probs.size(), s.segments.size()));
     for (std::size_t i = 0; i < probs.size(); ++i) {
       s.problems.emplace_back();
       problem(probs[i], item_path("problems", i), s, static_cast<int>(i));
@@ -716,9 +722,10 @@ Scenario load_base(Reader& reader, const YAML::Node& extends, const std::string&
   // Each level is read recursively: a bound keeps a runaway chain an input error rather than a stack
   // overflow.
   if (chain.size() >= MAX_EXTENDS_DEPTH)
-    throw ScenarioError(at, "extends",
-                        fmt::format("more than {} scenarios extend one another ({} -> ... -> {})", MAX_EXTENDS_DEPTH,
-                                    chain.front().filename().string(), canonical.filename().string()));
+    throw ScenarioError(
+        at, "extends",
+        fmt::format("more than {} scenarios extend one another ({} -> ... -> {})", MAX_EXTENDS_DEPTH,
+                    chain.front().filename().string(), canonical.filename().string()));
   Scenario s = load_file(base_path, loading, at, "extends");
   s.source = display_name;
   return s;
@@ -737,10 +744,11 @@ Scenario load_node(const YAML::Node& root, const std::string& display_name, cons
   for (auto it = root.begin(); it != root.end(); ++it) {
     const std::string key = it->first.Scalar();
     if (std::find(ALLOWED.begin(), ALLOWED.end(), key) == ALLOWED.end())
-      throw ScenarioError(reader.loc(it->first), key,
-                          fmt::format("unknown key '{}' in a scenario that extends another (it takes cxrisk, name, "
-                                      "extends, changes and investment; change settings with `set`)",
-                                      key));
+      throw ScenarioError(
+          reader.loc(it->first), key,
+          fmt::format("unknown key '{}' in a scenario that extends another (it takes cxrisk, name, "
+                      "extends, changes and investment; change settings with `set`)",
+                      key));
   }
   reader.schema_version(root);
   Scenario s = load_base(reader, root["extends"], display_name, base_dir, loading);
@@ -753,12 +761,13 @@ Scenario load_node(const YAML::Node& root, const std::string& display_name, cons
 // `at` and `key` name where the file was named (an `extends`), or the file itself for the first one.
 Scenario load_file(const fs::path& path, Loading& loading, const FileLoc& at, const std::string& key) {
   const bool base = key == "extends";
-  const std::string text =
-      read_input(path, MAX_SCENARIO_BYTES, base ? "base scenario" : "scenario file", loading.options, at, key);
+  const std::string text = read_input(path, MAX_SCENARIO_BYTES, base ? "base scenario" : "scenario file",
+                                      loading.options, at, key);
   std::error_code ec;
   loading.chain.push_back(fs::weakly_canonical(path, ec));
   const fs::path dir = path.parent_path();
-  Scenario s = load_node(parse_yaml(text, path.string()), path.string(), dir.empty() ? fs::path(".") : dir, loading);
+  Scenario s =
+      load_node(parse_yaml(text, path.string()), path.string(), dir.empty() ? fs::path(".") : dir, loading);
   loading.chain.pop_back();
   return s;
 }
@@ -770,13 +779,14 @@ Scenario load_scenario(const std::string& path, const LoadOptions& options) {
   return load_file(path, loading, {path, 0, 0}, "");
 }
 
-Scenario load_scenario_text(const std::string& text, const std::string& display_name, const std::string& base_dir,
-                            const LoadOptions& options) {
+Scenario load_scenario_text(const std::string& text, const std::string& display_name,
+                            const std::string& base_dir, const LoadOptions& options) {
   Loading loading{options, {}};
   return load_node(parse_yaml(text, display_name), display_name, base_dir, loading);
 }
 
-Scenario apply_changes(const Scenario& base, const std::string& changes_yaml, const std::string& display_name) {
+Scenario apply_changes(const Scenario& base, const std::string& changes_yaml,
+                       const std::string& display_name) {
   Scenario s = base;
   const LoadOptions options;
   Reader reader(display_name, ".", options);

@@ -186,9 +186,11 @@ void write_run(const std::filesystem::path& dir, const RunResult& result, bool s
       {"summary.json", [&](std::ostream& out) { out << summary; }},
       {"breakdown.csv", [&](std::ostream& out) { out << breakdown; }}};
   // trials.csv goes to its file row by row: at millions of trials it is gigabytes.
-  if (samples) files.emplace_back("trials.csv", [&](std::ostream& out) { write_trials_csv(out, result, cancel); });
+  if (samples)
+    files.emplace_back("trials.csv", [&](std::ostream& out) { write_trials_csv(out, result, cancel); });
   // An earlier run's trials.csv would stand beside this run's summary as if it were its own.
-  write_files_atomically(dir, files, samples ? std::vector<std::string>{} : std::vector<std::string>{"trials.csv"});
+  write_files_atomically(dir, files,
+                         samples ? std::vector<std::string>{} : std::vector<std::string>{"trials.csv"});
 }
 
 }  // namespace cxrisk

@@ -19,6 +19,36 @@ Json optional_stats_json(const std::optional<Stats>& s) {
 
 }  // namespace
 
+namespace {
+
+Json interval_json(const std::array<double, 2>& ci) {
+  return Json::array({ci[0], ci[1]});
+}
+
+Json voi_to_json(const ValueOfInformation& v) {
+  Json j;
+  j["trials"] = v.trials;
+  Json options = Json::array();
+  for (std::size_t o = 0; o < v.options.size(); ++o)
+    options.push_back({{"name", v.options[o]}, {"expected_net_benefit", v.expected_net_benefit[o]}});
+  j["options"] = std::move(options);
+  j["chosen"] = v.options[static_cast<std::size_t>(v.chosen)];
+  j["evpi"] = v.evpi;
+  j["evpi_ci"] = interval_json(v.evpi_ci);
+  Json inputs = Json::array();
+  for (const PartialValue& p : v.inputs)
+    inputs.push_back({{"path", p.path}, {"value", p.value}, {"ci", interval_json(p.ci)}, {"terms", p.terms}});
+  j["evppi"] = std::move(inputs);
+  Json groups = Json::object();
+  for (const char* d : {"problem", "segment", "kind"}) groups[d] = Json::object();
+  for (const PartialValue& g : v.groups)
+    groups[g.dimension][g.name] = {{"value", g.value}, {"ci", interval_json(g.ci)}, {"terms", g.terms}};
+  j["groups"] = std::move(groups);
+  return j;
+}
+
+}  // namespace
+
 std::string comparison_json(const Comparison& c, int indent) {
   Json j;
   j["cxrisk"] = 1;
@@ -42,6 +72,7 @@ std::string comparison_json(const Comparison& c, int indent) {
     alts.push_back(std::move(x));
   }
   j["alternatives"] = std::move(alts);
+  if (c.voi) j["voi"] = voi_to_json(*c.voi);
   return json_text(j, indent) + "\n";
 }
 
@@ -63,6 +94,53 @@ std::string comparison_csv(const Comparison& c) {
                        opt(a.roi, true), opt(a.payback_period, true), a.p_payback_within_horizon,
                        a.p_net_benefit_positive);
   }
+  return out;
+}
+
+std::string voi_csv(const ValueOfInformation& v) {
+  std::string out = "of,dimension,name,value,ci_low,ci_high,terms\n";
+  out += fmt::format("everything,,,{},{},{},\n", v.evpi, v.evpi_ci[0], v.evpi_ci[1]);
+  for (const PartialValue& p : v.inputs)
+    out += fmt::format("input,,{},{},{},{},{}\n", csv_field(p.path), p.value, p.ci[0], p.ci[1], p.terms);
+  for (const PartialValue& g : v.groups)
+    out += fmt::format("group,{},{},{},{},{},{}\n", g.dimension, csv_field(g.name), g.value, g.ci[0], g.ci[1],
+                       g.terms);
+  return out;
+}
+
+std::string voi_table(const ValueOfInformation& v, const std::string& currency, std::size_t rows) {
+  const auto amount = [](double x, const std::array<double, 2>& ci) {
+    return fmt::format("{} [{}, {}]", human_number(x), human_number(ci[0]), human_number(ci[1]));
+  };
+  std::string out = fmt::format("\nValue of information{} (on the inputs of {} trials)\n",
+                                currency.empty() ? "" : ", " + currency, v.trials);
+  const std::size_t chosen = static_cast<std::size_t>(v.chosen);
+  out += fmt::format("With what is known now the best choice is {} (expected net benefit {}).\n",
+                     chosen == 0 ? "to keep the base" : "'" + v.options[chosen] + "'",
+                     human_number(v.expected_net_benefit[chosen]));
+  out += fmt::format("Perfect information about every input is worth up to {} (EVPI).\n",
+                     amount(v.evpi, v.evpi_ci));
+  std::size_t width = 30;
+  for (const PartialValue& p : v.inputs) width = std::max(width, p.path.size() + 2);
+  out += fmt::format("{:<{}}{:>36}\n", "input", width, "EVPPI [95% interval]");
+  for (std::size_t i = 0; i < std::min(rows, v.inputs.size()); ++i)
+    out += fmt::format("{:<{}}{:>36}\n", v.inputs[i].path, width, amount(v.inputs[i].value, v.inputs[i].ci));
+  if (v.inputs.size() > rows)
+    out += fmt::format("... and {} more inputs (--json or --out for all)\n", v.inputs.size() - rows);
+  std::string dimension;
+  for (const PartialValue& g : v.groups) {
+    if (g.dimension != dimension) {
+      dimension = g.dimension;
+      out += fmt::format("  by {}:", dimension);
+    }
+    out += fmt::format("  {} {}", g.name, human_number(g.value));
+    if (&g == &v.groups.back() || (&g + 1)->dimension != dimension) out += "\n";
+  }
+  out +=
+      "\nEVPPI: the most it is worth paying to learn an input (or group) exactly before choosing; 0 when no "
+      "value\n"
+      "it could take would change the choice. Values below the interval's width are indistinguishable from "
+      "0.\n";
   return out;
 }
 
@@ -92,6 +170,7 @@ std::string comparison_table(const Comparison& c) {
       "of\n"
       "net benefit / investment; payback: median period in which cumulative savings cover the investment,\n"
       "over the trials that pay back within the horizon.\n";
+  if (c.voi) out += voi_table(*c.voi, c.currency);
   return out;
 }
 

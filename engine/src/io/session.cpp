@@ -67,7 +67,7 @@ void Session::expect(const std::string& file, bool json) {
 }
 
 void Session::compare(const std::string& base_file, const std::vector<std::string>& alternative_files,
-                      const Output& output) {
+                      const Output& output, bool voi) {
   const Scenario base = load_scenario(base_file, load_);
   std::vector<Scenario> alternatives;
   for (const auto& file : alternative_files) alternatives.push_back(load_scenario(file, load_));
@@ -76,15 +76,23 @@ void Session::compare(const std::string& base_file, const std::vector<std::strin
   InputDigests digests{{base_file, content_hash(base)}};
   for (std::size_t i = 0; i < alternatives.size(); ++i)
     digests.emplace_back(alternative_files[i], content_hash(alternatives[i]));
-  digests.emplace_back("the command line", settings_digest("compare", r));
+  digests.emplace_back("the command line", settings_digest(voi ? "compare --voi" : "compare", r));
   meet(std::move(digests));
   ProgressBar bar(progress_bar_ && root(), "scenarios");
-  const Comparison c = cxrisk::compare(base, alternatives, reporting_to(bar));
+  Comparison c = cxrisk::compare(base, alternatives, reporting_to(bar));
+  if (voi) c.voi = value_of_information(base, alternatives, settings_);
   bar.finish();
   if (!root()) return;
-  if (!output.folder.empty())
-    write_files_atomically(output.folder,
-                           {{"comparison.json", comparison_json(c)}, {"comparison.csv", comparison_csv(c)}});
+  if (!output.folder.empty()) {
+    std::vector<std::pair<std::string, std::string>> files{{"comparison.json", comparison_json(c)},
+                                                           {"comparison.csv", comparison_csv(c)}};
+    std::vector<std::string> stale;
+    if (c.voi)
+      files.emplace_back("voi.csv", voi_csv(*c.voi));
+    else
+      stale.push_back("voi.csv");  // of an earlier comparison with --voi
+    write_files_atomically(output.folder, files, stale);
+  }
   out_ << (output.json ? comparison_json(c) : comparison_table(c));
 }
 

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+
+#include "cxrisk/error.h"
 
 namespace cxrisk {
 
@@ -21,6 +24,14 @@ double sorted_quantile(std::span<const double> sorted, double p) {
   const auto lo = static_cast<std::size_t>(std::floor(h));
   if (lo + 1 >= sorted.size()) return sorted.back();
   return sorted[lo] + (h - static_cast<double>(lo)) * (sorted[lo + 1] - sorted[lo]);
+}
+
+int parse_metric(std::string_view name) {
+  for (int m = 0; m < N_METRICS; ++m)
+    if (METRIC_NAMES[static_cast<std::size_t>(m)] == name) return m;
+  std::string known;
+  for (std::string_view n : METRIC_NAMES) known += (known.empty() ? "" : ", ") + std::string(n);
+  throw UsageError("unknown metric '" + std::string(name) + "' (use one of " + known + ")");
 }
 
 namespace {
@@ -43,8 +54,8 @@ void select_ranks(double* first, double* last, const std::size_t* rank, const st
 }  // namespace
 
 bool Stats::finite() const {
-  bool ok = std::isfinite(mean) && std::isfinite(sd) && std::isfinite(se) && std::isfinite(min) && std::isfinite(max) &&
-            std::isfinite(cvar95);
+  bool ok = std::isfinite(mean) && std::isfinite(sd) && std::isfinite(se) && std::isfinite(min) &&
+            std::isfinite(max) && std::isfinite(cvar95);
   for (double p : percentiles) ok = ok && std::isfinite(p);
   return ok;
 }

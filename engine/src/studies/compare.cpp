@@ -79,10 +79,11 @@ void require_finite(const Scenario& alternative, const AlternativeResult& a) {
        {"payback_period", a.payback_period ? &*a.payback_period : nullptr}}};
   for (const auto& [name, stats] : figures)
     if (stats && !stats->finite())
-      throw ScenarioError({alternative.source, 0, 0}, "",
-                          fmt::format("the {} of '{}' goes beyond what a double can hold: its investment is too "
-                                      "large, or too small to divide by (a value near 0 is written 0)",
-                                      name, alternative.name));
+      throw ScenarioError(
+          {alternative.source, 0, 0}, "",
+          fmt::format("the {} of '{}' goes beyond what a double can hold: its investment is too "
+                      "large, or too small to divide by (a value near 0 is written 0)",
+                      name, alternative.name));
 }
 
 }  // namespace

@@ -17,6 +17,8 @@
 #include "cxrisk/error.h"
 #include "cxrisk/expectation.h"
 #include "cxrisk/random.h"
+#include "studies/groups.h"
+#include "studies/inputs.h"
 #include "studies/parallel.h"
 
 namespace cxrisk {
@@ -62,21 +64,7 @@ SobolIndex sobol_indices(std::span<const double> f_a, std::span<const double> f_
 }
 
 double spearman(std::span<const double> x, std::span<const double> y) {
-  const auto ranks = [](std::span<const double> v) {
-    std::vector<std::size_t> order(v.size());
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return v[a] < v[b]; });
-    std::vector<double> r(v.size());
-    for (std::size_t i = 0; i < order.size();) {
-      std::size_t j = i;
-      while (j + 1 < order.size() && v[order[j + 1]] == v[order[i]]) ++j;
-      const double average = 0.5 * static_cast<double>(i + j) + 1;  // ties share their average rank
-      for (std::size_t k = i; k <= j; ++k) r[order[k]] = average;
-      i = j + 1;
-    }
-    return r;
-  };
-  const std::vector<double> rx = ranks(x), ry = ranks(y);
+  const std::vector<double> rx = average_ranks(x), ry = average_ranks(y);
   const double n = static_cast<double>(rx.size()), mean = (n + 1) / 2;
   double sxy = 0, sxx = 0, syy = 0;
   for (std::size_t i = 0; i < rx.size(); ++i) {
@@ -89,32 +77,13 @@ double spearman(std::span<const double> x, std::span<const double> y) {
 
 namespace {
 
-// A column of the design: the inputs whose uniforms come from B (one input, or a group).
-struct Column {
-  std::vector<std::size_t> inputs;
-  std::string dimension, name;  // for a group
-};
+// A column of the design: the inputs whose uniforms come from B (one input, or a group of them).
+using Column = InputGroup;
 
-// The groups of inputs: by problem (its tiers' inputs too), by segment, and by kind.
 std::vector<Column> groups_of(const Model& model) {
-  std::vector<Column> groups;
-  const auto add = [&](std::string dimension, std::string name, const auto& belongs) {
-    Column c{{}, std::move(dimension), std::move(name)};
-    for (std::size_t i = 0; i < model.inputs().size(); ++i)
-      if (belongs(model.inputs()[i].ref)) c.inputs.push_back(i);
-    if (!c.inputs.empty()) groups.push_back(std::move(c));
-  };
-  const Scenario& s = model.scenario();
-  for (std::size_t p = 0; p < s.problems.size(); ++p)
-    add("problem", s.problems[p].name,
-        [&](const ParamRef& r) { return r.place.problem == static_cast<int>(p); });
-  for (std::size_t g = 0; g < s.segments.size(); ++g)
-    add("segment", s.segments[g].name,
-        [&](const ParamRef& r) { return r.place.segment == static_cast<int>(g); });
-  for (int k = 0; k <= static_cast<int>(Group::investment); ++k)
-    add("kind", std::string(to_string(static_cast<Group>(k))),
-        [&](const ParamRef& r) { return static_cast<int>(r.spec->group) == k; });
-  return groups;
+  std::vector<GroupedInput> inputs;
+  for (const Model::Input& input : model.inputs()) inputs.push_back({&input.ref, &model.scenario()});
+  return input_groups(inputs);
 }
 
 // The design's evaluations of the metrics: [column][metric][row], column 0 A, 1 B, 2 + c A with column c's
@@ -171,7 +140,7 @@ class DesignEvaluations {
         }
         std::vector<double>& m = mixed[static_cast<std::size_t>(l)];
         m = a;
-        for (std::size_t i : columns_[point - 2].inputs) {
+        for (std::size_t i : columns_[point - 2].members) {
           const Model::Input& input = model_.inputs()[i];
           std::copy_n(b.begin() + static_cast<std::ptrdiff_t>(input.first_uniform), input.uniforms,
                       m.begin() + static_cast<std::ptrdiff_t>(input.first_uniform));
@@ -192,17 +161,6 @@ class DesignEvaluations {
   std::vector<std::vector<std::vector<double>>> values_;
   std::int64_t rows_ = 0;
 };
-
-// An input's value in a trial: the parameter's draw, a Dirichlet's first share normalised.
-double input_value(const Model& model, const Model::Input& input, const TrialDraw& draw) {
-  const ParamRef& r = input.ref;
-  if (!r.shares) return draw.inputs[model.slot(r.spec->id, r.place)];
-  const double* x = &draw.inputs[model.slot(Param::resolution, r.place)];
-  const double total = x[0] + x[1] + x[2];
-  for (int k = 0; k < 3; ++k)
-    if (r.shares->values[static_cast<std::size_t>(k)] > 0) return total > 0 ? x[k] / total : 0.0;
-  return 0.0;
-}
 
 // The tornado of every input: the metrics with the input at its P10 and P90, every other at its median (a
 // Dirichlet: its first share's uniform at p, the others' at 1 - p). Also each input's P10 and P90.
@@ -282,7 +240,7 @@ void full_trials(const Scenario& scenario, const RunSettings& settings, const st
 void indices(const Model& design, const std::vector<int>& metrics, const SensitivityOptions& options,
              int threads, const std::atomic<bool>* cancel, Sensitivity& out) {
   std::vector<Column> columns;
-  for (std::size_t i = 0; i < design.inputs().size(); ++i) columns.push_back({{i}, "", ""});
+  for (std::size_t i = 0; i < design.inputs().size(); ++i) columns.push_back({"", "", {i}});
   const std::vector<Column> groups = groups_of(design);
   columns.insert(columns.end(), groups.begin(), groups.end());
   DesignEvaluations evaluations(design, columns, metrics);

@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <fstream>
+#include <limits>
 #include <new>
 #include <string>
 #include <thread>
@@ -52,7 +52,8 @@ Summary make_summary(const Scenario& scenario, const Model& model, std::int64_t 
 // control group (cgroup v2's memory.max or v1's memory.limit_in_bytes, for the group /proc/self/cgroup
 // names) allows less.
 double usable_memory() {
-  double limit = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGE_SIZE));
+  double limit =
+      static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGE_SIZE));
   rlimit address_space{};
   if (::getrlimit(RLIMIT_AS, &address_space) == 0 && address_space.rlim_cur != RLIM_INFINITY)
     limit = std::min(limit, static_cast<double>(address_space.rlim_cur));
@@ -60,16 +61,19 @@ double usable_memory() {
   for (std::string line; std::getline(groups, line);) {
     const auto first = line.find(':'), second = line.find(':', first + 1);
     if (first == std::string::npos || second == std::string::npos) continue;
-    const std::string controllers = line.substr(first + 1, second - first - 1), path = line.substr(second + 1);
+    const std::string controllers = line.substr(first + 1, second - first - 1),
+                      path = line.substr(second + 1);
     const std::vector<std::string> files =
         controllers.empty() ? std::vector<std::string>{"/sys/fs/cgroup" + path + "/memory.max",
                                                        "/sys/fs/cgroup/unified" + path + "/memory.max"}
-        : controllers == "memory" ? std::vector<std::string>{"/sys/fs/cgroup/memory" + path + "/memory.limit_in_bytes"}
-                                  : std::vector<std::string>{};
+        : controllers == "memory"
+            ? std::vector<std::string>{"/sys/fs/cgroup/memory" + path + "/memory.limit_in_bytes"}
+            : std::vector<std::string>{};
     for (const std::string& file : files) {
       std::ifstream in(file);
       double bytes = 0;
-      if (in >> bytes && bytes > 0) limit = limit > 0 ? std::min(limit, bytes) : bytes;  // "max" reads as nothing
+      if (in >> bytes && bytes > 0)
+        limit = limit > 0 ? std::min(limit, bytes) : bytes;  // "max" reads as nothing
     }
   }
   return limit;
@@ -93,36 +97,43 @@ Footprint footprint(const Model& model, std::int64_t trials, const Keep& keep, s
   f.shared = (N_METRICS + static_cast<double>(extra_width)) * n * d + (exact ? breakdown * n * d : 0.0);
   if (!exact) f.shared += static_cast<double>(Tally::chunks_of(trials)) * breakdown * 5 * d;  // chunk moments
   const auto chunk = static_cast<double>(Tally::chunk_size(trials));
-  f.per_worker = (static_cast<double>(model.layout().n_series()) + static_cast<double>(extra_width)) * chunk * d +
-                 static_cast<double>(model.n_cells()) * 8 * d;  // rows, and the bundle's cell tables
-  if (!exact) f.per_worker += breakdown * 1024;                   // a sketch a series, a kilobyte or so each
-  f.per_worker += n * d;                                          // a sorted copy of one series, at the end
-  f.per_worker += 8 << 20;                                        // a thread's stack
+  f.per_worker =
+      (static_cast<double>(model.layout().n_series()) + static_cast<double>(extra_width)) * chunk * d +
+      static_cast<double>(model.n_cells()) * 8 * d;  // rows, and the bundle's cell tables
+  if (!exact) f.per_worker += breakdown * 1024;      // a sketch a series, a kilobyte or so each
+  f.per_worker += n * d;                             // a sorted copy of one series, at the end
+  f.per_worker += 8 << 20;                           // a thread's stack
   return f;
 }
 
-Tally make_tally(const Model& model, std::int64_t trials, int& threads, const Keep& keep, std::size_t extra_width) {
+Tally make_tally(const Model& model, std::int64_t trials, int& threads, const Keep& keep,
+                 std::size_t extra_width) {
   const std::size_t per_trial = N_METRICS + extra_width;
   const Footprint need = footprint(model, trials, keep, extra_width);
   const double usable = usable_memory();
   const auto too_large = [&] {
     return RuntimeError(fmt::format(
-        "not enough memory for {} trials: the run needs about {:.1f} GB ({} numbers a trial kept whole{}{}), and this "
+        "not enough memory for {} trials: the run needs about {:.1f} GB ({} numbers a trial kept whole{}{}), "
+        "and this "
         "process may use {:.1f} GB; run fewer trials{}",
         trials, (need.shared + need.per_worker) / 1e9, per_trial,
-        extra_width ? fmt::format(", as a comparison keeps total_cost in each of the {} periods", model.n_periods())
-                    : "",
-        keep.breakdowns ? fmt::format(", and {} breakdown series", model.layout().n_series() - N_METRICS) : "",
+        extra_width
+            ? fmt::format(", as a comparison keeps total_cost in each of the {} periods", model.n_periods())
+            : "",
+        keep.breakdowns ? fmt::format(", and {} breakdown series", model.layout().n_series() - N_METRICS)
+                        : "",
         usable / 1e9, keep.breakdowns ? ", or give the scenario fewer problems, stages and segments" : ""));
   };
   if (usable > 0) {
     if (need.shared + need.per_worker > usable) throw too_large();
-    threads = static_cast<int>(std::clamp((usable - need.shared) / need.per_worker, 1.0, static_cast<double>(threads)));
+    threads = static_cast<int>(
+        std::clamp((usable - need.shared) / need.per_worker, 1.0, static_cast<double>(threads)));
   }
   try {
     // Without the breakdowns, only the rows' first N_METRICS values (the totals) are kept.
-    return Tally(keep.breakdowns ? static_cast<std::size_t>(model.layout().n_series()) : N_METRICS, N_METRICS, trials,
-                 threads, keep.memory_budget, extra_width, static_cast<std::size_t>(model.layout().n_series()));
+    return Tally(keep.breakdowns ? static_cast<std::size_t>(model.layout().n_series()) : N_METRICS, N_METRICS,
+                 trials, threads, keep.memory_budget, extra_width,
+                 static_cast<std::size_t>(model.layout().n_series()));
   } catch (const std::bad_alloc&) {
     throw too_large();
   }
@@ -240,7 +251,8 @@ RunResult run(const Scenario& scenario, const RunSettings& settings, const Keep&
   }
   result.summary.breakdown_exact = tally.exact();
   result.summary.breakdowns = keep.breakdowns;
-  result.summary.stats = tally.finalize(threads, settings.cancel);  // sorting millions of values takes a while
+  result.summary.stats =
+      tally.finalize(threads, settings.cancel);  // sorting millions of values takes a while
   require_finite(scenario, result.summary);
   result.samples =
       tally.take_exact_columns(static_cast<std::size_t>(N_METRICS) * n);  // the totals come first
