@@ -4,7 +4,7 @@
 # MPI's own unreleased allocations, which are not cxrisk's), the Python module with the sanitizers'
 # runtimes preloaded. Any report fails the run (-fno-sanitize-recover). Then builds the engine with
 # ThreadSanitizer in ./build-tsan and runs the C++ tests (threads, shared tables built on demand, in-memory
-# "processes") and multi-threaded run, compare, sweep and batch commands; any data race fails the run.
+# "processes") and multi-threaded run, compare, sweep, batch, sensitivity and compare --voi commands; any data race fails the run.
 # Takes about 14 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,4 +30,6 @@ $exe compare scenarios/telecom.yaml scenarios/telecom_prevention.yaml --trials 1
 $exe sweep scenarios/telecom.yaml --vary "problems.billing_error.complaint_rate=0.2:0.8:0.3" --trials 300 \
   --threads 2 >/dev/null
 $exe batch scenarios --trials 300 --threads 2 >/dev/null
+$exe sensitivity scenarios/saas_b2b.yaml --trials 500 --design 128 --threads 2 >/dev/null
+$exe compare scenarios/telecom.yaml scenarios/telecom_prevention.yaml --trials 1000 --voi --threads 2 >/dev/null
 echo "sanitize: the C++ tests and threaded commands ran without a data race under ThreadSanitizer"
