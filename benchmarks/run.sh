@@ -14,7 +14,10 @@
 #      samplers alone (the sampler micro-benchmarks, built in build-bench), against the 10x target's budget;
 #   7. values and word of mouth drawn once for the horizon: the benchmark with annual valuation against its
 #      own lifetime valuation, for run and compare (the chains are the same but for the value draws and the
-#      prospects' counts), and the annual variant raced against the numpy baseline on the same variant.
+#      prospects' counts), and the annual variant raced against the numpy baseline on the same variant;
+#   8. `cxrisk sensitivity` on the benchmark with its defaults (three metrics, every input, the design grown
+#      until the ten largest total indices have intervals no wider than 0.05): wall time on every core, the
+#      design's rows and the widest of those intervals (target: under 30 seconds), and `compare --voi`.
 # --quick uses fewer trials everywhere (for a smoke test; the figures are noisier).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -258,3 +261,27 @@ race "$WORK/annual.yaml"
 printf "annual variant, %s trials: cxrisk %s threads %s trials/s, numpy %s trials/s: %.1fx\n" "$TRIALS" "$CORES" \
   "$(rate $TRIALS "$tn")" "$(rate $TRIALS "$tnp")" "$(echo "$tnp / $tn" | bc -l)"
 echo "$np_out" | grep "agree"
+
+echo
+echo "## 8. Sensitivity and value of information on $SCENARIO"
+sens_time=""
+for _ in $(seq "$REPEATS"); do
+  sens_time=$(best "$sens_time" "$(seconds $EXE sensitivity $SCENARIO --json --threads "$CORES")")
+done
+$EXE sensitivity $SCENARIO --json --threads "$CORES" >"$WORK/sensitivity.json"
+$PY - "$WORK/sensitivity.json" "$sens_time" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+inputs = len(next(iter(s["metrics"].values()))["inputs"])
+widest = max(i["sobol_total_ci"][1] - i["sobol_total_ci"][0] for m in s["metrics"].values() for i in m["inputs"][:10])
+groups = len(next(iter(s["metrics"].values()))["groups"]["problem"]) + len(next(iter(s["metrics"].values()))["groups"]["segment"]) \
+    + len(next(iter(s["metrics"].values()))["groups"]["kind"])
+evaluations = s["design_rows"] * (inputs + groups + 2)
+print(f"sensitivity: {float(sys.argv[2]):.1f} s on every core; {s['trials']} full trials, {inputs} inputs and {groups} groups, "
+      f"design {s['design_rows']} rows ({evaluations:,} evaluations of the chain in expectation), "
+      f"widest interval of a top-ten total index {widest:.3f}")
+PY
+voi_trials=$((quick ? 2000 : 20000))
+voi_time=$(seconds $EXE compare $SCENARIO "$WORK/lifetime_fix.yaml" --trials $voi_trials --threads "$CORES")
+voi_with=$(seconds $EXE compare $SCENARIO "$WORK/lifetime_fix.yaml" --trials $voi_trials --threads "$CORES" --voi)
+printf "compare of %s trials: %.1f s; with --voi: %.1f s\n" "$voi_trials" "$voi_time" "$voi_with"

@@ -115,16 +115,24 @@ std::string voi_table(const ValueOfInformation& v, const std::string& currency, 
   std::string out = fmt::format("\nValue of information{} (on the inputs of {} trials)\n",
                                 currency.empty() ? "" : ", " + currency, v.trials);
   const std::size_t chosen = static_cast<std::size_t>(v.chosen);
-  out += fmt::format("With what is known now the best choice is {} (expected net benefit {}).\n",
-                     chosen == 0 ? "to keep the base" : "'" + v.options[chosen] + "'",
-                     human_number(v.expected_net_benefit[chosen]));
+  out += fmt::format("With what is known now the best choice is {}",
+                     chosen == 0 ? "to keep the base" : "'" + v.options[chosen] + "'");
+  if (chosen > 0)
+    out += fmt::format(":\nits net benefit in expectation at each trial's inputs averages {}",
+                       human_number(v.expected_net_benefit[chosen]));
+  out += ".\n";
   out += fmt::format("Perfect information about every input is worth up to {} (EVPI).\n",
                      amount(v.evpi, v.evpi_ci));
-  std::size_t width = 30;
-  for (const PartialValue& p : v.inputs) width = std::max(width, p.path.size() + 2);
-  out += fmt::format("{:<{}}{:>36}\n", "input", width, "EVPPI [95% interval]");
-  for (std::size_t i = 0; i < std::min(rows, v.inputs.size()); ++i)
-    out += fmt::format("{:<{}}{:>36}\n", v.inputs[i].path, width, amount(v.inputs[i].value, v.inputs[i].ci));
+  const std::size_t shown = std::min(rows, v.inputs.size());
+  std::size_t width = 30, amount_width = 24;
+  for (std::size_t i = 0; i < shown; ++i) {
+    width = std::max(width, v.inputs[i].path.size() + 2);
+    amount_width = std::max(amount_width, amount(v.inputs[i].value, v.inputs[i].ci).size() + 2);
+  }
+  out += fmt::format("{:<{}}{:>{}}\n", "input", width, "EVPPI [95% interval]", amount_width);
+  for (std::size_t i = 0; i < shown; ++i)
+    out += fmt::format("{:<{}}{:>{}}\n", v.inputs[i].path, width, amount(v.inputs[i].value, v.inputs[i].ci),
+                       amount_width);
   if (v.inputs.size() > rows)
     out += fmt::format("... and {} more inputs (--json or --out for all)\n", v.inputs.size() - rows);
   std::string dimension;
