@@ -34,7 +34,7 @@ extern "C" void on_interrupt(int signal) {
   interrupted = true;
 }
 
-/// The options every simulating command shares: --trials, --seed, --threads.
+/// The options every simulating command shares: --trials, --seed, --sampling, --threads.
 void add_settings(CLI::App* app, cxrisk::RunSettings& s, const char* defaults_from) {
   app->add_option("--trials", s.trials,
                   fmt::format("Number of trials (default: {}'s simulation.trials)", defaults_from))
@@ -49,6 +49,11 @@ void add_settings(CLI::App* app, cxrisk::RunSettings& s, const char* defaults_fr
                                                 text;
                              }),
                              std::string()));
+  app->add_option_function<std::string>(
+         "--sampling", [&s](const std::string& name) { s.sampling = cxrisk::parse_sampling(name); },
+         fmt::format("Design of the uncertain inputs: random, lhs or sobol (default: {}'s simulation.sampling)",
+                     defaults_from))
+      ->check(CLI::IsMember({"random", "lhs", "sobol"}));
   app->add_option(
          "--threads", s.threads,
          fmt::format("Worker threads per process, at most {} (default: every core)", cxrisk::MAX_THREADS))

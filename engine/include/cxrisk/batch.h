@@ -33,6 +33,7 @@ struct BatchEntry {
   std::string hash;
   std::int64_t trials = 0;
   std::uint64_t seed = 0;
+  Sampling sampling = Sampling::random;
   bool ok = false;
   bool reused = false;  ///< results kept from an earlier batch (--resume)
   std::string error;    ///< the error, as the command line prints it

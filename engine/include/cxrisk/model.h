@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cxrisk/design.h"
 #include "cxrisk/registry.h"
 #include "cxrisk/sampling.h"
 #include "cxrisk/scenario.h"
@@ -69,15 +70,23 @@ LoyaltyMove loyalty_move(double loyalty, double no_problem);
 /// The probabilities of the handling step (4) at one tier from its resolution shares.
 TierDraw tier_odds(const std::array<double, 3>& shares, double escalate, double cost);
 
+/// How a run's trials draw the uniforms of the inputs: the sampling design, laid over the run's trials (a
+/// Latin hypercube's strata and a Sobol net's points depend on how many trials there are).
+struct InputDesign {
+  Sampling sampling = Sampling::random;
+  std::int64_t trials = 0;
+};
+
 /// A scenario compiled for simulation under one seed.
 class Model {
  public:
   /// What a model is for: drawing trials, or only the means (`cxrisk expect`, which needs no quantile table).
   enum class Use { trials, means };
 
-  /// Compiles `scenario` under `seed`. The parameters' quantile tables (for trials only) are shared with the
-  /// other models of the process, and each of their intervals is built when a draw first needs it.
-  Model(const Scenario& scenario, std::uint64_t seed, Use use = Use::trials);
+  /// Compiles `scenario` under `seed`, its trials drawing the inputs by `design`. The parameters' quantile
+  /// tables (for trials only) are shared with the other models of the process, and each of their intervals is
+  /// built when a draw first needs it.
+  Model(const Scenario& scenario, std::uint64_t seed, Use use = Use::trials, InputDesign design = {});
   ~Model();
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;
@@ -111,8 +120,22 @@ class Model {
 
   /// Draws every parameter of `trial` (keyed by parameter) into `out` (a model for trials).
   void draw(std::uint64_t trial, TrialDraw& out) const;
-  /// The uniforms of `trial` (keyed by each parameter's stream and the trial): what draw() draws from.
+  /// The uniforms of `trial`: what draw() draws from. Each input's is the design's point for the trial (keyed
+  /// by the input's stream, the trial and, for a design, the run's trials), then correlated through the
+  /// copula of the scenario's correlations.
   void uniforms(std::uint64_t trial, std::vector<double>& u) const;
+  /// The uniforms of `trial` before the copula: independent across inputs.
+  void independent_uniforms(std::uint64_t trial, std::vector<double>& u) const;
+  /// Correlates independent uniforms (n_uniforms() of them) in place through the scenario's copula: each
+  /// correlated group's normal scores are mixed by the group's factor. Every margin stays uniform.
+  void correlate(std::span<double> u) const;
+  const InputDesign& design() const { return design_; }
+  /// The correlated groups, each by its inputs' indices in inputs().
+  struct Copula {
+    std::vector<std::size_t> members;  ///< indices into inputs()
+    std::vector<double> factor;        ///< k x k, row-major
+  };
+  const std::vector<Copula>& copulas() const { return copulas_; }
   /// Every parameter at the given uniforms (n_uniforms() of them, in (0, 1)): the inputs of a design point,
   /// as a trial would have them (a model for trials).
   void draw_at(std::span<const double> u, TrialDraw& out) const;
@@ -150,6 +173,7 @@ class Model {
     std::uint64_t key = 0;
   };
   void add_slots(const ParamRef& ref);
+  void set_up_inputs();  // the design's directions and the copulas
   void fill(TrialDraw& out, const double* u) const;  // u null: every quantity at its mean
   void fill_segments(TrialDraw& out, double margin, bool means) const;
   void fill_problems(TrialDraw& out) const;
@@ -171,6 +195,9 @@ class Model {
   std::vector<std::shared_ptr<const FastQuantile>> quantiles_;  // one per distinct uncertain quantity
   std::vector<std::size_t> quantile_slot_;                      // the slot each was made for
   Use use_ = Use::trials;
+  InputDesign design_;
+  std::vector<Copula> copulas_;
+  std::unique_ptr<SobolDirections> sobol_;
 };
 
 /// The valuation factors F(1) .. F(periods) of MODEL.md section 4 (F(t) for a customer lost at the end of

@@ -139,4 +139,8 @@ struct Shares {
   friend bool operator==(const Shares&, const Shares&) = default;
 };
 
+/// The standard normal distribution function and its quantile (accurate in both tails).
+double standard_normal_cdf(double x);
+double standard_normal_quantile(double p);
+
 }  // namespace cxrisk

@@ -12,6 +12,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cxrisk/correlations.h"
+#include "cxrisk/design.h"
 #include "cxrisk/error.h"
 #include "cxrisk/params.h"
 #include "cxrisk/quantity.h"
@@ -104,6 +106,16 @@ struct Problem {
   friend bool operator==(const Problem&, const Problem&) = default;
 };
 
+/// Something a scenario says that cxrisk accepted but changed or doubts (a correlation matrix repaired), with
+/// where it was written.
+struct Warning {
+  FileLoc at;
+  std::string path;
+  std::string message;
+  /// "file:line:col: path: message", as errors are written.
+  std::string to_string() const;
+};
+
 /// A fully resolved scenario (schema version 1).
 struct Scenario {
   std::string name;
@@ -113,6 +125,9 @@ struct Scenario {
   ValuationMethod valuation = ValuationMethod::annual;
   std::int64_t trials = 10000;  ///< simulation.trials
   std::uint64_t seed = 1;       ///< simulation.seed
+  Sampling sampling = Sampling::random;  ///< simulation.sampling: the design of the inputs
+  bool strict_correlations = false;      ///< simulation.correlations: strict (no repair of a matrix)
+  std::vector<CorrelationEntry> correlations;
   std::vector<Segment> segments;
   std::vector<std::string> stages;  ///< journey order; may be empty
   std::vector<Problem> problems;    ///< in file order
@@ -121,6 +136,8 @@ struct Scenario {
 
   /// The file the scenario came from (empty for a string or a dict); for messages only.
   std::string source;
+  /// What loading it warned of (not compared: the same scenario however it was written).
+  std::vector<Warning> warnings;
 
   Quantity& operator[](Param p) { return params[p]; }
   const Quantity& operator[](Param p) const { return params[p]; }

@@ -57,6 +57,8 @@ class Session {
   bool met() const { return met_; }
   /// Whether this process prints and writes (process 0).
   bool root() const { return settings_.processes().is_root(); }
+  /// Loads a scenario file; its warnings (a correlation matrix repaired) go to standard error.
+  Scenario load(const std::string& file) const;
 
  private:
   /// The settings, with progress reported to `bar`.

@@ -21,6 +21,7 @@ namespace cxrisk {
 struct RunSettings {
   std::optional<std::int64_t> trials;  ///< default: the scenario's simulation.trials
   std::optional<std::uint64_t> seed;   ///< default: the scenario's simulation.seed
+  std::optional<Sampling> sampling;    ///< default: the scenario's simulation.sampling
   int threads = 0;                     ///< worker threads per process; 0: every core (at most MAX_THREADS)
   Mode mode = Mode::aggregate;
   /// When set and it becomes true, the run stops and throws Cancelled.
@@ -38,7 +39,10 @@ struct RunSettings {
   struct Resolved {
     std::int64_t trials = 0;
     std::uint64_t seed = 0;
+    Sampling sampling = Sampling::random;
     int threads = 1;  ///< worker threads (every core for 0)
+    /// The design of the inputs over the run's trials.
+    InputDesign design() const { return {sampling, trials}; }
   };
   /// The settings resolved against a scenario; throws UsageError for a value out of range.
   Resolved resolve(const Scenario& scenario) const;
@@ -66,6 +70,9 @@ struct Summary {
   std::int64_t trials = 0;
   std::uint64_t seed = 0;
   Mode mode = Mode::aggregate;
+  Sampling sampling = Sampling::random;  ///< the inputs' design: a designed run's se is between replicates
+  /// The correlated groups of inputs, with the rank correlations asked and used.
+  std::vector<CorrelatedGroup> correlations;
   bool closed_form = false;     ///< `cxrisk expect`: every quantity at its mean; only means are set
   bool breakdown_exact = true;  ///< breakdown percentiles from every value (else from a quantile sketch)
   bool breakdowns = true;       ///< false: `stats` holds the totals alone (Keep::breakdowns)

@@ -4,6 +4,9 @@
 #include <cmath>
 #include <stdexcept>
 
+#include <fmt/format.h>
+
+#include "cxrisk/error.h"
 #include "sampling/quantile_table.h"
 
 namespace cxrisk {
@@ -49,8 +52,8 @@ TierDraw tier_odds(const std::array<double, 3>& share, double escalate, double c
   return t;
 }
 
-Model::Model(const Scenario& scenario, std::uint64_t seed, Use use)
-    : scenario_(scenario), seed_(seed), use_(use) {
+Model::Model(const Scenario& scenario, std::uint64_t seed, Use use, InputDesign design)
+    : scenario_(scenario), seed_(seed), use_(use), design_(design) {
   const Scenario& s = scenario_;
   const int S = n_segments(), P = n_problems();
   lay_out_breakdowns();
@@ -77,6 +80,25 @@ Model::Model(const Scenario& scenario, std::uint64_t seed, Use use)
   for (int p = 0; p < P; ++p)
     tier_first_[static_cast<std::size_t>(p)].resize(s.problems[static_cast<std::size_t>(p)].handling.size());
   for_each_param(s, [&](const ParamRef& ref) { add_slots(ref); });
+  set_up_inputs();
+}
+
+void Model::set_up_inputs() {
+  if (design_.sampling != Sampling::random) {
+    if (design_.trials < MIN_DESIGN_TRIALS)
+      throw UsageError(fmt::format("{} sampling needs at least {} trials ({} replicates of two), got {}",
+                                   to_string(design_.sampling), MIN_DESIGN_TRIALS, REPLICATES, design_.trials));
+    if (design_.sampling == Sampling::sobol) sobol_ = std::make_unique<SobolDirections>(uncertain_.size());
+  }
+  for (const CorrelatedGroup& g : resolve_correlations(scenario_).groups) {
+    Copula c;
+    for (const std::string& path : g.paths)
+      for (std::size_t i = 0; i < inputs_.size(); ++i)
+        if (inputs_[i].ref.path_text() == path) c.members.push_back(i);
+    if (c.members.size() != g.size()) throw std::logic_error("Model: a correlated input is not an input");
+    c.factor = g.factor;
+    copulas_.push_back(std::move(c));
+  }
 }
 
 void Model::lay_out_breakdowns() {
@@ -203,12 +225,60 @@ void Model::draw(std::uint64_t trial, TrialDraw& out) const {
 void Model::uniforms(std::uint64_t trial, std::vector<double>& u) const {
   if (use_ != Use::trials)
     throw std::logic_error("Model: a model built for the means alone has no quantile tables to draw with");
+  independent_uniforms(trial, u);
+  correlate(u);
   // The tables' look-ups are usually cache misses: asking for all of them here lets the misses overlap, and
   // the draws find them in the cache.
+  for (std::size_t i = 0; i < uncertain_.size(); ++i) slots_[uncertain_[i]].quantile->prefetch(u[i]);
+}
+
+namespace {
+
+// Strictly inside (0, 1), where every quantile is finite.
+double open_unit(double x) {
+  return std::clamp(x, 0x1.0p-53, 1 - 0x1.0p-53);
+}
+
+}  // namespace
+
+void Model::independent_uniforms(std::uint64_t trial, std::vector<double>& u) const {
   u.resize(uncertain_.size());
+  if (design_.sampling == Sampling::random) {
+    for (std::size_t i = 0; i < uncertain_.size(); ++i) u[i] = keyed_uniform(slots_[uncertain_[i]].key, trial);
+    return;
+  }
+  if (trial >= static_cast<std::uint64_t>(design_.trials))
+    throw std::logic_error("Model: a trial past the design's trials");
+  // Replicate r of the design holds this trial as its point j of m; each replicate is randomised on its own.
+  const Replicate rep = replicate_of(static_cast<std::int64_t>(trial), design_.trials);
+  const auto j = static_cast<std::uint64_t>(static_cast<std::int64_t>(trial) - rep.first);
+  const auto m = static_cast<std::uint64_t>(rep.size);
   for (std::size_t i = 0; i < uncertain_.size(); ++i) {
-    u[i] = keyed_uniform(slots_[uncertain_[i]].key, trial);
-    slots_[uncertain_[i]].quantile->prefetch(u[i]);
+    const std::uint64_t key = key_combine(slots_[uncertain_[i]].key, static_cast<std::uint64_t>(rep.index));
+    if (design_.sampling == Sampling::lhs) {
+      // Point j falls in stratum pi(j) of m, at a uniform place inside it.
+      const std::uint64_t stratum = keyed_permutation(j, m, key);
+      u[i] = open_unit((static_cast<double>(stratum) + keyed_uniform(key, trial, 1)) / static_cast<double>(m));
+    } else {
+      // Point j of the Sobol sequence in the input's dimension, Owen-scrambled under the replicate's key; the
+      // bits past the sequence's 32 are uniform.
+      const std::uint32_t x = owen_scramble(sobol_->point(i, j), static_cast<std::uint32_t>(key));
+      u[i] = open_unit(uniform_from_bits(x, mix64(key ^ (trial + 1))));
+    }
+  }
+}
+
+void Model::correlate(std::span<double> u) const {
+  std::vector<double> z;
+  for (const Copula& c : copulas_) {
+    const std::size_t k = c.members.size();
+    z.resize(k);
+    for (std::size_t a = 0; a < k; ++a) z[a] = standard_normal_quantile(u[inputs_[c.members[a]].first_uniform]);
+    for (std::size_t a = 0; a < k; ++a) {
+      double y = 0;
+      for (std::size_t b = 0; b < k; ++b) y += c.factor[a * k + b] * z[b];
+      u[inputs_[c.members[a]].first_uniform] = open_unit(standard_normal_cdf(y));
+    }
   }
 }
 

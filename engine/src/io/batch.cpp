@@ -76,6 +76,7 @@ void write_entry(const fs::path& out, const BatchEntry& e) {
   entry["hash"] = e.hash;
   entry["trials"] = e.trials;
   entry["seed"] = e.seed;
+  entry["sampling"] = std::string(to_string(e.sampling));
   write_files_atomically(out / e.directory,
                          {{"summary.json", e.summary_json}, {"entry.json", json_text(entry, 2) + "\n"}});
 }
@@ -143,11 +144,14 @@ std::vector<std::optional<Scenario>> load_all(const std::vector<std::string>& fi
     try {
       scenarios[i] = load_scenario(files[i], load);
       const Scenario& s = *scenarios[i];
+      if (settings.log && settings.processes().is_root())
+        for (const Warning& w : s.warnings) settings.log("warning: " + w.to_string());
       const RunSettings::Resolved r = settings.resolve(s);
       e.name = s.name;
       e.hash = content_hash(s);
       e.trials = r.trials;
       e.seed = r.seed;
+      e.sampling = r.sampling;
       e.directory = folder_for(s.name, files[i], used);
     } catch (const ScenarioError& error) {
       scenarios[i].reset();
@@ -172,7 +176,9 @@ std::string kept_results(const std::vector<std::optional<Scenario>>& scenarios, 
     if (!fs::exists(dir / "entry.json", ec) || !fs::exists(dir / "summary.json", ec)) continue;
     try {
       const Json entry = Json::parse(read_file(dir / "entry.json"));
-      if (entry.at("hash") != e.hash || entry.at("trials") != e.trials || entry.at("seed") != e.seed)
+      // An entry from before sampling designs ran plain random sampling.
+      if (entry.at("hash") != e.hash || entry.at("trials") != e.trials || entry.at("seed") != e.seed ||
+          entry.value("sampling", std::string("random")) != to_string(e.sampling))
         continue;
       std::string summary = read_file(dir / "summary.json");
       const Json parsed = Json::parse(summary);

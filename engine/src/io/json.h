@@ -21,6 +21,12 @@ Stats stats_from_json(const Json& j);
 /// invalid bytes replaced by U+FFFD instead of making the whole output fail.
 std::string json_text(const Json& j, int indent = -1);
 /// The scenario as a document with the schema of the scenario files (writer.cpp).
+/// A run's design of the inputs, and which standard error it reports: {"design": "random", "se": "iid"}, or
+/// {"design": "sobol", "replicates": 16, "se": "replicates"}.
+Json sampling_json(Sampling sampling);
+/// The pairs of correlated inputs: [{"between": [A, B], "asked": r, "used": r'}].
+Json correlations_json(const std::vector<CorrelatedGroup>& groups);
+
 Json scenario_document(const Scenario& scenario, bool absolute_paths);
 /// A CSV field, quoted when it holds a comma, a quote or a line break.
 std::string csv_field(const std::string& s);

@@ -177,6 +177,8 @@ class Reader {
                                        const std::string& file) const;
   void investment(const YAML::Node& n, Scenario& s);
   Change change(const Scenario& s, const YAML::Node& c, const std::string& path);
+  /// Reads `correlations` (a list of pairs and matrices) and adds its entries to `s`'s.
+  void correlations(const YAML::Node& list, Scenario& s);
 
   std::string file_;
   fs::path base_dir_;
@@ -581,6 +583,15 @@ Scenario Reader::read(const YAML::Node& root) {
         fail(t, "simulation.seed", "must be a whole number between 0 and 18446744073709551615");
       s.seed = seed;
     }
+    if (YAML::Node t = v["sampling"]) {
+      note("simulation.sampling", t);
+      s.sampling = choice<Sampling>(t, "simulation.sampling", SAMPLING_NAMES);
+    }
+    if (YAML::Node t = v["correlations"]) {
+      note("simulation.correlations", t);
+      static constexpr std::array<std::string_view, 2> MODES{"repair", "strict"};
+      s.strict_correlations = choice<int>(t, "simulation.correlations", MODES) == 1;
+    }
   }
   params(root, "", Scope::scenario, s, {},
          [](const ParamSpec& spec) { return spec.group == Group::investment; });
@@ -618,7 +629,78 @@ Scenario Reader::read(const YAML::Node& root) {
     }
   }
   if (YAML::Node inv = root["investment"]) investment(root, s);
+  if (YAML::Node c = root["correlations"]) correlations(c, s);
   return s;
+}
+
+void Reader::correlations(const YAML::Node& list, Scenario& s) {
+  note("correlations", list);
+  require_seq(list, "correlations");
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const YAML::Node n = list[i];
+    const std::string path = item_path("correlations", i);
+    require_map(n, path);
+    CorrelationEntry e;
+    e.at = loc(n);
+    e.key = path;
+    e.pair = !n["inputs"];
+    if (e.pair) {
+      if (!n["between"])
+        fail(n, path,
+             "a correlation is {between: [PATH, PATH], rank: R} or {inputs: [PATH, ...], matrix: [[...], ...]}");
+      check_keys(n, path, {"between", "rank"});
+      const YAML::Node between = n["between"];
+      const std::string bp = child_path(path, "between");
+      require_seq(between, bp);
+      if (between.size() != 2) fail(between, bp, fmt::format("names two inputs, got {}", between.size()));
+      for (std::size_t k = 0; k < 2; ++k) {
+        e.inputs.push_back(text(between[k], item_path(bp, k)));
+        e.input_at.push_back(loc(between[k]));
+      }
+      const YAML::Node rank = need(n, path, "rank");
+      e.values_at = loc(rank);
+      const double r = number(rank, child_path(path, "rank"));
+      if (r < -1 || r > 1) fail(rank, child_path(path, "rank"), fmt::format("must lie in [-1, 1], got {}", r));
+      e.matrix = {{1, r}, {r, 1}};
+    } else {
+      check_keys(n, path, {"inputs", "matrix"});
+      const YAML::Node inputs = n["inputs"];
+      const std::string ip = child_path(path, "inputs");
+      require_seq(inputs, ip);
+      if (inputs.size() < 2) fail(inputs, ip, "names at least two inputs");
+      for (std::size_t k = 0; k < inputs.size(); ++k) {
+        e.inputs.push_back(text(inputs[k], item_path(ip, k)));
+        e.input_at.push_back(loc(inputs[k]));
+      }
+      const YAML::Node m = need(n, path, "matrix");
+      const std::string mp = child_path(path, "matrix");
+      e.values_at = loc(m);
+      require_seq(m, mp);
+      const std::size_t k = inputs.size();
+      if (m.size() != k) fail(m, mp, fmt::format("has {} rows for {} inputs", m.size(), k));
+      for (std::size_t r = 0; r < k; ++r) {
+        const YAML::Node row = m[r];
+        const std::string rp = item_path(mp, r);
+        require_seq(row, rp);
+        if (row.size() != k) fail(row, rp, fmt::format("has {} values for {} inputs", row.size(), k));
+        std::vector<double> values;
+        for (std::size_t c = 0; c < k; ++c) {
+          const double x = number(row[c], item_path(rp, c));
+          if (x < -1 || x > 1) fail(row[c], item_path(rp, c), fmt::format("must lie in [-1, 1], got {}", x));
+          if (r == c && x != 1) fail(row[c], item_path(rp, c), fmt::format("the diagonal is 1, got {}", x));
+          values.push_back(x);
+        }
+        e.matrix.push_back(std::move(values));
+      }
+      for (std::size_t r = 0; r < k; ++r)
+        for (std::size_t c = r + 1; c < k; ++c)
+          if (e.matrix[r][c] != e.matrix[c][r])
+            fail(m[c][r], item_path(item_path(mp, c), r),
+                 fmt::format("the matrix is symmetric: [{}][{}] is {} but [{}][{}] is {}", r, c, e.matrix[r][c],
+                             c, r, e.matrix[c][r]));
+    }
+    s.correlations.push_back(std::move(e));
+  }
 }
 
 Change Reader::change(const Scenario& s, const YAML::Node& c, const std::string& cp) {
@@ -672,6 +754,7 @@ void Reader::read_edits(Scenario& s, const YAML::Node& root, const std::vector<s
   }
   if (YAML::Node changes = root["changes"]) apply_changes(s, changes, "changes");
   if (YAML::Node inv = root["investment"]) investment(root, s);
+  if (YAML::Node c = root["correlations"]) correlations(c, s);
 }
 
 YAML::Node parse_yaml(const std::string& text, const std::string& display_name) {
@@ -731,30 +814,47 @@ Scenario load_base(Reader& reader, const YAML::Node& extends, const std::string&
   return s;
 }
 
+/// check_scenario, then the warnings of what the check accepted but changed: a correlation matrix repaired.
+void check_and_warn(Scenario& s, const SourceMap& where) {
+  check_scenario(s, where);
+  std::erase_if(s.warnings, [](const Warning& w) { return w.path.starts_with("correlations"); });
+  const ResolvedCorrelations c = resolve_correlations(s);
+  if (c.repaired.empty()) return;
+  std::string list;
+  for (const RepairedPair& p : c.repaired)
+    list += fmt::format("\n  {} ~ {}: {} -> {:.3f}", p.a, p.b, p.asked, p.used);
+  s.warnings.push_back({c.at, c.key,
+                        "the rank correlations do not form a valid correlation matrix; the nearest valid one is "
+                        "used, which changes these pairs (simulation.correlations: strict makes this an "
+                        "error):" +
+                            list});
+}
+
 Scenario load_node(const YAML::Node& root, const std::string& display_name, const fs::path& base_dir,
                    Loading& loading) {
   Reader reader(display_name, base_dir, loading.options);
   if (!root || !root.IsMap() || !root["extends"]) {
     Scenario s = reader.read(root);
-    check_scenario(s, reader.where());
+    check_and_warn(s, reader.where());
     return s;
   }
-  // An improvement scenario: a base, changes to it, and what the improvement costs.
-  static const std::vector<std::string_view> ALLOWED{"cxrisk", "name", "extends", "changes", "investment"};
+  // An improvement scenario: a base, changes to it, what the improvement costs, and correlations to add.
+  static const std::vector<std::string_view> ALLOWED{"cxrisk",     "name",      "extends",
+                                                     "changes",    "investment", "correlations"};
   for (auto it = root.begin(); it != root.end(); ++it) {
     const std::string key = it->first.Scalar();
     if (std::find(ALLOWED.begin(), ALLOWED.end(), key) == ALLOWED.end())
       throw ScenarioError(
           reader.loc(it->first), key,
           fmt::format("unknown key '{}' in a scenario that extends another (it takes cxrisk, name, "
-                      "extends, changes and investment; change settings with `set`)",
+                      "extends, changes, investment and correlations; change settings with `set`)",
                       key));
   }
   reader.schema_version(root);
   Scenario s = load_base(reader, root["extends"], display_name, base_dir, loading);
   if (!root["name"]) throw ScenarioError(reader.loc(root), "name", "required key is missing");
   reader.read_edits(s, root, ALLOWED);
-  check_scenario(s, reader.where());
+  check_and_warn(s, reader.where());
   return s;
 }
 
@@ -792,10 +892,10 @@ Scenario apply_changes(const Scenario& base, const std::string& changes_yaml,
   Reader reader(display_name, ".", options);
   const YAML::Node root = parse_yaml(changes_yaml, display_name);
   if (root.IsMap())
-    reader.read_edits(s, root, {"name", "changes", "investment"});
+    reader.read_edits(s, root, {"name", "changes", "investment", "correlations"});
   else
     reader.apply_changes(s, root, "changes");
-  check_scenario(s, reader.where());
+  check_and_warn(s, reader.where());
   return s;
 }
 

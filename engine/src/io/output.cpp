@@ -67,6 +67,25 @@ std::string csv_number(double x) {
 
 }  // namespace
 
+Json sampling_json(Sampling sampling) {
+  if (sampling == Sampling::random) return {{"design", "random"}, {"se", "iid"}};
+  return {{"design", std::string(to_string(sampling))}, {"replicates", REPLICATES}, {"se", "replicates"}};
+}
+
+Json correlations_json(const std::vector<CorrelatedGroup>& groups) {
+  Json out = Json::array();
+  for (const CorrelatedGroup& g : groups) {
+    const std::size_t k = g.size();
+    for (std::size_t a = 0; a < k; ++a)
+      for (std::size_t b = a + 1; b < k; ++b) {
+        const double asked = g.asked[a * k + b], used = g.used[a * k + b];
+        if (asked == 0 && used == asked) continue;
+        out.push_back({{"between", {g.paths[a], g.paths[b]}}, {"asked", asked}, {"used", used}});
+      }
+  }
+  return out;
+}
+
 std::string summary_json(const Summary& summary, int indent) {
   const bool means_only = summary.closed_form;
   Json j;
@@ -78,7 +97,11 @@ std::string summary_json(const Summary& summary, int indent) {
     j["seed"] = summary.seed;
   }
   j["mode"] = std::string(summary.mode_name());
-  if (!means_only) j["breakdown_percentiles"] = summary.breakdown_exact ? "exact" : "sketch";
+  if (!means_only) {
+    j["breakdown_percentiles"] = summary.breakdown_exact ? "exact" : "sketch";
+    j["sampling"] = sampling_json(summary.sampling);
+  }
+  if (!summary.correlations.empty()) j["correlations"] = correlations_json(summary.correlations);
   j["metrics"] = entry_json(summary, 0, means_only);
   if (!summary.breakdowns) return json_text(j, indent) + "\n";
   Json breakdown = Json::object();
@@ -140,8 +163,9 @@ std::string summary_table(const Summary& summary) {
   if (means_only)
     out += fmt::format("{} (closed form, every quantity at its mean)", summary.scenario);
   else
-    out += fmt::format("{}  ({} trials, seed {}, {} mode)", summary.scenario, summary.trials, summary.seed,
-                       summary.mode_name());
+    out += fmt::format("{}  ({} trials, seed {}, {} mode, {} sampling{})", summary.scenario, summary.trials,
+                       summary.seed, summary.mode_name(), to_string(summary.sampling),
+                       summary.correlations.empty() ? "" : ", correlated inputs");
   if (!summary.currency.empty()) out += fmt::format("  currency: {}", summary.currency);
   out += "\n\n";
   if (means_only) {

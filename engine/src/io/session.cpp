@@ -1,6 +1,7 @@
 #include "cxrisk/session.h"
 
 #include <fmt/format.h>
+#include <iostream>
 
 #include "cxrisk/batch.h"
 #include "cxrisk/compare.h"
@@ -16,13 +17,20 @@ namespace {
 
 // The digest of the settings a simulating command's numbers depend on, as this process resolved them.
 std::string settings_digest(const std::string& command, const RunSettings::Resolved& r) {
-  return fmt::format("{} trials={} seed={}", command, r.trials, r.seed);
+  return fmt::format("{} trials={} seed={} sampling={}", command, r.trials, r.seed, to_string(r.sampling));
 }
 
 }  // namespace
 
 Session::Session(RunSettings settings, std::ostream& out, bool progress_bar, LoadOptions load)
     : settings_(std::move(settings)), load_(std::move(load)), out_(out), progress_bar_(progress_bar) {}
+
+Scenario Session::load(const std::string& file) const {
+  Scenario s = load_scenario(file, load_);
+  if (root())
+    for (const Warning& w : s.warnings) std::cerr << "warning: " << w.to_string() << "\n";
+  return s;
+}
 
 void Session::meet(InputDigests digests) {
   // The program first: a machine with another version of cxrisk would draw other numbers.
@@ -46,7 +54,7 @@ RunSettings Session::reporting_to(ProgressBar& bar) const {
 void Session::run(const std::string& file, const Output& output) {
   CXRISK_REQUIRE(!output.samples || !output.folder.empty(),
                  "--samples needs --out (the folder to write trials.csv to)");
-  const Scenario scenario = load_scenario(file, load_);
+  const Scenario scenario = load(file);
   const RunSettings::Resolved r = settings_.resolve(scenario);
   if (!output.folder.empty() && root()) check_output_folder(output.folder);
   meet({{file, content_hash(scenario)},
@@ -60,7 +68,7 @@ void Session::run(const std::string& file, const Output& output) {
 }
 
 void Session::expect(const std::string& file, bool json) {
-  const Scenario scenario = load_scenario(file, load_);
+  const Scenario scenario = load(file);
   meet({{file, content_hash(scenario)}, {"the command line", "expect"}});
   const Summary summary = cxrisk::expect(scenario);
   if (root()) out_ << (json ? summary_json(summary) : summary_table(summary));
@@ -68,9 +76,9 @@ void Session::expect(const std::string& file, bool json) {
 
 void Session::compare(const std::string& base_file, const std::vector<std::string>& alternative_files,
                       const Output& output, bool voi) {
-  const Scenario base = load_scenario(base_file, load_);
+  const Scenario base = load(base_file);
   std::vector<Scenario> alternatives;
-  for (const auto& file : alternative_files) alternatives.push_back(load_scenario(file, load_));
+  for (const auto& file : alternative_files) alternatives.push_back(load(file));
   const RunSettings::Resolved r = settings_.resolve(base);
   if (!output.folder.empty() && root()) check_output_folder(output.folder);
   InputDigests digests{{base_file, content_hash(base)}};
@@ -115,7 +123,7 @@ int Session::batch(const std::vector<std::string>& paths, const Output& output, 
 }
 
 void Session::sweep(const std::string& file, const std::vector<std::string>& vary, const Output& output) {
-  const Scenario scenario = load_scenario(file, load_);
+  const Scenario scenario = load(file);
   std::vector<SweepAxis> axes;
   for (const auto& spec : vary) axes.push_back(parse_sweep_axis(spec));
   const RunSettings::Resolved r = settings_.resolve(scenario);
@@ -132,7 +140,7 @@ void Session::sweep(const std::string& file, const std::vector<std::string>& var
 }
 
 void Session::sensitivity(const std::string& file, const SensitivityOptions& options, const Output& output) {
-  const Scenario scenario = load_scenario(file, load_);
+  const Scenario scenario = load(file);
   const RunSettings::Resolved r = settings_.resolve(scenario);
   if (!output.folder.empty() && root()) check_output_folder(output.folder);
   meet({{file, content_hash(scenario)},
@@ -147,7 +155,7 @@ void Session::sensitivity(const std::string& file, const SensitivityOptions& opt
 }
 
 void Session::expand(const std::string& file) {
-  const Scenario scenario = load_scenario(file, load_);
+  const Scenario scenario = load(file);
   meet({{file, content_hash(scenario)}, {"the command line", "expand"}});
   const std::string yaml = dump_yaml(scenario, true);
   if (root()) out_ << yaml;
@@ -159,7 +167,7 @@ int Session::validate(const std::vector<std::string>& files, std::ostream& err) 
   std::vector<std::pair<bool, std::string>> lines;  // (an error, the line), in the files' order
   for (const auto& file : files) {
     try {
-      const Scenario s = load_scenario(file, load_);
+      const Scenario s = load(file);
       digests.emplace_back(file, content_hash(s));
       lines.emplace_back(false, fmt::format("{}: ok ({} segments, {} problems, {} periods)\n", file,
                                             s.segments.size(), s.problems.size(), s.periods));

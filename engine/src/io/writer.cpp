@@ -115,6 +115,9 @@ Json scenario_document(const Scenario& s, bool absolute_paths) {
   root["horizon"] = {{"periods", s.periods}, {"period", std::string(to_string(s.period))}};
   root["valuation"] = {{"method", std::string(to_string(s.valuation))}};
   root["simulation"] = {{"trials", s.trials}, {"seed", s.seed}};
+  // Written only when they differ from the defaults, so that a scenario without them keeps its hash.
+  if (s.sampling != Sampling::random) root["simulation"]["sampling"] = std::string(to_string(s.sampling));
+  if (s.strict_correlations) root["simulation"]["correlations"] = "strict";
   Json scenario_params = Json::object();
   put_params(scenario_params, s, Scope::scenario, {});
   for (auto& [key, value] : scenario_params.items()) {
@@ -148,6 +151,9 @@ Json scenario_document(const Scenario& s, bool absolute_paths) {
     }
     root["problems"].push_back(std::move(j));
   }
+  // Correlations resolved: every pair, its patterns expanded and an alternative's values in place of its base's.
+  for (const AskedPair& p : resolve_correlations(s).pairs)
+    root["correlations"].push_back({{"between", {p.a, p.b}}, {"rank", p.rank}});
   return root;
 }
 

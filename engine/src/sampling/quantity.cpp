@@ -434,4 +434,12 @@ std::array<double, 3> Shares::mean() const {
   return {values[0] / total, values[1] / total, values[2] / total};
 }
 
+double standard_normal_cdf(double x) {
+  return Phi(x);
+}
+
+double standard_normal_quantile(double p) {
+  return Phi_inv(p);
+}
+
 }  // namespace cxrisk

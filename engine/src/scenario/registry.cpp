@@ -117,6 +117,15 @@ std::vector<SettingSpec> make_setting_specs() {
        "Trials of a run (`--trials` overrides)."},
       {Scope::scenario, "simulation.seed", "whole number, 0 to 2^64 - 1", false, "1",
        "The seed of every random stream (`--seed` overrides); never the clock."},
+      {Scope::scenario, "simulation.sampling", "random, lhs or sobol", false, "random",
+       "The design of the uncertain inputs' draws (`--sampling` overrides): plain random, Latin hypercube, or "
+       "scrambled Sobol points; docs/scenario.md, \"Correlations and sampling designs\"."},
+      {Scope::scenario, "simulation.correlations", "repair or strict", false, "repair",
+       "What an invalid correlation matrix gets: repaired to the nearest valid one with a warning, or an "
+       "error."},
+      {Scope::scenario, "correlations", "list of pairs or matrices", false, "",
+       "Spearman rank correlations between uncertain inputs, by registry path: {between: [PATH, PATH], rank: "
+       "R} (`*` as in changes) or {inputs: [PATH, ...], matrix: [[...]]}."},
       {Scope::scenario, "segments", "list of segments", true, "", "The customer segments (at least one)."},
       {Scope::scenario, "stages", "list of names", false, "",
        "The journey's stages in order; when given, every problem names one."},

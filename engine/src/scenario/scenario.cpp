@@ -100,7 +100,12 @@ bool operator==(const Scenario& a, const Scenario& b) {
   return a.name == b.name && a.currency == b.currency && a.periods == b.periods && a.period == b.period &&
          a.valuation == b.valuation && a.trials == b.trials && a.seed == b.seed && a.segments == b.segments &&
          a.stages == b.stages && a.problems == b.problems && a.has_investment == b.has_investment &&
-         a.params == b.params;
+         a.params == b.params && a.sampling == b.sampling && a.strict_correlations == b.strict_correlations &&
+         a.correlations == b.correlations;
+}
+
+std::string Warning::to_string() const {
+  return error_text(at, path, message);
 }
 
 void SourceMap::set(const std::string& path, FileLoc loc) {
@@ -305,6 +310,7 @@ void Checker::run() {
 
 void check_scenario(const Scenario& scenario, const SourceMap& where) {
   Checker(scenario, where).run();
+  resolve_correlations(scenario);  // throws for a correlation that cannot be drawn
 }
 
 }  // namespace cxrisk

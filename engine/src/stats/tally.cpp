@@ -156,32 +156,26 @@ void Tally::Moments::merge(const Moments& o) {
   max = std::max(max, o.max);
 }
 
-namespace {
-// Chunks: 64 trials, or more so that there are at most 4096 of them; a function of the trial count only.
-std::int64_t chunk_trials_of(std::int64_t trials) {
-  return std::max<std::int64_t>(64, (trials + 4095) / 4096);
-}
-}  // namespace
-
-std::int64_t Tally::chunk_size(std::int64_t trials) {
-  return chunk_trials_of(trials);
+std::int64_t Tally::chunk_size(std::int64_t trials, Sampling sampling) {
+  return cxrisk::chunk_trials(trials, sampling);
 }
 
-std::int64_t Tally::chunks_of(std::int64_t trials) {
-  const std::int64_t size = chunk_trials_of(trials);
+std::int64_t Tally::chunks_of(std::int64_t trials, Sampling sampling) {
+  const std::int64_t size = cxrisk::chunk_trials(trials, sampling);
   return (trials + size - 1) / size;
 }
 
 Tally::Tally(std::size_t n_series, std::size_t exact_series, std::int64_t trials, int workers,
-             std::size_t memory_budget, std::size_t extra_width, std::size_t row_width)
+             std::size_t memory_budget, std::size_t extra_width, std::size_t row_width, Sampling sampling)
     : n_series_(n_series),
       exact_series_(exact_series),
       row_width_(row_width ? row_width : n_series),
       trials_(trials),
+      sampling_(sampling),
       extra_width_(extra_width) {
   const auto n = static_cast<std::size_t>(trials);
   exact_all_ = n_series * n * sizeof(double) <= memory_budget;
-  chunk_trials_ = chunk_trials_of(trials);
+  chunk_trials_ = cxrisk::chunk_trials(trials, sampling);
   if (exact_all_) exact_series_ = n_series_;
   assign_zeros(columns_, exact_series_ * n);
   assign_zeros(extras_, extra_width_ * n);
@@ -233,6 +227,7 @@ std::vector<Stats> Tally::finalize(int threads, const std::atomic<bool>* cancel)
         const auto s = static_cast<std::size_t>(series);
         if (s < exact_series_) {
           stats[s] = compute_stats({columns_.data() + s * n, n});
+          if (sampling_ != Sampling::random) stats[s].se = replicate_se(s);
           return;
         }
         const std::size_t k = s - exact_series_;
@@ -244,7 +239,7 @@ std::vector<Stats> Tally::finalize(int threads, const std::atomic<bool>* cancel)
         Stats& st = stats[s];
         st.mean = total.mean;
         st.sd = total.n > 1 ? std::sqrt(std::max(0.0, total.m2 / (total.n - 1))) : 0.0;
-        st.se = st.sd / std::sqrt(total.n);
+        st.se = sampling_ != Sampling::random ? replicate_se(s) : st.sd / std::sqrt(total.n);
         st.min = total.min;
         st.max = total.max;
         for (std::size_t i = 0; i < PERCENTILES.size(); ++i)
@@ -253,6 +248,21 @@ std::vector<Stats> Tally::finalize(int threads, const std::atomic<bool>* cancel)
       },
       cancel);
   return stats;
+}
+
+double Tally::replicate_se(std::size_t s) const {
+  const auto n = static_cast<std::size_t>(trials_);
+  if (s < exact_series_) return cxrisk::replicate_se({columns_.data() + s * n, n}, trials_);
+  const std::size_t rest = n_series_ - exact_series_;
+  std::vector<double> means, weights;
+  for (const Replicate& r : replicates_of(trials_)) {
+    Moments m;
+    for (std::int64_t c = r.first / chunk_trials_; c * chunk_trials_ < r.first + r.size; ++c)
+      m.merge(chunk_moments_[static_cast<std::size_t>(c) * rest + (s - exact_series_)]);
+    means.push_back(m.mean);
+    weights.push_back(static_cast<double>(r.size) / static_cast<double>(trials_));
+  }
+  return cxrisk::replicate_se(means, weights);
 }
 
 std::string Tally::export_part(const std::vector<std::int64_t>& chunks) const {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bytes.h"
+#include "cxrisk/design.h"
 #include "cxrisk/statistics.h"
 
 namespace cxrisk {
@@ -61,6 +62,10 @@ class QuantileSketch {
 /// Besides the series, each trial may carry `extra_width` extra values kept whole (total_cost by period and
 /// the investment by period, for comparisons).
 ///
+/// With a sampling design (Latin hypercube or Sobol points), chunks are laid so that each of the design's
+/// REPLICATES independent randomisations is whole chunks, and the standard error of a mean is the spread of
+/// the replicates' means: the trials of one replicate are not independent, so sd / sqrt(n) would not hold.
+///
 /// Spread over processes, each process records its own chunks, exports them (export_part), and process 0
 /// imports every other process's part (import_part) before finalize(): the result is bit-identical to one
 /// process recording every chunk, since chunk moments are merged in chunk order and sketches hold counts.
@@ -69,14 +74,15 @@ class Tally {
   /// `row_width` is the length of the rows record() gets (0: n_series); the first n_series values of a
   /// row are the series this Tally keeps (only the totals, where the breakdowns are not wanted).
   Tally(std::size_t n_series, std::size_t exact_series, std::int64_t trials, int workers,
-        std::size_t memory_budget, std::size_t extra_width = 0, std::size_t row_width = 0);
+        std::size_t memory_budget, std::size_t extra_width = 0, std::size_t row_width = 0,
+        Sampling sampling = Sampling::random);
 
   /// The number of chunks a run of `trials` trials has, and the trials of each (the last may have fewer).
-  static std::int64_t chunks_of(std::int64_t trials);
-  static std::int64_t chunk_size(std::int64_t trials);
+  static std::int64_t chunks_of(std::int64_t trials, Sampling sampling = Sampling::random);
+  static std::int64_t chunk_size(std::int64_t trials, Sampling sampling = Sampling::random);
   /// Trials per chunk, and the number of chunks.
   std::int64_t chunk_trials() const { return chunk_trials_; }
-  std::int64_t n_chunks() const { return chunks_of(trials_); }
+  std::int64_t n_chunks() const { return chunks_of(trials_, sampling_); }
   /// True when every series keeps every value.
   bool exact() const { return exact_all_; }
 
@@ -103,7 +109,11 @@ class Tally {
   };
 
   std::size_t n_series_, exact_series_, row_width_;
+  // The standard error of the mean of one series from its replicates' means (a designed run).
+  double replicate_se(std::size_t series) const;
+
   std::int64_t trials_, chunk_trials_;
+  Sampling sampling_;
   bool exact_all_;
   // [series][trial] for the series kept whole: a std::vector, so that the totals can be moved out to the
   // result without a second copy of them.

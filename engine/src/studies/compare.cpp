@@ -32,6 +32,7 @@ AlternativeResult against(const RunResult& base, const RunResult& alt, const std
   a.savings_customers_lost = compute_stats(saving(customers_lost), Tail::lower);
 
   std::vector<double> investment(n), roi, payback;
+  std::vector<std::int64_t> roi_trials, payback_trials;
   a.net_benefit_samples.resize(n);
   std::size_t positive = 0, paid_back = 0;
   for (std::size_t t = 0; t < n; ++t) {
@@ -52,9 +53,13 @@ AlternativeResult against(const RunResult& base, const RunResult& alt, const std
     const double net = a.savings_samples[t] - pv;
     a.net_benefit_samples[t] = net;
     if (net > 0) ++positive;
-    if (pv > 0) roi.push_back(net / pv);
+    if (pv > 0) {
+      roi.push_back(net / pv);
+      roi_trials.push_back(static_cast<std::int64_t>(t));
+    }
     if (first) {
       payback.push_back(static_cast<double>(first));
+      payback_trials.push_back(static_cast<std::int64_t>(t));
       ++paid_back;
     }
   }
@@ -62,6 +67,17 @@ AlternativeResult against(const RunResult& base, const RunResult& alt, const std
   a.net_benefit = compute_stats(a.net_benefit_samples, Tail::lower);
   if (!roi.empty()) a.roi = compute_stats(roi, Tail::lower);
   if (!payback.empty()) a.payback_period = compute_stats(payback, Tail::upper);
+  if (base.summary.sampling != Sampling::random) {
+    // A designed run's trials are not independent: the standard errors come from its replicates.
+    const auto trials = static_cast<std::int64_t>(n);
+    a.savings_total_cost.se = replicate_se(a.savings_samples, trials);
+    a.savings_revenue_lost.se = replicate_se(saving(revenue_lost), trials);
+    a.savings_customers_lost.se = replicate_se(saving(customers_lost), trials);
+    a.investment_pv.se = replicate_se(investment, trials);
+    a.net_benefit.se = replicate_se(a.net_benefit_samples, trials);
+    if (!roi.empty()) a.roi->se = replicate_se(roi, trials, roi_trials);
+    if (!payback.empty()) a.payback_period->se = replicate_se(payback, trials, payback_trials);
+  }
   a.p_payback_within_horizon = static_cast<double>(paid_back) / static_cast<double>(n);
   a.p_net_benefit_positive = static_cast<double>(positive) / static_cast<double>(n);
   return a;
@@ -101,6 +117,7 @@ Comparison compare(const Scenario& base, const std::vector<Scenario>& alternativ
   RunSettings each = settings;
   each.trials = r.trials;
   each.seed = r.seed;
+  each.sampling = r.sampling;
   Comparison c;
   c.base = base.name;
   c.currency = base.currency;

@@ -191,7 +191,7 @@ void full_trials(const Scenario& scenario, const RunSettings& settings, const st
                  std::int64_t trials, Sensitivity& out) {
   const RunResult result = run(scenario, settings, Keep{.breakdowns = false});
   if (!settings.processes().is_root()) return;
-  const Model model(scenario, out.seed);
+  const Model model(scenario, out.seed, Model::Use::trials, settings.resolve(scenario).design());
   const auto n = static_cast<std::size_t>(trials);
   const std::size_t k = model.inputs().size();
   std::vector<std::vector<double>> values(k, std::vector<double>(n)),

@@ -43,6 +43,8 @@ Summary make_summary(const Scenario& scenario, const Model& model, std::int64_t 
   s.trials = trials;
   s.seed = model.seed();
   s.mode = mode;
+  s.sampling = model.design().sampling;
+  s.correlations = resolve_correlations(scenario).groups;
   s.layout = model.layout();
   s.stats.resize(static_cast<std::size_t>(s.layout.n_series()));
   return s;
@@ -95,8 +97,9 @@ Footprint footprint(const Model& model, std::int64_t trials, const Keep& keep, s
   const bool exact = series * n * d <= static_cast<double>(keep.memory_budget);
   Footprint f;
   f.shared = (N_METRICS + static_cast<double>(extra_width)) * n * d + (exact ? breakdown * n * d : 0.0);
-  if (!exact) f.shared += static_cast<double>(Tally::chunks_of(trials)) * breakdown * 5 * d;  // chunk moments
-  const auto chunk = static_cast<double>(Tally::chunk_size(trials));
+  const Sampling sampling = model.design().sampling;
+  if (!exact) f.shared += static_cast<double>(Tally::chunks_of(trials, sampling)) * breakdown * 5 * d;  // moments
+  const auto chunk = static_cast<double>(Tally::chunk_size(trials, sampling));
   f.per_worker =
       (static_cast<double>(model.layout().n_series()) + static_cast<double>(extra_width)) * chunk * d +
       static_cast<double>(model.n_cells()) * 8 * d;  // rows, and the bundle's cell tables
@@ -133,7 +136,7 @@ Tally make_tally(const Model& model, std::int64_t trials, int& threads, const Ke
     // Without the breakdowns, only the rows' first N_METRICS values (the totals) are kept.
     return Tally(keep.breakdowns ? static_cast<std::size_t>(model.layout().n_series()) : N_METRICS, N_METRICS,
                  trials, threads, keep.memory_budget, extra_width,
-                 static_cast<std::size_t>(model.layout().n_series()));
+                 static_cast<std::size_t>(model.layout().n_series()), model.design().sampling);
   } catch (const std::bad_alloc&) {
     throw too_large();
   }
@@ -170,6 +173,10 @@ RunSettings::Resolved RunSettings::resolve(const Scenario& scenario) const {
   CXRISK_REQUIRE(r.trials >= 1 && r.trials <= std::numeric_limits<std::uint32_t>::max(),
                  "the number of trials must be between 1 and 4294967295, got " << r.trials);
   r.seed = seed.value_or(scenario.seed);
+  r.sampling = sampling.value_or(scenario.sampling);
+  CXRISK_REQUIRE(r.sampling == Sampling::random || r.trials >= MIN_DESIGN_TRIALS,
+                 to_string(r.sampling) << " sampling needs at least " << MIN_DESIGN_TRIALS << " trials ("
+                                       << REPLICATES << " replicates of two), got " << r.trials);
   r.threads = resolve_threads(threads);
   return r;
 }
@@ -187,11 +194,11 @@ RunResult run(const Scenario& scenario, const RunSettings& settings, const Keep&
                          << seg.name << "' can have " << seg[Param::customers].largest_draw());
   // Workers beyond this process's chunks of trials would have nothing to do but hold scratch space.
   const Communicator& comm = settings.processes();
-  const std::int64_t chunks = Tally::chunks_of(r.trials);
+  const std::int64_t chunks = Tally::chunks_of(r.trials, r.sampling);
   const std::int64_t my_chunk_count = (chunks - comm.rank() + comm.size() - 1) / comm.size();
   int threads = static_cast<int>(std::clamp<std::int64_t>(my_chunk_count, 1, r.threads));
 
-  const Model model(scenario, r.seed);
+  const Model model(scenario, r.seed, Model::Use::trials, r.design());
   const auto n_series = static_cast<std::size_t>(model.layout().n_series());
   const auto n = static_cast<std::size_t>(r.trials);
   const auto T = static_cast<std::size_t>(model.n_periods());
