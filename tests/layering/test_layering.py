@@ -10,7 +10,7 @@ ENGINE = Path(__file__).resolve().parents[2] / "engine"
 INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]([^>"]+)[>"]', re.M)
 
 # Public headers by the layer that defines them.
-SAMPLER_HEADERS = {"cxrisk/random.h", "cxrisk/sampling.h", "cxrisk/quantity.h", "cxrisk/error.h"}
+SAMPLER_HEADERS = {"cxrisk/random.h", "cxrisk/sampling.h", "cxrisk/quantity.h", "cxrisk/error.h", "cxrisk/design.h"}
 IO_HEADERS = {"cxrisk/loader.h", "cxrisk/output.h", "cxrisk/batch.h", "cxrisk/session.h", "cxrisk/progress.h"}
 THIRD_PARTY_ABOVE_CORE = ("yaml-cpp/", "nlohmann/", "CLI/")
 
