@@ -262,3 +262,27 @@ TEST_CASE("A sensitivity analysis spread over processes equals that of one proce
   });
   CHECK(spread == serial);
 }
+
+TEST_CASE("Designed and correlated runs spread over processes equal the run of one process", "[distributed]") {
+  const Scenario base = load_scenario(std::string(CXRISK_SCENARIOS) + "/telecom.yaml");
+  const Scenario s = apply_changes(base, R"(
+name: Telecom, correlated
+correlations:
+  - {between: ["problems.*.incidence", "problems.*.complaint_rate"], rank: 0.5}
+)");
+  for (Sampling sampling : {Sampling::lhs, Sampling::sobol}) {
+    RunSettings o;
+    o.trials = 2000;
+    o.threads = 1;
+    o.sampling = sampling;
+    const std::string serial = summary_json(run(s, o).summary);
+    const std::string spread = as_processes(3, [&](const Communicator& comm) {
+      RunSettings mine = o;
+      mine.communicator = &comm;
+      const RunResult r = run(s, mine);
+      return comm.rank() == 0 ? summary_json(r.summary) : std::string();
+    });
+    INFO(to_string(sampling));
+    CHECK(spread == serial);
+  }
+}

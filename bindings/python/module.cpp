@@ -95,6 +95,17 @@ cxrisk::Mode mode_of(const std::string& mode) {
   return cxrisk::parse_mode(mode);  // UsageError -> ValueError
 }
 
+// The settings of run, compare and sensitivity.
+cxrisk::RunSettings settings_of(std::optional<std::int64_t> trials, std::optional<std::uint64_t> seed, int threads,
+                                const std::optional<std::string>& sampling) {
+  cxrisk::RunSettings o;
+  o.trials = trials;
+  o.seed = seed;
+  o.threads = threads;
+  if (sampling) o.sampling = cxrisk::parse_sampling(*sampling);  // UsageError -> ValueError
+  return o;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_cxrisk, m) {
@@ -132,6 +143,14 @@ PYBIND11_MODULE(_cxrisk, m) {
                              [](const cxrisk::Scenario& s) { return decoded(s.source, "surrogateescape"); })
       .def_property_readonly("trials", [](const cxrisk::Scenario& s) { return s.trials; })
       .def_property_readonly("seed", [](const cxrisk::Scenario& s) { return s.seed; })
+      .def_property_readonly("sampling",
+                             [](const cxrisk::Scenario& s) { return std::string(cxrisk::to_string(s.sampling)); })
+      .def_property_readonly("warnings",
+                             [](const cxrisk::Scenario& s) {
+                               std::vector<std::string> out;
+                               for (const cxrisk::Warning& w : s.warnings) out.push_back(w.to_string());
+                               return out;
+                             })
       .def_property_readonly("segments",
                              [](const cxrisk::Scenario& s) {
                                std::vector<std::string> names;
@@ -182,11 +201,8 @@ PYBIND11_MODULE(_cxrisk, m) {
   m.def(
       "_run",
       [](const cxrisk::Scenario& s, std::optional<std::int64_t> trials, std::optional<std::uint64_t> seed,
-         int threads, const std::string& mode) {
-        cxrisk::RunSettings o;
-        o.trials = trials;
-        o.seed = seed;
-        o.threads = threads;
+         int threads, std::optional<std::string> sampling, const std::string& mode) {
+        cxrisk::RunSettings o = settings_of(trials, seed, threads, sampling);
         o.mode = mode_of(mode);
         auto result = interruptible([&](const std::atomic<bool>* cancel) {
           o.cancel = cancel;
@@ -194,7 +210,8 @@ PYBIND11_MODULE(_cxrisk, m) {
         });
         return PyRunResult{std::move(result)};
       },
-      py::arg("scenario"), py::arg("trials"), py::arg("seed"), py::arg("threads"), py::arg("mode"));
+      py::arg("scenario"), py::arg("trials"), py::arg("seed"), py::arg("threads"), py::arg("sampling"),
+      py::arg("mode"));
 
   m.def("_expect", [](const cxrisk::Scenario& s) { return cxrisk::summary_json(cxrisk::expect(s)); });
 
@@ -207,11 +224,9 @@ PYBIND11_MODULE(_cxrisk, m) {
   m.def(
       "_compare",
       [](const cxrisk::Scenario& base, const std::vector<cxrisk::Scenario>& alternatives,
-         std::optional<std::int64_t> trials, std::optional<std::uint64_t> seed, int threads, bool voi) {
-        cxrisk::RunSettings o;
-        o.trials = trials;
-        o.seed = seed;
-        o.threads = threads;
+         std::optional<std::int64_t> trials, std::optional<std::uint64_t> seed, int threads,
+         std::optional<std::string> sampling, bool voi) {
+        cxrisk::RunSettings o = settings_of(trials, seed, threads, sampling);
         auto c = interruptible([&](const std::atomic<bool>* cancel) {
           o.cancel = cancel;
           auto comparison = std::make_shared<cxrisk::Comparison>(cxrisk::compare(base, alternatives, o));
@@ -221,16 +236,14 @@ PYBIND11_MODULE(_cxrisk, m) {
         return PyComparison{std::move(c)};
       },
       py::arg("base"), py::arg("alternatives"), py::arg("trials"), py::arg("seed"), py::arg("threads"),
-      py::arg("voi"));
+      py::arg("sampling"), py::arg("voi"));
 
   m.def(
       "_sensitivity",
       [](const cxrisk::Scenario& s, const std::vector<std::string>& metrics, std::int64_t design,
-         std::optional<std::int64_t> trials, std::optional<std::uint64_t> seed, int threads) {
-        cxrisk::RunSettings o;
-        o.trials = trials;
-        o.seed = seed;
-        o.threads = threads;
+         std::optional<std::int64_t> trials, std::optional<std::uint64_t> seed, int threads,
+         std::optional<std::string> sampling) {
+        cxrisk::RunSettings o = settings_of(trials, seed, threads, sampling);
         cxrisk::SensitivityOptions options;
         if (!metrics.empty()) options.metrics.clear();
         for (const std::string& name : metrics) options.metrics.push_back(cxrisk::parse_metric(name));
@@ -241,5 +254,5 @@ PYBIND11_MODULE(_cxrisk, m) {
         });
       },
       py::arg("scenario"), py::arg("metrics"), py::arg("design"), py::arg("trials"), py::arg("seed"),
-      py::arg("threads"));
+      py::arg("threads"), py::arg("sampling"));
 }

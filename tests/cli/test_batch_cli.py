@@ -194,6 +194,26 @@ def test_mpi_run_compare_and_batch_equal_serial(cli, n, tmp_path):
 
 
 @mpi
+@pytest.mark.parametrize("sampling", ["lhs", "sobol"])
+def test_mpi_designed_correlated_run_equals_serial(cli, sampling, tmp_path):
+    scenario = tmp_path / "correlated.yaml"
+    scenario.write_text(f"""cxrisk: 1
+name: Telecom, correlated
+extends: {(SCENARIOS / "telecom.yaml").resolve()}
+correlations:
+  - {{between: ["problems.*.incidence", "segments.consumer.value.mean"], rank: 0.5}}
+""")
+    run = ["run", scenario, "--trials", "1500", "--sampling", sampling, "--json"]
+    serial = cli(*run, "--threads", "1", check=0)[1]
+    assert json.loads(serial)["sampling"]["design"] == sampling
+    for threads in ("2",):
+        assert cli(*run, "--threads", threads, check=0)[1] == serial
+    status, out, err = _mpirun(3, *run)
+    assert status == 0, err
+    assert out == serial
+
+
+@mpi
 def test_mpi_sweep_equals_serial_and_bad_input_exits_2(cli):
     sweep = ["sweep", SCENARIOS / "tarp_minor.yaml", "--vary", "problems.minor_problem.incidence=0.5,0.75,1",
              "--trials", "300", "--json"]

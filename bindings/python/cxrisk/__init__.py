@@ -16,6 +16,7 @@ Errors in a scenario raise :class:`ScenarioError` (a ``ValueError``) naming the 
 from __future__ import annotations
 
 import json
+import warnings
 import operator
 import os
 from pathlib import Path
@@ -36,6 +37,8 @@ _MODES = ("aggregate", "individual")
 def load(source: ScenarioLike, confine: Optional[Union[str, os.PathLike]] = None) -> Scenario:
     """A :class:`Scenario` from a file path, a YAML string, or a dict with the schema of the scenario files.
 
+    Warnings of the loading (a correlation matrix that had to be repaired) are issued as ``UserWarning``.
+
     A string is a path when it names an existing file, ends in .yaml or .yml, or is one line without a colon;
     YAML otherwise. Relative paths inside a YAML string or a dict (``extends``, empirical value files) are
     resolved against the current directory. With ``confine``, every file the scenario reads (itself, what it
@@ -44,6 +47,13 @@ def load(source: ScenarioLike, confine: Optional[Union[str, os.PathLike]] = None
     """
     if isinstance(source, Scenario):
         return source
+    scenario = _load(source, confine)
+    for text in scenario.warnings:  # a correlation matrix repaired
+        warnings.warn(text, UserWarning, stacklevel=3)
+    return scenario
+
+
+def _load(source: ScenarioLike, confine: Optional[Union[str, os.PathLike]]) -> Scenario:
     fence = os.fsencode(confine) if confine is not None else b""
     if isinstance(source, os.PathLike):
         return _cxrisk._load_file(os.fsencode(source), fence)
@@ -257,20 +267,27 @@ def _whole(name: str, value: Any, low: int, high: int) -> Optional[int]:
     return number
 
 
-def _options(trials: Any, seed: Any, threads: Any) -> tuple:
-    """The checked trials, seed and threads of run and compare (threads 0: every core)."""
+_SAMPLINGS = ("random", "lhs", "sobol")
+
+
+def _options(trials: Any, seed: Any, threads: Any, sampling: Any = None) -> tuple:
+    """The checked trials, seed, threads and sampling of run, compare and sensitivity (threads 0: every
+    core)."""
+    if sampling is not None and sampling not in _SAMPLINGS:
+        raise ValueError(f"sampling must be one of {', '.join(_SAMPLINGS)}, got {sampling!r}")
     return (_whole("trials", trials, 1, 2**32 - 1), _whole("seed", seed, 0, 2**64 - 1),
-            _whole("threads", threads, 1, _cxrisk.MAX_THREADS) or 0)
+            _whole("threads", threads, 1, _cxrisk.MAX_THREADS) or 0, sampling)
 
 
 def run(scenario_or_path: ScenarioLike, trials: Optional[int] = None, seed: Optional[int] = None,
-        threads: Optional[int] = None, mode: str = "aggregate") -> Result:
-    """Simulate a scenario, as ``cxrisk run``. ``trials`` and ``seed`` default to the scenario's ``simulation``
-    settings, ``threads`` to every core; ``mode`` is ``"aggregate"`` or ``"individual"``. The GIL is released
-    while the engine runs, and Ctrl-C interrupts it with ``KeyboardInterrupt``."""
+        threads: Optional[int] = None, mode: str = "aggregate", sampling: Optional[str] = None) -> Result:
+    """Simulate a scenario, as ``cxrisk run``. ``trials``, ``seed`` and ``sampling`` (``"random"``, ``"lhs"``
+    or ``"sobol"``) default to the scenario's ``simulation`` settings, ``threads`` to every core; ``mode`` is
+    ``"aggregate"`` or ``"individual"``. The GIL is released while the engine runs, and Ctrl-C interrupts it
+    with ``KeyboardInterrupt``."""
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {', '.join(_MODES)}, got {mode!r}")
-    return Result(_cxrisk._run(load(scenario_or_path), *_options(trials, seed, threads), mode))
+    return Result(_cxrisk._run(load(scenario_or_path), *_options(trials, seed, threads, sampling), mode))
 
 
 def expect(scenario_or_path: ScenarioLike) -> dict:
@@ -279,7 +296,8 @@ def expect(scenario_or_path: ScenarioLike) -> dict:
 
 
 def compare(base: ScenarioLike, *alternatives: ScenarioLike, trials: Optional[int] = None,
-            seed: Optional[int] = None, threads: Optional[int] = None, voi: bool = False) -> Comparison:
+            seed: Optional[int] = None, threads: Optional[int] = None, voi: bool = False,
+            sampling: Optional[str] = None) -> Comparison:
     """Run improvement scenarios against a base on common random numbers, as ``cxrisk compare``; returns the
     content of ``cxrisk compare --json`` (a dict) with per-trial samples on the side. With ``voi=True`` it adds
     the value of information (``"voi"``, as ``cxrisk compare --voi``)."""
@@ -288,12 +306,12 @@ def compare(base: ScenarioLike, *alternatives: ScenarioLike, trials: Optional[in
     if not isinstance(voi, bool):
         raise TypeError(f"voi must be True or False, got {voi!r}")
     return Comparison(_cxrisk._compare(load(base), [load(a) for a in alternatives],
-                                       *_options(trials, seed, threads), voi))
+                                       *_options(trials, seed, threads, sampling), voi))
 
 
 def sensitivity(scenario_or_path: ScenarioLike, metrics: Sequence[str] = (), design: Optional[int] = None,
                 trials: Optional[int] = None, seed: Optional[int] = None,
-                threads: Optional[int] = None) -> Sensitivity:
+                threads: Optional[int] = None, sampling: Optional[str] = None) -> Sensitivity:
     """Which uncertain inputs drive the risk, as ``cxrisk sensitivity``: for each metric (default total_cost,
     revenue_lost, customers_lost) and input, the tornado, the rank correlation and the Sobol indices, and the
     indices of groups of inputs. ``design`` fixes the rows of the Saltelli design (default: grown until the ten
@@ -305,4 +323,4 @@ def sensitivity(scenario_or_path: ScenarioLike, metrics: Sequence[str] = (), des
             raise ValueError(f"unknown metric {m!r} (use one of {', '.join(METRICS)})")
     rows = _whole("design", design, 1, 2**24) or 0
     return Sensitivity(json.loads(_cxrisk._sensitivity(load(scenario_or_path), list(metrics), rows,
-                                                       *_options(trials, seed, threads))))
+                                                       *_options(trials, seed, threads, sampling))))

@@ -317,3 +317,25 @@ def test_to_dict_keeps_names_that_look_like_other_things(name):
     # The YAML of `expand` reads back the same way.
     assert cxrisk.load(s.to_yaml()) == s
     assert text  # the shipped file itself is untouched
+
+
+def test_sampling_and_correlations_equal_the_command_line(cli_json, tmp_path):
+    path = tmp_path / "correlated.yaml"
+    path.write_text(f"""cxrisk: 1
+name: Telecom, correlated
+extends: {(SCENARIOS / "telecom.yaml").resolve()}
+correlations:
+  - inputs: [problems.plan_mis_sold.incidence, problems.network_outage.incidence, problems.slow_support.incidence]
+    matrix: [[1, 0.9, -0.9], [0.9, 1, 0.9], [-0.9, 0.9, 1]]
+""")
+    # The repaired matrix is a warning, as the command line prints it.
+    with pytest.warns(UserWarning, match="nearest valid one is used"):
+        scenario = cxrisk.load(path)
+    assert len(scenario.warnings) == 1 and scenario.sampling == "random"
+    for sampling in ("lhs", "sobol"):
+        py = cxrisk.run(scenario, trials=1000, seed=5, sampling=sampling).summary
+        assert py == cli_json("run", path, "--trials", 1000, "--seed", 5, "--sampling", sampling)
+        assert py["sampling"] == {"design": sampling, "replicates": 16, "se": "replicates"}
+        assert py["correlations"][0]["asked"] == 0.9 and abs(py["correlations"][0]["used"] - 0.483) < 1e-3
+    with pytest.raises(ValueError, match="sampling must be one of random, lhs, sobol"):
+        cxrisk.run(scenario, trials=100, sampling="latin")

@@ -73,7 +73,13 @@ std::vector<Target> targets(const Scenario& s, const std::string& path, const Fi
   std::vector<Target> out;
   bool any_shares = false;
   for (const ParamRef& r : refs) {
-    if (!r.active || !r.uncertain()) continue;
+    if (r.spec->id == Param::value_cv && refs.size() == 1)
+      throw ScenarioError(at, key,
+                          fmt::format("'{}' sets how customers' values differ from one another inside a trial "
+                                      "(per-customer heterogeneity), which cannot be correlated with other inputs; "
+                                      "correlate the segment's value.mean",
+                                      path));
+    if (!r.active || !r.uncertain() || r.spec->id == Param::value_cv) continue;
     if (r.spec->kind == Kind::shares) {
       any_shares = true;
       continue;
@@ -228,7 +234,8 @@ ResolvedCorrelations resolve_correlations(const Scenario& s) {
   if (s.strict_correlations && !out.repaired.empty()) {
     std::string list;
     for (const RepairedPair& p : out.repaired)
-      list += fmt::format("\n  {} ~ {}: {} (the nearest valid matrix has {:.3f})", p.a, p.b, p.asked, p.used);
+      list += fmt::format("{}{} ~ {}: {} (the nearest valid matrix has {:.3f})", list.empty() ? " " : "; ", p.a,
+                          p.b, p.asked, p.used);
     throw ScenarioError(out.at, out.key,
                         "the rank correlations do not form a valid correlation matrix (not positive "
                         "semi-definite), and simulation.correlations is strict:" +
