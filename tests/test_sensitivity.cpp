@@ -199,3 +199,40 @@ TEST_CASE(
   CHECK_THROWS_WITH(sensitivity(test::scenario_from(test::TARP_WORKED_EXAMPLE), settings, options),
                     Catch::Contains("no uncertain input"));
 }
+
+TEST_CASE("Correlated inputs have no indices of their own: their group has, mixed whole in the design",
+          "[sensitivity]") {
+  const Scenario s = test::scenario_from(std::string(DOMINATED) + R"(
+correlations:
+  - {between: [problems.p.incidence, problems.p.complaint_rate], rank: 0.5}
+)");
+  RunSettings settings;
+  settings.trials = 1000;
+  settings.threads = 2;
+  SensitivityOptions options;
+  options.metrics = {total_cost};
+  options.design_rows = 2048;
+  const Sensitivity result = sensitivity(s, settings, options);
+  const MetricSensitivity& m = result.metrics[0];
+  const std::string name = "problems.p.incidence and problems.p.complaint_rate";
+  for (const char* path : {"problems.p.incidence", "problems.p.complaint_rate"}) {
+    CHECK_FALSE(input(m, path).sobol.applicable);
+    CHECK(input(m, path).correlated_group == name);
+  }
+  CHECK(input(m, "segments.all.value.mean").sobol.applicable);
+  const GroupSensitivity* correlated = nullptr;
+  const GroupSensitivity* problem = nullptr;
+  for (const GroupSensitivity& g : m.groups) {
+    if (g.dimension == "correlated") correlated = &g;
+    if (g.dimension == "problem" && g.name == "p") problem = &g;
+  }
+  REQUIRE(correlated);
+  REQUIRE(problem);
+  CHECK(correlated->name == name);
+  CHECK(correlated->sobol.total > 0.9);
+  // The problem's group holds exactly the correlated pair: the same column of the design.
+  CHECK(problem->sobol.total == correlated->sobol.total);
+  const std::string json = sensitivity_json(result);
+  CHECK(json.find("\"correlated_group\": \"" + name + "\"") != std::string::npos);
+  CHECK(json.find("\"sobol_total\": null") != std::string::npos);
+}

@@ -230,9 +230,7 @@ class Sensitivity(dict):
                              "distribution": i["distribution"], "p10": i["p10"], "p90": i["p90"],
                              "at_p10": i["tornado"]["at_p10"], "at_p90": i["tornado"]["at_p90"],
                              "swing": i["tornado"]["swing"], "spearman": i["spearman"],
-                             "sobol_first": i["sobol_first"], "sobol_first_low": i["sobol_first_ci"][0],
-                             "sobol_first_high": i["sobol_first_ci"][1], "sobol_total": i["sobol_total"],
-                             "sobol_total_low": i["sobol_total_ci"][0], "sobol_total_high": i["sobol_total_ci"][1]})
+                             "correlated_group": i.get("correlated_group"), **_indices(i)})
         return pd.DataFrame(rows).set_index(["metric", "input"])
 
     def groups_to_pandas(self) -> "pandas.DataFrame":  # noqa: F821
@@ -243,12 +241,15 @@ class Sensitivity(dict):
         for metric, m in self["metrics"].items():
             for dimension, groups in m["groups"].items():
                 for name, g in groups.items():
-                    rows.append({"metric": metric, "dimension": dimension, "group": name,
-                                 "sobol_first": g["sobol_first"], "sobol_first_low": g["sobol_first_ci"][0],
-                                 "sobol_first_high": g["sobol_first_ci"][1], "sobol_total": g["sobol_total"],
-                                 "sobol_total_low": g["sobol_total_ci"][0],
-                                 "sobol_total_high": g["sobol_total_ci"][1]})
+                    rows.append({"metric": metric, "dimension": dimension, "group": name, **_indices(g)})
         return pd.DataFrame(rows).set_index(["metric", "dimension", "group"])
+
+
+def _indices(x: Mapping[str, Any]) -> dict:
+    """The Sobol indices of an input or a group as columns; None (NaN in a frame) for a correlated input."""
+    first, total = x["sobol_first_ci"] or (None, None), x["sobol_total_ci"] or (None, None)
+    return {"sobol_first": x["sobol_first"], "sobol_first_low": first[0], "sobol_first_high": first[1],
+            "sobol_total": x["sobol_total"], "sobol_total_low": total[0], "sobol_total_high": total[1]}
 
 
 def _whole(name: str, value: Any, low: int, high: int) -> Optional[int]:

@@ -339,3 +339,14 @@ correlations:
         assert py["correlations"][0]["asked"] == 0.9 and abs(py["correlations"][0]["used"] - 0.483) < 1e-3
     with pytest.raises(ValueError, match="sampling must be one of random, lhs, sobol"):
         cxrisk.run(scenario, trials=100, sampling="latin")
+
+
+def test_sensitivity_of_correlated_inputs_to_pandas():
+    result = cxrisk.sensitivity(SCENARIOS / "telecom_correlated.yaml", metrics=["total_cost"], design=256,
+                                trials=500)
+    frame = result.to_pandas()
+    incidence = frame.loc[("total_cost", "problems.billing_error.incidence")]
+    assert incidence["correlated_group"] == "problems.plan_mis_sold.incidence and 4 more"
+    assert pd.isna(incidence["sobol_total"]) and pd.isna(incidence["sobol_total_low"])
+    groups = result.groups_to_pandas()
+    assert groups.loc[("total_cost", "correlated", "problems.plan_mis_sold.incidence and 4 more"), "sobol_total"] > 0.5

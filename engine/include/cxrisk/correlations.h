@@ -49,6 +49,7 @@ struct RepairedPair {
 struct AskedPair {
   std::string a, b;
   double rank = 0;
+  friend bool operator==(const AskedPair&, const AskedPair&) = default;
 };
 
 struct ResolvedCorrelations {

@@ -29,6 +29,9 @@ struct SensitivityOptions {
 struct SobolIndex {
   double first = 0, total = 0;
   std::array<double, 2> first_ci{}, total_ci{};
+  /// False for an input correlated with others: its own indices are not defined (a variance decomposition
+  /// needs independent inputs), and the values are those of its correlated group.
+  bool applicable = true;
 };
 
 struct InputSensitivity {
@@ -41,11 +44,12 @@ struct InputSensitivity {
   double at_p10 = 0, at_p90 = 0, swing = 0;
   double spearman = 0;  ///< rank correlation of the input's draws with the metric over full trials
   SobolIndex sobol;
+  std::string correlated_group;  ///< the name of its correlated group, if it has one
 };
 
 /// The indices of a group of inputs (all of a problem's, of a segment's, or of a kind).
 struct GroupSensitivity {
-  std::string dimension;  ///< "problem", "segment" or "kind"
+  std::string dimension;  ///< "problem", "segment", "kind" or "correlated"
   std::string name;
   SobolIndex sobol;
 };

@@ -313,6 +313,11 @@ std::string sweep_table(const Sweep& s) {
 namespace {
 
 Json sobol_json(const SobolIndex& s, Json j) {
+  if (!s.applicable) {
+    // An input correlated with others: see its group's indices.
+    for (const char* key : {"sobol_first", "sobol_first_ci", "sobol_total", "sobol_total_ci"}) j[key] = nullptr;
+    return j;
+  }
   j["sobol_first"] = s.first;
   j["sobol_first_ci"] = s.first_ci;
   j["sobol_total"] = s.total;
@@ -346,10 +351,14 @@ std::string sensitivity_json(const Sensitivity& s) {
       in["p90"] = i.p90;
       in["tornado"] = {{"at_p10", i.at_p10}, {"at_p90", i.at_p90}, {"swing", i.swing}};
       in["spearman"] = i.spearman;
+      if (!i.correlated_group.empty()) in["correlated_group"] = i.correlated_group;
       inputs.push_back(sobol_json(i.sobol, std::move(in)));
     }
     x["inputs"] = std::move(inputs);
     Json groups = {{"problem", Json::object()}, {"segment", Json::object()}, {"kind", Json::object()}};
+    if (std::any_of(m.groups.begin(), m.groups.end(),
+                                          [](const GroupSensitivity& g) { return g.dimension == "correlated"; }))
+      groups["correlated"] = Json::object();
     for (const GroupSensitivity& g : m.groups)
       groups[g.dimension][g.name] = sobol_json(g.sobol, Json::object());
     x["groups"] = std::move(groups);
@@ -364,6 +373,7 @@ std::string sensitivity_csv(const Sensitivity& s) {
       "metric,dimension,name,distribution,p10,p90,at_p10,at_p90,swing,spearman,sobol_first,sobol_first_low,"
       "sobol_first_high,sobol_total,sobol_total_low,sobol_total_high\n";
   const auto indices = [](const SobolIndex& x) {
+    if (!x.applicable) return std::string(",,,,,");  // a correlated input: its group's row has them
     return fmt::format("{},{},{},{},{},{}", x.first, x.first_ci[0], x.first_ci[1], x.total, x.total_ci[0],
                        x.total_ci[1]);
   };
@@ -401,6 +411,11 @@ std::string sensitivity_table(const Sensitivity& s, std::size_t rows) {
                        "rank r", "swing P10-P90");
     for (std::size_t i = 0; i < std::min(rows, m.inputs.size()); ++i) {
       const InputSensitivity& x = m.inputs[i];
+      if (!x.sobol.applicable) {
+        out += fmt::format("{:<{}}{:>44}{:>10.2f}{:>18}\n", x.path, width, "correlated: see its group", x.spearman,
+                           human_number(x.swing));
+        continue;
+      }
       out += fmt::format("{:<{}}{:>22}{:>22}{:>10.2f}{:>18}\n", x.path, width,
                          interval(x.sobol.total, x.sobol.total_ci), interval(x.sobol.first, x.sobol.first_ci),
                          x.spearman, human_number(x.swing));

@@ -96,12 +96,23 @@ bool Scenario::applies(int problem, int segment) const {
   return names.empty() || std::find(names.begin(), names.end(), segments[segment].name) != names.end();
 }
 
+namespace {
+
+// The same correlations however they were written: patterns or pairs, a matrix, an alternative's values over
+// its base's.
+bool same_correlations(const Scenario& a, const Scenario& b) {
+  if (a.correlations == b.correlations) return true;
+  return resolve_correlations(a).pairs == resolve_correlations(b).pairs;
+}
+
+}  // namespace
+
 bool operator==(const Scenario& a, const Scenario& b) {
   return a.name == b.name && a.currency == b.currency && a.periods == b.periods && a.period == b.period &&
          a.valuation == b.valuation && a.trials == b.trials && a.seed == b.seed && a.segments == b.segments &&
          a.stages == b.stages && a.problems == b.problems && a.has_investment == b.has_investment &&
          a.params == b.params && a.sampling == b.sampling && a.strict_correlations == b.strict_correlations &&
-         a.correlations == b.correlations;
+         same_correlations(a, b);
 }
 
 std::string Warning::to_string() const {

@@ -121,9 +121,14 @@ class DesignEvaluations {
   void evaluate_row(ConditionalExpectation& e, std::int64_t j) {
     constexpr int BATCH = ConditionalExpectation::BATCH;
     const auto n_series = static_cast<std::size_t>(model_.layout().n_series());
+    // A, B and their mixes in the space of independent uniforms, then correlated: a column's inputs come
+    // from B without breaking the joint law (a correlated group is always mixed whole).
     std::vector<double> a, b;
-    model_.uniforms(static_cast<std::uint64_t>(2 * j), a);
-    model_.uniforms(static_cast<std::uint64_t>(2 * j + 1), b);
+    model_.independent_uniforms(static_cast<std::uint64_t>(2 * j), a);
+    model_.independent_uniforms(static_cast<std::uint64_t>(2 * j + 1), b);
+    std::vector<double> a_correlated = a, b_correlated = b;
+    model_.correlate(a_correlated);
+    model_.correlate(b_correlated);
     std::vector<std::vector<double>> mixed(BATCH);
     std::vector<double> rows(n_series * BATCH);
     std::span<const double> points[BATCH];
@@ -135,7 +140,7 @@ class DesignEvaluations {
       for (int l = 0; l < count; ++l) {
         const std::size_t point = first + static_cast<std::size_t>(l);
         if (point < 2) {
-          points[l] = point == 0 ? std::span<const double>(a) : std::span<const double>(b);
+          points[l] = point == 0 ? std::span<const double>(a_correlated) : std::span<const double>(b_correlated);
           continue;
         }
         std::vector<double>& m = mixed[static_cast<std::size_t>(l)];
@@ -145,6 +150,7 @@ class DesignEvaluations {
           std::copy_n(b.begin() + static_cast<std::ptrdiff_t>(input.first_uniform), input.uniforms,
                       m.begin() + static_cast<std::ptrdiff_t>(input.first_uniform));
         }
+        model_.correlate(m);
         points[l] = m;
       }
       e.at(count, points, out);
@@ -239,12 +245,38 @@ void full_trials(const Scenario& scenario, const RunSettings& settings, const st
 // The indices from the design, growing it while the ten largest total indices' intervals are too wide.
 void indices(const Model& design, const std::vector<int>& metrics, const SensitivityOptions& options,
              int threads, const std::atomic<bool>* cancel, Sensitivity& out) {
-  std::vector<Column> columns;
-  for (std::size_t i = 0; i < design.inputs().size(); ++i) columns.push_back({"", "", {i}});
-  const std::vector<Column> groups = groups_of(design);
-  columns.insert(columns.end(), groups.begin(), groups.end());
-  DesignEvaluations evaluations(design, columns, metrics);
+  // A column for each input correlated with no other, then the groups, then each correlated group. A
+  // correlated group is indivisible: a group of inputs that holds one of its members takes all of them.
   const std::size_t k = design.inputs().size();
+  std::vector<int> copula_of(k, -1);
+  for (std::size_t g = 0; g < design.copulas().size(); ++g)
+    for (std::size_t i : design.copulas()[g].members) copula_of[i] = static_cast<int>(g);
+  std::vector<Column> columns;
+  std::vector<std::size_t> input_of;  // the input of each of the first columns
+  for (std::size_t i = 0; i < k; ++i)
+    if (copula_of[i] < 0) {
+      columns.push_back({"", "", {i}});
+      input_of.push_back(i);
+    }
+  std::vector<std::string> correlated_names;
+  for (const Model::Copula& c : design.copulas()) {
+    // Named by its first input: "A and B", or "A and 4 more".
+    const std::string first = design.inputs()[c.members[0]].ref.path_text();
+    correlated_names.push_back(c.members.size() == 2
+                                   ? first + " and " + design.inputs()[c.members[1]].ref.path_text()
+                                   : fmt::format("{} and {} more", first, c.members.size() - 1));
+  }
+  for (Column group : groups_of(design)) {
+    for (std::size_t i : std::vector<std::size_t>(group.members))
+      if (copula_of[i] >= 0)
+        for (std::size_t m : design.copulas()[static_cast<std::size_t>(copula_of[i])].members)
+          if (std::find(group.members.begin(), group.members.end(), m) == group.members.end())
+            group.members.push_back(m);
+    columns.push_back(std::move(group));
+  }
+  for (std::size_t g = 0; g < design.copulas().size(); ++g)
+    columns.push_back({"correlated", correlated_names[g], design.copulas()[g].members});
+  DesignEvaluations evaluations(design, columns, metrics);
   const std::uint64_t key = key_combine(out.seed, "bootstrap");
   for (std::int64_t n = options.design_rows > 0 ? options.design_rows : 1024;; n *= 2) {
     evaluations.grow(n, threads, cancel);
@@ -256,15 +288,24 @@ void indices(const Model& design, const std::vector<int>& metrics, const Sensiti
         const SobolIndex index =
             sobol_indices(evaluations.at(0, m), evaluations.at(1, m), evaluations.at(c + 2, m),
                           options.bootstrap, key_combine(key, c * metrics.size() + m));
-        if (c < k)
-          ms.inputs[c].sobol = index;
-        else
-          ms.groups.push_back({columns[c].dimension, columns[c].name, index});
+        if (c < input_of.size()) {
+          ms.inputs[input_of[c]].sobol = index;
+          continue;
+        }
+        ms.groups.push_back({columns[c].dimension, columns[c].name, index});
+        if (columns[c].dimension == "correlated")
+          for (std::size_t i : columns[c].members) {
+            // A correlated input has no indices of its own: it carries its group's, marked.
+            ms.inputs[i].sobol = index;
+            ms.inputs[i].sobol.applicable = false;
+            ms.inputs[i].correlated_group = columns[c].name;
+          }
       }
       const Stats f = compute_stats(evaluations.at(0, m));
       ms.expectation_variance = f.sd * f.sd;
       std::vector<const InputSensitivity*> top;
-      for (const InputSensitivity& s : ms.inputs) top.push_back(&s);
+      for (const InputSensitivity& s : ms.inputs)
+        if (s.sobol.applicable) top.push_back(&s);
       std::sort(top.begin(), top.end(), [](auto* a, auto* b) { return a->sobol.total > b->sobol.total; });
       for (std::size_t i = 0; i < std::min<std::size_t>(10, top.size()); ++i)
         widest = std::max(widest, top[i]->sobol.total_ci[1] - top[i]->sobol.total_ci[0]);
