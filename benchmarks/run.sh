@@ -18,11 +18,22 @@
 #   8. `cxrisk sensitivity` on the benchmark with its defaults (three metrics, every input, the design grown
 #      until the ten largest total indices have intervals no wider than 0.05): wall time on every core, the
 #      design's rows and the widest of those intervals (target: under 30 seconds), and `compare --voi`.
-# --quick uses fewer trials everywhere (for a smoke test; the figures are noisier).
+#   9. sampling designs: the standard deviation of the mean total_cost over 30 seeds at 4,096 trials of the
+#      telecom scenario with random, Latin hypercube and Sobol sampling (target: Sobol at least 5x below
+#      random), against the standard error each run reports; and what a design and correlations cost a trial.
+# --quick uses fewer trials everywhere (for a smoke test; the figures are noisier). --studies runs sections 8
+# and 9 alone (they race no baseline).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quick=0
-[ "${1:-}" = "--quick" ] && quick=1
+studies=0
+for arg in "$@"; do
+  case $arg in
+    --quick) quick=1 ;;
+    --studies) studies=1 ;;
+    *) echo "usage: benchmarks/run.sh [--quick] [--studies]" >&2; exit 2 ;;
+  esac
+done
 
 PY=/usr/bin/python3
 EXE=build/engine/cxrisk
@@ -70,6 +81,7 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 echo "cxrisk: $($EXE --version), $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 echo
 
+if ((!studies)); then
 echo "## 1. Throughput on $SCENARIO ($TRIALS trials; best of $REPEATS, interleaved)"
 race() { # race FILE: TRIALS trials of FILE by cxrisk on 1 thread and on CORES threads, and by the numpy baseline
   # (its means checked against cxrisk's); sets t1, tn, tnp (seconds) and np_out (the baseline's last report).
@@ -262,8 +274,13 @@ printf "annual variant, %s trials: cxrisk %s threads %s trials/s, numpy %s trial
   "$(rate $TRIALS "$tn")" "$(rate $TRIALS "$tnp")" "$(echo "$tnp / $tn" | bc -l)"
 echo "$np_out" | grep "agree"
 
+fi  # sections 1 to 7
+
 echo
 echo "## 8. Sensitivity and value of information on $SCENARIO"
+[ -f "$WORK/lifetime_fix.yaml" ] ||
+  printf 'cxrisk: 1\nname: Fewer problems\nextends: %s\nchanges:\n  - {scale: "problems.*.incidence", by: 0.8}\ninvestment: {upfront: 2.0e7, per_period: 1.0e6}\n' \
+    "$PWD/$SCENARIO" >"$WORK/lifetime_fix.yaml"
 sens_time=""
 for _ in $(seq "$REPEATS"); do
   sens_time=$(best "$sens_time" "$(seconds $EXE sensitivity $SCENARIO --json --threads "$CORES")")
@@ -273,7 +290,8 @@ $PY - "$WORK/sensitivity.json" "$sens_time" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
 inputs = len(next(iter(s["metrics"].values()))["inputs"])
-widest = max(i["sobol_total_ci"][1] - i["sobol_total_ci"][0] for m in s["metrics"].values() for i in m["inputs"][:10])
+widest = max(i["sobol_total_ci"][1] - i["sobol_total_ci"][0] for m in s["metrics"].values() for i in m["inputs"][:10]
+             if i["sobol_total_ci"] is not None)
 groups = len(next(iter(s["metrics"].values()))["groups"]["problem"]) + len(next(iter(s["metrics"].values()))["groups"]["segment"]) \
     + len(next(iter(s["metrics"].values()))["groups"]["kind"])
 evaluations = s["design_rows"] * (inputs + groups + 2)
@@ -285,3 +303,39 @@ voi_trials=$((quick ? 2000 : 20000))
 voi_time=$(seconds $EXE compare $SCENARIO "$WORK/lifetime_fix.yaml" --trials $voi_trials --threads "$CORES")
 voi_with=$(seconds $EXE compare $SCENARIO "$WORK/lifetime_fix.yaml" --trials $voi_trials --threads "$CORES" --voi)
 printf "compare of %s trials: %.1f s; with --voi: %.1f s\n" "$voi_trials" "$voi_time" "$voi_with"
+
+echo
+echo "## 9. Sampling designs on scenarios/telecom.yaml (4096 trials, 30 seeds each)"
+# The spread of the mean over independent seeds is the error a design really has; each run's reported se
+# should match it. The telecom scenario's risk comes almost wholly from its inputs, where designs help most.
+design_seeds=$((quick ? 8 : 30))
+for sampling in random lhs sobol; do
+  for seed in $(seq "$design_seeds"); do
+    $EXE run scenarios/telecom.yaml --trials 4096 --seed "$seed" --sampling $sampling --json --threads "$CORES" |
+      $PY -c 'import json, sys; m = json.load(sys.stdin)["metrics"]["total_cost"]; print(m["mean"], m["se"])'
+  done >"$WORK/design_$sampling.txt"
+done
+$PY - "$WORK" <<'PY'
+import statistics, sys
+spread, reported = {}, {}
+for sampling in ("random", "lhs", "sobol"):
+    rows = [tuple(map(float, line.split())) for line in open(f"{sys.argv[1]}/design_{sampling}.txt")]
+    spread[sampling] = statistics.stdev(m for m, _ in rows)
+    reported[sampling] = statistics.mean(s * s for _, s in rows) ** 0.5
+    print(f"{sampling:7} sd of the mean over {len(rows)} seeds {spread[sampling]:14,.0f}; reported se (rms) "
+          f"{reported[sampling]:14,.0f} ({reported[sampling] / spread[sampling]:.2f}x the spread)")
+print(f"random / lhs: {spread['random'] / spread['lhs']:.1f}x; random / sobol: {spread['random'] / spread['sobol']:.1f}x "
+      f"(the target: at least 5x); equal precision takes about {(spread['random'] / spread['sobol']) ** 2:.0f}x "
+      "fewer trials with sobol")
+PY
+# What a design and the copula cost: the retailer per trial with each design, and the telecom scenario with and
+# without its correlated incidences.
+for sampling in random lhs sobol; do
+  run_args=(--threads 1 --sampling $sampling)
+  per_trial_each $((quick ? 300 : 4000)) $SCENARIO
+  printf "retailer, %-6s %6.1f us per trial\n" "$sampling:" "${us_per_trial[$SCENARIO]}"
+done
+run_args=(--threads 1)
+per_trial_each $((quick ? 2000 : 40000)) scenarios/telecom.yaml scenarios/telecom_correlated.yaml
+printf "telecom %6.1f us per trial; with its incidences correlated %6.1f us per trial\n" \
+  "${us_per_trial[scenarios/telecom.yaml]}" "${us_per_trial[scenarios/telecom_correlated.yaml]}"

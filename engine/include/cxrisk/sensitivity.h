@@ -18,8 +18,9 @@ namespace cxrisk {
 /// What to compute.
 struct SensitivityOptions {
   std::vector<int> metrics{total_cost, revenue_lost, customers_lost};
-  /// Rows of the Saltelli design; 0: start at 1,024 and double until the total indices of the ten largest
-  /// have 95% intervals no wider than `interval_width`, up to 16,384 rows.
+  /// Rows of the Saltelli design; 0: start at 1,024 and grow (to the rows the widest interval so far says are
+  /// needed, with a tenth to spare) until the total indices of the ten largest have 95% intervals no wider
+  /// than `interval_width`, up to 16,384 rows.
   std::int64_t design_rows = 0;
   double interval_width = 0.05;
   int bootstrap = 200;  ///< resamples of the design's rows for the indices' intervals

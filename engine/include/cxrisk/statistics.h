@@ -71,6 +71,13 @@ inline constexpr std::array<std::string_view, 8> PERCENTILE_NAMES{"p5",  "p10", 
 /// Which tail is "worst" for cvar95: the largest values (costs) or the smallest (savings, benefits).
 enum class Tail { upper, lower };
 
+/// A 95% confidence interval; NaN bounds where none is known.
+struct Interval {
+  double low = 0, high = 0;
+  double half_width() const { return (high - low) / 2; }
+  friend bool operator==(const Interval&, const Interval&) = default;
+};
+
 /// Statistics of one metric over the trials.
 struct Stats {
   double mean = 0;
@@ -80,6 +87,11 @@ struct Stats {
   double max = 0;
   std::array<double, 8> percentiles{};  ///< at PERCENTILES
   double cvar95 = 0;                    ///< mean of the worst 5% of trials
+  /// 95% confidence intervals of the mean, of each percentile and of cvar95 (docs/outputs.md says how each is
+  /// made).
+  Interval mean_ci;
+  std::array<Interval, 8> percentile_ci{};
+  Interval cvar95_ci;
 
   double p5() const { return percentiles[0]; }
   double p10() const { return percentiles[1]; }
@@ -100,7 +112,28 @@ struct Stats {
 /// x[floor h] + (h - floor h) (x[floor h + 1] - x[floor h]). cvar95 is the mean of the worst k = 0.05 n
 /// values, the boundary value weighted by the fractional part of k (Acerbi and Tasche's estimator); for the
 /// upper tail the worst values are the largest.
+///
+/// The confidence intervals treat the values as independent: the mean's is mean +- t(n-1) se; a percentile's
+/// is distribution-free, between the order statistics whose ranks bracket n p by 1.96 sqrt(n p (1 - p))
+/// (the binomial count of values below the true percentile); cvar95's is cvar95 +- 1.96 se with se the
+/// standard deviation of (x - VaR)+ / 0.05 over sqrt(n) (its influence function, Rockafellar and Uryasev's
+/// representation), VaR the 95th percentile.
 Stats compute_stats(std::span<const double> values, Tail tail = Tail::upper);
+
+/// The statistics of a designed run's per-trial values: as compute_stats, but the standard error of the mean
+/// and every interval from the spread of the design's independent replicates (estimate +- t(R-1) times the
+/// replicate standard error of each statistic). `values[i]` is trial i's, or trial `trial_of[i]`'s (ascending)
+/// of a run of `trials` trials when the values are at some trials only (a ratio defined where its
+/// denominator is not zero).
+Stats compute_designed_stats(std::span<const double> values, Tail tail = Tail::upper,
+                             std::span<const std::int64_t> trial_of = {}, std::int64_t trials = 0);
+
+/// The distribution-free interval of the p-quantile from order statistics: the 0-based ranks of its low and
+/// high ends among n values.
+std::array<std::size_t, 2> quantile_interval_ranks(std::size_t n, double p);
+
+/// The 0.975 quantile of Student's t with `df` degrees of freedom (the normal's 1.96 for df of 0, infinite).
+double t975(double df);
 
 /// Quantile p of ascending-sorted values by definition 7 above.
 double sorted_quantile(std::span<const double> sorted, double p);

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <limits>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -25,6 +26,15 @@ Json stats_to_json(const Stats& s, bool means_only) {
   j["max"] = s.max;
   for (std::size_t i = 0; i < PERCENTILES.size(); ++i) j[std::string(PERCENTILE_NAMES[i])] = s.percentiles[i];
   j["cvar95"] = s.cvar95;
+  const auto interval = [](const Interval& x) {
+    return std::isfinite(x.low) && std::isfinite(x.high) ? Json::array({x.low, x.high}) : Json(nullptr);
+  };
+  Json ci = Json::object();
+  ci["mean"] = interval(s.mean_ci);
+  for (std::size_t i = 0; i < PERCENTILES.size(); ++i)
+    ci[std::string(PERCENTILE_NAMES[i])] = interval(s.percentile_ci[i]);
+  ci["cvar95"] = interval(s.cvar95_ci);
+  j["ci95"] = std::move(ci);
   return j;
 }
 
@@ -42,6 +52,17 @@ Stats stats_from_json(const Json& j) {
   for (std::size_t i = 0; i < PERCENTILES.size(); ++i)
     s.percentiles[i] = j.at(std::string(PERCENTILE_NAMES[i]));
   s.cvar95 = j.at("cvar95");
+  // A summary written before intervals were reported has none: NaN, as for an interval not known.
+  const auto interval = [](const Json& ci, const std::string& key) {
+    constexpr double NaN = std::numeric_limits<double>::quiet_NaN();
+    if (!ci.is_object() || !ci.contains(key) || !ci[key].is_array()) return Interval{NaN, NaN};
+    return Interval{ci[key].at(0).get<double>(), ci[key].at(1).get<double>()};
+  };
+  const Json ci = j.value("ci95", Json());
+  s.mean_ci = interval(ci, "mean");
+  for (std::size_t i = 0; i < PERCENTILES.size(); ++i)
+    s.percentile_ci[i] = interval(ci, std::string(PERCENTILE_NAMES[i]));
+  s.cvar95_ci = interval(ci, "cvar95");
   return s;
 }
 
@@ -119,7 +140,12 @@ std::string summary_json(const Summary& summary, int indent) {
 std::string breakdown_csv(const Summary& summary) {
   std::string out = "dimension,name,metric,mean,sd,se,min,max";
   for (auto p : PERCENTILE_NAMES) out += fmt::format(",{}", p);
-  out += ",cvar95\n";
+  out += ",cvar95,mean_low,mean_high";
+  for (auto p : PERCENTILE_NAMES) out += fmt::format(",{}_low,{}_high", p, p);
+  out += ",cvar95_low,cvar95_high\n";
+  const auto bounds = [](const Interval& x) {
+    return std::isfinite(x.low) ? fmt::format(",{},{}", x.low, x.high) : std::string(",,");
+  };
   const Layout& L = summary.layout;
   auto rows = [&](const std::string& dim, const std::string& name, int entry) {
     for (int m = 0; m < N_METRICS; ++m) {
@@ -128,7 +154,9 @@ std::string breakdown_csv(const Summary& summary) {
                          csv_number(s.mean), csv_number(s.sd), csv_number(s.se), csv_number(s.min),
                          csv_number(s.max));
       for (double p : s.percentiles) out += fmt::format(",{}", p);
-      out += fmt::format(",{}\n", s.cvar95);
+      out += fmt::format(",{}", s.cvar95) + bounds(s.mean_ci);
+      for (const Interval& ci : s.percentile_ci) out += bounds(ci);
+      out += bounds(s.cvar95_ci) + "\n";
     }
   };
   rows("total", "total", 0);
@@ -173,13 +201,15 @@ std::string summary_table(const Summary& summary) {
     for (int m = 0; m < N_METRICS; ++m)
       out += fmt::format("{:<26}{:>18}\n", METRIC_NAMES[m], human_number(summary.total(m).mean));
   } else {
-    out += fmt::format("{:<26}{:>16}{:>16}{:>16}{:>16}{:>16}{:>16}\n", "metric", "mean", "se", "p5", "p50",
-                       "p95", "cvar95");
+    // The mean and the P95 with the half-widths of their 95% intervals.
+    out += fmt::format("{:<26}{:>16}{:>12}{:>16}{:>16}{:>16}{:>12}{:>16}\n", "metric", "mean", "+-95%", "p5",
+                       "p50", "p95", "+-95%", "cvar95");
     for (int m = 0; m < N_METRICS; ++m) {
       const Stats& s = summary.total(m);
-      out += fmt::format("{:<26}{:>16}{:>16}{:>16}{:>16}{:>16}{:>16}\n", METRIC_NAMES[m],
-                         human_number(s.mean), human_number(s.se), human_number(s.p5()),
-                         human_number(s.p50()), human_number(s.p95()), human_number(s.cvar95));
+      out += fmt::format("{:<26}{:>16}{:>12}{:>16}{:>16}{:>16}{:>12}{:>16}\n", METRIC_NAMES[m],
+                         human_number(s.mean), human_number(s.mean_ci.half_width()), human_number(s.p5()),
+                         human_number(s.p50()), human_number(s.p95()),
+                         human_number(s.percentile_ci[6].half_width()), human_number(s.cvar95));
     }
   }
   if (!summary.breakdowns) return out;

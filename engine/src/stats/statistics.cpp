@@ -1,9 +1,12 @@
 #include "cxrisk/statistics.h"
 
+#include <boost/math/distributions/students_t.hpp>
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 
+#include "cxrisk/design.h"
 #include "cxrisk/error.h"
 
 namespace cxrisk {
@@ -53,6 +56,22 @@ void select_ranks(double* first, double* last, const std::size_t* rank, const st
 
 }  // namespace
 
+double t975(double df) {
+  if (!(df > 0) || std::isinf(df) || df > 1e6) return 1.959963984540054;
+  return boost::math::quantile(boost::math::students_t(df), 0.975);
+}
+
+std::array<std::size_t, 2> quantile_interval_ranks(std::size_t n, double p) {
+  // B ~ Binomial(n, p) values lie below the true p-quantile; the interval [x(l), x(u)] (1-based) holds it when
+  // l <= B < u, about 95% of the time for l and u at n p -+ 1.96 sqrt(n p (1 - p)).
+  const double np = static_cast<double>(n) * p, spread = 1.959963984540054 * std::sqrt(np * (1 - p));
+  const double l = std::floor(np - spread), u = std::ceil(np + spread) + 1;
+  const auto clamp = [&](double r) {
+    return static_cast<std::size_t>(std::clamp(r, 1.0, static_cast<double>(n))) - 1;
+  };
+  return {clamp(l), clamp(u)};
+}
+
 bool Stats::finite() const {
   bool ok = std::isfinite(mean) && std::isfinite(sd) && std::isfinite(se) && std::isfinite(min) &&
             std::isfinite(max) && std::isfinite(cvar95);
@@ -95,6 +114,7 @@ Stats compute_stats(std::span<const double> values, Tail tail) {
     const auto lo = static_cast<std::size_t>(std::floor((static_cast<double>(n) - 1) * p));
     ranks.push_back(lo);
     if (lo + 1 < n) ranks.push_back(lo + 1);
+    for (std::size_t r : quantile_interval_ranks(n, p)) ranks.push_back(r);
   }
   std::erase_if(ranks, [&](std::size_t r) { return r >= tail_begin && r < tail_end; });
   std::sort(ranks.begin(), ranks.end());
@@ -116,6 +136,83 @@ Stats compute_stats(std::span<const double> values, Tail tail) {
   for (std::size_t i = 0; i < whole; ++i) sum += worst(i);
   if (frac > 0 && whole < n) sum += frac * worst(whole);
   s.cvar95 = sum / k;
+
+  // The intervals, as the header says.
+  const double t = t975(static_cast<double>(n) - 1);
+  s.mean_ci = {s.mean - t * s.se, s.mean + t * s.se};
+  for (std::size_t i = 0; i < PERCENTILES.size(); ++i) {
+    const auto [lo, hi] = quantile_interval_ranks(n, PERCENTILES[i]);
+    s.percentile_ci[i] = {sorted[lo], sorted[hi]};
+  }
+  // (x - VaR)+ for the upper tail, (VaR - x)+ for the lower: non-zero only within the sorted worst values.
+  const double var = s.percentiles[upper ? 6 : 0];  // p95, or p5 for the lower tail
+  double m1 = 0, m2 = 0;
+  for (std::size_t i = 0; i < tail_size; ++i) {
+    const double excess = std::max(0.0, upper ? worst(i) - var : var - worst(i));
+    m1 += excess;
+    m2 += excess * excess;
+  }
+  const double nn = static_cast<double>(n);
+  const double excess_sd = n > 1 ? std::sqrt(std::max(0.0, (m2 - m1 * m1 / nn) / (nn - 1))) : 0.0;
+  const double cvar_se = excess_sd / 0.05 / std::sqrt(nn);
+  s.cvar95_ci = {s.cvar95 - 1.959963984540054 * cvar_se, s.cvar95 + 1.959963984540054 * cvar_se};
+  return s;
+}
+
+Stats compute_designed_stats(std::span<const double> values, Tail tail, std::span<const std::int64_t> trial_of,
+                             std::int64_t trials) {
+  Stats s = compute_stats(values, tail);
+  if (trial_of.empty()) trials = static_cast<std::int64_t>(values.size());
+  // Each statistic of each replicate; the replicates are independent, so the spread of a statistic across
+  // them gives its standard error.
+  std::vector<Stats> reps;
+  std::vector<double> weights;
+  std::size_t begin = 0;
+  for (const Replicate& r : replicates_of(trials)) {
+    std::size_t end = begin;
+    while (end < values.size() &&
+           (trial_of.empty() ? static_cast<std::int64_t>(end) : trial_of[end]) < r.first + r.size)
+      ++end;
+    if (end > begin) {
+      reps.push_back(compute_stats(values.subspan(begin, end - begin), tail));
+      weights.push_back(static_cast<double>(end - begin) / static_cast<double>(values.size()));
+    }
+    begin = end;
+  }
+  const double t = t975(static_cast<double>(reps.size()) - 1);
+  const auto interval = [&](double estimate, auto get) {
+    std::vector<double> x;
+    for (const Stats& r : reps) x.push_back(get(r));
+    const double se = replicate_se(x, weights);
+    return Interval{estimate - t * se, estimate + t * se};
+  };
+  std::vector<double> means;
+  for (const Stats& r : reps) means.push_back(r.mean);
+  s.se = replicate_se(means, weights);
+  s.mean_ci = {s.mean - t * s.se, s.mean + t * s.se};
+  // A percentile's interval by Woodruff's inversion: the share of each replicate's values at or below the
+  // estimate, whose spread gives the standard error of the distribution function there, mapped back through
+  // the pooled values' quantiles. The replicates' own percentiles would do too, but a small replicate's
+  // percentile is biased (an order statistic of a few hundred values), which the pooled one is far less.
+  std::vector<double> sorted(values.begin(), values.end());
+  std::sort(sorted.begin(), sorted.end());
+  for (std::size_t i = 0; i < PERCENTILES.size(); ++i) {
+    const double q = s.percentiles[i];
+    std::vector<double> below;
+    begin = 0;
+    for (const Replicate& r : replicates_of(trials)) {
+      std::size_t end = begin, count = 0;
+      while (end < values.size() &&
+             (trial_of.empty() ? static_cast<std::int64_t>(end) : trial_of[end]) < r.first + r.size)
+        count += values[end++] <= q;
+      if (end > begin) below.push_back(static_cast<double>(count) / static_cast<double>(end - begin));
+      begin = end;
+    }
+    const double h = t * replicate_se(below, weights);
+    s.percentile_ci[i] = {sorted_quantile(sorted, std::max(0.0, PERCENTILES[i] - h)),
+                          sorted_quantile(sorted, std::min(1.0, PERCENTILES[i] + h))};
+  }
+  s.cvar95_ci = interval(s.cvar95, [](const Stats& r) { return r.cvar95; });
   return s;
 }
 

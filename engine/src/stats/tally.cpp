@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <limits>
 #include <cmath>
 #include <cstdint>
 
@@ -226,8 +227,8 @@ std::vector<Stats> Tally::finalize(int threads, const std::atomic<bool>* cancel)
       [&](std::int64_t series, int) {
         const auto s = static_cast<std::size_t>(series);
         if (s < exact_series_) {
-          stats[s] = compute_stats({columns_.data() + s * n, n});
-          if (sampling_ != Sampling::random) stats[s].se = replicate_se(s);
+          const std::span<const double> column(columns_.data() + s * n, n);
+          stats[s] = sampling_ == Sampling::random ? compute_stats(column) : compute_designed_stats(column);
           return;
         }
         const std::size_t k = s - exact_series_;
@@ -245,6 +246,17 @@ std::vector<Stats> Tally::finalize(int threads, const std::atomic<bool>* cancel)
         for (std::size_t i = 0; i < PERCENTILES.size(); ++i)
           st.percentiles[i] = std::clamp(sketch.quantile(PERCENTILES[i]), st.min, st.max);
         st.cvar95 = std::clamp(sketch.cvar95(), st.min, st.max);
+        // Intervals as compute_stats makes them, from the sketch's order statistics; cvar95's would need the
+        // tail's second moment, which a sketch does not keep.
+        const double t = t975(sampling_ != Sampling::random ? REPLICATES - 1 : total.n - 1);
+        st.mean_ci = {st.mean - t * st.se, st.mean + t * st.se};
+        for (std::size_t i = 0; i < PERCENTILES.size(); ++i) {
+          const auto [lo, hi] = quantile_interval_ranks(n, PERCENTILES[i]);
+          st.percentile_ci[i] = {std::clamp(sketch.at_rank(static_cast<std::int64_t>(lo)), st.min, st.max),
+                                 std::clamp(sketch.at_rank(static_cast<std::int64_t>(hi)), st.min, st.max)};
+        }
+        constexpr double NaN = std::numeric_limits<double>::quiet_NaN();
+        st.cvar95_ci = {NaN, NaN};
       },
       cancel);
   return stats;

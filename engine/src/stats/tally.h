@@ -30,6 +30,8 @@ class QuantileSketch {
   double quantile(double p) const;
   /// Mean of the worst 5% (upper tail), as compute_stats() defines cvar95.
   double cvar95() const;
+  /// The value of order statistic k (0-based, ascending), within the sketch's accuracy.
+  double at_rank(std::int64_t k) const { return order_statistic(k); }
 
   void write(ByteWriter& out) const;
   static QuantileSketch read(ByteReader& in);

@@ -26,10 +26,16 @@ AlternativeResult against(const RunResult& base, const RunResult& alt, const std
     for (std::size_t t = 0; t < n; ++t) d[t] = b[t] - x[t];
     return d;
   };
+  // A designed run's trials are not independent: its standard errors and intervals come from its replicates.
+  const bool designed = base.summary.sampling != Sampling::random;
+  const auto stats = [&](std::span<const double> values, Tail tail, std::span<const std::int64_t> trial_of = {}) {
+    return designed ? compute_designed_stats(values, tail, trial_of, static_cast<std::int64_t>(n))
+                    : compute_stats(values, tail);
+  };
   a.savings_samples = saving(total_cost);
-  a.savings_total_cost = compute_stats(a.savings_samples, Tail::lower);
-  a.savings_revenue_lost = compute_stats(saving(revenue_lost), Tail::lower);
-  a.savings_customers_lost = compute_stats(saving(customers_lost), Tail::lower);
+  a.savings_total_cost = stats(a.savings_samples, Tail::lower);
+  a.savings_revenue_lost = stats(saving(revenue_lost), Tail::lower);
+  a.savings_customers_lost = stats(saving(customers_lost), Tail::lower);
 
   std::vector<double> investment(n), roi, payback;
   std::vector<std::int64_t> roi_trials, payback_trials;
@@ -63,21 +69,10 @@ AlternativeResult against(const RunResult& base, const RunResult& alt, const std
       ++paid_back;
     }
   }
-  a.investment_pv = compute_stats(investment, Tail::upper);
-  a.net_benefit = compute_stats(a.net_benefit_samples, Tail::lower);
-  if (!roi.empty()) a.roi = compute_stats(roi, Tail::lower);
-  if (!payback.empty()) a.payback_period = compute_stats(payback, Tail::upper);
-  if (base.summary.sampling != Sampling::random) {
-    // A designed run's trials are not independent: the standard errors come from its replicates.
-    const auto trials = static_cast<std::int64_t>(n);
-    a.savings_total_cost.se = replicate_se(a.savings_samples, trials);
-    a.savings_revenue_lost.se = replicate_se(saving(revenue_lost), trials);
-    a.savings_customers_lost.se = replicate_se(saving(customers_lost), trials);
-    a.investment_pv.se = replicate_se(investment, trials);
-    a.net_benefit.se = replicate_se(a.net_benefit_samples, trials);
-    if (!roi.empty()) a.roi->se = replicate_se(roi, trials, roi_trials);
-    if (!payback.empty()) a.payback_period->se = replicate_se(payback, trials, payback_trials);
-  }
+  a.investment_pv = stats(investment, Tail::upper);
+  a.net_benefit = stats(a.net_benefit_samples, Tail::lower);
+  if (!roi.empty()) a.roi = stats(roi, Tail::lower, roi_trials);
+  if (!payback.empty()) a.payback_period = stats(payback, Tail::upper, payback_trials);
   a.p_payback_within_horizon = static_cast<double>(paid_back) / static_cast<double>(n);
   a.p_net_benefit_positive = static_cast<double>(positive) / static_cast<double>(n);
   return a;

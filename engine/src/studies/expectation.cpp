@@ -74,6 +74,7 @@ Scenario fixed_at(const Model& model, const TrialDraw& draw) {
     changes.push_back(std::move(c));
   }
   Scenario s = model.scenario();
+  s.correlations.clear();  // every input fixed: nothing left to correlate
   apply_changes(s, changes);
   return s;
 }

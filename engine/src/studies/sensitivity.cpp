@@ -243,6 +243,7 @@ void full_trials(const Scenario& scenario, const RunSettings& settings, const st
 }
 
 // The indices from the design, growing it while the ten largest total indices' intervals are too wide.
+constexpr std::int64_t MAX_DESIGN_ROWS = 16384;
 void indices(const Model& design, const std::vector<int>& metrics, const SensitivityOptions& options,
              int threads, const std::atomic<bool>* cancel, Sensitivity& out) {
   // A column for each input correlated with no other, then the groups, then each correlated group. A
@@ -278,7 +279,7 @@ void indices(const Model& design, const std::vector<int>& metrics, const Sensiti
     columns.push_back({"correlated", correlated_names[g], design.copulas()[g].members});
   DesignEvaluations evaluations(design, columns, metrics);
   const std::uint64_t key = key_combine(out.seed, "bootstrap");
-  for (std::int64_t n = options.design_rows > 0 ? options.design_rows : 1024;; n *= 2) {
+  for (std::int64_t n = options.design_rows > 0 ? options.design_rows : 1024;;) {
     evaluations.grow(n, threads, cancel);
     double widest = 0;
     for (std::size_t m = 0; m < metrics.size(); ++m) {
@@ -311,7 +312,13 @@ void indices(const Model& design, const std::vector<int>& metrics, const Sensiti
         widest = std::max(widest, top[i]->sobol.total_ci[1] - top[i]->sobol.total_ci[0]);
     }
     out.design_rows = n;
-    if (options.design_rows > 0 || widest <= options.interval_width || n >= 16384) break;
+    if (options.design_rows > 0 || widest <= options.interval_width || n >= MAX_DESIGN_ROWS) break;
+    // An interval's width falls as 1 / sqrt(rows): the rows that should bring the widest within the target,
+    // with a tenth to spare, in steps of 256 rows, and at least 256 more.
+    const double need = static_cast<double>(n) * (widest / options.interval_width) *
+                        (widest / options.interval_width) * 1.1;
+    n = std::min<std::int64_t>(MAX_DESIGN_ROWS,
+                               std::max<std::int64_t>(n + 256, static_cast<std::int64_t>(std::ceil(need / 256)) * 256));
   }
 }
 
