@@ -3,7 +3,9 @@
 #include <cmath>
 
 #include "cxrisk/output.h"
+#include "cxrisk/compare.h"
 #include "helpers.h"
+#include "processes.h"
 
 using namespace cxrisk;
 
@@ -60,4 +62,89 @@ TEST_CASE("The 95% intervals of the mean, p50, p95 and cvar95 cover the truth 93
       CHECK(covered <= 0.97 * REPETITIONS);
     }
   }
+}
+
+TEST_CASE("A run to a precision stops where its targets are met and equals a plain run of that many trials",
+          "[precision]") {
+  const Scenario s = test::scenario_from(SMALL);
+  for (Sampling sampling : {Sampling::random, Sampling::sobol}) {
+    INFO(to_string(sampling));
+    RunSettings o;
+    o.sampling = sampling;
+    o.precision = std::vector{parse_precision("total_cost:mean:0.2%"), parse_precision("total_cost:p95:1%")};
+    const RunResult to_precision = run(s, o);
+    REQUIRE(to_precision.summary.precision);
+    const PrecisionReport& report = *to_precision.summary.precision;
+    CHECK(report.met());
+    CHECK(report.rounds.front().trials == FIRST_ROUND);
+    CHECK(report.rounds.size() >= 2);
+    CHECK(report.rounds.back().trials == to_precision.summary.trials);
+    for (const TargetStatus& t : report.rounds.back().targets) CHECK(t.half_width <= t.allowed);
+    for (std::size_t i = 0; i + 1 < report.rounds.size(); ++i) CHECK_FALSE(report.rounds[i].met());
+    // The same numbers as a plain run of the trials it stopped at.
+    RunSettings plain;
+    plain.sampling = sampling;
+    plain.trials = to_precision.summary.trials;
+    Summary same = to_precision.summary;
+    same.precision.reset();
+    CHECK(summary_json(same) == summary_json(run(s, plain).summary));
+    // Spread over processes: the same rounds and numbers.
+    const std::string serial = summary_json(to_precision.summary);
+    const std::string spread = test::as_processes(2, [&](const Communicator& comm) {
+      RunSettings mine = o;
+      mine.communicator = &comm;
+      const RunResult r = run(s, mine);
+      return comm.rank() == 0 ? summary_json(r.summary) : std::string();
+    });
+    CHECK(spread == serial);
+  }
+}
+
+TEST_CASE("A precision out of reach stops at the maximum and says so; targets are parsed strictly",
+          "[precision]") {
+  const Scenario s = test::scenario_from(SMALL);
+  RunSettings o;
+  o.precision = std::vector{parse_precision("total_cost:p99:0.01%")};
+  o.max_trials = 10000;
+  const RunResult r = run(s, o);
+  REQUIRE(r.summary.precision);
+  CHECK_FALSE(r.summary.precision->met());
+  CHECK(r.summary.trials == 10000);
+  CHECK(r.summary.precision->describe().find("NOT met by the maximum of 10000 trials") == 0);
+  const std::string json = summary_json(r.summary);
+  CHECK(json.find("\"met\": false") != std::string::npos);
+
+  const PrecisionTarget t = parse_precision("revenue_lost:cvar95:2e6");
+  CHECK(t.metric == "revenue_lost");
+  CHECK(t.statistic == "cvar95");
+  CHECK(t.tolerance == 2e6);
+  CHECK_FALSE(t.relative);
+  CHECK(parse_precision("total_cost:p95:0.5%").tolerance == Approx(0.005));
+  CHECK(parse_precision("total_cost:p95:0.5%").text() == "total_cost:p95:0.5%");
+  CHECK_THROWS_WITH(parse_precision("total_cost:p97:1%"), Catch::Contains("unknown statistic 'p97'"));
+  CHECK_THROWS_WITH(parse_precision("total:p95:1%"), Catch::Contains("unknown metric 'total'"));
+  CHECK_THROWS_WITH(parse_precision("total_cost:p95:-1%"), Catch::Contains("not a number above 0"));
+  CHECK_THROWS_WITH(parse_precision("total_cost:p95"), Catch::Contains("three parts"));
+  CHECK_THROWS_WITH(parse_precision("total_cost:mean:1%", true), Catch::Contains("unknown metric 'total_cost'"));
+  CHECK(parse_precision("net_benefit:mean:5%", true).metric == "net_benefit");
+}
+
+TEST_CASE("A comparison to a precision meets its targets on every alternative", "[precision]") {
+  const Scenario base = load_scenario(std::string(CXRISK_SCENARIOS) + "/telecom.yaml");
+  const Scenario alt = load_scenario(std::string(CXRISK_SCENARIOS) + "/telecom_prevention.yaml");
+  RunSettings o;
+  o.sampling = Sampling::sobol;
+  o.precision = std::vector{parse_precision("net_benefit:mean:2%", true)};
+  const Comparison c = compare(base, {alt}, o);
+  REQUIRE(c.precision);
+  CHECK(c.precision->met());
+  CHECK(c.trials == c.precision->rounds.back().trials);
+  const TargetStatus& t = c.precision->rounds.back().targets.at(0);
+  CHECK(t.of == alt.name);
+  CHECK(t.half_width <= 0.02 * std::abs(c.alternatives[0].net_benefit.mean));
+  RunSettings plain;
+  plain.sampling = Sampling::sobol;
+  plain.trials = c.trials;
+  CHECK(comparison_json(compare(base, {alt}, plain)).substr(0, 40) == comparison_json(c).substr(0, 40));
+  CHECK(compare(base, {alt}, plain).alternatives[0].net_benefit.mean == c.alternatives[0].net_benefit.mean);
 }

@@ -97,12 +97,21 @@ cxrisk::Mode mode_of(const std::string& mode) {
 
 // The settings of run, compare and sensitivity.
 cxrisk::RunSettings settings_of(std::optional<std::int64_t> trials, std::optional<std::uint64_t> seed, int threads,
-                                const std::optional<std::string>& sampling) {
+                                const std::optional<std::string>& sampling,
+                                const std::optional<std::vector<std::string>>& precision = {},
+                                std::optional<std::int64_t> max_trials = {}, bool comparison = false) {
   cxrisk::RunSettings o;
   o.trials = trials;
   o.seed = seed;
   o.threads = threads;
-  if (sampling) o.sampling = cxrisk::parse_sampling(*sampling);  // UsageError -> ValueError
+  // UsageError -> ValueError
+  if (sampling) o.sampling = cxrisk::parse_sampling(*sampling);
+  if (precision) {
+    std::vector<cxrisk::PrecisionTarget> targets;
+    for (const std::string& t : *precision) targets.push_back(cxrisk::parse_precision(t, comparison));
+    o.precision = std::move(targets);
+  }
+  o.max_trials = max_trials;
   return o;
 }
 
@@ -201,8 +210,9 @@ PYBIND11_MODULE(_cxrisk, m) {
   m.def(
       "_run",
       [](const cxrisk::Scenario& s, std::optional<std::int64_t> trials, std::optional<std::uint64_t> seed,
-         int threads, std::optional<std::string> sampling, const std::string& mode) {
-        cxrisk::RunSettings o = settings_of(trials, seed, threads, sampling);
+         int threads, std::optional<std::string> sampling, std::optional<std::vector<std::string>> precision,
+         std::optional<std::int64_t> max_trials, const std::string& mode) {
+        cxrisk::RunSettings o = settings_of(trials, seed, threads, sampling, precision, max_trials);
         o.mode = mode_of(mode);
         auto result = interruptible([&](const std::atomic<bool>* cancel) {
           o.cancel = cancel;
@@ -211,7 +221,7 @@ PYBIND11_MODULE(_cxrisk, m) {
         return PyRunResult{std::move(result)};
       },
       py::arg("scenario"), py::arg("trials"), py::arg("seed"), py::arg("threads"), py::arg("sampling"),
-      py::arg("mode"));
+      py::arg("precision"), py::arg("max_trials"), py::arg("mode"));
 
   m.def("_expect", [](const cxrisk::Scenario& s) { return cxrisk::summary_json(cxrisk::expect(s)); });
 
@@ -225,18 +235,24 @@ PYBIND11_MODULE(_cxrisk, m) {
       "_compare",
       [](const cxrisk::Scenario& base, const std::vector<cxrisk::Scenario>& alternatives,
          std::optional<std::int64_t> trials, std::optional<std::uint64_t> seed, int threads,
-         std::optional<std::string> sampling, bool voi) {
-        cxrisk::RunSettings o = settings_of(trials, seed, threads, sampling);
+         std::optional<std::string> sampling, std::optional<std::vector<std::string>> precision,
+         std::optional<std::int64_t> max_trials, bool voi) {
+        cxrisk::RunSettings o = settings_of(trials, seed, threads, sampling, precision, max_trials, true);
         auto c = interruptible([&](const std::atomic<bool>* cancel) {
           o.cancel = cancel;
           auto comparison = std::make_shared<cxrisk::Comparison>(cxrisk::compare(base, alternatives, o));
-          if (voi) comparison->voi = cxrisk::value_of_information(base, alternatives, o);
+          if (voi) {
+            // On the comparison's trials: those a run to a precision stopped at.
+            o.trials = comparison->trials;
+            o.precision = std::vector<cxrisk::PrecisionTarget>{};
+            comparison->voi = cxrisk::value_of_information(base, alternatives, o);
+          }
           return comparison;
         });
         return PyComparison{std::move(c)};
       },
       py::arg("base"), py::arg("alternatives"), py::arg("trials"), py::arg("seed"), py::arg("threads"),
-      py::arg("sampling"), py::arg("voi"));
+      py::arg("sampling"), py::arg("precision"), py::arg("max_trials"), py::arg("voi"));
 
   m.def(
       "_sensitivity",

@@ -60,6 +60,30 @@ void add_settings(CLI::App* app, cxrisk::RunSettings& s, const char* defaults_fr
       ->check(CLI::Range(0, cxrisk::MAX_THREADS));
 }
 
+/// --precision and --max-trials: run until the statistics asked for are known to their tolerances.
+void add_precision(CLI::App* app, cxrisk::RunSettings& s, bool comparison) {
+  app->add_option_function<std::vector<std::string>>(
+         "--precision",
+         [&s, comparison](const std::vector<std::string>& texts) {
+           std::vector<cxrisk::PrecisionTarget> targets;
+           try {
+             for (const std::string& t : texts) targets.push_back(cxrisk::parse_precision(t, comparison));
+           } catch (const cxrisk::UsageError& e) {
+             throw CLI::ValidationError("--precision", e.what());
+           }
+           s.precision = std::move(targets);
+         },
+         comparison ? "Run until this is known to within TOL (repeatable): METRIC:STAT:TOL, METRIC one of savings, "
+                      "savings_revenue_lost, savings_customers_lost, investment_pv, net_benefit; STAT mean, p5..p99 "
+                      "or cvar95; TOL relative (1%) or absolute (2e6)"
+                    : "Run until this is known to within TOL (repeatable): METRIC:STAT:TOL, e.g. total_cost:p95:1% "
+                      "(STAT mean, p5..p99 or cvar95; TOL relative with %, or absolute)")
+      ->type_name("METRIC:STAT:TOL");
+  app->add_option("--max-trials", s.max_trials,
+                  "Where a run to a precision stops if not there (default: simulation.max_trials, 1000000)")
+      ->check(CLI::Range(cxrisk::FIRST_ROUND, std::int64_t{4294967295}));
+}
+
 /// --json and --out: a folder's name, which cannot be empty (an empty name would silently write nothing).
 void add_output(CLI::App* app, cxrisk::Output& o, const std::string& writes, const char* prints) {
   app->add_flag("--json", o.json, fmt::format("Print {} as JSON instead of a table", prints));
@@ -89,6 +113,7 @@ std::vector<CLI::App*> describe(CLI::App& app, Arguments& a) {
       "run", "Simulate a scenario and summarise the distribution of what poor service costs");
   run->add_option("FILE", a.file, "Scenario file (YAML)")->required();
   add_settings(run, a.settings, "the scenario");
+  add_precision(run, a.settings, false);
   run->add_option("--mode", a.mode,
                   "aggregate (default; cost independent of the customer count) or individual (every customer "
                   "followed literally)")
@@ -107,6 +132,7 @@ std::vector<CLI::App*> describe(CLI::App& app, Arguments& a) {
   compare->add_option("BASE", a.file, "Base scenario file")->required();
   compare->add_option("ALT", a.alternatives, "Improvement scenario files")->required();
   add_settings(compare, a.settings, "the base");
+  add_precision(compare, a.settings, true);
   add_output(compare, a.output, "Write comparison.json and comparison.csv (and voi.csv) to this folder",
              "the comparison");
   compare->add_flag(
@@ -118,6 +144,7 @@ std::vector<CLI::App*> describe(CLI::App& app, Arguments& a) {
       "Run every scenario of files and folders (searched for *.yaml and *.yml) exactly as `run` would");
   batch->add_option("PATH", a.files, "Scenario files and folders")->required();
   add_settings(batch, a.settings, "each scenario");
+  add_precision(batch, a.settings, false);
   add_output(batch, a.output,
              "Write DIR/<scenario>/summary.json for each, and DIR/batch.csv and DIR/batch.json for all",
              "batch.json");

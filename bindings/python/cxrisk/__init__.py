@@ -280,15 +280,39 @@ def _options(trials: Any, seed: Any, threads: Any, sampling: Any = None) -> tupl
             _whole("threads", threads, 1, _cxrisk.MAX_THREADS) or 0, sampling)
 
 
+def _precision(precision: Any, max_trials: Any) -> tuple:
+    """The targets (a list of "METRIC:STAT:TOL" strings, or one) and the maximum of trials."""
+    if isinstance(precision, str):
+        precision = [precision]
+    if precision is not None:
+        precision = list(precision)
+        for target in precision:
+            if not isinstance(target, str):
+                raise TypeError(f"a precision target is a string like 'total_cost:p95:1%', got {target!r}")
+    return precision, _whole("max_trials", max_trials, 4096, 2**32 - 1)
+
+
 def run(scenario_or_path: ScenarioLike, trials: Optional[int] = None, seed: Optional[int] = None,
-        threads: Optional[int] = None, mode: str = "aggregate", sampling: Optional[str] = None) -> Result:
+        threads: Optional[int] = None, mode: str = "aggregate", sampling: Optional[str] = None,
+        precision: Union[None, str, Sequence[str]] = None, max_trials: Optional[int] = None) -> Result:
     """Simulate a scenario, as ``cxrisk run``. ``trials``, ``seed`` and ``sampling`` (``"random"``, ``"lhs"``
     or ``"sobol"``) default to the scenario's ``simulation`` settings, ``threads`` to every core; ``mode`` is
-    ``"aggregate"`` or ``"individual"``. The GIL is released while the engine runs, and Ctrl-C interrupts it
-    with ``KeyboardInterrupt``."""
+    ``"aggregate"`` or ``"individual"``. ``precision`` (``"total_cost:p95:1%"``, or a list) runs until each
+    target's 95% interval is that narrow, up to ``max_trials``, as ``--precision``. The GIL is released while
+    the engine runs, and Ctrl-C interrupts it with ``KeyboardInterrupt``."""
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {', '.join(_MODES)}, got {mode!r}")
-    return Result(_cxrisk._run(load(scenario_or_path), *_options(trials, seed, threads, sampling), mode))
+    result = Result(_cxrisk._run(load(scenario_or_path), *_options(trials, seed, threads, sampling),
+                                 *_precision(precision, max_trials), mode))
+    _warn_unmet(result.summary.get("precision"))
+    return result
+
+
+def _warn_unmet(precision: Optional[dict]) -> None:
+    if precision is not None and not precision["met"]:
+        missing = [t["target"] for t in precision["targets"] if not t["met"]]
+        warnings.warn(f"precision not met by the maximum of {precision['max_trials']} trials: {', '.join(missing)}",
+                      UserWarning, stacklevel=3)
 
 
 def expect(scenario_or_path: ScenarioLike) -> dict:
@@ -298,7 +322,8 @@ def expect(scenario_or_path: ScenarioLike) -> dict:
 
 def compare(base: ScenarioLike, *alternatives: ScenarioLike, trials: Optional[int] = None,
             seed: Optional[int] = None, threads: Optional[int] = None, voi: bool = False,
-            sampling: Optional[str] = None) -> Comparison:
+            sampling: Optional[str] = None, precision: Union[None, str, Sequence[str]] = None,
+            max_trials: Optional[int] = None) -> Comparison:
     """Run improvement scenarios against a base on common random numbers, as ``cxrisk compare``; returns the
     content of ``cxrisk compare --json`` (a dict) with per-trial samples on the side. With ``voi=True`` it adds
     the value of information (``"voi"``, as ``cxrisk compare --voi``)."""
@@ -306,8 +331,11 @@ def compare(base: ScenarioLike, *alternatives: ScenarioLike, trials: Optional[in
         raise ValueError("compare needs at least one alternative")
     if not isinstance(voi, bool):
         raise TypeError(f"voi must be True or False, got {voi!r}")
-    return Comparison(_cxrisk._compare(load(base), [load(a) for a in alternatives],
-                                       *_options(trials, seed, threads, sampling), voi))
+    comparison = Comparison(_cxrisk._compare(load(base), [load(a) for a in alternatives],
+                                             *_options(trials, seed, threads, sampling),
+                                             *_precision(precision, max_trials), voi))
+    _warn_unmet(comparison.get("precision"))
+    return comparison
 
 
 def sensitivity(scenario_or_path: ScenarioLike, metrics: Sequence[str] = (), design: Optional[int] = None,

@@ -31,9 +31,11 @@ struct BatchEntry {
   std::string name;       ///< empty when the file did not load
   std::string directory;  ///< its folder under `out`
   std::string hash;
-  std::int64_t trials = 0;
+  std::int64_t trials = 0;  ///< asked for (a run to a precision's first round stands for its targets)
+  std::int64_t trials_run = 0;  ///< run: `trials`, or where a run to a precision stopped
   std::uint64_t seed = 0;
   Sampling sampling = Sampling::random;
+  std::string precision;  ///< the targets of a run to a precision, and its maximum ("" otherwise)
   bool ok = false;
   bool reused = false;  ///< results kept from an earlier batch (--resume)
   std::string error;    ///< the error, as the command line prints it

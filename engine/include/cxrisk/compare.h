@@ -36,10 +36,13 @@ struct Comparison {
   std::string currency;
   std::int64_t trials = 0;
   std::uint64_t seed = 0;
+  Sampling sampling = Sampling::random;
   int periods = 0;
   std::vector<AlternativeResult> alternatives;  ///< in the order given
   /// The value of information for the choice among them (compare --voi), when asked for.
   std::optional<ValueOfInformation> voi;
+  /// How a comparison to a precision went (`--precision` on savings or net benefit).
+  std::optional<PrecisionReport> precision;
 };
 
 /// Runs the base and every alternative on the same trial keys (common random numbers: draws are shared

@@ -35,6 +35,9 @@ void write_run(const std::filesystem::path& dir, const RunResult& result, bool s
 
 /// A readable summary for a terminal.
 std::string summary_table(const Summary& summary);
+/// convergence.csv of a run to a precision: a row for each round and target (and alternative of a
+/// comparison): trials, of, metric, statistic, estimate, half_width, allowed, met.
+std::string convergence_csv(const PrecisionReport& report);
 
 /// The JSON of `cxrisk compare --json`.
 std::string comparison_json(const Comparison& comparison, int indent = 2);

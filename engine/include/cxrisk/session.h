@@ -59,6 +59,8 @@ class Session {
   bool root() const { return settings_.processes().is_root(); }
   /// Loads a scenario file; its warnings (a correlation matrix repaired) go to standard error.
   Scenario load(const std::string& file) const;
+  /// A warning on standard error when a run to a precision did not reach it.
+  void warn_unmet(const std::optional<PrecisionReport>& report) const;
 
  private:
   /// The settings, with progress reported to `bar`.

@@ -11,6 +11,7 @@
 
 #include "cxrisk/communicator.h"
 #include "cxrisk/model.h"
+#include "cxrisk/precision.h"
 #include "cxrisk/scenario.h"
 #include "cxrisk/statistics.h"
 
@@ -22,6 +23,10 @@ struct RunSettings {
   std::optional<std::int64_t> trials;  ///< default: the scenario's simulation.trials
   std::optional<std::uint64_t> seed;   ///< default: the scenario's simulation.seed
   std::optional<Sampling> sampling;    ///< default: the scenario's simulation.sampling
+  /// Run to these precisions (cxrisk/precision.h) instead of a fixed number of trials; default: the
+  /// scenario's simulation.precision; empty: a fixed number of trials whatever the scenario says.
+  std::optional<std::vector<PrecisionTarget>> precision;
+  std::optional<std::int64_t> max_trials;  ///< default: the scenario's simulation.max_trials
   int threads = 0;                     ///< worker threads per process; 0: every core (at most MAX_THREADS)
   Mode mode = Mode::aggregate;
   /// When set and it becomes true, the run stops and throws Cancelled.
@@ -40,6 +45,8 @@ struct RunSettings {
     std::int64_t trials = 0;
     std::uint64_t seed = 0;
     Sampling sampling = Sampling::random;
+    std::vector<PrecisionTarget> precision;  ///< empty: a run of `trials` trials
+    std::int64_t max_trials = DEFAULT_MAX_TRIALS;
     int threads = 1;  ///< worker threads (every core for 0)
     /// The design of the inputs over the run's trials.
     InputDesign design() const { return {sampling, trials}; }
@@ -73,6 +80,8 @@ struct Summary {
   Sampling sampling = Sampling::random;  ///< the inputs' design: a designed run's se is between replicates
   /// The correlated groups of inputs, with the rank correlations asked and used.
   std::vector<CorrelatedGroup> correlations;
+  /// How a run to a precision went (a run to a precision only).
+  std::optional<PrecisionReport> precision;
   bool closed_form = false;     ///< `cxrisk expect`: every quantity at its mean; only means are set
   bool breakdown_exact = true;  ///< breakdown percentiles from every value (else from a quantile sketch)
   bool breakdowns = true;       ///< false: `stats` holds the totals alone (Keep::breakdowns)

@@ -77,59 +77,20 @@ void write_entry(const fs::path& out, const BatchEntry& e) {
   entry["trials"] = e.trials;
   entry["seed"] = e.seed;
   entry["sampling"] = std::string(to_string(e.sampling));
+  if (!e.precision.empty()) entry["precision"] = e.precision;
   write_files_atomically(out / e.directory,
                          {{"summary.json", e.summary_json}, {"entry.json", json_text(entry, 2) + "\n"}});
 }
 
-void take_totals(const Summary& s, BatchEntry& e) {
-  e.total_cost = s.total(total_cost);
-  e.revenue_lost = s.total(revenue_lost);
-  e.customers_lost = s.total(customers_lost);
-}
-
-// A summary as bytes, to travel from the process that ran it to process 0 (both run this very code).
-void put_text(ByteWriter& w, const std::string& s) {
-  w.put_array(s.data(), s.size());
-}
-std::string get_text(ByteReader& r) {
-  const std::vector<char> bytes = r.get_array<char>();
-  return {bytes.begin(), bytes.end()};
-}
-std::string pack(const Summary& s) {
-  ByteWriter w;
-  put_text(w, s.scenario);
-  put_text(w, s.currency);
-  w.put(s.trials);
-  w.put(s.seed);
-  w.put(s.mode);
-  w.put(s.breakdown_exact);
-  for (const auto& names : s.layout.entry_names) {
-    w.put<std::uint64_t>(names.size());
-    for (const std::string& name : names) put_text(w, name);
-  }
-  w.put_array(s.layout.first_entry.data(), s.layout.first_entry.size());
-  w.put(s.layout.n_entries);
-  w.put_array(s.stats.data(), s.stats.size());
-  return w.take();
-}
-Summary unpack(const std::string& bytes) {
-  ByteReader r(bytes);
-  Summary s;
-  s.scenario = get_text(r);
-  s.currency = get_text(r);
-  s.trials = r.get<std::int64_t>();
-  s.seed = r.get<std::uint64_t>();
-  s.mode = r.get<Mode>();
-  s.breakdown_exact = r.get<bool>();
-  for (auto& names : s.layout.entry_names) {
-    names.resize(r.get<std::uint64_t>());
-    for (std::string& name : names) name = get_text(r);
-  }
-  const std::vector<int> first = r.get_array<int>();
-  std::copy(first.begin(), first.end(), s.layout.first_entry.begin());
-  s.layout.n_entries = r.get<int>();
-  s.stats = r.get_array<Stats>();
-  return s;
+// A run's totals from its summary JSON (what travels from the process that ran it to process 0, and what
+// --resume reads back).
+void take_totals(const std::string& summary, BatchEntry& e) {
+  const Json parsed = Json::parse(summary);
+  const Json& metrics = parsed.at("metrics");
+  e.total_cost = stats_from_json(metrics.at("total_cost"));
+  e.revenue_lost = stats_from_json(metrics.at("revenue_lost"));
+  e.customers_lost = stats_from_json(metrics.at("customers_lost"));
+  e.trials_run = parsed.at("trials");  // a run to a precision's own count
 }
 
 // 1. Every file loaded (cheap, and every process needs the names to agree on folders), with its folder name.
@@ -152,6 +113,8 @@ std::vector<std::optional<Scenario>> load_all(const std::vector<std::string>& fi
       e.trials = r.trials;
       e.seed = r.seed;
       e.sampling = r.sampling;
+      for (const PrecisionTarget& t : r.precision) e.precision += t.text() + " ";
+      if (!r.precision.empty()) e.precision += fmt::format("max_trials={}", r.max_trials);
       e.directory = folder_for(s.name, files[i], used);
     } catch (const ScenarioError& error) {
       scenarios[i].reset();
@@ -178,7 +141,8 @@ std::string kept_results(const std::vector<std::optional<Scenario>>& scenarios, 
       const Json entry = Json::parse(read_file(dir / "entry.json"));
       // An entry from before sampling designs ran plain random sampling.
       if (entry.at("hash") != e.hash || entry.at("trials") != e.trials || entry.at("seed") != e.seed ||
-          entry.value("sampling", std::string("random")) != to_string(e.sampling))
+          entry.value("sampling", std::string("random")) != to_string(e.sampling) ||
+          entry.value("precision", std::string()) != e.precision)
         continue;
       std::string summary = read_file(dir / "summary.json");
       const Json parsed = Json::parse(summary);
@@ -186,6 +150,7 @@ std::string kept_results(const std::vector<std::optional<Scenario>>& scenarios, 
       e.total_cost = stats_from_json(metrics.at("total_cost"));
       e.revenue_lost = stats_from_json(metrics.at("revenue_lost"));
       e.customers_lost = stats_from_json(metrics.at("customers_lost"));
+      e.trials_run = parsed.at("trials");
       e.summary_json = std::move(summary);
       keep[i] = '1';
     } catch (const std::exception&) {
@@ -216,15 +181,12 @@ std::string run_entry(const Scenario& scenario, BatchEntry& e, RunSettings each,
     return failed.take();
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  log_line(each, fmt::format("{}: ok, {} trials in {:.2f} s", counter, e.trials, seconds));
-  if (!out.empty()) {
-    e.summary_json = summary_json(result->summary);
-    write_entry(out, e);
-  }
+  log_line(each, fmt::format("{}: ok, {} trials in {:.2f} s", counter, result->summary.trials, seconds));
+  e.summary_json = summary_json(result->summary);
+  if (!out.empty()) write_entry(out, e);
   ByteWriter done;
   done.put<char>('s');
-  const std::string packed = pack(result->summary);
-  done.put_array(packed.data(), packed.size());
+  done.put_array(e.summary_json.data(), e.summary_json.size());
   return done.take();
 }
 
@@ -353,9 +315,8 @@ BatchResult batch(const std::vector<std::string>& files, const RunSettings& sett
       e.error = payload;
       continue;
     }
-    const Summary summary = unpack(payload);
-    take_totals(summary, e);
-    if (e.summary_json.empty()) e.summary_json = summary_json(summary);
+    e.summary_json = payload;
+    take_totals(payload, e);
     e.ok = true;
   }
   if (!output.out.empty()) {

@@ -27,6 +27,9 @@ Json sampling_json(Sampling sampling);
 /// The pairs of correlated inputs: [{"between": [A, B], "asked": r, "used": r'}].
 Json correlations_json(const std::vector<CorrelatedGroup>& groups);
 
+/// A run to a precision: {"targets": [...], "met", "trials", "max_trials", "rounds"}.
+Json precision_json(const PrecisionReport& report);
+
 Json scenario_document(const Scenario& scenario, bool absolute_paths);
 /// A CSV field, quoted when it holds a comma, a quote or a line break.
 std::string csv_field(const std::string& s);

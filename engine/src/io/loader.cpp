@@ -587,6 +587,23 @@ Scenario Reader::read(const YAML::Node& root) {
       note("simulation.sampling", t);
       s.sampling = choice<Sampling>(t, "simulation.sampling", SAMPLING_NAMES);
     }
+    if (YAML::Node t = v["precision"]) {
+      note("simulation.precision", t);
+      require_seq(t, "simulation.precision");
+      s.precision.clear();
+      for (std::size_t i = 0; i < t.size(); ++i) {
+        const std::string key = item_path("simulation.precision", i);
+        try {
+          s.precision.push_back(parse_precision(text(t[i], key)));
+        } catch (const UsageError& e) {
+          fail(t[i], key, e.what());
+        }
+      }
+    }
+    if (YAML::Node t = v["max_trials"]) {
+      note("simulation.max_trials", t);
+      s.max_trials = integer(t, "simulation.max_trials", FIRST_ROUND, std::numeric_limits<std::uint32_t>::max());
+    }
     if (YAML::Node t = v["correlations"]) {
       note("simulation.correlations", t);
       static constexpr std::array<std::string_view, 2> MODES{"repair", "strict"};

@@ -123,6 +123,7 @@ std::string summary_json(const Summary& summary, int indent) {
     j["sampling"] = sampling_json(summary.sampling);
   }
   if (!summary.correlations.empty()) j["correlations"] = correlations_json(summary.correlations);
+  if (summary.precision) j["precision"] = precision_json(*summary.precision);
   j["metrics"] = entry_json(summary, 0, means_only);
   if (!summary.breakdowns) return json_text(j, indent) + "\n";
   Json breakdown = Json::object();
@@ -195,6 +196,7 @@ std::string summary_table(const Summary& summary) {
                        summary.seed, summary.mode_name(), to_string(summary.sampling),
                        summary.correlations.empty() ? "" : ", correlated inputs");
   if (!summary.currency.empty()) out += fmt::format("  currency: {}", summary.currency);
+  if (summary.precision) out += "\nprecision " + summary.precision->describe();
   out += "\n\n";
   if (means_only) {
     out += fmt::format("{:<26}{:>18}\n", "metric", "mean");
@@ -242,9 +244,48 @@ void write_run(const std::filesystem::path& dir, const RunResult& result, bool s
   // trials.csv goes to its file row by row: at millions of trials it is gigabytes.
   if (samples)
     files.emplace_back("trials.csv", [&](std::ostream& out) { write_trials_csv(out, result, cancel); });
-  // An earlier run's trials.csv would stand beside this run's summary as if it were its own.
-  write_files_atomically(dir, files,
-                         samples ? std::vector<std::string>{} : std::vector<std::string>{"trials.csv"});
+  const std::string convergence = result.summary.precision ? convergence_csv(*result.summary.precision) : "";
+  if (result.summary.precision)
+    files.emplace_back("convergence.csv", [&](std::ostream& out) { out << convergence; });
+  // An earlier run's trials.csv or convergence.csv would stand beside this run's summary as if it were its own.
+  std::vector<std::string> stale;
+  if (!samples) stale.push_back("trials.csv");
+  if (!result.summary.precision) stale.push_back("convergence.csv");
+  write_files_atomically(dir, files, stale);
+}
+
+std::string convergence_csv(const PrecisionReport& report) {
+  std::string out = "trials,of,metric,statistic,estimate,half_width,allowed,met\n";
+  for (const PrecisionRound& round : report.rounds)
+    for (const TargetStatus& t : round.targets)
+      out += fmt::format("{},{},{},{},{},{},{},{}\n", round.trials, csv_field(t.of), t.target.metric,
+                         t.target.statistic, t.estimate, t.half_width, t.allowed, t.met ? "true" : "false");
+  return out;
+}
+
+Json precision_json(const PrecisionReport& report) {
+  Json targets = Json::array();
+  for (const TargetStatus& t : report.rounds.back().targets) {
+    Json x;
+    x["target"] = t.target.text();
+    if (!t.of.empty()) x["of"] = t.of;
+    x["metric"] = t.target.metric;
+    x["statistic"] = t.target.statistic;
+    x["tolerance"] = t.target.tolerance;
+    x["relative"] = t.target.relative;
+    x["estimate"] = t.estimate;
+    x["half_width"] = t.half_width;
+    x["allowed"] = t.allowed;
+    x["met"] = t.met;
+    targets.push_back(std::move(x));
+  }
+  Json rounds = Json::array();
+  for (const PrecisionRound& r : report.rounds) rounds.push_back(r.trials);
+  return {{"targets", std::move(targets)},
+          {"met", report.met()},
+          {"trials", report.rounds.back().trials},
+          {"max_trials", report.max_trials},
+          {"rounds", std::move(rounds)}};
 }
 
 }  // namespace cxrisk

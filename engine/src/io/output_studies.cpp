@@ -56,6 +56,8 @@ std::string comparison_json(const Comparison& c, int indent) {
   if (!c.currency.empty()) j["currency"] = c.currency;
   j["trials"] = c.trials;
   j["seed"] = c.seed;
+  j["sampling"] = sampling_json(c.sampling);
+  if (c.precision) j["precision"] = precision_json(*c.precision);
   Json alts = Json::array();
   for (const AlternativeResult& a : c.alternatives) {
     Json x;
@@ -157,8 +159,10 @@ std::string comparison_table(const Comparison& c) {
   for (const auto& a : c.alternatives) ranked.push_back(&a);
   std::stable_sort(ranked.begin(), ranked.end(),
                    [](const auto* x, const auto* y) { return x->net_benefit.mean > y->net_benefit.mean; });
-  std::string out = fmt::format("Against '{}'  ({} trials, seed {}, common random numbers){}\n\n", c.base,
-                                c.trials, c.seed, c.currency.empty() ? "" : "  currency: " + c.currency);
+  std::string out = fmt::format("Against '{}'  ({} trials, seed {}, {} sampling, common random numbers){}\n", c.base,
+                                c.trials, c.seed, to_string(c.sampling), c.currency.empty() ? "" : "  currency: " + c.currency);
+  if (c.precision) out += "precision " + c.precision->describe() + "\n";
+  out += "\n";
   std::size_t width = 12;
   for (const auto& a : c.alternatives) width = std::max(width, a.name.size() + 2);
   out += fmt::format("{:<6}{:<{}}{:>16}{:>16}{:>16}{:>16}{:>16}{:>10}{:>8}{:>9}\n", "rank", "alternative",
@@ -190,7 +194,7 @@ std::string batch_csv(const BatchResult& result) {
   out += "\n";
   for (const BatchEntry& e : result.entries) {
     out += fmt::format("{},{},{},{},{},{},{},{}", csv_field(e.file), csv_field(e.name), e.ok ? "ok" : "error",
-                       e.hash, e.ok ? std::to_string(e.trials) : "", e.ok ? std::to_string(e.seed) : "",
+                       e.hash, e.ok ? std::to_string(e.trials_run) : "", e.ok ? std::to_string(e.seed) : "",
                        e.error_line > 0 ? std::to_string(e.error_line) : "", csv_field(e.error));
     for (const Stats* s : {&e.total_cost, &e.revenue_lost, &e.customers_lost}) {
       if (e.ok)
@@ -214,7 +218,7 @@ std::string batch_json(const BatchResult& result) {
     x["name"] = e.name;
     x["status"] = e.ok ? "ok" : "error";
     x["hash"] = e.hash;
-    x["trials"] = e.trials;
+    x["trials"] = e.trials_run;
     x["seed"] = e.seed;
     if (!e.ok) {
       x["error"] = e.error;

@@ -1,6 +1,7 @@
 #include "cxrisk/session.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <iostream>
 
 #include "cxrisk/batch.h"
@@ -17,13 +18,22 @@ namespace {
 
 // The digest of the settings a simulating command's numbers depend on, as this process resolved them.
 std::string settings_digest(const std::string& command, const RunSettings::Resolved& r) {
-  return fmt::format("{} trials={} seed={} sampling={}", command, r.trials, r.seed, to_string(r.sampling));
+  std::vector<std::string> targets;
+  for (const PrecisionTarget& t : r.precision) targets.push_back(t.text());
+  const std::string precision = fmt::format("{}", fmt::join(targets, " "));
+  return fmt::format("{} trials={} seed={} sampling={} max_trials={} precision={}", command, r.trials, r.seed,
+                     to_string(r.sampling), r.max_trials, precision);
 }
 
 }  // namespace
 
 Session::Session(RunSettings settings, std::ostream& out, bool progress_bar, LoadOptions load)
     : settings_(std::move(settings)), load_(std::move(load)), out_(out), progress_bar_(progress_bar) {}
+
+void Session::warn_unmet(const std::optional<PrecisionReport>& report) const {
+  if (report && !report->met())
+    std::cerr << "warning: precision " << report->describe() << "\n(raise --max-trials, or loosen the targets)\n";
+}
 
 Scenario Session::load(const std::string& file) const {
   Scenario s = load_scenario(file, load_);
@@ -63,6 +73,7 @@ void Session::run(const std::string& file, const Output& output) {
   const RunResult result = cxrisk::run(scenario, reporting_to(bar));
   bar.finish();
   if (!root()) return;
+  warn_unmet(result.summary.precision);
   if (!output.folder.empty()) write_run(output.folder, result, output.samples, settings_.cancel);
   out_ << (output.json ? summary_json(result.summary) : summary_table(result.summary));
 }
@@ -88,9 +99,16 @@ void Session::compare(const std::string& base_file, const std::vector<std::strin
   meet(std::move(digests));
   ProgressBar bar(progress_bar_ && root(), "scenarios");
   Comparison c = cxrisk::compare(base, alternatives, reporting_to(bar));
-  if (voi) c.voi = value_of_information(base, alternatives, settings_);
+  if (voi) {
+    // On the comparison's trials: those a run to a precision stopped at.
+    RunSettings at = settings_;
+    at.trials = c.trials;
+    at.precision = std::vector<PrecisionTarget>{};
+    c.voi = value_of_information(base, alternatives, at);
+  }
   bar.finish();
   if (!root()) return;
+  warn_unmet(c.precision);
   if (!output.folder.empty()) {
     std::vector<std::pair<std::string, std::string>> files{{"comparison.json", comparison_json(c)},
                                                            {"comparison.csv", comparison_csv(c)}};
@@ -99,6 +117,10 @@ void Session::compare(const std::string& base_file, const std::vector<std::strin
       files.emplace_back("voi.csv", voi_csv(*c.voi));
     else
       stale.push_back("voi.csv");  // of an earlier comparison with --voi
+    if (c.precision)
+      files.emplace_back("convergence.csv", convergence_csv(*c.precision));
+    else
+      stale.push_back("convergence.csv");
     write_files_atomically(output.folder, files, stale);
   }
   out_ << (output.json ? comparison_json(c) : comparison_table(c));

@@ -118,6 +118,8 @@ Json scenario_document(const Scenario& s, bool absolute_paths) {
   // Written only when they differ from the defaults, so that a scenario without them keeps its hash.
   if (s.sampling != Sampling::random) root["simulation"]["sampling"] = std::string(to_string(s.sampling));
   if (s.strict_correlations) root["simulation"]["correlations"] = "strict";
+  for (const PrecisionTarget& t : s.precision) root["simulation"]["precision"].push_back(t.text());
+  if (s.max_trials != DEFAULT_MAX_TRIALS) root["simulation"]["max_trials"] = s.max_trials;
   Json scenario_params = Json::object();
   put_params(scenario_params, s, Scope::scenario, {});
   for (auto& [key, value] : scenario_params.items()) {

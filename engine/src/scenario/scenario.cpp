@@ -112,6 +112,7 @@ bool operator==(const Scenario& a, const Scenario& b) {
          a.valuation == b.valuation && a.trials == b.trials && a.seed == b.seed && a.segments == b.segments &&
          a.stages == b.stages && a.problems == b.problems && a.has_investment == b.has_investment &&
          a.params == b.params && a.sampling == b.sampling && a.strict_correlations == b.strict_correlations &&
+         a.precision == b.precision && a.max_trials == b.max_trials &&
          same_correlations(a, b);
 }
 

@@ -5,6 +5,7 @@
 #include <array>
 
 #include "cxrisk/error.h"
+#include "studies/rounds.h"
 
 namespace cxrisk {
 
@@ -97,27 +98,21 @@ void require_finite(const Scenario& alternative, const AlternativeResult& a) {
                       name, alternative.name));
 }
 
-}  // namespace
-
-Comparison compare(const Scenario& base, const std::vector<Scenario>& alternatives,
-                   const RunSettings& settings) {
-  CXRISK_REQUIRE(!alternatives.empty(), "compare needs at least one alternative to the base");
-  for (const Scenario& alt : alternatives) {
-    CXRISK_REQUIRE(alt.periods == base.periods && alt.period == base.period,
-                   "alternative '" << alt.name << "' has another horizon than the base '" << base.name
-                                   << "'; a comparison needs the same periods");
-  }
-  const RunSettings::Resolved r = settings.resolve(base);
-  // Every scenario runs on the base's trials and seed.
+// A comparison of r.trials trials.
+Comparison compare_trials(const Scenario& base, const std::vector<Scenario>& alternatives,
+                          const RunSettings& settings, const RunSettings::Resolved& r) {
+  // Every scenario runs on the base's trials, seed and design.
   RunSettings each = settings;
   each.trials = r.trials;
   each.seed = r.seed;
   each.sampling = r.sampling;
+  each.precision = std::vector<PrecisionTarget>{};
   Comparison c;
   c.base = base.name;
   c.currency = base.currency;
   c.trials = r.trials;
   c.seed = r.seed;
+  c.sampling = r.sampling;
   c.periods = base.periods;
   const int steps = static_cast<int>(alternatives.size()) + 1;
   const bool root = settings.processes().is_root();
@@ -131,6 +126,49 @@ Comparison compare(const Scenario& base, const std::vector<Scenario>& alternativ
     }
     if (settings.progress) settings.progress(static_cast<int>(i) + 2, steps);
   }
+  return c;
+}
+
+// The statistics a comparison's precision target names, of one alternative.
+const Stats& comparison_stats(const AlternativeResult& a, const std::string& metric) {
+  if (metric == "savings") return a.savings_total_cost;
+  if (metric == "savings_revenue_lost") return a.savings_revenue_lost;
+  if (metric == "savings_customers_lost") return a.savings_customers_lost;
+  if (metric == "investment_pv") return a.investment_pv;
+  return a.net_benefit;
+}
+
+}  // namespace
+
+Comparison compare(const Scenario& base, const std::vector<Scenario>& alternatives,
+                   const RunSettings& settings) {
+  CXRISK_REQUIRE(!alternatives.empty(), "compare needs at least one alternative to the base");
+  for (const Scenario& alt : alternatives) {
+    CXRISK_REQUIRE(alt.periods == base.periods && alt.period == base.period,
+                   "alternative '" << alt.name << "' has another horizon than the base '" << base.name
+                                   << "'; a comparison needs the same periods");
+  }
+  RunSettings::Resolved r = settings.resolve(base);
+  // A comparison's targets are on its savings and net benefit: only those given for it, not a scenario's.
+  r.precision = settings.precision.value_or(std::vector<PrecisionTarget>{});
+  for (const PrecisionTarget& t : r.precision)
+    CXRISK_REQUIRE(std::find(COMPARISON_METRICS.begin(), COMPARISON_METRICS.end(), t.metric) !=
+                       COMPARISON_METRICS.end(),
+                   "a comparison's precision names savings, savings_revenue_lost, savings_customers_lost, "
+                   "investment_pv or net_benefit, got '"
+                       << t.metric << "'");
+  if (r.precision.empty()) return compare_trials(base, alternatives, settings, r);
+  PrecisionReport report{r.precision, r.max_trials, {}};
+  Comparison c = grow_to_precision(r, settings.processes(), report, [&](std::int64_t trials) {
+    RunSettings::Resolved round = r;
+    round.trials = trials;
+    Comparison x = compare_trials(base, alternatives, settings, round);
+    std::vector<TargetStatus> status;
+    for (const AlternativeResult& a : x.alternatives)
+      for (const PrecisionTarget& t : r.precision) status.push_back(status_of(t, comparison_stats(a, t.metric), a.name));
+    return std::pair{std::move(x), std::move(status)};
+  });
+  if (settings.processes().is_root()) c.precision = std::move(report);
   return c;
 }
 

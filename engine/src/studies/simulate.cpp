@@ -16,6 +16,7 @@
 #include "cxrisk/error.h"
 #include "stats/tally.h"
 #include "studies/parallel.h"
+#include "studies/rounds.h"
 
 namespace cxrisk {
 
@@ -174,6 +175,11 @@ RunSettings::Resolved RunSettings::resolve(const Scenario& scenario) const {
                  "the number of trials must be between 1 and 4294967295, got " << r.trials);
   r.seed = seed.value_or(scenario.seed);
   r.sampling = sampling.value_or(scenario.sampling);
+  r.precision = precision.value_or(scenario.precision);
+  r.max_trials = max_trials.value_or(scenario.max_trials);
+  CXRISK_REQUIRE(r.max_trials >= FIRST_ROUND && r.max_trials <= std::numeric_limits<std::uint32_t>::max(),
+                 "the maximum of trials must be between " << FIRST_ROUND << " and 4294967295, got "
+                                                           << r.max_trials);
   CXRISK_REQUIRE(r.sampling == Sampling::random || r.trials >= MIN_DESIGN_TRIALS,
                  to_string(r.sampling) << " sampling needs at least " << MIN_DESIGN_TRIALS << " trials ("
                                        << REPLICATES << " replicates of two), got " << r.trials);
@@ -185,8 +191,11 @@ const Communicator& RunSettings::processes() const {
   return communicator ? *communicator : serial_communicator();
 }
 
-RunResult run(const Scenario& scenario, const RunSettings& settings, const Keep& keep) {
-  const RunSettings::Resolved r = settings.resolve(scenario);
+namespace {
+
+// A run of r.trials trials.
+RunResult run_trials(const Scenario& scenario, const RunSettings& settings, const Keep& keep,
+                     const RunSettings::Resolved& r) {
   if (settings.mode == Mode::individual)
     for (const Segment& seg : scenario.segments)
       CXRISK_REQUIRE(seg[Param::customers].largest_draw() < 4294967295.5,
@@ -264,6 +273,26 @@ RunResult run(const Scenario& scenario, const RunSettings& settings, const Keep&
   result.samples =
       tally.take_exact_columns(static_cast<std::size_t>(N_METRICS) * n);  // the totals come first
   if (extra_width) take_period_costs(tally, n, T, result);
+  return result;
+}
+
+}  // namespace
+
+RunResult run(const Scenario& scenario, const RunSettings& settings, const Keep& keep) {
+  const RunSettings::Resolved r = settings.resolve(scenario);
+  if (r.precision.empty()) return run_trials(scenario, settings, keep, r);
+  PrecisionReport report{r.precision, r.max_trials, {}};
+  RunResult result = grow_to_precision(r, settings.processes(), report, [&](std::int64_t trials) {
+    RunSettings::Resolved round = r;
+    round.trials = trials;
+    RunResult x = run_trials(scenario, settings, keep, round);
+    std::vector<TargetStatus> status;
+    if (settings.processes().is_root())
+      for (const PrecisionTarget& t : r.precision)
+        status.push_back(status_of(t, x.summary.total(parse_metric(t.metric))));
+    return std::pair{std::move(x), std::move(status)};
+  });
+  if (settings.processes().is_root()) result.summary.precision = std::move(report);
   return result;
 }
 
