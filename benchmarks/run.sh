@@ -20,9 +20,11 @@
 #      design's rows and the widest of those intervals (target: under 30 seconds), and `compare --voi`.
 #   9. sampling designs: the standard deviation of the mean total_cost over 30 seeds at 4,096 trials of the
 #      telecom scenario with random, Latin hypercube and Sobol sampling (target: Sobol at least 5x below
-#      random), against the standard error each run reports; and what a design and correlations cost a trial.
+#      random), against the standard error each run reports; and what a design and correlations cost a trial;
+#  10. time to a stated precision (total_cost mean to 0.1%, p95 to 0.5%): the numpy baseline with plain Monte
+#      Carlo, cxrisk plain, and cxrisk with each design (targets: 100x numpy, 10x its own plain).
 # --quick uses fewer trials everywhere (for a smoke test; the figures are noisier). --studies runs sections 8
-# and 9 alone (they race no baseline).
+# to 10 alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quick=0
@@ -339,3 +341,33 @@ run_args=(--threads 1)
 per_trial_each $((quick ? 2000 : 40000)) scenarios/telecom.yaml scenarios/telecom_correlated.yaml
 printf "telecom %6.1f us per trial; with its incidences correlated %6.1f us per trial\n" \
   "${us_per_trial[scenarios/telecom.yaml]}" "${us_per_trial[scenarios/telecom_correlated.yaml]}"
+
+echo
+echo "## 10. Time to a stated precision on $SCENARIO (total_cost mean to 0.1%, p95 to 0.5%)"
+# cxrisk runs to the targets itself (rounds included in its time). The numpy baseline cannot: it is given the
+# trials plain Monte Carlo needed (cxrisk's random run, the same model and so the same variance) at its own
+# measured rate, which is the time it would take if it knew the count in advance.
+targets=(--precision total_cost:mean:0.1% --precision total_cost:p95:0.5%)
+((quick)) && targets=(--precision total_cost:mean:1% --precision total_cost:p95:2%)
+np_trials=$((quick ? 500 : 4000))
+np_out=$($PY benchmarks/baseline_numpy.py $SCENARIO --trials $np_trials 2>&1)
+np_seconds=$(echo "$np_out" | sed -n 's/.* in \([0-9.]*\) s .*/\1/p')
+for sampling in random lhs sobol; do
+  start=$(date +%s.%N)
+  $EXE run $SCENARIO "${targets[@]}" --sampling $sampling --threads "$CORES" --json >"$WORK/precision_$sampling.json"
+  echo "$(echo "$(date +%s.%N) - $start" | bc -l)" >"$WORK/precision_$sampling.time"
+done
+$PY - "$WORK" "$np_trials" "$np_seconds" <<'PY'
+import json, sys
+work, np_trials, np_seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+runs = {}
+for sampling in ("random", "lhs", "sobol"):
+    p = json.load(open(f"{work}/precision_{sampling}.json"))["precision"]
+    runs[sampling] = (p["trials"], float(open(f"{work}/precision_{sampling}.time").read()), p["met"], p["rounds"])
+plain_trials = runs["random"][0]
+numpy_time = np_seconds / np_trials * plain_trials
+print(f"numpy baseline, plain Monte Carlo: {plain_trials} trials at {np_trials / np_seconds:.0f} trials/s = {numpy_time:.1f} s")
+for sampling, (trials, seconds, met, rounds) in runs.items():
+    print(f"cxrisk, {sampling:6}: {trials:7} trials (rounds {rounds}), {seconds:6.1f} s, met {met}; "
+          f"{numpy_time / seconds:5.1f}x the numpy baseline, {runs['random'][1] / seconds:4.1f}x its own plain run")
+PY

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import EXE, SCENARIOS, TEST_DATA
 
-STATS = ["mean", "sd", "se", "min", "max", "p5", "p10", "p25", "p50", "p75", "p90", "p95", "p99", "cvar95"]
+STATS = ["mean", "sd", "se", "min", "max", "p5", "p10", "p25", "p50", "p75", "p90", "p95", "p99", "cvar95", "ci95"]
 METRICS = ["customers_with_problems", "complaints", "contacts", "escalations", "customers_lost", "revenue_lost",
            "wom_prospects_lost", "wom_prospects_won", "wom_revenue_lost", "handling_cost", "total_cost"]
 SHIPPED = sorted(SCENARIOS.glob("*.yaml"))

@@ -72,3 +72,33 @@ def test_compare_voi_needs_enough_trials(cli, tmp_path):
                          "500", "--voi", "--out", tmp_path / "o")
     assert status == 2 and "at least 1,000 trials" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_run_to_a_precision_writes_its_convergence_and_warns_when_out_of_reach(cli, tmp_path):
+    status, out, err = cli("run", SCENARIOS / "tarp_minor.yaml", "--precision", "total_cost:mean:0.2%",
+                           "--precision", "customers_lost:p95:1%", "--out", tmp_path / "met", "--json")
+    assert status == 0, err
+    summary = json.loads(out)
+    precision = summary["precision"]
+    assert precision["met"] and precision["rounds"][0] == 4096 and precision["trials"] == summary["trials"]
+    assert [t["target"] for t in precision["targets"]] == ["total_cost:mean:0.2%", "customers_lost:p95:1%"]
+    rows = (tmp_path / "met" / "convergence.csv").read_text().splitlines()
+    assert rows[0] == "trials,of,metric,statistic,estimate,half_width,allowed,met"
+    assert len(rows) == 1 + 2 * len(precision["rounds"]) and rows[-1].endswith(",true")
+    # The same numbers as a plain run of that many trials.
+    plain = cli.json("run", SCENARIOS / "tarp_minor.yaml", "--trials", summary["trials"])
+    assert plain["metrics"] == summary["metrics"]
+    # Out of reach: the maximum's results, a warning, exit 0; a later plain run leaves no stale convergence.csv.
+    status, out, err = cli("run", SCENARIOS / "tarp_minor.yaml", "--precision", "total_cost:p99:0.001%",
+                           "--max-trials", "8192", "--json")
+    assert status == 0 and json.loads(out)["precision"]["met"] is False and json.loads(out)["trials"] == 8192
+    assert "warning: precision NOT met by the maximum of 8192 trials" in err
+    cli("run", SCENARIOS / "tarp_minor.yaml", "--trials", "100", "--out", tmp_path / "met", check=0)
+    assert not (tmp_path / "met" / "convergence.csv").exists()
+    for bad, message in [("total_cost:p97:1%", "unknown statistic 'p97'"), ("total_cost:mean", "three parts"),
+                         ("total_cost:mean:0%", "not a number above 0")]:
+        status, _, err = cli("run", SCENARIOS / "tarp_minor.yaml", "--precision", bad)
+        assert status == 2 and message in err, err
+    status, _, err = cli("compare", SCENARIOS / "tarp_minor.yaml", SCENARIOS / "tarp_major.yaml", "--precision",
+                         "total_cost:mean:1%")
+    assert status == 2 and "unknown metric 'total_cost'" in err

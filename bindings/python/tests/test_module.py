@@ -191,7 +191,9 @@ def test_damaged_dicts_give_scenario_errors_or_finite_results():
             outcomes["refused"] += 1
             continue
         outcomes["ran"] += 1
-        assert all(math.isfinite(v) for stats in summary["metrics"].values() for v in stats.values())
+        for stats in summary["metrics"].values():
+            assert all(math.isfinite(v) for k, v in stats.items() if k != "ci95")
+            assert all(b is None or all(math.isfinite(x) for x in b) for b in stats["ci95"].values())
     assert outcomes["ran"] > 20 and outcomes["refused"] > 100  # both kinds of outcome were exercised
 
 
@@ -350,3 +352,17 @@ def test_sensitivity_of_correlated_inputs_to_pandas():
     assert pd.isna(incidence["sobol_total"]) and pd.isna(incidence["sobol_total_low"])
     groups = result.groups_to_pandas()
     assert groups.loc[("total_cost", "correlated", "problems.plan_mis_sold.incidence and 4 more"), "sobol_total"] > 0.5
+
+
+def test_precision_equals_the_command_line(cli_json):
+    path = SCENARIOS / "tarp_minor.yaml"
+    py = cxrisk.run(path, precision="total_cost:mean:0.2%").summary
+    assert py == cli_json("run", path, "--precision", "total_cost:mean:0.2%")
+    assert py["precision"]["met"]
+    with pytest.warns(UserWarning, match="precision not met by the maximum of 8192 trials"):
+        cxrisk.run(path, precision=["total_cost:p99:0.001%"], max_trials=8192)
+    with pytest.raises(ValueError, match="unknown statistic 'p97'"):
+        cxrisk.run(path, precision="total_cost:p97:1%")
+    alt = SCENARIOS / "tarp_major.yaml"
+    c = cxrisk.compare(alt, path, precision="savings:mean:5%", trials=None)
+    assert c["precision"]["met"] and c["trials"] == c["precision"]["trials"]

@@ -90,6 +90,7 @@ void Model::set_up_inputs() {
                                    to_string(design_.sampling), MIN_DESIGN_TRIALS, REPLICATES, design_.trials));
     if (design_.sampling == Sampling::sobol) sobol_ = std::make_unique<SobolDirections>(uncertain_.size());
   }
+  if (use_ != Use::trials) return;  // the means alone: nothing is drawn, nothing correlated
   for (const CorrelatedGroup& g : resolve_correlations(scenario_).groups) {
     Copula c;
     for (const std::string& path : g.paths)

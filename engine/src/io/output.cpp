@@ -204,11 +204,11 @@ std::string summary_table(const Summary& summary) {
       out += fmt::format("{:<26}{:>18}\n", METRIC_NAMES[m], human_number(summary.total(m).mean));
   } else {
     // The mean and the P95 with the half-widths of their 95% intervals.
-    out += fmt::format("{:<26}{:>16}{:>12}{:>16}{:>16}{:>16}{:>12}{:>16}\n", "metric", "mean", "+-95%", "p5",
+    out += fmt::format("{:<26}{:>16}{:>14}{:>16}{:>16}{:>16}{:>14}{:>16}\n", "metric", "mean", "+-95%", "p5",
                        "p50", "p95", "+-95%", "cvar95");
     for (int m = 0; m < N_METRICS; ++m) {
       const Stats& s = summary.total(m);
-      out += fmt::format("{:<26}{:>16}{:>12}{:>16}{:>16}{:>16}{:>12}{:>16}\n", METRIC_NAMES[m],
+      out += fmt::format("{:<26}{:>16}{:>14}{:>16}{:>16}{:>16}{:>14}{:>16}\n", METRIC_NAMES[m],
                          human_number(s.mean), human_number(s.mean_ci.half_width()), human_number(s.p5()),
                          human_number(s.p50()), human_number(s.p95()),
                          human_number(s.percentile_ci[6].half_width()), human_number(s.cvar95));
