@@ -84,5 +84,4 @@ auto as_processes(int size, Work work) {
   return result;
 }
 
-
 }  // namespace cxrisk::test

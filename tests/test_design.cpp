@@ -1,7 +1,7 @@
 // The inputs' joint law: rank correlations through the Gaussian copula, the repair of an invalid matrix,
 // Latin hypercube and scrambled Sobol designs, and the standard errors a designed run reports.
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <numeric>
 
@@ -139,8 +139,10 @@ correlations:
   INFO(w);
   CHECK(w.find("<test>:18:5: correlations[0]:") == 0);
   CHECK(w.find("segments.consumer.value.mean ~ problems.late.incidence: 0.9 -> 0.483") != std::string::npos);
-  CHECK(w.find("segments.consumer.value.mean ~ problems.late.complaint_rate: 0.9 -> 0.483") != std::string::npos);
-  CHECK(w.find("problems.late.incidence ~ problems.late.complaint_rate: -0.9 -> -0.483") != std::string::npos);
+  CHECK(w.find("segments.consumer.value.mean ~ problems.late.complaint_rate: 0.9 -> 0.483") !=
+        std::string::npos);
+  CHECK(w.find("problems.late.incidence ~ problems.late.complaint_rate: -0.9 -> -0.483") !=
+        std::string::npos);
   // A valid matrix is used as given, without a warning.
   const Scenario valid = test::scenario_from(four_inputs(R"(
 correlations:
@@ -179,8 +181,10 @@ changes:
   for (std::uint64_t t = 0; t < 100; ++t) {
     a.draw(t, da);
     b.draw(t, db);
-    CHECK(da.inputs[a.slot(Param::incidence, {-1, 0, -1})] == db.inputs[b.slot(Param::incidence, {-1, 0, -1})]);
-    CHECK(da.inputs[a.slot(Param::value_mean, {0, -1, -1})] == db.inputs[b.slot(Param::value_mean, {0, -1, -1})]);
+    CHECK(da.inputs[a.slot(Param::incidence, {-1, 0, -1})] ==
+          db.inputs[b.slot(Param::incidence, {-1, 0, -1})]);
+    CHECK(da.inputs[a.slot(Param::value_mean, {0, -1, -1})] ==
+          db.inputs[b.slot(Param::value_mean, {0, -1, -1})]);
   }
 }
 
@@ -197,7 +201,8 @@ TEST_CASE("A Latin hypercube hits each of its strata once per input in every rep
     for (const Replicate& r : reps) {
       CHECK(replicate_of(r.first, trials).index == r.index);
       CHECK(replicate_of(r.first + r.size - 1, trials).index == r.index);
-      std::vector<std::vector<int>> hits(model.n_uniforms(), std::vector<int>(static_cast<std::size_t>(r.size)));
+      std::vector<std::vector<int>> hits(model.n_uniforms(),
+                                         std::vector<int>(static_cast<std::size_t>(r.size)));
       for (std::int64_t t = r.first; t < r.first + r.size; ++t) {
         model.independent_uniforms(static_cast<std::uint64_t>(t), u);
         for (std::size_t i = 0; i < u.size(); ++i)
@@ -211,9 +216,14 @@ TEST_CASE("A Latin hypercube hits each of its strata once per input in every rep
 TEST_CASE("Sobol points: the unscrambled sequence is Joe and Kuo's, and scrambling beats random sampling",
           "[design]") {
   // The first points of the sequence of new-joe-kuo-6.21201 in its first three dimensions.
-  const double known[8][3] = {{0, 0, 0},          {0.5, 0.5, 0.5},       {0.75, 0.25, 0.25},
-                              {0.25, 0.75, 0.75}, {0.375, 0.375, 0.625}, {0.875, 0.875, 0.125},
-                              {0.625, 0.125, 0.875}, {0.125, 0.625, 0.375}};
+  const double known[8][3] = {{0, 0, 0},
+                              {0.5, 0.5, 0.5},
+                              {0.75, 0.25, 0.25},
+                              {0.25, 0.75, 0.75},
+                              {0.375, 0.375, 0.625},
+                              {0.875, 0.875, 0.125},
+                              {0.625, 0.125, 0.875},
+                              {0.125, 0.625, 0.375}};
   const SobolDirections sobol(3);
   for (std::uint64_t i = 0; i < 8; ++i)
     for (std::size_t d = 0; d < 3; ++d) CHECK(sobol.point(d, i) * 0x1.0p-32 == known[i][d]);
@@ -239,8 +249,9 @@ TEST_CASE("Sobol points: the unscrambled sequence is Joe and Kuo's, and scrambli
     double qmc = 0, mc = 0;
     for (std::uint64_t i = 0; i < 1024; ++i) {
       for (std::size_t d = 0; d < 6; ++d)
-        u[d] = uniform_from_bits(owen_scramble(six.point(d, i), static_cast<std::uint32_t>(mix64(rep * 6 + d))),
-                                 mix64(rep ^ (i << 8) ^ d));
+        u[d] =
+            uniform_from_bits(owen_scramble(six.point(d, i), static_cast<std::uint32_t>(mix64(rep * 6 + d))),
+                              mix64(rep ^ (i << 8) ^ d));
       qmc += f(u);
       for (std::size_t d = 0; d < 6; ++d) u[d] = keyed_uniform(mix64(rep + 1000), i, d);
       mc += f(u);

@@ -190,7 +190,8 @@ TEST_CASE("A sensitivity analysis spread over processes equals that of one proce
   CHECK(spread == serial);
 }
 
-TEST_CASE("Designed and correlated runs spread over processes equal the run of one process", "[distributed]") {
+TEST_CASE("Designed and correlated runs spread over processes equal the run of one process",
+          "[distributed]") {
   const Scenario base = load_scenario(std::string(CXRISK_SCENARIOS) + "/telecom.yaml");
   const Scenario s = apply_changes(base, R"(
 name: Telecom, correlated

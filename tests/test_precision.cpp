@@ -2,8 +2,8 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
-#include "cxrisk/output.h"
 #include "cxrisk/compare.h"
+#include "cxrisk/output.h"
 #include "helpers.h"
 #include "processes.h"
 
@@ -49,7 +49,9 @@ TEST_CASE("The 95% intervals of the mean, p50, p95 and cvar95 cover the truth 93
       o.threads = 1;
       o.sampling = sampling;
       const Stats x = run(s, o, Keep{.breakdowns = false}).summary.total(total_cost);
-      const auto covers = [](const Interval& ci, double value) { return ci.low <= value && value <= ci.high; };
+      const auto covers = [](const Interval& ci, double value) {
+        return ci.low <= value && value <= ci.high;
+      };
       mean += covers(x.mean_ci, truth.mean);
       p50 += covers(x.percentile_ci[3], truth.p50());
       p95 += covers(x.percentile_ci[6], truth.p95());
@@ -125,7 +127,8 @@ TEST_CASE("A precision out of reach stops at the maximum and says so; targets ar
   CHECK_THROWS_WITH(parse_precision("total:p95:1%"), Catch::Contains("unknown metric 'total'"));
   CHECK_THROWS_WITH(parse_precision("total_cost:p95:-1%"), Catch::Contains("not a number above 0"));
   CHECK_THROWS_WITH(parse_precision("total_cost:p95"), Catch::Contains("three parts"));
-  CHECK_THROWS_WITH(parse_precision("total_cost:mean:1%", true), Catch::Contains("unknown metric 'total_cost'"));
+  CHECK_THROWS_WITH(parse_precision("total_cost:mean:1%", true),
+                    Catch::Contains("unknown metric 'total_cost'"));
   CHECK(parse_precision("net_benefit:mean:5%", true).metric == "net_benefit");
 }
 

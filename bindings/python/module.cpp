@@ -96,8 +96,8 @@ cxrisk::Mode mode_of(const std::string& mode) {
 }
 
 // The settings of run, compare and sensitivity.
-cxrisk::RunSettings settings_of(std::optional<std::int64_t> trials, std::optional<std::uint64_t> seed, int threads,
-                                const std::optional<std::string>& sampling,
+cxrisk::RunSettings settings_of(std::optional<std::int64_t> trials, std::optional<std::uint64_t> seed,
+                                int threads, const std::optional<std::string>& sampling,
                                 const std::optional<std::vector<std::string>>& precision = {},
                                 std::optional<std::int64_t> max_trials = {}, bool comparison = false) {
   cxrisk::RunSettings o;
@@ -152,8 +152,8 @@ PYBIND11_MODULE(_cxrisk, m) {
                              [](const cxrisk::Scenario& s) { return decoded(s.source, "surrogateescape"); })
       .def_property_readonly("trials", [](const cxrisk::Scenario& s) { return s.trials; })
       .def_property_readonly("seed", [](const cxrisk::Scenario& s) { return s.seed; })
-      .def_property_readonly("sampling",
-                             [](const cxrisk::Scenario& s) { return std::string(cxrisk::to_string(s.sampling)); })
+      .def_property_readonly(
+          "sampling", [](const cxrisk::Scenario& s) { return std::string(cxrisk::to_string(s.sampling)); })
       .def_property_readonly("warnings",
                              [](const cxrisk::Scenario& s) {
                                std::vector<std::string> out;

@@ -51,8 +51,9 @@ void add_settings(CLI::App* app, cxrisk::RunSettings& s, const char* defaults_fr
                              std::string()));
   app->add_option_function<std::string>(
          "--sampling", [&s](const std::string& name) { s.sampling = cxrisk::parse_sampling(name); },
-         fmt::format("Design of the uncertain inputs: random, lhs or sobol (default: {}'s simulation.sampling)",
-                     defaults_from))
+         fmt::format(
+             "Design of the uncertain inputs: random, lhs or sobol (default: {}'s simulation.sampling)",
+             defaults_from))
       ->check(CLI::IsMember({"random", "lhs", "sobol"}));
   app->add_option(
          "--threads", s.threads,
@@ -73,11 +74,12 @@ void add_precision(CLI::App* app, cxrisk::RunSettings& s, bool comparison) {
            }
            s.precision = std::move(targets);
          },
-         comparison ? "Run until this is known to within TOL (repeatable): METRIC:STAT:TOL, METRIC one of savings, "
-                      "savings_revenue_lost, savings_customers_lost, investment_pv, net_benefit; STAT mean, p5..p99 "
-                      "or cvar95; TOL relative (1%) or absolute (2e6)"
-                    : "Run until this is known to within TOL (repeatable): METRIC:STAT:TOL, e.g. total_cost:p95:1% "
-                      "(STAT mean, p5..p99 or cvar95; TOL relative with %, or absolute)")
+         comparison
+             ? "Run until this is known to within TOL (repeatable): METRIC:STAT:TOL, METRIC one of savings, "
+               "savings_revenue_lost, savings_customers_lost, investment_pv, net_benefit; STAT mean, p5..p99 "
+               "or cvar95; TOL relative (1%) or absolute (2e6)"
+             : "Run until this is known to within TOL (repeatable): METRIC:STAT:TOL, e.g. total_cost:p95:1% "
+               "(STAT mean, p5..p99 or cvar95; TOL relative with %, or absolute)")
       ->type_name("METRIC:STAT:TOL");
   app->add_option("--max-trials", s.max_trials,
                   "Where a run to a precision stops if not there (default: simulation.max_trials, 1000000)")

@@ -31,7 +31,7 @@ struct BatchEntry {
   std::string name;       ///< empty when the file did not load
   std::string directory;  ///< its folder under `out`
   std::string hash;
-  std::int64_t trials = 0;  ///< asked for (a run to a precision's first round stands for its targets)
+  std::int64_t trials = 0;      ///< asked for (a run to a precision's first round stands for its targets)
   std::int64_t trials_run = 0;  ///< run: `trials`, or where a run to a precision stopped
   std::uint64_t seed = 0;
   Sampling sampling = Sampling::random;

@@ -11,9 +11,9 @@ namespace cxrisk {
 
 struct Scenario;
 
-/// One entry of `correlations` as written: a pair {between: [A, B], rank: r}, where A and B may hold `*` (every
-/// uncertain input each matches is correlated with every one the other matches), or a matrix {inputs: [...],
-/// matrix: [[...]]} of inputs each named exactly.
+/// One entry of `correlations` as written: a pair {between: [A, B], rank: r}, where A and B may hold `*`
+/// (every uncertain input each matches is correlated with every one the other matches), or a matrix {inputs:
+/// [...], matrix: [[...]]} of inputs each named exactly.
 struct CorrelationEntry {
   bool pair = true;
   std::vector<std::string> inputs;          ///< registry paths
@@ -65,10 +65,10 @@ struct ResolvedCorrelations {
 
 /// The scenario's correlations resolved against its uncertain inputs. Throws ScenarioError naming the file,
 /// line, column and key of the entry at fault: a path that matches nothing or only fixed inputs, a Dirichlet
-/// share vector (not correlatable), an input with itself, a value outside [-1, 1], a matrix that is not square
-/// and symmetric with a unit diagonal, a pair given twice in one file with different values, and, when the
-/// scenario asks for `simulation.correlations: strict`, a matrix that is not a valid correlation matrix. A
-/// later file's value for a pair (an alternative's) replaces an earlier one's.
+/// share vector (not correlatable), an input with itself, a value outside [-1, 1], a matrix that is not
+/// square and symmetric with a unit diagonal, a pair given twice in one file with different values, and, when
+/// the scenario asks for `simulation.correlations: strict`, a matrix that is not a valid correlation matrix.
+/// A later file's value for a pair (an alternative's) replaces an earlier one's.
 ResolvedCorrelations resolve_correlations(const Scenario& scenario);
 
 /// The nearest correlation matrix to the symmetric k x k matrix `a` (row-major) in the Frobenius norm, by

@@ -1,12 +1,12 @@
 // Sampling designs for a scenario's uncertain inputs: plain random sampling, Latin hypercubes and scrambled
-// Sobol points (`simulation.sampling`). Only the inputs follow the design; the chain's own counting draws stay
-// pseudo-random.
+// Sobol points (`simulation.sampling`). Only the inputs follow the design; the chain's own counting draws
+// stay pseudo-random.
 //
 // A design's point for a trial is a pure function of (the input's stream key, the trial, the number of
-// trials), like every draw of cxrisk: results stay bit-identical at any thread or process count, and one trial
-// can be recomputed alone. The trials of a designed run form REPLICATES independent randomisations of the
-// design, each a contiguous block of whole chunks of trials: the spread between the replicates' estimates is
-// what gives an honest standard error, which the i.i.d. formula cannot for correlated design points.
+// trials), like every draw of cxrisk: results stay bit-identical at any thread or process count, and one
+// trial can be recomputed alone. The trials of a designed run form REPLICATES independent randomisations of
+// the design, each a contiguous block of whole chunks of trials: the spread between the replicates' estimates
+// is what gives an honest standard error, which the i.i.d. formula cannot for correlated design points.
 #pragma once
 
 #include <array>
@@ -27,8 +27,8 @@ Sampling parse_sampling(std::string_view name);
 inline constexpr int REPLICATES = 16;
 inline constexpr std::int64_t MIN_DESIGN_TRIALS = 2 * REPLICATES;
 
-/// Trials per chunk of a run (the unit of work and of deterministic merging): 64, or more so that a run has at
-/// most 4096 chunks; with a design, at most trials / REPLICATES, so that every replicate is whole chunks.
+/// Trials per chunk of a run (the unit of work and of deterministic merging): 64, or more so that a run has
+/// at most 4096 chunks; with a design, at most trials / REPLICATES, so that every replicate is whole chunks.
 std::int64_t chunk_trials(std::int64_t trials, Sampling sampling);
 
 /// Replicate `index` of a designed run: trials [first, first + size).
@@ -80,8 +80,8 @@ std::uint32_t owen_scramble(std::uint32_t x, std::uint32_t seed);
 /// holds n, walking the cycle until the value falls inside. A bijection for every key and n >= 1.
 std::uint64_t keyed_permutation(std::uint64_t index, std::uint64_t n, std::uint64_t key);
 
-/// A uniform in (0, 1) from the 32 bits `high` followed by the 20 high bits of `low`: 52 bits centred in their
-/// cell, like Stream::uniform.
+/// A uniform in (0, 1) from the 32 bits `high` followed by the 20 high bits of `low`: 52 bits centred in
+/// their cell, like Stream::uniform.
 double uniform_from_bits(std::uint32_t high, std::uint64_t low);
 
 }  // namespace cxrisk

@@ -173,7 +173,7 @@ class Model {
     std::uint64_t key = 0;
   };
   void add_slots(const ParamRef& ref);
-  void set_up_inputs();  // the design's directions and the copulas
+  void set_up_inputs();                              // the design's directions and the copulas
   void fill(TrialDraw& out, const double* u) const;  // u null: every quantity at its mean
   void fill_segments(TrialDraw& out, double margin, bool means) const;
   void fill_problems(TrialDraw& out) const;

@@ -22,7 +22,8 @@ namespace cxrisk {
 /// A precision to reach: the half-width of the 95% interval of a statistic of a metric at most `tolerance`
 /// (a fraction of the estimate's magnitude when `relative`).
 struct PrecisionTarget {
-  std::string metric;     ///< a metric of a run ("total_cost"), or of a comparison ("savings", "net_benefit", ...)
+  std::string
+      metric;  ///< a metric of a run ("total_cost"), or of a comparison ("savings", "net_benefit", ...)
   std::string statistic;  ///< "mean", "p5" .. "p99" or "cvar95"
   double tolerance = 0;
   bool relative = false;
@@ -39,8 +40,9 @@ inline constexpr std::array<std::string_view, 10> PRECISION_STATISTICS{"mean", "
 inline constexpr std::array<std::string_view, 5> COMPARISON_METRICS{
     "savings", "savings_revenue_lost", "savings_customers_lost", "investment_pv", "net_benefit"};
 
-/// Parses METRIC:STATISTIC:TOLERANCE, the tolerance relative with a % ("0.5%") or absolute ("2e6"); the metric
-/// one of METRIC_NAMES, or of COMPARISON_METRICS for a comparison. Throws UsageError saying what is wrong.
+/// Parses METRIC:STATISTIC:TOLERANCE, the tolerance relative with a % ("0.5%") or absolute ("2e6"); the
+/// metric one of METRIC_NAMES, or of COMPARISON_METRICS for a comparison. Throws UsageError saying what is
+/// wrong.
 PrecisionTarget parse_precision(std::string_view text, bool comparison = false);
 
 /// The first round's trials, and the largest count a run to a precision goes to by default.

@@ -14,9 +14,9 @@
 
 #include "cxrisk/correlations.h"
 #include "cxrisk/design.h"
-#include "cxrisk/precision.h"
 #include "cxrisk/error.h"
 #include "cxrisk/params.h"
+#include "cxrisk/precision.h"
 #include "cxrisk/quantity.h"
 #include "cxrisk/sampling.h"
 
@@ -124,11 +124,11 @@ struct Scenario {
   int periods = 1;  ///< horizon.periods
   PeriodUnit period = PeriodUnit::month;
   ValuationMethod valuation = ValuationMethod::annual;
-  std::int64_t trials = 10000;  ///< simulation.trials
-  std::uint64_t seed = 1;       ///< simulation.seed
-  Sampling sampling = Sampling::random;  ///< simulation.sampling: the design of the inputs
-  bool strict_correlations = false;      ///< simulation.correlations: strict (no repair of a matrix)
-  std::vector<PrecisionTarget> precision;  ///< simulation.precision: run to these instead of `trials`
+  std::int64_t trials = 10000;                   ///< simulation.trials
+  std::uint64_t seed = 1;                        ///< simulation.seed
+  Sampling sampling = Sampling::random;          ///< simulation.sampling: the design of the inputs
+  bool strict_correlations = false;              ///< simulation.correlations: strict (no repair of a matrix)
+  std::vector<PrecisionTarget> precision;        ///< simulation.precision: run to these instead of `trials`
   std::int64_t max_trials = DEFAULT_MAX_TRIALS;  ///< simulation.max_trials: where a run to a precision stops
   std::vector<CorrelationEntry> correlations;
   std::vector<Segment> segments;

@@ -27,7 +27,7 @@ struct RunSettings {
   /// scenario's simulation.precision; empty: a fixed number of trials whatever the scenario says.
   std::optional<std::vector<PrecisionTarget>> precision;
   std::optional<std::int64_t> max_trials;  ///< default: the scenario's simulation.max_trials
-  int threads = 0;                     ///< worker threads per process; 0: every core (at most MAX_THREADS)
+  int threads = 0;  ///< worker threads per process; 0: every core (at most MAX_THREADS)
   Mode mode = Mode::aggregate;
   /// When set and it becomes true, the run stops and throws Cancelled.
   const std::atomic<bool>* cancel = nullptr;

@@ -122,8 +122,8 @@ Stats compute_stats(std::span<const double> values, Tail tail = Tail::upper);
 
 /// The statistics of a designed run's per-trial values: as compute_stats, but the standard error of the mean
 /// and every interval from the spread of the design's independent replicates (estimate +- t(R-1) times the
-/// replicate standard error of each statistic). `values[i]` is trial i's, or trial `trial_of[i]`'s (ascending)
-/// of a run of `trials` trials when the values are at some trials only (a ratio defined where its
+/// replicate standard error of each statistic). `values[i]` is trial i's, or trial `trial_of[i]`'s
+/// (ascending) of a run of `trials` trials when the values are at some trials only (a ratio defined where its
 /// denominator is not zero).
 Stats compute_designed_stats(std::span<const double> values, Tail tail = Tail::upper,
                              std::span<const std::int64_t> trial_of = {}, std::int64_t trials = 0);

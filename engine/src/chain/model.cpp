@@ -87,7 +87,8 @@ void Model::set_up_inputs() {
   if (design_.sampling != Sampling::random) {
     if (design_.trials < MIN_DESIGN_TRIALS)
       throw UsageError(fmt::format("{} sampling needs at least {} trials ({} replicates of two), got {}",
-                                   to_string(design_.sampling), MIN_DESIGN_TRIALS, REPLICATES, design_.trials));
+                                   to_string(design_.sampling), MIN_DESIGN_TRIALS, REPLICATES,
+                                   design_.trials));
     if (design_.sampling == Sampling::sobol) sobol_ = std::make_unique<SobolDirections>(uncertain_.size());
   }
   if (use_ != Use::trials) return;  // the means alone: nothing is drawn, nothing correlated
@@ -245,7 +246,8 @@ double open_unit(double x) {
 void Model::independent_uniforms(std::uint64_t trial, std::vector<double>& u) const {
   u.resize(uncertain_.size());
   if (design_.sampling == Sampling::random) {
-    for (std::size_t i = 0; i < uncertain_.size(); ++i) u[i] = keyed_uniform(slots_[uncertain_[i]].key, trial);
+    for (std::size_t i = 0; i < uncertain_.size(); ++i)
+      u[i] = keyed_uniform(slots_[uncertain_[i]].key, trial);
     return;
   }
   if (trial >= static_cast<std::uint64_t>(design_.trials))
@@ -259,7 +261,8 @@ void Model::independent_uniforms(std::uint64_t trial, std::vector<double>& u) co
     if (design_.sampling == Sampling::lhs) {
       // Point j falls in stratum pi(j) of m, at a uniform place inside it.
       const std::uint64_t stratum = keyed_permutation(j, m, key);
-      u[i] = open_unit((static_cast<double>(stratum) + keyed_uniform(key, trial, 1)) / static_cast<double>(m));
+      u[i] =
+          open_unit((static_cast<double>(stratum) + keyed_uniform(key, trial, 1)) / static_cast<double>(m));
     } else {
       // Point j of the Sobol sequence in the input's dimension, Owen-scrambled under the replicate's key; the
       // bits past the sequence's 32 are uniform.
@@ -274,7 +277,8 @@ void Model::correlate(std::span<double> u) const {
   for (const Copula& c : copulas_) {
     const std::size_t k = c.members.size();
     z.resize(k);
-    for (std::size_t a = 0; a < k; ++a) z[a] = standard_normal_quantile(u[inputs_[c.members[a]].first_uniform]);
+    for (std::size_t a = 0; a < k; ++a)
+      z[a] = standard_normal_quantile(u[inputs_[c.members[a]].first_uniform]);
     for (std::size_t a = 0; a < k; ++a) {
       double y = 0;
       for (std::size_t b = 0; b < k; ++b) y += c.factor[a * k + b] * z[b];

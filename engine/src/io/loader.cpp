@@ -602,7 +602,8 @@ Scenario Reader::read(const YAML::Node& root) {
     }
     if (YAML::Node t = v["max_trials"]) {
       note("simulation.max_trials", t);
-      s.max_trials = integer(t, "simulation.max_trials", FIRST_ROUND, std::numeric_limits<std::uint32_t>::max());
+      s.max_trials =
+          integer(t, "simulation.max_trials", FIRST_ROUND, std::numeric_limits<std::uint32_t>::max());
     }
     if (YAML::Node t = v["correlations"]) {
       note("simulation.correlations", t);
@@ -664,7 +665,8 @@ void Reader::correlations(const YAML::Node& list, Scenario& s) {
     if (e.pair) {
       if (!n["between"])
         fail(n, path,
-             "a correlation is {between: [PATH, PATH], rank: R} or {inputs: [PATH, ...], matrix: [[...], ...]}");
+             "a correlation is {between: [PATH, PATH], rank: R} or {inputs: [PATH, ...], matrix: [[...], "
+             "...]}");
       check_keys(n, path, {"between", "rank"});
       const YAML::Node between = n["between"];
       const std::string bp = child_path(path, "between");
@@ -677,7 +679,8 @@ void Reader::correlations(const YAML::Node& list, Scenario& s) {
       const YAML::Node rank = need(n, path, "rank");
       e.values_at = loc(rank);
       const double r = number(rank, child_path(path, "rank"));
-      if (r < -1 || r > 1) fail(rank, child_path(path, "rank"), fmt::format("must lie in [-1, 1], got {}", r));
+      if (r < -1 || r > 1)
+        fail(rank, child_path(path, "rank"), fmt::format("must lie in [-1, 1], got {}", r));
       e.matrix = {{1, r}, {r, 1}};
     } else {
       check_keys(n, path, {"inputs", "matrix"});
@@ -713,8 +716,8 @@ void Reader::correlations(const YAML::Node& list, Scenario& s) {
         for (std::size_t c = r + 1; c < k; ++c)
           if (e.matrix[r][c] != e.matrix[c][r])
             fail(m[c][r], item_path(item_path(mp, c), r),
-                 fmt::format("the matrix is symmetric: [{}][{}] is {} but [{}][{}] is {}", r, c, e.matrix[r][c],
-                             c, r, e.matrix[c][r]));
+                 fmt::format("the matrix is symmetric: [{}][{}] is {} but [{}][{}] is {}", r, c,
+                             e.matrix[r][c], c, r, e.matrix[c][r]));
     }
     s.correlations.push_back(std::move(e));
   }
@@ -840,11 +843,12 @@ void check_and_warn(Scenario& s, const SourceMap& where) {
   std::string list;
   for (const RepairedPair& p : c.repaired)
     list += fmt::format("\n  {} ~ {}: {} -> {:.3f}", p.a, p.b, p.asked, p.used);
-  s.warnings.push_back({c.at, c.key,
-                        "the rank correlations do not form a valid correlation matrix; the nearest valid one is "
-                        "used, which changes these pairs (simulation.correlations: strict makes this an "
-                        "error):" +
-                            list});
+  s.warnings.push_back(
+      {c.at, c.key,
+       "the rank correlations do not form a valid correlation matrix; the nearest valid one is "
+       "used, which changes these pairs (simulation.correlations: strict makes this an "
+       "error):" +
+           list});
 }
 
 Scenario load_node(const YAML::Node& root, const std::string& display_name, const fs::path& base_dir,
@@ -856,8 +860,8 @@ Scenario load_node(const YAML::Node& root, const std::string& display_name, cons
     return s;
   }
   // An improvement scenario: a base, changes to it, what the improvement costs, and correlations to add.
-  static const std::vector<std::string_view> ALLOWED{"cxrisk",     "name",      "extends",
-                                                     "changes",    "investment", "correlations"};
+  static const std::vector<std::string_view> ALLOWED{"cxrisk",  "name",       "extends",
+                                                     "changes", "investment", "correlations"};
   for (auto it = root.begin(); it != root.end(); ++it) {
     const std::string key = it->first.Scalar();
     if (std::find(ALLOWED.begin(), ALLOWED.end(), key) == ALLOWED.end())

@@ -3,12 +3,12 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
-#include <limits>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <limits>
 
 #include "cxrisk/text.h"
 #include "cxrisk/version.h"
@@ -247,7 +247,8 @@ void write_run(const std::filesystem::path& dir, const RunResult& result, bool s
   const std::string convergence = result.summary.precision ? convergence_csv(*result.summary.precision) : "";
   if (result.summary.precision)
     files.emplace_back("convergence.csv", [&](std::ostream& out) { out << convergence; });
-  // An earlier run's trials.csv or convergence.csv would stand beside this run's summary as if it were its own.
+  // An earlier run's trials.csv or convergence.csv would stand beside this run's summary as if it were its
+  // own.
   std::vector<std::string> stale;
   if (!samples) stale.push_back("trials.csv");
   if (!result.summary.precision) stale.push_back("convergence.csv");

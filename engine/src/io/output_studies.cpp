@@ -159,8 +159,9 @@ std::string comparison_table(const Comparison& c) {
   for (const auto& a : c.alternatives) ranked.push_back(&a);
   std::stable_sort(ranked.begin(), ranked.end(),
                    [](const auto* x, const auto* y) { return x->net_benefit.mean > y->net_benefit.mean; });
-  std::string out = fmt::format("Against '{}'  ({} trials, seed {}, {} sampling, common random numbers){}\n", c.base,
-                                c.trials, c.seed, to_string(c.sampling), c.currency.empty() ? "" : "  currency: " + c.currency);
+  std::string out = fmt::format("Against '{}'  ({} trials, seed {}, {} sampling, common random numbers){}\n",
+                                c.base, c.trials, c.seed, to_string(c.sampling),
+                                c.currency.empty() ? "" : "  currency: " + c.currency);
   if (c.precision) out += "precision " + c.precision->describe() + "\n";
   out += "\n";
   std::size_t width = 12;
@@ -319,7 +320,8 @@ namespace {
 Json sobol_json(const SobolIndex& s, Json j) {
   if (!s.applicable) {
     // An input correlated with others: see its group's indices.
-    for (const char* key : {"sobol_first", "sobol_first_ci", "sobol_total", "sobol_total_ci"}) j[key] = nullptr;
+    for (const char* key : {"sobol_first", "sobol_first_ci", "sobol_total", "sobol_total_ci"})
+      j[key] = nullptr;
     return j;
   }
   j["sobol_first"] = s.first;
@@ -361,7 +363,7 @@ std::string sensitivity_json(const Sensitivity& s) {
     x["inputs"] = std::move(inputs);
     Json groups = {{"problem", Json::object()}, {"segment", Json::object()}, {"kind", Json::object()}};
     if (std::any_of(m.groups.begin(), m.groups.end(),
-                                          [](const GroupSensitivity& g) { return g.dimension == "correlated"; }))
+                    [](const GroupSensitivity& g) { return g.dimension == "correlated"; }))
       groups["correlated"] = Json::object();
     for (const GroupSensitivity& g : m.groups)
       groups[g.dimension][g.name] = sobol_json(g.sobol, Json::object());
@@ -416,8 +418,8 @@ std::string sensitivity_table(const Sensitivity& s, std::size_t rows) {
     for (std::size_t i = 0; i < std::min(rows, m.inputs.size()); ++i) {
       const InputSensitivity& x = m.inputs[i];
       if (!x.sobol.applicable) {
-        out += fmt::format("{:<{}}{:>44}{:>10.2f}{:>18}\n", x.path, width, "correlated: see its group", x.spearman,
-                           human_number(x.swing));
+        out += fmt::format("{:<{}}{:>44}{:>10.2f}{:>18}\n", x.path, width, "correlated: see its group",
+                           x.spearman, human_number(x.swing));
         continue;
       }
       out += fmt::format("{:<{}}{:>22}{:>22}{:>10.2f}{:>18}\n", x.path, width,

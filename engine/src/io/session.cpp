@@ -32,7 +32,8 @@ Session::Session(RunSettings settings, std::ostream& out, bool progress_bar, Loa
 
 void Session::warn_unmet(const std::optional<PrecisionReport>& report) const {
   if (report && !report->met())
-    std::cerr << "warning: precision " << report->describe() << "\n(raise --max-trials, or loosen the targets)\n";
+    std::cerr << "warning: precision " << report->describe()
+              << "\n(raise --max-trials, or loosen the targets)\n";
 }
 
 Scenario Session::load(const std::string& file) const {

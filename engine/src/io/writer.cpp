@@ -153,7 +153,8 @@ Json scenario_document(const Scenario& s, bool absolute_paths) {
     }
     root["problems"].push_back(std::move(j));
   }
-  // Correlations resolved: every pair, its patterns expanded and an alternative's values in place of its base's.
+  // Correlations resolved: every pair, its patterns expanded and an alternative's values in place of its
+  // base's.
   for (const AskedPair& p : resolve_correlations(s).pairs)
     root["correlations"].push_back({{"between", {p.a, p.b}}, {"rank", p.rank}});
   return root;

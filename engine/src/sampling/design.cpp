@@ -1,8 +1,8 @@
 #include "cxrisk/design.h"
 
-#include <boost/random/sobol.hpp>
 #include <algorithm>
 #include <bit>
+#include <boost/random/sobol.hpp>
 #include <cmath>
 #include <string>
 
@@ -69,7 +69,8 @@ double replicate_se(std::span<const double> means, std::span<const double> weigh
   return R > 1 ? std::sqrt(var * R / (R - 1)) : 0.0;
 }
 
-double replicate_se(std::span<const double> values, std::int64_t trials, std::span<const std::int64_t> trial_of) {
+double replicate_se(std::span<const double> values, std::int64_t trials,
+                    std::span<const std::int64_t> trial_of) {
   std::vector<double> means, weights;
   std::size_t i = 0;
   for (const Replicate& r : replicates_of(trials)) {
@@ -90,12 +91,13 @@ double replicate_se(std::span<const double> values, std::int64_t trials, std::sp
 }
 
 SobolDirections::SobolDirections(std::size_t dimensions) : dimensions_(dimensions), rows_(32 * dimensions) {
-  CXRISK_REQUIRE(dimensions <= MAX_DIMENSIONS,
-                 "sobol sampling takes at most " << MAX_DIMENSIONS << " uncertain draws a trial; this scenario has "
-                                                 << dimensions << " (use lhs)");
+  CXRISK_REQUIRE(dimensions <= MAX_DIMENSIONS, "sobol sampling takes at most "
+                                                   << MAX_DIMENSIONS
+                                                   << " uncertain draws a trial; this scenario has "
+                                                   << dimensions << " (use lhs)");
   if (dimensions == 0) return;
-  // Boost's engine starts at point 1 of the Gray-code order, and its seed n moves it to point n + 1: the point
-  // whose Gray code is 2^r, number 2^(r+1) - 1, is direction number r itself.
+  // Boost's engine starts at point 1 of the Gray-code order, and its seed n moves it to point n + 1: the
+  // point whose Gray code is 2^r, number 2^(r+1) - 1, is direction number r itself.
   boost::random::sobol_engine<std::uint32_t, 32> engine(dimensions);
   for (unsigned r = 0; r < 32; ++r) {
     engine.seed((std::uint64_t{2} << r) - 2);
@@ -124,8 +126,9 @@ constexpr std::uint32_t reverse_bits(std::uint32_t v) {
 }  // namespace
 
 std::uint32_t owen_scramble(std::uint32_t x, std::uint32_t seed) {
-  // On the reversed bits a carry runs from the fraction's high bits to its low ones, so each bit of the result
-  // depends on the bits above it: the multiplications are the permutation's hash, adding the seed its key.
+  // On the reversed bits a carry runs from the fraction's high bits to its low ones, so each bit of the
+  // result depends on the bits above it: the multiplications are the permutation's hash, adding the seed its
+  // key.
   std::uint32_t v = reverse_bits(x) + seed;
   v ^= v * 0x6c50b47cu;
   v ^= v * 0xb82f1e52u;

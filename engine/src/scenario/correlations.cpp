@@ -28,7 +28,8 @@ using Eigen::MatrixXd;
 MatrixXd as_matrix(const std::vector<double>& a, std::size_t k) {
   MatrixXd m(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(k));
   for (std::size_t i = 0; i < k; ++i)
-    for (std::size_t j = 0; j < k; ++j) m(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = a[i * k + j];
+    for (std::size_t j = 0; j < k; ++j)
+      m(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = a[i * k + j];
   return m;
 }
 
@@ -36,14 +37,16 @@ std::vector<double> as_vector(const MatrixXd& m) {
   const auto k = static_cast<std::size_t>(m.rows());
   std::vector<double> a(k * k);
   for (std::size_t i = 0; i < k; ++i)
-    for (std::size_t j = 0; j < k; ++j) a[i * k + j] = m(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j));
+    for (std::size_t j = 0; j < k; ++j)
+      a[i * k + j] = m(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j));
   return a;
 }
 
 // The positive semi-definite part of a symmetric matrix: its negative eigenvalues set to 0.
 MatrixXd psd_part(const MatrixXd& m) {
   const Eigen::SelfAdjointEigenSolver<MatrixXd> eigen(m);
-  return eigen.eigenvectors() * eigen.eigenvalues().cwiseMax(0.0).asDiagonal() * eigen.eigenvectors().transpose();
+  return eigen.eigenvectors() * eigen.eigenvalues().cwiseMax(0.0).asDiagonal() *
+         eigen.eigenvectors().transpose();
 }
 
 // The smallest eigenvalue of a symmetric matrix.
@@ -68,17 +71,19 @@ struct Target {
   std::string path;
 };
 
-std::vector<Target> targets(const Scenario& s, const std::string& path, const FileLoc& at, const std::string& key) {
+std::vector<Target> targets(const Scenario& s, const std::string& path, const FileLoc& at,
+                            const std::string& key) {
   const std::vector<ParamRef> refs = resolve_path(s, path, at, key);
   std::vector<Target> out;
   bool any_shares = false;
   for (const ParamRef& r : refs) {
     if (r.spec->id == Param::value_cv && refs.size() == 1)
-      throw ScenarioError(at, key,
-                          fmt::format("'{}' sets how customers' values differ from one another inside a trial "
-                                      "(per-customer heterogeneity), which cannot be correlated with other inputs; "
-                                      "correlate the segment's value.mean",
-                                      path));
+      throw ScenarioError(
+          at, key,
+          fmt::format("'{}' sets how customers' values differ from one another inside a trial "
+                      "(per-customer heterogeneity), which cannot be correlated with other inputs; "
+                      "correlate the segment's value.mean",
+                      path));
     if (!r.active || !r.uncertain() || r.spec->id == Param::value_cv) continue;
     if (r.spec->kind == Kind::shares) {
       any_shares = true;
@@ -130,8 +135,7 @@ ResolvedCorrelations resolve_correlations(const Scenario& s) {
   std::map<std::pair<std::string, std::string>, Asked> pairs;
   std::vector<std::string> order;  // the inputs in the order they first appear
   const auto ask = [&](const CorrelationEntry& e, const std::string& a, const std::string& b, double r) {
-    if (a == b)
-      throw ScenarioError(e.at, e.key, fmt::format("'{}' is correlated with itself", a));
+    if (a == b) throw ScenarioError(e.at, e.key, fmt::format("'{}' is correlated with itself", a));
     if (!(r >= -1 && r <= 1))
       throw ScenarioError(e.values_at, e.key, fmt::format("a rank correlation lies in [-1, 1], got {}", r));
     for (const std::string& x : {a, b})
@@ -141,8 +145,8 @@ ResolvedCorrelations resolve_correlations(const Scenario& s) {
     if (added) return;
     if (it->second.file == e.at.file && it->second.rank != r)
       throw ScenarioError(e.at, e.key,
-                          fmt::format("'{}' and '{}' are correlated twice, with {} and {}", key.first, key.second,
-                                      it->second.rank, r));
+                          fmt::format("'{}' and '{}' are correlated twice, with {} and {}", key.first,
+                                      key.second, it->second.rank, r));
     it->second = {r, e.at.file};  // a later file (an alternative's) replaces its base's value
   };
   for (const CorrelationEntry& e : s.correlations) {
@@ -151,7 +155,8 @@ ResolvedCorrelations resolve_correlations(const Scenario& s) {
       const std::vector<Target> b = targets(s, e.inputs[1], e.input_at[1], e.key + ".between[1]");
       // Patterns correlate every input one matches with every other the other matches: an input they both
       // match is not paired with itself.
-      const bool patterns = e.inputs[0].find('*') != std::string::npos || e.inputs[1].find('*') != std::string::npos;
+      const bool patterns =
+          e.inputs[0].find('*') != std::string::npos || e.inputs[1].find('*') != std::string::npos;
       for (const Target& x : a)
         for (const Target& y : b)
           if (!(patterns && x.path == y.path)) ask(e, x.path, y.path, e.matrix[0][1]);
@@ -159,7 +164,8 @@ ResolvedCorrelations resolve_correlations(const Scenario& s) {
     }
     std::vector<std::string> names;
     for (std::size_t i = 0; i < e.inputs.size(); ++i) {
-      const std::vector<Target> t = targets(s, e.inputs[i], e.input_at[i], fmt::format("{}.inputs[{}]", e.key, i));
+      const std::vector<Target> t =
+          targets(s, e.inputs[i], e.input_at[i], fmt::format("{}.inputs[{}]", e.key, i));
       if (t.size() != 1)
         throw ScenarioError(e.input_at[i], fmt::format("{}.inputs[{}]", e.key, i),
                             fmt::format("'{}' matches {} inputs; a matrix names each of its inputs exactly",
@@ -209,7 +215,8 @@ ResolvedCorrelations resolve_correlations(const Scenario& s) {
       g.asked[i * k + i] = 1;
       for (std::size_t j = 0; j < k; ++j)
         if (i != j) {
-          const auto key = paths[i] < paths[j] ? std::pair{paths[i], paths[j]} : std::pair{paths[j], paths[i]};
+          const auto key =
+              paths[i] < paths[j] ? std::pair{paths[i], paths[j]} : std::pair{paths[j], paths[i]};
           if (const auto it = pairs.find(key); it != pairs.end()) g.asked[i * k + j] = it->second.rank;
         }
     }
@@ -234,8 +241,8 @@ ResolvedCorrelations resolve_correlations(const Scenario& s) {
   if (s.strict_correlations && !out.repaired.empty()) {
     std::string list;
     for (const RepairedPair& p : out.repaired)
-      list += fmt::format("{}{} ~ {}: {} (the nearest valid matrix has {:.3f})", list.empty() ? " " : "; ", p.a,
-                          p.b, p.asked, p.used);
+      list += fmt::format("{}{} ~ {}: {} (the nearest valid matrix has {:.3f})", list.empty() ? " " : "; ",
+                          p.a, p.b, p.asked, p.used);
     throw ScenarioError(out.at, out.key,
                         "the rank correlations do not form a valid correlation matrix (not positive "
                         "semi-definite), and simulation.correlations is strict:" +

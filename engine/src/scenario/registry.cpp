@@ -35,10 +35,11 @@ std::vector<ParamSpec> make_param_specs() {
        "word_of_mouth.positive_conversion", "word_of_mouth.positive_conversion", false, 0, false, INF, "",
        "per person told well", "The probability that a person told well is a prospect won."},
       {Param::upfront, Scope::scenario, Kind::money, Group::investment, "investment.upfront",
-       "investment.upfront", false, 0, false, MAX_MONEY, "larger amounts want thousands or millions", "currency, at time 0",
-       "What an improvement costs up front (comparisons)."},
+       "investment.upfront", false, 0, false, MAX_MONEY, "larger amounts want thousands or millions",
+       "currency, at time 0", "What an improvement costs up front (comparisons)."},
       {Param::per_period, Scope::scenario, Kind::money, Group::investment, "investment.per_period",
-       "investment.per_period", false, 0, false, MAX_MONEY, "larger amounts want thousands or millions", "currency per period",
+       "investment.per_period", false, 0, false, MAX_MONEY, "larger amounts want thousands or millions",
+       "currency per period",
        "What an improvement costs in each period of the horizon, discounted like the horizon."},
       {Param::customers, Scope::segment, Kind::count, Group::customers, "customers", "customers", true, 0,
        false, MAX_COUNT, "a count above that cannot be held exactly", "customers",
@@ -47,7 +48,8 @@ std::vector<ParamSpec> make_param_specs() {
        "baseline_churn", false, 0, false, INF, "", "per customer and period",
        "Leaving for reasons unrelated to service (not counted as lost to service)."},
       {Param::value_mean, Scope::segment, Kind::money, Group::value, "value.mean", "value.mean", true, 0,
-       false, MAX_MONEY, "larger amounts want thousands or millions", "currency per customer and period", "The mean value of a customer per period."},
+       false, MAX_MONEY, "larger amounts want thousands or millions", "currency per customer and period",
+       "The mean value of a customer per period."},
       {Param::value_cv, Scope::segment, Kind::ratio, Group::value, "value.cv", "value.cv", false, 0, false,
        VALUE_CV_MAX, "a gamma shape 1 / cv^2 below 1e-12 cannot be computed",
        "ratio (sd / mean between customers)",
@@ -83,11 +85,13 @@ std::vector<ParamSpec> make_param_specs() {
                  keys[0][o], keys[0][o], true, 0, false, INF, "", "repurchase probability", LOYALTY[o]});
   for (int o = 0; o < N_OUTCOMES; ++o)
     v.push_back({told_negative(static_cast<Outcome>(o)), Scope::problem, Kind::people, Group::word_of_mouth,
-                 keys[1][o], keys[1][o], false, 0, true, MAX_PEOPLE_TOLD, "a customer tells at most a million people", "people per customer with this outcome",
+                 keys[1][o], keys[1][o], false, 0, true, MAX_PEOPLE_TOLD,
+                 "a customer tells at most a million people", "people per customer with this outcome",
                  "People told badly (Poisson), each a prospect lost with negative_conversion."});
   for (int o = 0; o < N_OUTCOMES; ++o)
     v.push_back({told_positive(static_cast<Outcome>(o)), Scope::problem, Kind::people, Group::word_of_mouth,
-                 keys[2][o], keys[2][o], false, 0, true, MAX_PEOPLE_TOLD, "a customer tells at most a million people", "people per customer with this outcome",
+                 keys[2][o], keys[2][o], false, 0, true, MAX_PEOPLE_TOLD,
+                 "a customer tells at most a million people", "people per customer with this outcome",
                  "People told well (Poisson), each a prospect won with positive_conversion."});
   v.push_back({Param::resolution, Scope::tier, Kind::shares, Group::handling, "resolution", "resolution",
                true, 0, false, INF, "", "shares of the complaints handled at the tier",
@@ -96,7 +100,9 @@ std::vector<ParamSpec> make_param_specs() {
   v.push_back({Param::escalate, Scope::tier, Kind::probability, Group::handling, "escalate", "escalate",
                false, 0, false, INF, "", "per complaint unresolved at the tier",
                "The probability that an unresolved complaint goes on to the next tier (0 at the last)."});
-  v.push_back({Param::cost, Scope::tier, Kind::money, Group::handling, "cost", "cost", false, 0, false, MAX_MONEY, "larger amounts want thousands or millions", "currency per contact", "What handling one complaint at this tier costs."});
+  v.push_back({Param::cost, Scope::tier, Kind::money, Group::handling, "cost", "cost", false, 0, false,
+               MAX_MONEY, "larger amounts want thousands or millions", "currency per contact",
+               "What handling one complaint at this tier costs."});
   for (std::size_t i = 0; i < v.size(); ++i)
     if (static_cast<std::size_t>(v[i].id) != i || scope_of(v[i].id) != v[i].scope)
       throw std::logic_error("the parameter registry is not in Param order");
@@ -118,7 +124,8 @@ std::vector<SettingSpec> make_setting_specs() {
       {Scope::scenario, "simulation.seed", "whole number, 0 to 2^64 - 1", false, "1",
        "The seed of every random stream (`--seed` overrides); never the clock."},
       {Scope::scenario, "simulation.sampling", "random, lhs or sobol", false, "random",
-       "The design of the uncertain inputs' draws (`--sampling` overrides): plain random, Latin hypercube, or "
+       "The design of the uncertain inputs' draws (`--sampling` overrides): plain random, Latin hypercube, "
+       "or "
        "scrambled Sobol points; docs/scenario.md, \"Correlations and sampling designs\"."},
       {Scope::scenario, "simulation.precision", "list of METRIC:STATISTIC:TOLERANCE", false, "",
        "Run until each 95% interval is this narrow instead of a fixed number of trials (`--precision` "

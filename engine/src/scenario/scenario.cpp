@@ -112,8 +112,7 @@ bool operator==(const Scenario& a, const Scenario& b) {
          a.valuation == b.valuation && a.trials == b.trials && a.seed == b.seed && a.segments == b.segments &&
          a.stages == b.stages && a.problems == b.problems && a.has_investment == b.has_investment &&
          a.params == b.params && a.sampling == b.sampling && a.strict_correlations == b.strict_correlations &&
-         a.precision == b.precision && a.max_trials == b.max_trials &&
-         same_correlations(a, b);
+         a.precision == b.precision && a.max_trials == b.max_trials && same_correlations(a, b);
 }
 
 std::string Warning::to_string() const {
@@ -233,14 +232,16 @@ void Checker::lifetime() const {
     if ((1 - churn) * d < 1) continue;
     if (rate >= 0)
       fail("valuation.method",
-           fmt::format("lifetime valuation needs a discount_rate > 0 or a baseline_churn > 0, else a customer's "
-                       "remaining lifetime value is infinite (segment '{}' has neither)",
-                       seg.name));
+           fmt::format(
+               "lifetime valuation needs a discount_rate > 0 or a baseline_churn > 0, else a customer's "
+               "remaining lifetime value is infinite (segment '{}' has neither)",
+               seg.name));
     fail("valuation.method",
-         fmt::format("lifetime valuation needs (1 - baseline_churn) x d < 1 for every value a trial can draw, else a "
-                     "customer's remaining lifetime value is infinite; with a discount_rate of {} a period's d is "
-                     "{:.6g}, and segment '{}' has a baseline_churn as low as {}",
-                     rate, d, seg.name, churn));
+         fmt::format(
+             "lifetime valuation needs (1 - baseline_churn) x d < 1 for every value a trial can draw, else a "
+             "customer's remaining lifetime value is infinite; with a discount_rate of {} a period's d is "
+             "{:.6g}, and segment '{}' has a baseline_churn as low as {}",
+             rate, d, seg.name, churn));
   }
 }
 
@@ -252,17 +253,20 @@ void Checker::word_of_mouth(const Problem& p, const std::string& path) const {
   for (std::size_t i = 0; i < s_.segments.size(); ++i)
     if (s_.applies(static_cast<int>(&p - s_.problems.data()), static_cast<int>(i)))
       customers = std::max(customers, s_.segments[i][Param::customers].largest_draw());
-  for (Outcome o : {Outcome::silent, Outcome::quick, Outcome::resolved, Outcome::mollified, Outcome::unresolved})
-    for (const auto& [told, conversion] :
-         {std::pair{told_negative(o), Param::negative_conversion}, std::pair{told_positive(o), Param::positive_conversion}}) {
+  for (Outcome o :
+       {Outcome::silent, Outcome::quick, Outcome::resolved, Outcome::mollified, Outcome::unresolved})
+    for (const auto& [told, conversion] : {std::pair{told_negative(o), Param::negative_conversion},
+                                           std::pair{told_positive(o), Param::positive_conversion}}) {
       const double people = p[told].largest_draw(), rate = s_[conversion].largest_draw();
       const double most = customers * s_.periods * people * rate;
       if (!(most <= MAX_COUNT))
-        fail(fmt::format("{}.{}", path, spec(told).key),
-             fmt::format("{} people told by each of up to {:g} customers over {} periods, converted at up to {}, make "
-                         "up to {:.3g} prospects: more than the {:g} cxrisk counts exactly (tell fewer, or give "
-                         "fewer customers a larger value)",
-                         people, customers, s_.periods, rate, most, MAX_COUNT));
+        fail(
+            fmt::format("{}.{}", path, spec(told).key),
+            fmt::format(
+                "{} people told by each of up to {:g} customers over {} periods, converted at up to {}, make "
+                "up to {:.3g} prospects: more than the {:g} cxrisk counts exactly (tell fewer, or give "
+                "fewer customers a larger value)",
+                people, customers, s_.periods, rate, most, MAX_COUNT));
     }
 }
 

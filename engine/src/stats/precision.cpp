@@ -17,8 +17,8 @@ std::string PrecisionTarget::text() const {
 
 PrecisionTarget parse_precision(std::string_view text, bool comparison) {
   const auto fail = [&](const std::string& why) {
-    throw UsageError(fmt::format("precision '{}': {} (write METRIC:STATISTIC:TOLERANCE, e.g. {}:p95:1%)", text,
-                                 why, comparison ? "net_benefit" : "total_cost"));
+    throw UsageError(fmt::format("precision '{}': {} (write METRIC:STATISTIC:TOLERANCE, e.g. {}:p95:1%)",
+                                 text, why, comparison ? "net_benefit" : "total_cost"));
   };
   const std::size_t a = text.find(':'), b = a == std::string_view::npos ? a : text.find(':', a + 1);
   if (b == std::string_view::npos || text.find(':', b + 1) != std::string_view::npos)
@@ -33,12 +33,14 @@ PrecisionTarget parse_precision(std::string_view text, bool comparison) {
     return out;
   };
   const bool known_metric =
-      comparison ? std::find(COMPARISON_METRICS.begin(), COMPARISON_METRICS.end(), t.metric) != COMPARISON_METRICS.end()
+      comparison ? std::find(COMPARISON_METRICS.begin(), COMPARISON_METRICS.end(), t.metric) !=
+                       COMPARISON_METRICS.end()
                  : std::find(METRIC_NAMES.begin(), METRIC_NAMES.end(), t.metric) != METRIC_NAMES.end();
   if (!known_metric)
     fail(fmt::format("unknown metric '{}' (use one of {})", t.metric,
                      comparison ? list(COMPARISON_METRICS) : list(METRIC_NAMES)));
-  if (std::find(PRECISION_STATISTICS.begin(), PRECISION_STATISTICS.end(), t.statistic) == PRECISION_STATISTICS.end())
+  if (std::find(PRECISION_STATISTICS.begin(), PRECISION_STATISTICS.end(), t.statistic) ==
+      PRECISION_STATISTICS.end())
     fail(fmt::format("unknown statistic '{}' (use one of {})", t.statistic, list(PRECISION_STATISTICS)));
   t.relative = !tolerance.empty() && tolerance.back() == '%';
   if (t.relative) tolerance.remove_suffix(1);
@@ -82,20 +84,21 @@ std::string PrecisionReport::describe() const {
                           : fmt::format("NOT met by the maximum of {} trials", max_trials);
   out += fmt::format(" ({} round{}):", rounds.size(), rounds.size() == 1 ? "" : "s");
   for (const TargetStatus& t : last.targets) {
-    out += fmt::format("\n  {}{} {}: +-{}", t.of.empty() ? "" : t.of + ": ", t.target.metric, t.target.statistic,
-                       human_number(t.half_width));
+    out += fmt::format("\n  {}{} {}: +-{}", t.of.empty() ? "" : t.of + ": ", t.target.metric,
+                       t.target.statistic, human_number(t.half_width));
     if (t.estimate != 0) out += fmt::format(" ({:.3g}%)", 100 * t.half_width / std::abs(t.estimate));
-    out += fmt::format(" of {}, target {}{}", human_number(t.estimate),
-                       t.target.relative ? fmt::format("{:g}%", 100 * t.target.tolerance)
-                                         : human_number(t.target.tolerance),
-                       t.met ? "" : "  NOT MET");
+    out += fmt::format(
+        " of {}, target {}{}", human_number(t.estimate),
+        t.target.relative ? fmt::format("{:g}%", 100 * t.target.tolerance) : human_number(t.target.tolerance),
+        t.met ? "" : "  NOT MET");
   }
   return out;
 }
 
 std::int64_t next_round(std::int64_t trials, const std::vector<TargetStatus>& status, std::int64_t max_trials,
                         Sampling sampling) {
-  if (trials >= max_trials || std::all_of(status.begin(), status.end(), [](auto& t) { return t.met; })) return 0;
+  if (trials >= max_trials || std::all_of(status.begin(), status.end(), [](auto& t) { return t.met; }))
+    return 0;
   // Half-widths fall as 1 / sqrt(trials): the widest relative to what it may be says how many are needed.
   double ratio = 1;
   for (const TargetStatus& t : status)

@@ -1,7 +1,7 @@
 #include "cxrisk/statistics.h"
 
-#include <boost/math/distributions/students_t.hpp>
 #include <algorithm>
+#include <boost/math/distributions/students_t.hpp>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -62,8 +62,8 @@ double t975(double df) {
 }
 
 std::array<std::size_t, 2> quantile_interval_ranks(std::size_t n, double p) {
-  // B ~ Binomial(n, p) values lie below the true p-quantile; the interval [x(l), x(u)] (1-based) holds it when
-  // l <= B < u, about 95% of the time for l and u at n p -+ 1.96 sqrt(n p (1 - p)).
+  // B ~ Binomial(n, p) values lie below the true p-quantile; the interval [x(l), x(u)] (1-based) holds it
+  // when l <= B < u, about 95% of the time for l and u at n p -+ 1.96 sqrt(n p (1 - p)).
   const double np = static_cast<double>(n) * p, spread = 1.959963984540054 * std::sqrt(np * (1 - p));
   const double l = std::floor(np - spread), u = std::ceil(np + spread) + 1;
   const auto clamp = [&](double r) {
@@ -159,8 +159,8 @@ Stats compute_stats(std::span<const double> values, Tail tail) {
   return s;
 }
 
-Stats compute_designed_stats(std::span<const double> values, Tail tail, std::span<const std::int64_t> trial_of,
-                             std::int64_t trials) {
+Stats compute_designed_stats(std::span<const double> values, Tail tail,
+                             std::span<const std::int64_t> trial_of, std::int64_t trials) {
   Stats s = compute_stats(values, tail);
   if (trial_of.empty()) trials = static_cast<std::int64_t>(values.size());
   // Each statistic of each replicate; the replicates are independent, so the spread of a statistic across

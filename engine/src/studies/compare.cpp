@@ -29,7 +29,8 @@ AlternativeResult against(const RunResult& base, const RunResult& alt, const std
   };
   // A designed run's trials are not independent: its standard errors and intervals come from its replicates.
   const bool designed = base.summary.sampling != Sampling::random;
-  const auto stats = [&](std::span<const double> values, Tail tail, std::span<const std::int64_t> trial_of = {}) {
+  const auto stats = [&](std::span<const double> values, Tail tail,
+                         std::span<const std::int64_t> trial_of = {}) {
     return designed ? compute_designed_stats(values, tail, trial_of, static_cast<std::int64_t>(n))
                     : compute_stats(values, tail);
   };
@@ -152,11 +153,11 @@ Comparison compare(const Scenario& base, const std::vector<Scenario>& alternativ
   // A comparison's targets are on its savings and net benefit: only those given for it, not a scenario's.
   r.precision = settings.precision.value_or(std::vector<PrecisionTarget>{});
   for (const PrecisionTarget& t : r.precision)
-    CXRISK_REQUIRE(std::find(COMPARISON_METRICS.begin(), COMPARISON_METRICS.end(), t.metric) !=
-                       COMPARISON_METRICS.end(),
-                   "a comparison's precision names savings, savings_revenue_lost, savings_customers_lost, "
-                   "investment_pv or net_benefit, got '"
-                       << t.metric << "'");
+    CXRISK_REQUIRE(
+        std::find(COMPARISON_METRICS.begin(), COMPARISON_METRICS.end(), t.metric) != COMPARISON_METRICS.end(),
+        "a comparison's precision names savings, savings_revenue_lost, savings_customers_lost, "
+        "investment_pv or net_benefit, got '"
+            << t.metric << "'");
   if (r.precision.empty()) return compare_trials(base, alternatives, settings, r);
   PrecisionReport report{r.precision, r.max_trials, {}};
   Comparison c = grow_to_precision(r, settings.processes(), report, [&](std::int64_t trials) {
@@ -165,7 +166,8 @@ Comparison compare(const Scenario& base, const std::vector<Scenario>& alternativ
     Comparison x = compare_trials(base, alternatives, settings, round);
     std::vector<TargetStatus> status;
     for (const AlternativeResult& a : x.alternatives)
-      for (const PrecisionTarget& t : r.precision) status.push_back(status_of(t, comparison_stats(a, t.metric), a.name));
+      for (const PrecisionTarget& t : r.precision)
+        status.push_back(status_of(t, comparison_stats(a, t.metric), a.name));
     return std::pair{std::move(x), std::move(status)};
   });
   if (settings.processes().is_root()) c.precision = std::move(report);

@@ -140,7 +140,8 @@ class DesignEvaluations {
       for (int l = 0; l < count; ++l) {
         const std::size_t point = first + static_cast<std::size_t>(l);
         if (point < 2) {
-          points[l] = point == 0 ? std::span<const double>(a_correlated) : std::span<const double>(b_correlated);
+          points[l] =
+              point == 0 ? std::span<const double>(a_correlated) : std::span<const double>(b_correlated);
           continue;
         }
         std::vector<double>& m = mixed[static_cast<std::size_t>(l)];
@@ -315,10 +316,11 @@ void indices(const Model& design, const std::vector<int>& metrics, const Sensiti
     if (options.design_rows > 0 || widest <= options.interval_width || n >= MAX_DESIGN_ROWS) break;
     // An interval's width falls as 1 / sqrt(rows): the rows that should bring the widest within the target,
     // with a tenth to spare, in steps of 256 rows, and at least 256 more.
-    const double need = static_cast<double>(n) * (widest / options.interval_width) *
-                        (widest / options.interval_width) * 1.1;
-    n = std::min<std::int64_t>(MAX_DESIGN_ROWS,
-                               std::max<std::int64_t>(n + 256, static_cast<std::int64_t>(std::ceil(need / 256)) * 256));
+    const double need =
+        static_cast<double>(n) * (widest / options.interval_width) * (widest / options.interval_width) * 1.1;
+    n = std::min<std::int64_t>(
+        MAX_DESIGN_ROWS,
+        std::max<std::int64_t>(n + 256, static_cast<std::int64_t>(std::ceil(need / 256)) * 256));
   }
 }
 

@@ -99,7 +99,8 @@ Footprint footprint(const Model& model, std::int64_t trials, const Keep& keep, s
   Footprint f;
   f.shared = (N_METRICS + static_cast<double>(extra_width)) * n * d + (exact ? breakdown * n * d : 0.0);
   const Sampling sampling = model.design().sampling;
-  if (!exact) f.shared += static_cast<double>(Tally::chunks_of(trials, sampling)) * breakdown * 5 * d;  // moments
+  if (!exact)
+    f.shared += static_cast<double>(Tally::chunks_of(trials, sampling)) * breakdown * 5 * d;  // moments
   const auto chunk = static_cast<double>(Tally::chunk_size(trials, sampling));
   f.per_worker =
       (static_cast<double>(model.layout().n_series()) + static_cast<double>(extra_width)) * chunk * d +
@@ -177,9 +178,9 @@ RunSettings::Resolved RunSettings::resolve(const Scenario& scenario) const {
   r.sampling = sampling.value_or(scenario.sampling);
   r.precision = precision.value_or(scenario.precision);
   r.max_trials = max_trials.value_or(scenario.max_trials);
-  CXRISK_REQUIRE(r.max_trials >= FIRST_ROUND && r.max_trials <= std::numeric_limits<std::uint32_t>::max(),
-                 "the maximum of trials must be between " << FIRST_ROUND << " and 4294967295, got "
-                                                           << r.max_trials);
+  CXRISK_REQUIRE(
+      r.max_trials >= FIRST_ROUND && r.max_trials <= std::numeric_limits<std::uint32_t>::max(),
+      "the maximum of trials must be between " << FIRST_ROUND << " and 4294967295, got " << r.max_trials);
   CXRISK_REQUIRE(r.sampling == Sampling::random || r.trials >= MIN_DESIGN_TRIALS,
                  to_string(r.sampling) << " sampling needs at least " << MIN_DESIGN_TRIALS << " trials ("
                                        << REPLICATES << " replicates of two), got " << r.trials);

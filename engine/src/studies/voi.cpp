@@ -230,7 +230,8 @@ ValueOfInformation value_of_information(const Scenario& base, const std::vector<
   std::vector<const Scenario*> scenarios{&base};
   for (const Scenario& s : alternatives) scenarios.push_back(&s);
   std::vector<std::unique_ptr<Model>> models;
-  for (const Scenario* s : scenarios) models.push_back(std::make_unique<Model>(*s, r.seed, Model::Use::trials, r.design()));
+  for (const Scenario* s : scenarios)
+    models.push_back(std::make_unique<Model>(*s, r.seed, Model::Use::trials, r.design()));
   std::vector<DecisionInput> inputs;
   std::map<std::string, std::size_t> seen;
   for (std::size_t m = 0; m < models.size(); ++m)
