@@ -262,13 +262,19 @@ def _problem_of_command(args, status, stdout, err, out, full=False, interrupted=
     """What is wrong with one command's outcome, or None. Exit 0 is a success; exit 2 an input or usage error
     with a message; exit 1 only an output folder that cannot be written, with nothing left in it, or a batch
     some of whose scenarios failed (each logged as an error). With `full`, standard output was a full disk: the
-    command fails (exit 1) after writing its files whole. With `interrupted`, Ctrl-C came part way: exit 1 with
-    nothing written (a batch keeps the scenarios it finished), or the shell's death by SIGINT before the
-    program could install its handler."""
+    command fails (exit 1) after writing its files whole. With `interrupted`, Ctrl-C came part way: exit 130
+    (128 + SIGINT) with nothing written (a batch keeps the scenarios it finished), or the shell's death by
+    SIGINT before the program could install its handler."""
     if interrupted and status == -signal.SIGINT:
         return None
     if "Sanitizer" in err or "runtime error" in err:
         return "sanitizer report"
+    if interrupted and status == 128 + signal.SIGINT:
+        if "stopped by Ctrl-C" not in err:
+            return "exit 130 without saying Ctrl-C stopped it"
+        if args[0] != "batch" and out is not None and out.is_dir() and any(out.iterdir()):
+            return "an interrupted command left files in its --out folder"
+        return None
     if status not in (0, 1, 2):
         return f"exit status {status}"
     if status != 0 and not err.strip():

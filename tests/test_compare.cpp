@@ -40,7 +40,7 @@ TEST_CASE("set changes replace quantities and shares by name", "[compare]") {
   CHECK(s[Param::per_period] == Quantity::fixed(3000));
 }
 
-TEST_CASE("scale changes multiply quantities; globs match every name at a level", "[compare]") {
+TEST_CASE("scale changes multiply quantities, globs match every name at a level", "[compare]") {
   const Scenario base = load("base.yaml"), s = load("scale.yaml"), g = load("glob.yaml");
   CHECK(s.problems[0][Param::incidence] == Quantity::fixed(0.025));
   CHECK(s.problems[1][Param::incidence] == Quantity::fixed(0.01));

@@ -301,7 +301,7 @@ TEST_CASE("One trial can be recomputed alone", "[engine]") {
   }
 }
 
-TEST_CASE("Same seed, same numbers; another seed, other numbers", "[engine]") {
+TEST_CASE("Same seed, same numbers, another seed, other numbers", "[engine]") {
   const Scenario s = test::scenario_from(test::TARP_WORKED_EXAMPLE);
   CHECK(summary_json(run_with(s, 500, 3).summary) == summary_json(run_with(s, 500, 3).summary));
   CHECK(summary_json(run_with(s, 500, 3).summary) != summary_json(run_with(s, 500, 4).summary));
@@ -405,7 +405,7 @@ TEST_CASE("The breakdowns add up to the totals in every trial's mean", "[engine]
     }
 }
 
-TEST_CASE("A value cv too small for a gamma shape is drawn as fixed; totals past a double are refused",
+TEST_CASE("A value cv too small for a gamma shape is drawn as fixed, totals past a double are refused",
           "[engine]") {
   // cv 1e-200 made the gamma shape 1 / cv^2 infinite and every money metric NaN (written as null).
   const std::string base = test::fixed_chain("annual", 1);

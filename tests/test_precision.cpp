@@ -102,7 +102,7 @@ TEST_CASE("A run to a precision stops where its targets are met and equals a pla
   }
 }
 
-TEST_CASE("A precision out of reach stops at the maximum and says so; targets are parsed strictly",
+TEST_CASE("A precision out of reach stops at the maximum and says so, and targets are parsed strictly",
           "[precision]") {
   const Scenario s = test::scenario_from(SMALL);
   RunSettings o;

@@ -148,7 +148,7 @@ const InputSensitivity& input(const MetricSensitivity& m, const std::string& pat
 
 }  // namespace
 
-TEST_CASE("An input that dominates ranks first in every measure; one that does not enter has no index",
+TEST_CASE("An input that dominates ranks first in every measure, one that does not enter has no index",
           "[sensitivity]") {
   const Scenario s = test::scenario_from(DOMINATED);
   RunSettings settings;

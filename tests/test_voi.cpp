@@ -118,7 +118,7 @@ std::string fmt_investment(double mean, double sd) {
 
 }  // namespace
 
-TEST_CASE("A comparison's EVPI matches the closed form; EVPPI finds the input the choice depends on",
+TEST_CASE("A comparison's EVPI matches the closed form, and EVPPI finds the input the choice depends on",
           "[voi]") {
   const Scenario base = test::scenario_from(comparison_base("0.2"));
   const Scenario easier = test::scenario_from(comparison_base("0.6"));

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -34,10 +36,34 @@ extern "C" void on_interrupt(int signal) {
   interrupted = true;
 }
 
+/// A count as a person writes it: 20000, 2e4 or 2.5e5 (when whole) become the integer; a thousands separator
+/// or a fraction is refused, saying how to write it.
+CLI::Validator whole_number() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        if (text.find_first_of(",_'") != std::string::npos) {
+          std::string plain;
+          for (char c : text)
+            if (c != ',' && c != '_' && c != '\'') plain += c;
+          return "write " + text + " without separators: " + plain;
+        }
+        double value = 0;
+        const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (error != std::errc() || end != text.data() + text.size() || !std::isfinite(value))
+          return "must be a whole number, got " + text;
+        if (value != std::floor(value) || std::abs(value) > 9007199254740992.0)
+          return "must be a whole number, got " + text;
+        text = std::to_string(static_cast<std::int64_t>(value));
+        return std::string();
+      },
+      "", "whole number");
+}
+
 /// The options every simulating command shares: --trials, --seed, --sampling, --threads.
 void add_settings(CLI::App* app, cxrisk::RunSettings& s, const char* defaults_from) {
   app->add_option("--trials", s.trials,
-                  fmt::format("Number of trials (default: {}'s simulation.trials)", defaults_from))
+                  fmt::format("Number of trials, e.g. 20000 or 2e4 (default: {}'s simulation.trials)", defaults_from))
+      ->transform(whole_number())
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{4294967295}));
   // Checked as text: the conversion to an unsigned number would take -1 for 2^64 - 1.
   app->add_option("--seed", s.seed, fmt::format("Random seed (default: {}'s simulation.seed)", defaults_from))
@@ -82,7 +108,8 @@ void add_precision(CLI::App* app, cxrisk::RunSettings& s, bool comparison) {
                "(STAT mean, p5..p99 or cvar95; TOL relative with %, or absolute)")
       ->type_name("METRIC:STAT:TOL");
   app->add_option("--max-trials", s.max_trials,
-                  "Where a run to a precision stops if not there (default: simulation.max_trials, 1000000)")
+                  "Where a run to a precision stops if not there (default: simulation.max_trials, 1e6)")
+      ->transform(whole_number())
       ->check(CLI::Range(cxrisk::FIRST_ROUND, std::int64_t{4294967295}));
 }
 
@@ -225,6 +252,30 @@ int dispatch(const std::vector<CLI::App*>& commands, cxrisk::Session& session, c
   return 0;
 }
 
+/// After a command line CLI11 refused: "did you mean" for a misspelled command or option.
+void suggest(const CLI::App& app, int argc, char** argv) {
+  if (argc < 2) return;
+  std::vector<std::string> commands;
+  for (const CLI::App* c : app.get_subcommands({})) commands.push_back(c->get_name());
+  const std::string first = argv[1];
+  if (first.empty() || first[0] == '-') return;
+  if (std::find(commands.begin(), commands.end(), first) == commands.end()) {
+    if (const std::string near = cxrisk::closest_name(first, commands); !near.empty())
+      std::cerr << "did you mean 'cxrisk " << near << "'?\n";
+    return;
+  }
+  const CLI::App* command = app.get_subcommand(first);
+  std::vector<std::string> options;
+  for (const CLI::Option* o : command->get_options({}))
+    for (const std::string& name : o->get_lnames()) options.push_back("--" + name);
+  for (int i = 2; i < argc; ++i) {
+    const std::string word = std::string(argv[i]).substr(0, std::string(argv[i]).find('='));
+    if (word.rfind("--", 0) != 0 || std::find(options.begin(), options.end(), word) != options.end()) continue;
+    if (const std::string near = cxrisk::closest_name(word, options); !near.empty())
+      std::cerr << "did you mean '" << near << "' for '" << word << "'?\n";
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -244,6 +295,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     cxrisk::Session session(args.settings, std::cout, false);
     const int code = session.root() ? app.exit(e) : (e.get_exit_code() == 0 ? 0 : 1);
+    if (session.root() && code != 0) suggest(app, argc, argv);
     // Under mpirun the processes still meet, so that one that parsed its command line differently (in
     // mpirun's form "-np 1 A : -np 1 B") does not leave the others waiting for it.
     try {
@@ -272,8 +324,10 @@ int main(int argc, char** argv) {
         return job.status();
       }
     }
-    if (session.root() || status == 1) std::cerr << "error: " << e.what() << "\n";
-    if (distributed && status == 1) mpi.abort(status);
+    // A failure while running (1, or a signal's 128 + n) may hit one process only: the whole job ends.
+    const bool running = status != 2;
+    if (session.root() || running) std::cerr << "error: " << e.what() << "\n";
+    if (distributed && running) mpi.abort(status);
     return status;
   };
   try {
@@ -294,10 +348,12 @@ int main(int argc, char** argv) {
   } catch (const cxrisk::UsageError& e) {
     return report(e, 2);
   } catch (const cxrisk::Cancelled&) {
+    // The shell's convention for a process ended by a signal, so that a scheduler can tell a stop from a
+    // failure: 128 + the signal's number (130 for SIGINT, 143 for SIGTERM).
     const bool term = interrupting_signal == SIGTERM;
     return report(std::runtime_error(term ? "stopped by SIGTERM before the run finished"
                                           : "stopped by Ctrl-C (SIGINT) before the run finished"),
-                  1);
+                  128 + (term ? SIGTERM : SIGINT));
   } catch (const std::bad_alloc&) {
     return report(std::runtime_error("out of memory (fewer trials, or a smaller grid or batch, need less)"),
                   1);

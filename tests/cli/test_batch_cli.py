@@ -27,6 +27,10 @@ def test_batch_over_a_folder_with_a_bad_file(cli, tmp_path):
     assert status == 1  # one scenario failed; the others ran
     rows = {os.path.basename(r["file"]): r for r in csv.DictReader((out / "batch.csv").open())}
     assert set(rows) == {"a.yaml", "b.yaml", "c.yaml"}
+    # Each row names its folder, as batch.json does.
+    for row in rows.values():
+        if row["status"] == "ok":
+            assert (out / row["directory"] / "summary.json").exists()
     assert rows["c.yaml"]["status"] == "error" and rows["c.yaml"]["error_line"] == "7"
     assert "c.yaml:7:16: segments[0].customers: must be a whole number" in rows["c.yaml"]["error"]
     assert "c.yaml:7:16" in stderr  # reported on stderr too, with a progress line per scenario

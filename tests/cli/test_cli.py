@@ -271,10 +271,11 @@ def _stop_when_running(args, sig, ready=lambda: True):
                          ids=["SIGINT", "SIGTERM"])
 def test_a_signal_stops_a_run_cleanly(tmp_path, sig, name):
     """Ctrl-C, or SIGTERM from `kill` or a cluster's scheduler at its time limit, stops a run between chunks
-    of trials: exit 1, the signal named, and nothing written (before, SIGTERM killed the process outright)."""
+    of trials: exit 128 + the signal (130, 143: the shell's convention, which a scheduler tells from a
+    failure), the signal named, and nothing written (before, SIGTERM killed the process outright)."""
     status, err = _stop_when_running(["run", SCENARIOS / "telecom.yaml", "--trials", "2000000", "--out",
                                       tmp_path / "out"], sig)
-    assert status == 1, err
+    assert status == 128 + sig, err
     assert f"stopped by {name} before the run finished" in err
     assert list(tmp_path.iterdir()) == []
 
@@ -292,7 +293,7 @@ def test_a_signal_stops_a_batch_and_keeps_the_scenarios_it_finished(cli, tmp_pat
         "name: Telecom, 2026 baseline", "name: long"))
     status, err = _stop_when_running(["batch", folder, "--out", tmp_path / "out", "--threads", "1"],
                                      signal.SIGTERM, lambda: (tmp_path / "out" / "quick" / "entry.json").exists())
-    assert status == 1, err
+    assert status == 143, err
     assert "stopped by SIGTERM before the run finished" in err
     out = tmp_path / "out"
     assert not (out / "batch.csv").exists() and not (out / "batch.json").exists()
@@ -315,3 +316,26 @@ def test_help_and_version(cli):
     status, out, _ = cli("--version")
     assert status == 0
     assert out.startswith("cxrisk ")
+
+
+def test_command_lines_as_people_write_them(cli, tmp_path):
+    """--trials takes 2e3 as well as 2000; a thousands separator or a fraction says how to write it; a
+    misspelled option or command suggests the right one."""
+    tarp = SCENARIOS / "tarp_minor.yaml"
+    assert cli.json("run", tarp, "--trials", "2e3")["trials"] == 2000
+    assert cli.json("run", tarp, "--trials", "2.5e3")["trials"] == 2500
+    status, _, err = cli("run", tarp, "--trials", "100,000")
+    assert status == 2 and "write 100,000 without separators: 100000" in err
+    status, _, err = cli("run", tarp, "--trials", "1.5")
+    assert status == 2 and "must be a whole number, got 1.5" in err
+    status, _, err = cli("run", tarp, "--trails", "100")
+    assert status == 2 and "did you mean '--trials' for '--trails'?" in err
+    status, _, err = cli("runn", tarp)
+    assert status == 2 and "did you mean 'cxrisk run'?" in err
+
+
+def test_compare_refuses_scenarios_in_other_currencies(cli, tmp_path):
+    other = tmp_path / "dollars.yaml"
+    other.write_text((SCENARIOS / "telecom.yaml").read_text().replace("currency: JPY", "currency: USD"))
+    status, _, err = cli("compare", SCENARIOS / "telecom.yaml", other, "--trials", "100")
+    assert status == 2 and "counts in USD and the base 'Telecom, 2026 baseline' in JPY" in err

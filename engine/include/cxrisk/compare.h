@@ -1,6 +1,7 @@
 // Improvement scenarios against a base, trial by trial on common random numbers: the business case.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -27,6 +28,9 @@ struct AlternativeResult {
   std::optional<Stats> payback_period;
   double p_payback_within_horizon = 0;
   double p_net_benefit_positive = 0;
+  /// The largest up-front investment that would still pay back within the horizon with probability 50%,
+  /// 80% and 90%: the 50th, 20th and 10th percentiles of the savings net of the per-period investment.
+  std::array<double, 3> break_even_investment{};
   /// Per-trial values, kept for the Python module: savings in total_cost and net benefit.
   std::vector<double> savings_samples, net_benefit_samples;
 };
@@ -38,6 +42,7 @@ struct Comparison {
   std::uint64_t seed = 0;
   Sampling sampling = Sampling::random;
   int periods = 0;
+  PeriodUnit period = PeriodUnit::month;  ///< the unit of a payback period
   std::vector<AlternativeResult> alternatives;  ///< in the order given
   /// The value of information for the choice among them (compare --voi), when asked for.
   std::optional<ValueOfInformation> voi;

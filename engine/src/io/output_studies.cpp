@@ -57,6 +57,7 @@ std::string comparison_json(const Comparison& c, int indent) {
   j["trials"] = c.trials;
   j["seed"] = c.seed;
   j["sampling"] = sampling_json(c.sampling);
+  j["period"] = std::string(to_string(c.period));  // the unit of payback_period
   if (c.precision) j["precision"] = precision_json(*c.precision);
   Json alts = Json::array();
   for (const AlternativeResult& a : c.alternatives) {
@@ -71,6 +72,9 @@ std::string comparison_json(const Comparison& c, int indent) {
     x["payback_period"] = optional_stats_json(a.payback_period);
     x["p_payback_within_horizon"] = a.p_payback_within_horizon;
     x["p_net_benefit_positive"] = a.p_net_benefit_positive;
+    x["break_even_investment"] = {{"at_50", a.break_even_investment[0]},
+                                  {"at_80", a.break_even_investment[1]},
+                                  {"at_90", a.break_even_investment[2]}};
     alts.push_back(std::move(x));
   }
   j["alternatives"] = std::move(alts);
@@ -82,19 +86,21 @@ std::string comparison_csv(const Comparison& c) {
   std::string out =
       "alternative,savings_mean,savings_se,savings_p5,savings_p50,savings_p95,revenue_lost_savings_mean,"
       "customers_lost_savings_mean,investment_pv_mean,net_benefit_mean,net_benefit_p5,net_benefit_p50,"
-      "net_benefit_p95,roi_mean,roi_p50,payback_period_p50,p_payback_within_horizon,p_net_benefit_positive\n";
+      "net_benefit_p95,roi_mean,roi_p50,payback_period_p50,p_payback_within_horizon,p_net_benefit_positive,"
+      "break_even_investment_at_50,break_even_investment_at_80,break_even_investment_at_90\n";
   auto opt = [](const std::optional<Stats>& s, bool median) {
     return s ? fmt::format("{}", median ? s->p50() : s->mean) : std::string();
   };
   for (const AlternativeResult& a : c.alternatives) {
     const std::string name = csv_field(a.name);
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", name,
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", name,
                        a.savings_total_cost.mean, a.savings_total_cost.se, a.savings_total_cost.p5(),
                        a.savings_total_cost.p50(), a.savings_total_cost.p95(), a.savings_revenue_lost.mean,
                        a.savings_customers_lost.mean, a.investment_pv.mean, a.net_benefit.mean,
                        a.net_benefit.p5(), a.net_benefit.p50(), a.net_benefit.p95(), opt(a.roi, false),
                        opt(a.roi, true), opt(a.payback_period, true), a.p_payback_within_horizon,
-                       a.p_net_benefit_positive);
+                       a.p_net_benefit_positive, a.break_even_investment[0], a.break_even_investment[1],
+                       a.break_even_investment[2]);
   }
   return out;
 }
@@ -166,35 +172,39 @@ std::string comparison_table(const Comparison& c) {
   out += "\n";
   std::size_t width = 12;
   for (const auto& a : c.alternatives) width = std::max(width, a.name.size() + 2);
-  out += fmt::format("{:<6}{:<{}}{:>16}{:>16}{:>16}{:>16}{:>16}{:>10}{:>8}{:>9}\n", "rank", "alternative",
-                     width, "saving (mean)", "investment (PV)", "net benefit", "net p5", "net p95",
-                     "P(net>0)", "ROI", "payback");
+  const std::string payback_unit = fmt::format("payback ({})", to_string(c.period));
+  out += fmt::format("{:<6}{:<{}}{:>16}{:>16}{:>16}{:>16}{:>16}{:>10}{:>8}{:>18}{:>18}\n", "rank",
+                     "alternative", width, "saving (mean)", "investment (PV)", "net benefit", "net p5",
+                     "net p95", "P(net>0)", "ROI", payback_unit, "break-even (80%)");
   int rank = 1;
   for (const AlternativeResult* a : ranked) {
     const std::string roi = a->roi ? fmt::format("{:.0f}%", 100 * a->roi->p50()) : "-";
     const std::string payback = a->payback_period ? fmt::format("{:.0f}", a->payback_period->p50()) : "never";
-    out += fmt::format("{:<6}{:<{}}{:>16}{:>16}{:>16}{:>16}{:>16}{:>9.0f}%{:>8}{:>9}\n", rank++, a->name,
-                       width, human_number(a->savings_total_cost.mean), human_number(a->investment_pv.mean),
-                       human_number(a->net_benefit.mean), human_number(a->net_benefit.p5()),
-                       human_number(a->net_benefit.p95()), 100 * a->p_net_benefit_positive, roi, payback);
+    out += fmt::format("{:<6}{:<{}}{:>16}{:>16}{:>16}{:>16}{:>16}{:>9.0f}%{:>8}{:>18}{:>18}\n", rank++,
+                       a->name, width, human_number(a->savings_total_cost.mean),
+                       human_number(a->investment_pv.mean), human_number(a->net_benefit.mean),
+                       human_number(a->net_benefit.p5()), human_number(a->net_benefit.p95()),
+                       100 * a->p_net_benefit_positive, roi, payback, human_number(a->break_even_investment[1]));
   }
   out +=
       "\nsaving: fall in total_cost (lost revenue, word of mouth, handling) against the base; ROI: median "
       "of\n"
       "net benefit / investment; payback: median period in which cumulative savings cover the investment,\n"
-      "over the trials that pay back within the horizon.\n";
+      "over the trials that pay back within the horizon; break-even (80%): the largest up-front investment\n"
+      "that would still pay back within the horizon with 80% probability (JSON and CSV: also 50% and 90%).\n";
   if (c.voi) out += voi_table(*c.voi, c.currency);
   return out;
 }
 
 std::string batch_csv(const BatchResult& result) {
-  std::string out = "file,name,status,hash,trials,seed,error_line,error";
+  std::string out = "file,name,directory,status,hash,trials,seed,error_line,error";
   for (int m : MAIN_METRICS)
     for (const char* s : {"mean", "se", "p5", "p50", "p95", "cvar95"})
       out += fmt::format(",{}_{}", METRIC_NAMES[m], s);
   out += "\n";
   for (const BatchEntry& e : result.entries) {
-    out += fmt::format("{},{},{},{},{},{},{},{}", csv_field(e.file), csv_field(e.name), e.ok ? "ok" : "error",
+    out += fmt::format("{},{},{},{},{},{},{},{},{}", csv_field(e.file), csv_field(e.name), csv_field(e.directory),
+                       e.ok ? "ok" : "error",
                        e.hash, e.ok ? std::to_string(e.trials_run) : "", e.ok ? std::to_string(e.seed) : "",
                        e.error_line > 0 ? std::to_string(e.error_line) : "", csv_field(e.error));
     for (const Stats* s : {&e.total_cost, &e.revenue_lost, &e.customers_lost}) {

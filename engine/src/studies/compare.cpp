@@ -39,7 +39,7 @@ AlternativeResult against(const RunResult& base, const RunResult& alt, const std
   a.savings_revenue_lost = stats(saving(revenue_lost), Tail::lower);
   a.savings_customers_lost = stats(saving(customers_lost), Tail::lower);
 
-  std::vector<double> investment(n), roi, payback;
+  std::vector<double> investment(n), roi, payback, net_of_running(n);
   std::vector<std::int64_t> roi_trials, payback_trials;
   a.net_benefit_samples.resize(n);
   std::size_t positive = 0, paid_back = 0;
@@ -58,6 +58,7 @@ AlternativeResult against(const RunResult& base, const RunResult& alt, const std
     });
     const double pv = spent;
     investment[t] = pv;
+    net_of_running[t] = a.savings_samples[t] - (pv - inv.upfront);
     const double net = a.savings_samples[t] - pv;
     a.net_benefit_samples[t] = net;
     if (net > 0) ++positive;
@@ -76,6 +77,9 @@ AlternativeResult against(const RunResult& base, const RunResult& alt, const std
   if (!roi.empty()) a.roi = stats(roi, Tail::lower, roi_trials);
   if (!payback.empty()) a.payback_period = stats(payback, Tail::upper, payback_trials);
   a.p_payback_within_horizon = static_cast<double>(paid_back) / static_cast<double>(n);
+  std::sort(net_of_running.begin(), net_of_running.end());
+  a.break_even_investment = {sorted_quantile(net_of_running, 0.5), sorted_quantile(net_of_running, 0.2),
+                             sorted_quantile(net_of_running, 0.1)};
   a.p_net_benefit_positive = static_cast<double>(positive) / static_cast<double>(n);
   return a;
 }
@@ -115,6 +119,7 @@ Comparison compare_trials(const Scenario& base, const std::vector<Scenario>& alt
   c.seed = r.seed;
   c.sampling = r.sampling;
   c.periods = base.periods;
+  c.period = base.period;
   const int steps = static_cast<int>(alternatives.size()) + 1;
   const bool root = settings.processes().is_root();
   const RunResult base_run = run_for_comparison(base, each);
@@ -148,6 +153,11 @@ Comparison compare(const Scenario& base, const std::vector<Scenario>& alternativ
     CXRISK_REQUIRE(alt.periods == base.periods && alt.period == base.period,
                    "alternative '" << alt.name << "' has another horizon than the base '" << base.name
                                    << "'; a comparison needs the same periods");
+    CXRISK_REQUIRE(alt.currency == base.currency,
+                   "alternative '" << alt.name << "' counts in " << (alt.currency.empty() ? "no currency" : alt.currency)
+                                   << " and the base '" << base.name << "' in "
+                                   << (base.currency.empty() ? "no currency" : base.currency)
+                                   << "; costs in different currencies cannot be subtracted");
   }
   RunSettings::Resolved r = settings.resolve(base);
   // A comparison's targets are on its savings and net benefit: only those given for it, not a scenario's.
