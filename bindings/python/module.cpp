@@ -99,7 +99,8 @@ cxrisk::Mode mode_of(const std::string& mode) {
 cxrisk::RunSettings settings_of(std::optional<std::int64_t> trials, std::optional<std::uint64_t> seed,
                                 int threads, const std::optional<std::string>& sampling,
                                 const std::optional<std::vector<std::string>>& precision = {},
-                                std::optional<std::int64_t> max_trials = {}, bool comparison = false) {
+                                std::optional<std::int64_t> max_trials = {}, bool comparison = false,
+                                std::optional<bool> variance_reduction = {}) {
   cxrisk::RunSettings o;
   o.trials = trials;
   o.seed = seed;
@@ -112,6 +113,7 @@ cxrisk::RunSettings settings_of(std::optional<std::int64_t> trials, std::optiona
     o.precision = std::move(targets);
   }
   o.max_trials = max_trials;
+  o.variance_reduction = variance_reduction;
   return o;
 }
 
@@ -211,8 +213,10 @@ PYBIND11_MODULE(_cxrisk, m) {
       "_run",
       [](const cxrisk::Scenario& s, std::optional<std::int64_t> trials, std::optional<std::uint64_t> seed,
          int threads, std::optional<std::string> sampling, std::optional<std::vector<std::string>> precision,
-         std::optional<std::int64_t> max_trials, const std::string& mode) {
-        cxrisk::RunSettings o = settings_of(trials, seed, threads, sampling, precision, max_trials);
+         std::optional<std::int64_t> max_trials, std::optional<bool> variance_reduction,
+         const std::string& mode) {
+        cxrisk::RunSettings o =
+            settings_of(trials, seed, threads, sampling, precision, max_trials, false, variance_reduction);
         o.mode = mode_of(mode);
         auto result = interruptible([&](const std::atomic<bool>* cancel) {
           o.cancel = cancel;
@@ -221,7 +225,7 @@ PYBIND11_MODULE(_cxrisk, m) {
         return PyRunResult{std::move(result)};
       },
       py::arg("scenario"), py::arg("trials"), py::arg("seed"), py::arg("threads"), py::arg("sampling"),
-      py::arg("precision"), py::arg("max_trials"), py::arg("mode"));
+      py::arg("precision"), py::arg("max_trials"), py::arg("variance_reduction"), py::arg("mode"));
 
   m.def("_expect", [](const cxrisk::Scenario& s) { return cxrisk::summary_json(cxrisk::expect(s)); });
 

@@ -6,10 +6,10 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <charconv>
-#include <cmath>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
+#include <cmath>
 #include <csignal>
 #include <cstring>
 #include <iostream>
@@ -61,8 +61,9 @@ CLI::Validator whole_number() {
 
 /// The options every simulating command shares: --trials, --seed, --sampling, --threads.
 void add_settings(CLI::App* app, cxrisk::RunSettings& s, const char* defaults_from) {
-  app->add_option("--trials", s.trials,
-                  fmt::format("Number of trials, e.g. 20000 or 2e4 (default: {}'s simulation.trials)", defaults_from))
+  app->add_option(
+         "--trials", s.trials,
+         fmt::format("Number of trials, e.g. 20000 or 2e4 (default: {}'s simulation.trials)", defaults_from))
       ->transform(whole_number())
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{4294967295}));
   // Checked as text: the conversion to an unsigned number would take -1 for 2^64 - 1.
@@ -107,6 +108,11 @@ void add_precision(CLI::App* app, cxrisk::RunSettings& s, bool comparison) {
              : "Run until this is known to within TOL (repeatable): METRIC:STAT:TOL, e.g. total_cost:p95:1% "
                "(STAT mean, p5..p99 or cvar95; TOL relative with %, or absolute)")
       ->type_name("METRIC:STAT:TOL");
+  app->add_option_function<std::string>(
+         "--variance-reduction", [&s](const std::string& value) { s.variance_reduction = value == "on"; },
+         "The two-level estimators from the chain in expectation: on, or off for the plain ones (default: on "
+         "for a run to a precision, off otherwise)")
+      ->check(CLI::IsMember({"on", "off"}));
   app->add_option("--max-trials", s.max_trials,
                   "Where a run to a precision stops if not there (default: simulation.max_trials, 1e6)")
       ->transform(whole_number())
@@ -270,7 +276,8 @@ void suggest(const CLI::App& app, int argc, char** argv) {
     for (const std::string& name : o->get_lnames()) options.push_back("--" + name);
   for (int i = 2; i < argc; ++i) {
     const std::string word = std::string(argv[i]).substr(0, std::string(argv[i]).find('='));
-    if (word.rfind("--", 0) != 0 || std::find(options.begin(), options.end(), word) != options.end()) continue;
+    if (word.rfind("--", 0) != 0 || std::find(options.begin(), options.end(), word) != options.end())
+      continue;
     if (const std::string near = cxrisk::closest_name(word, options); !near.empty())
       std::cerr << "did you mean '" << near << "' for '" << word << "'?\n";
   }

@@ -80,13 +80,15 @@ def test_run_to_a_precision_writes_its_convergence_and_warns_when_out_of_reach(c
     assert status == 0, err
     summary = json.loads(out)
     precision = summary["precision"]
-    assert precision["met"] and precision["rounds"][0] == 4096 and precision["trials"] == summary["trials"]
+    assert precision["met"] and precision["rounds"][0] == 2048 and precision["trials"] == summary["trials"]
     assert [t["target"] for t in precision["targets"]] == ["total_cost:mean:0.2%", "customers_lost:p95:1%"]
     rows = (tmp_path / "met" / "convergence.csv").read_text().splitlines()
     assert rows[0] == "trials,of,metric,statistic,estimate,half_width,allowed,met"
     assert len(rows) == 1 + 2 * len(precision["rounds"]) and rows[-1].endswith(",true")
-    # The same numbers as a plain run of that many trials.
-    plain = cli.json("run", SCENARIOS / "tarp_minor.yaml", "--trials", summary["trials"])
+    # The same numbers as a run of that many trials with the same estimators (variance reduction is on for a
+    # run to a precision).
+    assert summary["variance_reduction"]["points"] == 8 * summary["trials"]
+    plain = cli.json("run", SCENARIOS / "tarp_minor.yaml", "--trials", summary["trials"], "--variance-reduction", "on")
     assert plain["metrics"] == summary["metrics"]
     # Out of reach: the maximum's results, a warning, exit 0; a later plain run leaves no stale convergence.csv.
     status, out, err = cli("run", SCENARIOS / "tarp_minor.yaml", "--precision", "total_cost:p99:0.001%",

@@ -289,21 +289,26 @@ def _precision(precision: Any, max_trials: Any) -> tuple:
         for target in precision:
             if not isinstance(target, str):
                 raise TypeError(f"a precision target is a string like 'total_cost:p95:1%', got {target!r}")
-    return precision, _whole("max_trials", max_trials, 4096, 2**32 - 1)
+    return precision, _whole("max_trials", max_trials, 2048, 2**32 - 1)
 
 
 def run(scenario_or_path: ScenarioLike, trials: Optional[int] = None, seed: Optional[int] = None,
         threads: Optional[int] = None, mode: str = "aggregate", sampling: Optional[str] = None,
-        precision: Union[None, str, Sequence[str]] = None, max_trials: Optional[int] = None) -> Result:
+        precision: Union[None, str, Sequence[str]] = None, max_trials: Optional[int] = None,
+        variance_reduction: Optional[bool] = None) -> Result:
     """Simulate a scenario, as ``cxrisk run``. ``trials``, ``seed`` and ``sampling`` (``"random"``, ``"lhs"``
     or ``"sobol"``) default to the scenario's ``simulation`` settings, ``threads`` to every core; ``mode`` is
     ``"aggregate"`` or ``"individual"``. ``precision`` (``"total_cost:p95:1%"``, or a list) runs until each
-    target's 95% interval is that narrow, up to ``max_trials``, as ``--precision``. The GIL is released while
+    target's 95% interval is that narrow, up to ``max_trials``, as ``--precision``. ``variance_reduction``
+    (True or False; default: on for a run to a precision) chooses the two-level estimators of
+    docs/precision.md, as ``--variance-reduction``. The GIL is released while
     the engine runs, and Ctrl-C interrupts it with ``KeyboardInterrupt``."""
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {', '.join(_MODES)}, got {mode!r}")
+    if variance_reduction is not None and not isinstance(variance_reduction, bool):
+        raise TypeError(f"variance_reduction must be True, False or None, got {variance_reduction!r}")
     result = Result(_cxrisk._run(load(scenario_or_path), *_options(trials, seed, threads, sampling),
-                                 *_precision(precision, max_trials), mode))
+                                 *_precision(precision, max_trials), variance_reduction, mode))
     _warn_unmet(result.summary.get("precision"))
     return result
 

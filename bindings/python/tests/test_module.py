@@ -358,7 +358,11 @@ def test_precision_equals_the_command_line(cli_json):
     path = SCENARIOS / "tarp_minor.yaml"
     py = cxrisk.run(path, precision="total_cost:mean:0.2%").summary
     assert py == cli_json("run", path, "--precision", "total_cost:mean:0.2%")
-    assert py["precision"]["met"]
+    assert py["precision"]["met"] and py["variance_reduction"]["points"] == 8 * py["trials"]
+    plain = cxrisk.run(path, trials=3000, variance_reduction=False).summary
+    assert "variance_reduction" not in plain
+    reduced = cxrisk.run(path, trials=3000, variance_reduction=True).summary
+    assert reduced == cli_json("run", path, "--trials", 3000, "--variance-reduction", "on")
     with pytest.warns(UserWarning, match="precision not met by the maximum of 8192 trials"):
         cxrisk.run(path, precision=["total_cost:p99:0.001%"], max_trials=8192)
     with pytest.raises(ValueError, match="unknown statistic 'p97'"):

@@ -46,7 +46,7 @@ inline constexpr std::array<std::string_view, 5> COMPARISON_METRICS{
 PrecisionTarget parse_precision(std::string_view text, bool comparison = false);
 
 /// The first round's trials, and the largest count a run to a precision goes to by default.
-inline constexpr std::int64_t FIRST_ROUND = 4096;
+inline constexpr std::int64_t FIRST_ROUND = 2048;
 inline constexpr std::int64_t DEFAULT_MAX_TRIALS = 1000000;
 
 /// A statistic's estimate and 95% interval.

@@ -27,6 +27,9 @@ struct RunSettings {
   /// scenario's simulation.precision; empty: a fixed number of trials whatever the scenario says.
   std::optional<std::vector<PrecisionTarget>> precision;
   std::optional<std::int64_t> max_trials;  ///< default: the scenario's simulation.max_trials
+  /// The two-level estimators of variance reduction (docs/precision.md): on, off, or (unset) on for a run to
+  /// a precision only.
+  std::optional<bool> variance_reduction;
   int threads = 0;  ///< worker threads per process; 0: every core (at most MAX_THREADS)
   Mode mode = Mode::aggregate;
   /// When set and it becomes true, the run stops and throws Cancelled.
@@ -47,6 +50,7 @@ struct RunSettings {
     Sampling sampling = Sampling::random;
     std::vector<PrecisionTarget> precision;  ///< empty: a run of `trials` trials
     std::int64_t max_trials = DEFAULT_MAX_TRIALS;
+    bool variance_reduction = false;
     int threads = 1;  ///< worker threads (every core for 0)
     /// The design of the inputs over the run's trials.
     InputDesign design() const { return {sampling, trials}; }
@@ -56,6 +60,10 @@ struct RunSettings {
   /// The processes (this one alone when none were given).
   const Communicator& processes() const;
 };
+
+/// With variance reduction, E[metric | inputs] is evaluated at this many input points per trial besides the
+/// trials' own (it costs a fraction of a trial: the chain's arithmetic without its draws).
+inline constexpr std::int64_t VR_POINTS = 8;
 
 /// What a run keeps besides the statistics of every metric (the defaults suit `run`).
 struct Keep {
@@ -82,6 +90,8 @@ struct Summary {
   std::vector<CorrelatedGroup> correlations;
   /// How a run to a precision went (a run to a precision only).
   std::optional<PrecisionReport> precision;
+  /// With variance reduction, the further input points E[metric | inputs] was evaluated at; 0 without.
+  std::int64_t variance_reduction_points = 0;
   bool closed_form = false;     ///< `cxrisk expect`: every quantity at its mean; only means are set
   bool breakdown_exact = true;  ///< breakdown percentiles from every value (else from a quantile sketch)
   bool breakdowns = true;       ///< false: `stats` holds the totals alone (Keep::breakdowns)

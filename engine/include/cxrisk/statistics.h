@@ -128,6 +128,17 @@ Stats compute_stats(std::span<const double> values, Tail tail = Tail::upper);
 Stats compute_designed_stats(std::span<const double> values, Tail tail = Tail::upper,
                              std::span<const std::int64_t> trial_of = {}, std::int64_t trials = 0);
 
+/// The statistics of a metric by the two-level estimator of variance reduction: `f` the trials' values and
+/// `g` E[metric | each trial's inputs] (trial order), `gm` E[metric | inputs] at further input points drawn
+/// like the trials' (point order). The mean is mean(gm) + mean(f - g); the distribution function
+/// F(x) = mean(1{gm <= x}) + mean(1{f <= x} - 1{g <= x}), the percentiles its inverse; cvar95 is
+/// v + [mean((gm - v)+) + mean((f - v)+ - (g - v)+)] / 0.05 at v the P95 (Rockafellar and Uryasev). Each is
+/// unbiased for fixed x or v, whatever g is: g only makes the corrections small. Standard errors add the two
+/// levels' (each i.i.d., or from its replicates with `designed`); intervals are +- t se, Woodruff's for
+/// percentiles. sd, min and max are the trials' own.
+Stats two_level_stats(std::span<const double> f, std::span<const double> g, std::span<const double> gm,
+                      bool designed);
+
 /// The distribution-free interval of the p-quantile from order statistics: the 0-based ranks of its low and
 /// high ends among n values.
 std::array<std::size_t, 2> quantile_interval_ranks(std::size_t n, double p);

@@ -115,6 +115,7 @@ std::vector<std::optional<Scenario>> load_all(const std::vector<std::string>& fi
       e.sampling = r.sampling;
       for (const PrecisionTarget& t : r.precision) e.precision += t.text() + " ";
       if (!r.precision.empty()) e.precision += fmt::format("max_trials={}", r.max_trials);
+      if (r.variance_reduction) e.precision += " variance_reduction";  // other estimators, other numbers
       e.directory = folder_for(s.name, files[i], used);
     } catch (const ScenarioError& error) {
       scenarios[i].reset();

@@ -124,6 +124,8 @@ std::string summary_json(const Summary& summary, int indent) {
   }
   if (!summary.correlations.empty()) j["correlations"] = correlations_json(summary.correlations);
   if (summary.precision) j["precision"] = precision_json(*summary.precision);
+  if (summary.variance_reduction_points > 0)
+    j["variance_reduction"] = {{"estimator", "two-level"}, {"points", summary.variance_reduction_points}};
   j["metrics"] = entry_json(summary, 0, means_only);
   if (!summary.breakdowns) return json_text(j, indent) + "\n";
   Json breakdown = Json::object();
@@ -196,6 +198,9 @@ std::string summary_table(const Summary& summary) {
                        summary.seed, summary.mode_name(), to_string(summary.sampling),
                        summary.correlations.empty() ? "" : ", correlated inputs");
   if (!summary.currency.empty()) out += fmt::format("  currency: {}", summary.currency);
+  if (summary.variance_reduction_points > 0)
+    out += fmt::format("\nvariance reduction: E[metric | inputs] at {} more input points",
+                       summary.variance_reduction_points);
   if (summary.precision) out += "\nprecision " + summary.precision->describe();
   out += "\n\n";
   if (means_only) {

@@ -21,8 +21,9 @@ std::string settings_digest(const std::string& command, const RunSettings::Resol
   std::vector<std::string> targets;
   for (const PrecisionTarget& t : r.precision) targets.push_back(t.text());
   const std::string precision = fmt::format("{}", fmt::join(targets, " "));
-  return fmt::format("{} trials={} seed={} sampling={} max_trials={} precision={}", command, r.trials, r.seed,
-                     to_string(r.sampling), r.max_trials, precision);
+  return fmt::format("{} trials={} seed={} sampling={} max_trials={} precision={} variance_reduction={}",
+                     command, r.trials, r.seed, to_string(r.sampling), r.max_trials, precision,
+                     r.variance_reduction);
 }
 
 }  // namespace

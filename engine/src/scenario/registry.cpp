@@ -130,7 +130,7 @@ std::vector<SettingSpec> make_setting_specs() {
       {Scope::scenario, "simulation.precision", "list of METRIC:STATISTIC:TOLERANCE", false, "",
        "Run until each 95% interval is this narrow instead of a fixed number of trials (`--precision` "
        "overrides): e.g. [total_cost:p95:1%, total_cost:mean:0.1%]; docs/precision.md."},
-      {Scope::scenario, "simulation.max_trials", "whole number, 4096 to 4294967295", false, "1000000",
+      {Scope::scenario, "simulation.max_trials", "whole number, 2048 to 4294967295", false, "1000000",
        "Where a run to a precision stops if its targets are not met (`--max-trials` overrides)."},
       {Scope::scenario, "simulation.correlations", "repair or strict", false, "repair",
        "What an invalid correlation matrix gets: repaired to the nearest valid one with a warning, or an "

@@ -216,4 +216,84 @@ Stats compute_designed_stats(std::span<const double> values, Tail tail,
   return s;
 }
 
+namespace {
+
+// The standard error of the mean of per-trial values: i.i.d., or from a design's replicates.
+double mean_se(std::span<const double> values, bool designed) {
+  const auto n = static_cast<double>(values.size());
+  if (designed) return replicate_se(values, static_cast<std::int64_t>(values.size()));
+  if (values.size() < 2) return 0;
+  const double mean = accurate_sum(values) / n;
+  double ss = 0;
+  for (double x : values) ss += (x - mean) * (x - mean);
+  return std::sqrt(ss / (n - 1) / n);
+}
+
+// The count of sorted values at or below x.
+double count_below(const std::vector<double>& sorted, double x) {
+  return static_cast<double>(std::upper_bound(sorted.begin(), sorted.end(), x) - sorted.begin());
+}
+
+}  // namespace
+
+Stats two_level_stats(std::span<const double> f, std::span<const double> g, std::span<const double> gm,
+                      bool designed) {
+  Stats s = designed ? compute_designed_stats(f) : compute_stats(f);  // sd, min, max: the trials' own
+  const auto n = static_cast<double>(f.size()), m = static_cast<double>(gm.size());
+  std::vector<double> residual(f.size());
+  for (std::size_t i = 0; i < f.size(); ++i) residual[i] = f[i] - g[i];
+  const double t = designed ? t975(REPLICATES - 1) : 1.959963984540054;
+  s.mean = accurate_sum(gm) / m + accurate_sum(residual) / n;
+  s.se = std::hypot(mean_se(gm, designed), mean_se(residual, designed));
+  s.mean_ci = {s.mean - t * s.se, s.mean + t * s.se};
+
+  std::vector<double> sf(f.begin(), f.end()), sg(g.begin(), g.end()), sgm(gm.begin(), gm.end());
+  std::sort(sf.begin(), sf.end());
+  std::sort(sg.begin(), sg.end());
+  std::sort(sgm.begin(), sgm.end());
+  std::vector<double> candidates;
+  candidates.reserve(sf.size() + sg.size() + sgm.size());
+  std::merge(sf.begin(), sf.end(), sgm.begin(), sgm.end(), std::back_inserter(candidates));
+  const auto F = [&](double x) {
+    return count_below(sgm, x) / m + (count_below(sf, x) - count_below(sg, x)) / n;
+  };
+  // The least candidate where F reaches p (F is a step function that may dip by the corrections' jumps: the
+  // search finds a crossing, within those jumps of the first).
+  const auto quantile = [&](double p) {
+    std::size_t lo = 0, hi = candidates.size() - 1;
+    if (p <= 0) return candidates.front();
+    if (F(candidates[hi]) < p) return candidates[hi];
+    while (lo < hi) {
+      const std::size_t mid = lo + (hi - lo) / 2;
+      if (F(candidates[mid]) >= p)
+        hi = mid;
+      else
+        lo = mid + 1;
+    }
+    return candidates[lo];
+  };
+  // The standard error of F at x: of the points' share at or below x, and of the trials' corrections.
+  std::vector<double> below_m(gm.size()), below_n(f.size());
+  const auto F_se = [&](double x) {
+    for (std::size_t j = 0; j < gm.size(); ++j) below_m[j] = gm[j] <= x ? 1.0 : 0.0;
+    for (std::size_t i = 0; i < f.size(); ++i) below_n[i] = (f[i] <= x ? 1.0 : 0.0) - (g[i] <= x ? 1.0 : 0.0);
+    return std::hypot(mean_se(below_m, designed), mean_se(below_n, designed));
+  };
+  for (std::size_t i = 0; i < PERCENTILES.size(); ++i) {
+    const double p = PERCENTILES[i];
+    s.percentiles[i] = quantile(p);
+    const double h = t * F_se(s.percentiles[i]);
+    s.percentile_ci[i] = {quantile(std::max(0.0, p - h)), quantile(std::min(1.0, p + h))};
+  }
+  // cvar95 at v = P95: the points' mean excess over v, corrected by the trials'.
+  const double v = s.percentiles[6];
+  std::vector<double> excess_m(gm.size()), excess_n(f.size());
+  for (std::size_t j = 0; j < gm.size(); ++j) excess_m[j] = std::max(0.0, gm[j] - v);
+  for (std::size_t i = 0; i < f.size(); ++i) excess_n[i] = std::max(0.0, f[i] - v) - std::max(0.0, g[i] - v);
+  s.cvar95 = v + (accurate_sum(excess_m) / m + accurate_sum(excess_n) / n) / 0.05;
+  const double cvar_se = std::hypot(mean_se(excess_m, designed), mean_se(excess_n, designed)) / 0.05;
+  s.cvar95_ci = {s.cvar95 - t * cvar_se, s.cvar95 + t * cvar_se};
+  return s;
+}
+
 }  // namespace cxrisk

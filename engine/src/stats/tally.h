@@ -87,6 +87,12 @@ class Tally {
   std::int64_t n_chunks() const { return chunks_of(trials_, sampling_); }
   /// True when every series keeps every value.
   bool exact() const { return exact_all_; }
+  std::int64_t trials() const { return trials_; }
+  /// The values of the series kept whole from `series` on, [series][trial].
+  std::span<const double> exact_column(std::size_t series) const {
+    const auto n = static_cast<std::size_t>(trials_);
+    return std::span<const double>(columns_).subspan(series * n, (exact_series_ - series) * n);
+  }
 
   /// Records the rows (row_width values each, trial-major) of the trials first .. first + count - 1, which
   /// lie inside one chunk; called by `worker`, chunk by chunk, any chunk on any worker.

@@ -9,11 +9,13 @@
 #include <fstream>
 #include <limits>
 #include <new>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "chain/runner.h"
 #include "cxrisk/error.h"
+#include "cxrisk/expectation.h"
 #include "stats/tally.h"
 #include "studies/parallel.h"
 #include "studies/rounds.h"
@@ -178,6 +180,7 @@ RunSettings::Resolved RunSettings::resolve(const Scenario& scenario) const {
   r.sampling = sampling.value_or(scenario.sampling);
   r.precision = precision.value_or(scenario.precision);
   r.max_trials = max_trials.value_or(scenario.max_trials);
+  r.variance_reduction = variance_reduction.value_or(!r.precision.empty());
   CXRISK_REQUIRE(
       r.max_trials >= FIRST_ROUND && r.max_trials <= std::numeric_limits<std::uint32_t>::max(),
       "the maximum of trials must be between " << FIRST_ROUND << " and 4294967295, got " << r.max_trials);
@@ -193,6 +196,50 @@ const Communicator& RunSettings::processes() const {
 }
 
 namespace {
+
+std::size_t chunk_size_of(const Tally& t) {
+  return static_cast<std::size_t>(t.chunk_trials());
+}
+
+// E[every series | inputs of trials first .. first + count - 1] into rows (count x n_series), a batch at a
+// time.
+void expect_at_trials(ConditionalExpectation& e, std::int64_t first, std::int64_t count, double* rows,
+                      std::size_t n_series) {
+  constexpr int BATCH = ConditionalExpectation::BATCH;
+  double* out[BATCH];
+  for (std::int64_t k = 0; k < count; k += BATCH) {
+    const int here = static_cast<int>(std::min<std::int64_t>(BATCH, count - k));
+    for (int l = 0; l < here; ++l) out[l] = rows + static_cast<std::size_t>(k + l) * n_series;
+    e.at_trials(static_cast<std::uint64_t>(first + k), here, out);
+  }
+}
+
+// The two-level estimators (statistics.h, two_level_stats) in place of the plain ones: every series' mean
+// and its interval, and for the totals, kept whole, their percentiles and cvar95 too.
+void reduce_variance(Tally& trials, Tally& residual, Tally& points, int threads, bool designed,
+                     const std::atomic<bool>* cancel, std::vector<Stats>& stats) {
+  const std::vector<Stats> r = residual.finalize(threads, cancel), e = points.finalize(threads, cancel);
+  const double t = designed ? t975(REPLICATES - 1) : 1.959963984540054;
+  for (std::size_t s = 0; s < stats.size(); ++s) {
+    stats[s].mean = e[s].mean + r[s].mean;
+    stats[s].se = std::hypot(e[s].se, r[s].se);
+    stats[s].mean_ci = {stats[s].mean - t * stats[s].se, stats[s].mean + t * stats[s].se};
+  }
+  const auto n = static_cast<std::size_t>(trials.trials()), m = static_cast<std::size_t>(points.trials());
+  const std::span<const double> f_all = trials.exact_column(0), r_all = residual.exact_column(0),
+                                g_all = points.exact_column(0);
+  parallel_blocks(
+      N_METRICS, threads,
+      [&](std::int64_t metric, int) {
+        const auto k = static_cast<std::size_t>(metric);
+        const std::span<const double> f = f_all.subspan(k * n, n), res = r_all.subspan(k * n, n),
+                                      gm = g_all.subspan(k * m, m);
+        std::vector<double> g(n);
+        for (std::size_t i = 0; i < n; ++i) g[i] = f[i] - res[i];
+        stats[k] = two_level_stats(f, g, gm, designed);
+      },
+      cancel);
+}
 
 // A run of r.trials trials.
 RunResult run_trials(const Scenario& scenario, const RunSettings& settings, const Keep& keep,
@@ -222,6 +269,24 @@ RunResult run_trials(const Scenario& scenario, const RunSettings& settings, cons
 
   std::vector<TrialRunner> runners;
   for (int w = 0; w < threads; ++w) runners.emplace_back(model, settings.mode, settings.cancel);
+  // Variance reduction: E[every series | a trial's inputs] beside every trial (its residual kept), and at
+  // VR_POINTS times as many further input points (a model under a seed of their own, on the same design).
+  const bool reduce = r.variance_reduction;
+  const std::int64_t points = reduce ? VR_POINTS * r.trials : 0;
+  std::optional<Tally> residual, at_points;
+  std::vector<ConditionalExpectation> expectations;
+  std::vector<std::vector<double>> expected_rows;
+  std::optional<Model> points_model;
+  if (reduce) {
+    const std::size_t kept = keep.breakdowns ? n_series : N_METRICS;
+    residual.emplace(kept, N_METRICS, r.trials, threads, keep.memory_budget, 0, n_series, r.sampling);
+    at_points.emplace(kept, N_METRICS, points, threads, keep.memory_budget, 0, n_series, r.sampling);
+    points_model.emplace(scenario, key_combine(r.seed, "expectation points"), Model::Use::trials,
+                         InputDesign{r.sampling, points});
+    for (int w = 0; w < threads; ++w) expectations.emplace_back(model);
+    expected_rows.assign(static_cast<std::size_t>(threads),
+                         std::vector<double>(n_series * chunk_size_of(tally)));
+  }
   const auto chunk = static_cast<std::size_t>(tally.chunk_trials());
   std::vector<std::vector<double>> rows(static_cast<std::size_t>(threads),
                                         std::vector<double>(n_series * chunk));
@@ -250,26 +315,68 @@ RunResult run_trials(const Scenario& scenario, const RunSettings& settings, cons
         runners[w].run(static_cast<std::uint64_t>(first), static_cast<int>(last - first), rows[w].data(),
                        extra, extra_width);
         tally.record(worker, first, last - first, rows[w].data(), extra);
+        if (reduce) {
+          // Each trial's f - E[f | its inputs], in every series.
+          double* f = rows[w].data();
+          double* g = expected_rows[w].data();
+          expect_at_trials(expectations[w], first, last - first, g, n_series);
+          for (std::size_t k = 0; k < static_cast<std::size_t>(last - first) * n_series; ++k)
+            g[k] = f[k] - g[k];
+          residual->record(worker, first, last - first, g);
+        }
         const std::int64_t now = done += last - first;
         if (settings.progress) settings.progress(now * comm.size(), r.trials);
       },
       settings.cancel);
+
+  std::vector<std::int64_t> my_point_chunks;
+  if (reduce) {
+    // The further points, chunk by chunk like the trials.
+    for (std::int64_t c = comm.rank(); c < at_points->n_chunks(); c += comm.size())
+      my_point_chunks.push_back(c);
+    std::vector<ConditionalExpectation> at;
+    for (int w = 0; w < threads; ++w) at.emplace_back(*points_model);
+    std::vector<std::vector<double>> point_rows(static_cast<std::size_t>(threads),
+                                                std::vector<double>(n_series * chunk_size_of(*at_points)));
+    parallel_blocks(
+        static_cast<std::int64_t>(my_point_chunks.size()), threads,
+        [&](std::int64_t i, int worker) {
+          const auto w = static_cast<std::size_t>(worker);
+          const std::int64_t first = my_point_chunks[static_cast<std::size_t>(i)] * at_points->chunk_trials(),
+                             last = std::min(points, first + at_points->chunk_trials());
+          expect_at_trials(at[w], first, last - first, point_rows[w].data(), n_series);
+          at_points->record(worker, first, last - first, point_rows[w].data());
+        },
+        settings.cancel);
+  }
 
   RunResult result;
   result.summary = make_summary(scenario, model, r.trials, settings.mode);
   if (comm.size() > 1) {
     // Process 0 collects every other process's chunks; the others are done.
     const std::vector<std::string> parts = comm.gather(tally.export_part(my_chunks));
+    std::vector<std::string> residual_parts, point_parts;
+    if (reduce) {
+      residual_parts = comm.gather(residual->export_part(my_chunks));
+      point_parts = comm.gather(at_points->export_part(my_point_chunks));
+    }
     if (!comm.is_root()) {
       result.summary.trials = 0;
       return result;
     }
     for (std::size_t p = 1; p < parts.size(); ++p) tally.import_part(parts[p]);
+    for (std::size_t p = 1; p < residual_parts.size(); ++p) residual->import_part(residual_parts[p]);
+    for (std::size_t p = 1; p < point_parts.size(); ++p) at_points->import_part(point_parts[p]);
   }
   result.summary.breakdown_exact = tally.exact();
   result.summary.breakdowns = keep.breakdowns;
   result.summary.stats =
       tally.finalize(threads, settings.cancel);  // sorting millions of values takes a while
+  if (reduce) {
+    reduce_variance(tally, *residual, *at_points, threads, r.sampling != Sampling::random, settings.cancel,
+                    result.summary.stats);
+    result.summary.variance_reduction_points = points;
+  }
   require_finite(scenario, result.summary);
   result.samples =
       tally.take_exact_columns(static_cast<std::size_t>(N_METRICS) * n);  // the totals come first
