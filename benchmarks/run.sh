@@ -22,9 +22,10 @@
 #      telecom scenario with random, Latin hypercube and Sobol sampling (target: Sobol at least 5x below
 #      random), against the standard error each run reports; and what a design and correlations cost a trial;
 #  10. time to a stated precision (total_cost mean to 0.1%, p95 to 0.5%): the numpy baseline with plain Monte
-#      Carlo, cxrisk plain, and cxrisk with each design (targets: 100x numpy, 10x its own plain).
+#      Carlo, cxrisk plain, and cxrisk with designs and variance reduction (targets: 100x numpy, 10x its own
+#      plain).
 # --quick uses fewer trials everywhere (for a smoke test; the figures are noisier). --studies runs sections 8
-# to 10 alone.
+# to 10 alone; --precision section 10 alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quick=0
@@ -33,7 +34,8 @@ for arg in "$@"; do
   case $arg in
     --quick) quick=1 ;;
     --studies) studies=1 ;;
-    *) echo "usage: benchmarks/run.sh [--quick] [--studies]" >&2; exit 2 ;;
+    --precision) studies=2 ;;
+    *) echo "usage: benchmarks/run.sh [--quick] [--studies | --precision]" >&2; exit 2 ;;
   esac
 done
 
@@ -278,6 +280,7 @@ echo "$np_out" | grep "agree"
 
 fi  # sections 1 to 7
 
+if ((studies != 2)); then
 echo
 echo "## 8. Sensitivity and value of information on $SCENARIO"
 [ -f "$WORK/lifetime_fix.yaml" ] ||
@@ -342,6 +345,8 @@ per_trial_each $((quick ? 2000 : 40000)) scenarios/telecom.yaml scenarios/teleco
 printf "telecom %6.1f us per trial; with its incidences correlated %6.1f us per trial\n" \
   "${us_per_trial[scenarios/telecom.yaml]}" "${us_per_trial[scenarios/telecom_correlated.yaml]}"
 
+fi  # sections 8 and 9
+
 echo
 echo "## 10. Time to a stated precision on $SCENARIO (total_cost mean to 0.1%, p95 to 0.5%)"
 # cxrisk runs to the targets itself (rounds included in its time). The numpy baseline cannot: it is given the
@@ -352,22 +357,29 @@ targets=(--precision total_cost:mean:0.1% --precision total_cost:p95:0.5%)
 np_trials=$((quick ? 500 : 4000))
 np_out=$($PY benchmarks/baseline_numpy.py $SCENARIO --trials $np_trials 2>&1)
 np_seconds=$(echo "$np_out" | sed -n 's/.* in \([0-9.]*\) s .*/\1/p')
-for sampling in random lhs sobol; do
+# Each way: the design, and the estimators (plain, or the two-level ones of variance reduction).
+ways=("random off" "sobol off" "random on" "lhs on" "sobol on")
+for way in "${ways[@]}"; do
+  read -r sampling reduce <<<"$way"
   start=$(date +%s.%N)
-  $EXE run $SCENARIO "${targets[@]}" --sampling $sampling --threads "$CORES" --json >"$WORK/precision_$sampling.json"
-  echo "$(echo "$(date +%s.%N) - $start" | bc -l)" >"$WORK/precision_$sampling.time"
+  $EXE run $SCENARIO "${targets[@]}" --sampling "$sampling" --variance-reduction "$reduce" --threads "$CORES" \
+    --json >"$WORK/precision_${sampling}_$reduce.json"
+  echo "$(echo "$(date +%s.%N) - $start" | bc -l)" >"$WORK/precision_${sampling}_$reduce.time"
 done
-$PY - "$WORK" "$np_trials" "$np_seconds" <<'PY'
+$PY - "$WORK" "$np_trials" "$np_seconds" "${ways[@]}" <<'PY'
 import json, sys
-work, np_trials, np_seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+work, np_trials, np_seconds, ways = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4:]
 runs = {}
-for sampling in ("random", "lhs", "sobol"):
-    p = json.load(open(f"{work}/precision_{sampling}.json"))["precision"]
-    runs[sampling] = (p["trials"], float(open(f"{work}/precision_{sampling}.time").read()), p["met"], p["rounds"])
-plain_trials = runs["random"][0]
+for way in ways:
+    name = way.replace(" ", "_")
+    p = json.load(open(f"{work}/precision_{name}.json"))["precision"]
+    runs[way] = (p["trials"], float(open(f"{work}/precision_{name}.time").read()), p["met"], p["rounds"])
+plain_trials, plain_time = runs["random off"][0], runs["random off"][1]
 numpy_time = np_seconds / np_trials * plain_trials
 print(f"numpy baseline, plain Monte Carlo: {plain_trials} trials at {np_trials / np_seconds:.0f} trials/s = {numpy_time:.1f} s")
-for sampling, (trials, seconds, met, rounds) in runs.items():
-    print(f"cxrisk, {sampling:6}: {trials:7} trials (rounds {rounds}), {seconds:6.1f} s, met {met}; "
-          f"{numpy_time / seconds:5.1f}x the numpy baseline, {runs['random'][1] / seconds:4.1f}x its own plain run")
+for way, (trials, seconds, met, rounds) in runs.items():
+    sampling, reduce = way.split()
+    label = f"{sampling}, {'two-level' if reduce == 'on' else 'plain'}"
+    print(f"cxrisk, {label:17}: {trials:7} trials (rounds {rounds}), {seconds:6.1f} s, met {met}; "
+          f"{numpy_time / seconds:5.1f}x the numpy baseline, {plain_time / seconds:4.1f}x its own plain run")
 PY

@@ -218,6 +218,40 @@ void Tally::record(int worker, std::int64_t first, std::int64_t count, const dou
   }
 }
 
+std::vector<Stats> Tally::means(int threads, const std::atomic<bool>* cancel) const {
+  std::vector<Stats> stats(n_series_);
+  const auto n = static_cast<std::size_t>(trials_);
+  const std::size_t rest = n_series_ - exact_series_;
+  const bool designed = sampling_ != Sampling::random;
+  parallel_blocks(
+      static_cast<std::int64_t>(n_series_), threads,
+      [&](std::int64_t series, int) {
+        const auto s = static_cast<std::size_t>(series);
+        Stats& st = stats[s];
+        if (s < exact_series_) {
+          const std::span<const double> column(columns_.data() + s * n, n);
+          st.mean = accurate_sum(column) / static_cast<double>(n);
+          if (designed) {
+            st.se = cxrisk::replicate_se(column, trials_);
+          } else if (n > 1) {
+            double ss = 0;
+            for (double x : column) ss += (x - st.mean) * (x - st.mean);
+            st.sd = std::sqrt(ss / static_cast<double>(n - 1));
+            st.se = st.sd / std::sqrt(static_cast<double>(n));
+          }
+          return;
+        }
+        Moments total;
+        for (std::int64_t c = 0; c < n_chunks(); ++c)
+          total.merge(chunk_moments_[static_cast<std::size_t>(c) * rest + (s - exact_series_)]);
+        st.mean = total.mean;
+        st.sd = total.n > 1 ? std::sqrt(std::max(0.0, total.m2 / (total.n - 1))) : 0.0;
+        st.se = designed ? replicate_se(s) : st.sd / std::sqrt(total.n);
+      },
+      cancel);
+  return stats;
+}
+
 std::vector<Stats> Tally::finalize(int threads, const std::atomic<bool>* cancel) {
   std::vector<Stats> stats(n_series_);
   const auto n = static_cast<std::size_t>(trials_);

@@ -218,7 +218,7 @@ void expect_at_trials(ConditionalExpectation& e, std::int64_t first, std::int64_
 // and its interval, and for the totals, kept whole, their percentiles and cvar95 too.
 void reduce_variance(Tally& trials, Tally& residual, Tally& points, int threads, bool designed,
                      const std::atomic<bool>* cancel, std::vector<Stats>& stats) {
-  const std::vector<Stats> r = residual.finalize(threads, cancel), e = points.finalize(threads, cancel);
+  const std::vector<Stats> r = residual.means(threads, cancel), e = points.means(threads, cancel);
   const double t = designed ? t975(REPLICATES - 1) : 1.959963984540054;
   for (std::size_t s = 0; s < stats.size(); ++s) {
     stats[s].mean = e[s].mean + r[s].mean;
