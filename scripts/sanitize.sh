@@ -16,8 +16,8 @@ cmake --build build-sanitize -j"$(nproc)"
 
 export UBSAN_OPTIONS=print_stacktrace=1
 # The coverage test (10,000 single-threaded runs of a small scenario) checks statistics, not memory: the
-# rest of the suite runs the same code.
-ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-sanitize --output-on-failure -j2 -E '^(cli|python|The 95% intervals.*)$'
+# rest of the suite runs the same code. The install test builds a consumer without the sanitizers runtimes.
+ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-sanitize --output-on-failure -j2 -E '^(cli|python|install|The 95% intervals.*)$'
 ASAN_OPTIONS=detect_leaks=0 ctest --test-dir build-sanitize --output-on-failure -R '^cli$'
 LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)" ASAN_OPTIONS=detect_leaks=0 \
   ctest --test-dir build-sanitize --output-on-failure -R '^python$'
@@ -27,7 +27,7 @@ cmake --preset tsan >/dev/null
 cmake --build build-tsan -j"$(nproc)" --target cxrisk cxrisk_tests cxrisk_fuzz_replay
 export TSAN_OPTIONS=halt_on_error=1
 # The coverage test's single-threaded runs would take most of an hour here, and race nothing.
-ctest --test-dir build-tsan --output-on-failure -j2 -E '^(cli|python|The 95% intervals.*)$'
+ctest --test-dir build-tsan --output-on-failure -j2 -E '^(cli|python|install|The 95% intervals.*)$'
 exe=build-tsan/engine/cxrisk
 $exe run scenarios/telecom.yaml --trials 2000 --threads 2 >/dev/null
 $exe compare scenarios/telecom.yaml scenarios/telecom_prevention.yaml --trials 1000 --threads 2 >/dev/null
