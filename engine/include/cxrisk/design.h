@@ -45,12 +45,9 @@ Replicate replicate_of(std::int64_t trial, std::int64_t trials);
 /// to 1): sqrt(R / (R - 1) sum_r w_r^2 (m_r - mean)^2), for equal replicates the sample variance of the
 /// means over R.
 double replicate_se(std::span<const double> means, std::span<const double> weights);
-/// The standard error of the mean of per-trial values of a designed run of `trials` trials, from its
-/// replicates' means: `values[i]` is trial `trial_of[i]`'s (ascending), or trial i's when `trial_of` is empty
-/// (every trial). With values at some trials only (a ratio defined where its denominator is not zero), each
-/// replicate's mean is over its trials with a value, weighted by their number.
-double replicate_se(std::span<const double> values, std::int64_t trials,
-                    std::span<const std::int64_t> trial_of = {});
+/// The standard error of the mean of per-trial values of a designed run (values[t] of trial t, every trial),
+/// from its replicates' means.
+double replicate_se(std::span<const double> values);
 
 /// The direction numbers of the Sobol sequence (Joe and Kuo's new-joe-kuo-6.21201, through Boost.Random) for
 /// `dimensions` dimensions, 32 bits.

@@ -69,23 +69,13 @@ double replicate_se(std::span<const double> means, std::span<const double> weigh
   return R > 1 ? std::sqrt(var * R / (R - 1)) : 0.0;
 }
 
-double replicate_se(std::span<const double> values, std::int64_t trials,
-                    std::span<const std::int64_t> trial_of) {
+double replicate_se(std::span<const double> values) {
   std::vector<double> means, weights;
-  std::size_t i = 0;
-  for (const Replicate& r : replicates_of(trials)) {
-    double sum = 0;
-    std::size_t count = 0;
-    // Summed in trial order, as compute_stats sums.
-    for (; i < values.size(); ++i) {
-      const std::int64_t t = trial_of.empty() ? static_cast<std::int64_t>(i) : trial_of[i];
-      if (t >= r.first + r.size) break;
-      sum += values[i];
-      ++count;
-    }
-    if (count == 0) continue;
-    means.push_back(sum / static_cast<double>(count));
-    weights.push_back(static_cast<double>(count) / static_cast<double>(values.size()));
+  for (const Replicate& r : replicates_of(static_cast<std::int64_t>(values.size()))) {
+    double sum = 0;  // in trial order, as compute_stats sums
+    for (std::int64_t t = r.first; t < r.first + r.size; ++t) sum += values[static_cast<std::size_t>(t)];
+    means.push_back(sum / static_cast<double>(r.size));
+    weights.push_back(static_cast<double>(r.size) / static_cast<double>(values.size()));
   }
   return replicate_se(means, weights);
 }

@@ -221,7 +221,7 @@ namespace {
 // The standard error of the mean of per-trial values: i.i.d., or from a design's replicates.
 double mean_se(std::span<const double> values, bool designed) {
   const auto n = static_cast<double>(values.size());
-  if (designed) return replicate_se(values, static_cast<std::int64_t>(values.size()));
+  if (designed) return replicate_se(values);
   if (values.size() < 2) return 0;
   const double mean = accurate_sum(values) / n;
   double ss = 0;

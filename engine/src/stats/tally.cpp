@@ -232,7 +232,7 @@ std::vector<Stats> Tally::means(int threads, const std::atomic<bool>* cancel) co
           const std::span<const double> column(columns_.data() + s * n, n);
           st.mean = accurate_sum(column) / static_cast<double>(n);
           if (designed) {
-            st.se = cxrisk::replicate_se(column, trials_);
+            st.se = cxrisk::replicate_se(column);
           } else if (n > 1) {
             double ss = 0;
             for (double x : column) ss += (x - st.mean) * (x - st.mean);
@@ -298,7 +298,7 @@ std::vector<Stats> Tally::finalize(int threads, const std::atomic<bool>* cancel)
 
 double Tally::replicate_se(std::size_t s) const {
   const auto n = static_cast<std::size_t>(trials_);
-  if (s < exact_series_) return cxrisk::replicate_se({columns_.data() + s * n, n}, trials_);
+  if (s < exact_series_) return cxrisk::replicate_se({columns_.data() + s * n, n});
   const std::size_t rest = n_series_ - exact_series_;
   std::vector<double> means, weights;
   for (const Replicate& r : replicates_of(trials_)) {
