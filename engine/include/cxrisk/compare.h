@@ -14,6 +14,14 @@
 
 namespace cxrisk {
 
+/// Cumulative savings and cumulative (discounted) investment by period, over the trials: the payback curve.
+/// Element t - 1 is period t's.
+struct PaybackCurve {
+  std::vector<double> savings_mean, savings_p10, savings_p50, savings_p90;
+  std::vector<double> investment_mean;
+  std::vector<double> p_paid_back;  ///< the share of trials whose savings have covered the investment by t
+};
+
 /// One alternative against the base. Statistics are over the paired per-trial differences.
 struct AlternativeResult {
   std::string name;
@@ -31,6 +39,8 @@ struct AlternativeResult {
   /// The largest up-front investment that would still pay back within the horizon with probability 50%,
   /// 80% and 90%: the 50th, 20th and 10th percentiles of the savings net of the per-period investment.
   std::array<double, 3> break_even_investment{};
+  Distribution net_benefit_distribution;  ///< for charts
+  PaybackCurve payback_curve;
   /// Per-trial values, kept for the Python module: savings in total_cost and net benefit.
   std::vector<double> savings_samples, net_benefit_samples;
 };
@@ -43,6 +53,7 @@ struct Comparison {
   Sampling sampling = Sampling::random;
   int periods = 0;
   PeriodUnit period = PeriodUnit::month;  ///< the unit of a payback period
+  Stats base_total_cost;                  ///< the base's own total_cost, what the savings are out of
   std::vector<AlternativeResult> alternatives;  ///< in the order given
   /// The value of information for the choice among them (compare --voi), when asked for.
   std::optional<ValueOfInformation> voi;

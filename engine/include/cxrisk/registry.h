@@ -130,6 +130,16 @@ void for_each_param(const Scenario& scenario, const std::function<void(const Par
 /// The scenario's uncertain inputs (active parameters with a distribution), in the order of the file.
 std::vector<ParamRef> uncertain_inputs(const Scenario& scenario);
 
+/// A parameter as a report lists it: its path, kind, how it is given, and where its values lie (the quantiles
+/// of a distribution, the number itself when fixed; NaN for shares, whose description says all).
+struct InputSummary {
+  std::string path, kind, distribution;
+  bool uncertain = false;
+  double mean = 0, p10 = 0, p50 = 0, p90 = 0;
+};
+/// Every active parameter of the scenario, in the order of the file.
+std::vector<InputSummary> summarize_inputs(const Scenario& scenario);
+
 /// The quantity (or, for Kind::shares, the shares) of `spec` at `place`.
 Quantity& quantity_at(Scenario& s, Param p, const Place& place);
 Shares& shares_at(Scenario& s, const Place& place);

@@ -12,6 +12,7 @@
 #include "cxrisk/communicator.h"
 #include "cxrisk/model.h"
 #include "cxrisk/precision.h"
+#include "cxrisk/registry.h"
 #include "cxrisk/scenario.h"
 #include "cxrisk/statistics.h"
 
@@ -97,6 +98,11 @@ struct Summary {
   bool breakdowns = true;       ///< false: `stats` holds the totals alone (Keep::breakdowns)
   Layout layout;
   std::vector<Stats> stats;  ///< one per series: Layout::series(entry, metric)
+  /// Each total metric's distribution over the trials, for charts (N_METRICS of them; none for the closed
+  /// form).
+  std::vector<Distribution> distributions;
+  /// The scenario's parameters, as a report lists them.
+  std::vector<InputSummary> inputs;
 
   const Stats& total(int metric) const { return stats[Layout::series(0, metric)]; }
   /// The statistics of a metric of entry `i` of a breakdown dimension.

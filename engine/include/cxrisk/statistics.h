@@ -149,6 +149,22 @@ double t975(double df);
 /// Quantile p of ascending-sorted values by definition 7 above.
 double sorted_quantile(std::span<const double> sorted, double p);
 
+/// A distribution told in a few hundred numbers, for charts and reports: a histogram of equal-width bins over
+/// [min, max] and the quantiles at DISTRIBUTION_LEVELS. Its size does not grow with the trials.
+struct Distribution {
+  std::vector<double> edges;          ///< bins + 1 ascending bin edges, edges[0] the minimum, the last the maximum
+  std::vector<std::int64_t> counts;   ///< values in [edges[i], edges[i + 1]) (the last bin includes its end)
+  std::vector<double> quantiles;      ///< at DISTRIBUTION_LEVELS, by definition 7
+  bool empty() const { return quantiles.empty(); }
+};
+/// The levels a Distribution's quantiles are at: 0 (the minimum), 0.001, 0.005, 0.01 to 0.99 by 0.01,
+/// 0.995, 0.999 and 1 (the maximum): fine in the tails, where an exceedance curve is read.
+std::span<const double> distribution_levels();
+/// The histogram bins of a Distribution.
+inline constexpr int DISTRIBUTION_BINS = 40;
+/// The distribution of the values (any order); empty values give an empty Distribution.
+Distribution distribution_of(std::span<const double> values, int bins = DISTRIBUTION_BINS);
+
 /// Compensated (Neumaier) sum: the result depends only on the order of the values.
 double accurate_sum(std::span<const double> values);
 

@@ -27,6 +27,9 @@ Json sampling_json(Sampling sampling);
 /// The pairs of correlated inputs: [{"between": [A, B], "asked": r, "used": r'}].
 Json correlations_json(const std::vector<CorrelatedGroup>& groups);
 
+/// A distribution for charts: {"histogram": {"edges", "counts"}, "quantiles": {"levels", "values"}}.
+Json distribution_json(const Distribution& d);
+
 /// A run to a precision: {"targets": [...], "met", "trials", "max_trials", "rounds"}.
 Json precision_json(const PrecisionReport& report);
 

@@ -107,6 +107,31 @@ Json correlations_json(const std::vector<CorrelatedGroup>& groups) {
   return out;
 }
 
+Json distribution_json(const Distribution& d) {
+  const std::span<const double> levels = distribution_levels();
+  return {{"histogram", {{"edges", d.edges}, {"counts", d.counts}}},
+          {"quantiles", {{"levels", std::vector<double>(levels.begin(), levels.end())}, {"values", d.quantiles}}}};
+}
+
+namespace {
+
+Json inputs_json(const std::vector<InputSummary>& inputs) {
+  Json out = Json::array();
+  const auto number = [](double x) { return std::isfinite(x) ? Json(x) : Json(nullptr); };
+  for (const InputSummary& x : inputs)
+    out.push_back({{"path", x.path},
+                   {"kind", x.kind},
+                   {"distribution", x.distribution},
+                   {"uncertain", x.uncertain},
+                   {"mean", number(x.mean)},
+                   {"p10", number(x.p10)},
+                   {"p50", number(x.p50)},
+                   {"p90", number(x.p90)}});
+  return out;
+}
+
+}  // namespace
+
 std::string summary_json(const Summary& summary, int indent) {
   const bool means_only = summary.closed_form;
   Json j;
@@ -127,6 +152,13 @@ std::string summary_json(const Summary& summary, int indent) {
   if (summary.variance_reduction_points > 0)
     j["variance_reduction"] = {{"estimator", "two-level"}, {"points", summary.variance_reduction_points}};
   j["metrics"] = entry_json(summary, 0, means_only);
+  if (!summary.distributions.empty()) {
+    Json d = Json::object();
+    for (int m = 0; m < N_METRICS; ++m)
+      d[std::string(METRIC_NAMES[m])] = distribution_json(summary.distributions[static_cast<std::size_t>(m)]);
+    j["distributions"] = std::move(d);
+  }
+  if (!summary.inputs.empty()) j["inputs"] = inputs_json(summary.inputs);
   if (!summary.breakdowns) return json_text(j, indent) + "\n";
   Json breakdown = Json::object();
   const Layout& L = summary.layout;

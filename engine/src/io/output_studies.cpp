@@ -59,6 +59,7 @@ std::string comparison_json(const Comparison& c, int indent) {
   j["sampling"] = sampling_json(c.sampling);
   j["period"] = std::string(to_string(c.period));  // the unit of payback_period
   if (c.precision) j["precision"] = precision_json(*c.precision);
+  j["base_total_cost"] = stats_to_json(c.base_total_cost);  // what the savings are out of
   Json alts = Json::array();
   for (const AlternativeResult& a : c.alternatives) {
     Json x;
@@ -75,6 +76,17 @@ std::string comparison_json(const Comparison& c, int indent) {
     x["break_even_investment"] = {{"at_50", a.break_even_investment[0]},
                                   {"at_80", a.break_even_investment[1]},
                                   {"at_90", a.break_even_investment[2]}};
+    x["distributions"]["net_benefit"] = distribution_json(a.net_benefit_distribution);
+    const PaybackCurve& curve = a.payback_curve;
+    std::vector<int> periods(curve.savings_mean.size());
+    for (std::size_t t = 0; t < periods.size(); ++t) periods[t] = static_cast<int>(t) + 1;
+    x["payback_curve"] = {{"period", periods},
+                          {"savings_mean", curve.savings_mean},
+                          {"savings_p10", curve.savings_p10},
+                          {"savings_p50", curve.savings_p50},
+                          {"savings_p90", curve.savings_p90},
+                          {"investment_mean", curve.investment_mean},
+                          {"p_paid_back", curve.p_paid_back}};
     alts.push_back(std::move(x));
   }
   j["alternatives"] = std::move(alts);

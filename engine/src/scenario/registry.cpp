@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <limits>
 #include <cmath>
 #include <span>
 #include <stdexcept>
@@ -279,6 +280,28 @@ std::string ParamRef::describe() const {
   return shares->dirichlet
              ? fmt::format("dirichlet(resolved={}, mollified={}, unresolved={})", v[0], v[1], v[2])
              : fmt::format("resolved={}, mollified={}, unresolved={}", v[0], v[1], v[2]);
+}
+
+std::vector<InputSummary> summarize_inputs(const Scenario& scenario) {
+  std::vector<InputSummary> out;
+  for_each_param(scenario, [&](const ParamRef& r) {
+    if (!r.active) return;
+    InputSummary x;
+    x.path = r.path_text();
+    x.kind = std::string(to_string(r.spec->group));
+    x.distribution = r.describe();
+    x.uncertain = r.uncertain();
+    if (r.quantity) {
+      x.mean = r.quantity->mean();
+      x.p10 = r.quantity->quantile(0.1);
+      x.p50 = r.quantity->quantile(0.5);
+      x.p90 = r.quantity->quantile(0.9);
+    } else {
+      x.mean = x.p10 = x.p50 = x.p90 = std::numeric_limits<double>::quiet_NaN();
+    }
+    out.push_back(std::move(x));
+  });
+  return out;
 }
 
 Quantity& quantity_at(Scenario& s, Param p, const Place& place) {

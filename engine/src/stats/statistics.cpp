@@ -29,6 +29,35 @@ double sorted_quantile(std::span<const double> sorted, double p) {
   return sorted[lo] + (h - static_cast<double>(lo)) * (sorted[lo + 1] - sorted[lo]);
 }
 
+std::span<const double> distribution_levels() {
+  static const std::vector<double> levels = [] {
+    std::vector<double> l{0, 0.001, 0.005};
+    for (int k = 1; k <= 99; ++k) l.push_back(k / 100.0);
+    for (double x : {0.995, 0.999, 1.0}) l.push_back(x);
+    return l;
+  }();
+  return levels;
+}
+
+Distribution distribution_of(std::span<const double> values, int bins) {
+  Distribution d;
+  if (values.empty()) return d;
+  std::vector<double> sorted(values.begin(), values.end());
+  std::sort(sorted.begin(), sorted.end());
+  for (double p : distribution_levels()) d.quantiles.push_back(sorted_quantile(sorted, p));
+  const double lo = sorted.front(), hi = sorted.back();
+  // A constant has one bin of no width.
+  const int k = hi > lo ? std::max(bins, 1) : 1;
+  for (int i = 0; i <= k; ++i) d.edges.push_back(i == k ? hi : lo + (hi - lo) * i / k);
+  d.counts.assign(static_cast<std::size_t>(k), 0);
+  std::size_t bin = 0;
+  for (double x : sorted) {
+    while (bin + 1 < d.counts.size() && x >= d.edges[bin + 1]) ++bin;
+    ++d.counts[bin];
+  }
+  return d;
+}
+
 int parse_metric(std::string_view name) {
   for (int m = 0; m < N_METRICS; ++m)
     if (METRIC_NAMES[static_cast<std::size_t>(m)] == name) return m;

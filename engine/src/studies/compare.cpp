@@ -16,6 +16,36 @@ RunResult run_for_comparison(const Scenario& s, RunSettings settings) {
   return run(s, settings, Keep{.period_costs = true, .breakdowns = false});  // only the totals are used
 }
 
+// Period by period, over every trial: the running sums (memory for one period's values, whatever the horizon).
+PaybackCurve payback_curve(const RunResult& base, const RunResult& alt, int periods) {
+  const auto n = static_cast<std::size_t>(base.summary.trials);
+  const auto T = static_cast<std::size_t>(periods);
+  PaybackCurve c;
+  std::vector<double> saved(n, 0), spent(n), discount(n, 1), sorted(n);
+  std::vector<char> paid(n, 0);
+  for (std::size_t t = 0; t < n; ++t) spent[t] = alt.investment[t].upfront;
+  for (std::size_t u = 0; u < T; ++u) {
+    std::size_t paid_back = 0;
+    for (std::size_t t = 0; t < n; ++t) {
+      const TrialInvestment& inv = alt.investment[t];
+      saved[t] += base.period_costs[t * T + u] - alt.period_costs[t * T + u];
+      discount[t] *= inv.period_discount;
+      spent[t] += inv.per_period * discount[t];
+      if (saved[t] >= spent[t]) paid[t] = 1;
+      paid_back += static_cast<std::size_t>(paid[t]);
+    }
+    std::copy(saved.begin(), saved.end(), sorted.begin());
+    std::sort(sorted.begin(), sorted.end());
+    c.savings_mean.push_back(accurate_sum(saved) / static_cast<double>(n));
+    c.savings_p10.push_back(sorted_quantile(sorted, 0.1));
+    c.savings_p50.push_back(sorted_quantile(sorted, 0.5));
+    c.savings_p90.push_back(sorted_quantile(sorted, 0.9));
+    c.investment_mean.push_back(accurate_sum(spent) / static_cast<double>(n));
+    c.p_paid_back.push_back(static_cast<double>(paid_back) / static_cast<double>(n));
+  }
+  return c;
+}
+
 AlternativeResult against(const RunResult& base, const RunResult& alt, const std::string& name, int periods) {
   const auto n = static_cast<std::size_t>(base.summary.trials);
   const auto T = static_cast<std::size_t>(periods);
@@ -81,6 +111,8 @@ AlternativeResult against(const RunResult& base, const RunResult& alt, const std
   a.break_even_investment = {sorted_quantile(net_of_running, 0.5), sorted_quantile(net_of_running, 0.2),
                              sorted_quantile(net_of_running, 0.1)};
   a.p_net_benefit_positive = static_cast<double>(positive) / static_cast<double>(n);
+  a.net_benefit_distribution = distribution_of(a.net_benefit_samples);
+  a.payback_curve = payback_curve(base, alt, periods);
   return a;
 }
 
@@ -123,6 +155,7 @@ Comparison compare_trials(const Scenario& base, const std::vector<Scenario>& alt
   const int steps = static_cast<int>(alternatives.size()) + 1;
   const bool root = settings.processes().is_root();
   const RunResult base_run = run_for_comparison(base, each);
+  if (root) c.base_total_cost = base_run.summary.total(total_cost);
   if (settings.progress) settings.progress(1, steps);
   for (std::size_t i = 0; i < alternatives.size(); ++i) {
     const RunResult alt_run = run_for_comparison(alternatives[i], each);

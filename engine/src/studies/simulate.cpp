@@ -50,6 +50,7 @@ Summary make_summary(const Scenario& scenario, const Model& model, std::int64_t 
   s.correlations = resolve_correlations(scenario).groups;
   s.layout = model.layout();
   s.stats.resize(static_cast<std::size_t>(s.layout.n_series()));
+  s.inputs = summarize_inputs(scenario);
   return s;
 }
 
@@ -381,6 +382,17 @@ RunResult run_trials(const Scenario& scenario, const RunSettings& settings, cons
   result.samples =
       tally.take_exact_columns(static_cast<std::size_t>(N_METRICS) * n);  // the totals come first
   if (extra_width) take_period_costs(tally, n, T, result);
+  if (keep.breakdowns) {
+    // A run's charts (a comparison or a sweep keeps its totals for its differences only).
+    result.summary.distributions.resize(N_METRICS);
+    parallel_blocks(
+        N_METRICS, threads,
+        [&](std::int64_t m, int) {
+          result.summary.distributions[static_cast<std::size_t>(m)] =
+              distribution_of(result.metric_samples(static_cast<int>(m)));
+        },
+        settings.cancel);
+  }
   return result;
 }
 
