@@ -9,7 +9,9 @@ scripts/install_packages.sh \
   libeigen3-dev libboost-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libfmt-dev \
   catch2 python3-pytest \
   pybind11-dev python3-dev python3-numpy python3-pandas python3-yaml \
-  libopenmpi-dev openmpi-bin
+  libopenmpi-dev openmpi-bin \
+  pkg-config libxlsxwriter-dev \
+  chromium fonts-ipafont-gothic python3-openpyxl python3-websocket
 
 # The release preset (CMakePresets.json): Debian's Python (the python3 on PATH may be another one, without
 # numpy) and warnings as errors.

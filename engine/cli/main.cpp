@@ -18,6 +18,7 @@
 
 #include "cxrisk/loader.h"
 #include "cxrisk/registry.h"
+#include "cxrisk/report.h"
 #include "cxrisk/session.h"
 #include "cxrisk/text.h"
 #include "cxrisk/version.h"
@@ -128,6 +129,31 @@ void add_output(CLI::App* app, cxrisk::Output& o, const std::string& writes, con
           std::string()));
 }
 
+/// --report: the readable report beside the results.
+void add_report(CLI::App* app, cxrisk::Output& o) {
+  app->add_flag("--report", o.report,
+                "With --out, also write report.html (one page, works offline, prints on A4) and report.xlsx "
+                "(Excel, with charts)");
+}
+
+/// The command line as a shell would take it back: each argument quoted where it needs to be.
+std::string command_line(int argc, char** argv) {
+  std::string out = "cxrisk";
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const bool plain = !arg.empty() && arg.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                             "0123456789-_=.,/:%+@") == std::string::npos;
+    if (plain) {
+      out += " " + arg;
+    } else {
+      out += " '";
+      for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      out += "'";
+    }
+  }
+  return out;
+}
+
 /// Every command's arguments.
 struct Arguments {
   cxrisk::RunSettings settings;
@@ -156,6 +182,7 @@ std::vector<CLI::App*> describe(CLI::App& app, Arguments& a) {
   add_output(run, a.output, "Write summary.json and breakdown.csv (and trials.csv) to this folder",
              "the summary");
   run->add_flag("--samples", a.output.samples, "With --out, also write trials.csv: one row a trial");
+  add_report(run, a.output);
 
   auto* expect = app.add_subcommand("expect", "The closed-form answer with every quantity at its mean");
   expect->add_option("FILE", a.file, "Scenario file (YAML)")->required();
@@ -170,6 +197,7 @@ std::vector<CLI::App*> describe(CLI::App& app, Arguments& a) {
   add_precision(compare, a.settings, true);
   add_output(compare, a.output, "Write comparison.json and comparison.csv (and voi.csv) to this folder",
              "the comparison");
+  add_report(compare, a.output);
   compare->add_flag(
       "--voi", a.voi,
       "Add the value of information: EVPI, and EVPPI of every uncertain input and group of inputs");
@@ -220,6 +248,11 @@ std::vector<CLI::App*> describe(CLI::App& app, Arguments& a) {
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 24));
   add_output(sensitivity, a.output, "Write sensitivity.json and sensitivity.csv to this folder",
              "the analysis");
+  add_report(sensitivity, a.output);
+
+  auto* report = app.add_subcommand(
+      "report", "Remake report.html and report.xlsx from an output folder of run, compare or sensitivity");
+  report->add_option("DIR", a.file, "The output folder (--out of the command)")->required();
 
   auto* reference =
       app.add_subcommand("reference", "Print the scenario reference: every key, its default, unit and path");
@@ -228,7 +261,7 @@ std::vector<CLI::App*> describe(CLI::App& app, Arguments& a) {
     command->add_option(
         "--confine", a.load.confine,
         "Read only files inside this folder (after links): for scenario files you did not write");
-  return {run, expect, validate, compare, batch, sweep, expand, sensitivity, reference};
+  return {run, expect, validate, compare, batch, sweep, expand, sensitivity, report, reference};
 }
 
 /// Runs the command that was given; returns its exit status.
@@ -253,6 +286,10 @@ int dispatch(const std::vector<CLI::App*>& commands, cxrisk::Session& session, c
       for (const std::string& m : a.metrics) options.metrics.push_back(cxrisk::parse_metric(m));
     }
     session.sensitivity(a.file, options, o);
+  }
+  if (name == "report") {
+    if (session.root()) cxrisk::rebuild_report(a.file);
+    return 0;
   }
   if (name == "reference") std::cout << (o.json ? cxrisk::registry_json() : cxrisk::reference_markdown());
   return 0;
@@ -292,6 +329,7 @@ int main(int argc, char** argv) {
                                         (cxrisk::mpi::available() ? " (with MPI)" : ""));
   app.require_subcommand(1);
   Arguments args;
+  args.output.command = command_line(argc, argv);
   const std::vector<CLI::App*> commands = describe(app, args);
   args.settings.communicator = mpi.communicator();
   args.settings.cancel = &interrupted;

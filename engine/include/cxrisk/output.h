@@ -11,6 +11,7 @@
 
 #include "cxrisk/batch.h"
 #include "cxrisk/compare.h"
+#include "cxrisk/report.h"
 #include "cxrisk/sensitivity.h"
 #include "cxrisk/simulate.h"
 #include "cxrisk/sweep.h"
@@ -28,10 +29,24 @@ std::string breakdown_csv(const Summary& summary);
 /// copy of the file in memory).
 void write_trials_csv(std::ostream& out, const RunResult& result, const std::atomic<bool>* cancel = nullptr);
 
-/// Writes a run's files into `dir`, atomically: summary.json and breakdown.csv, and with `samples` also
-/// trials.csv (one row a trial).
+/// What a command writes into its output folder besides its results.
+struct FolderExtras {
+  const Provenance* provenance = nullptr;  ///< provenance.json, when given
+  bool report = false;                     ///< report.html and report.xlsx (cxrisk/report.h)
+};
+
+/// Writes a run's files into `dir`, atomically: summary.json and breakdown.csv, with `samples` also
+/// trials.csv (one row a trial), and the `extras`. A report or trials.csv of an earlier run that this one
+/// does not write is removed (it would stand beside these results as if it were theirs).
 void write_run(const std::filesystem::path& dir, const RunResult& result, bool samples,
-               const std::atomic<bool>* cancel = nullptr);
+               const std::atomic<bool>* cancel = nullptr, const FolderExtras& extras = {});
+/// comparison.json, comparison.csv, voi.csv (with the value of information), convergence.csv (a comparison
+/// to a precision) and the `extras`, atomically.
+void write_comparison(const std::filesystem::path& dir, const Comparison& comparison,
+                      const FolderExtras& extras = {});
+/// sensitivity.json, sensitivity.csv and the `extras`, atomically.
+void write_sensitivity(const std::filesystem::path& dir, const Sensitivity& sensitivity,
+                       const FolderExtras& extras = {});
 
 /// A readable summary for a terminal.
 std::string summary_table(const Summary& summary);

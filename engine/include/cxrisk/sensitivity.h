@@ -62,6 +62,8 @@ struct MetricSensitivity {
   /// estimated from the full trials as the mean of (metric - E[metric | the trial's inputs])^2.
   double unexplained_share = 0;
   double expectation_variance = 0;       ///< Var(E[metric | inputs]) over the design, what the indices share
+  /// E[metric] with every input at its median: where the tornado's bars start from.
+  double tornado_base = 0;
   std::vector<InputSensitivity> inputs;  ///< by total index, largest first
   std::vector<GroupSensitivity> groups;  ///< by dimension, then total index, largest first
 };

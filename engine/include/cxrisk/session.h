@@ -10,6 +10,7 @@
 
 #include "cxrisk/communicator.h"
 #include "cxrisk/loader.h"
+#include "cxrisk/report.h"
 #include "cxrisk/sensitivity.h"
 #include "cxrisk/simulate.h"
 
@@ -22,6 +23,8 @@ struct Output {
   bool json = false;     ///< print JSON instead of a table
   std::string folder;    ///< --out: write the command's files into this folder; empty: nowhere
   bool samples = false;  ///< `run`: also write trials.csv
+  bool report = false;   ///< with a folder: also report.html and report.xlsx (`run`, `compare`, `sensitivity`)
+  std::string command;   ///< the command line, for the folder's provenance.json
 };
 
 class Session {
@@ -63,6 +66,9 @@ class Session {
   void warn_unmet(const std::optional<PrecisionReport>& report) const;
 
  private:
+  /// The extras of an output folder: its provenance (the command, the scenario files and their hashes), and
+  /// the report when asked for.
+  Provenance provenance(const Output& output, const std::vector<std::pair<std::string, std::string>>& scenarios) const;
   /// The settings, with progress reported to `bar`.
   RunSettings reporting_to(ProgressBar& bar) const;
 

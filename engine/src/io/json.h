@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "cxrisk/output.h"
 #include "cxrisk/scenario.h"
 #include "cxrisk/statistics.h"
 
@@ -34,6 +35,11 @@ Json distribution_json(const Distribution& d);
 Json precision_json(const PrecisionReport& report);
 
 Json scenario_document(const Scenario& scenario, bool absolute_paths);
+/// Adds what a command writes into its folder besides its results (cxrisk/output.h's FolderExtras) to the
+/// folder's files, made from `main_file` among them; what it does not write goes to `stale`.
+void add_extras(std::vector<std::pair<std::string, std::string>>& files, std::vector<std::string>& stale,
+                const std::string& main_file, const FolderExtras& extras, const TrialRows& trials);
+
 /// A CSV field, quoted when it holds a comma, a quote or a line break.
 std::string csv_field(const std::string& s);
 

@@ -272,23 +272,66 @@ std::string summary_table(const Summary& summary) {
   return out;
 }
 
+namespace {
+
+// Each trial's totals as the workbook's Trials sheet takes them (at most MAX_SHEET_TRIALS).
+TrialRows trial_rows(const RunResult& result) {
+  TrialRows t;
+  t.columns.emplace_back("trial");
+  for (auto name : METRIC_NAMES) t.columns.emplace_back(name);
+  const auto n = std::min(static_cast<std::size_t>(result.summary.trials), MAX_SHEET_TRIALS);
+  t.values.reserve(n * t.columns.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    t.values.push_back(static_cast<double>(i));
+    for (int m = 0; m < N_METRICS; ++m) t.values.push_back(result.metric_samples(m)[i]);
+  }
+  return t;
+}
+
+}  // namespace
+
+void add_extras(std::vector<std::pair<std::string, std::string>>& texts, std::vector<std::string>& stale,
+                const std::string& main_file, const FolderExtras& extras, const TrialRows& trials) {
+  const std::string main = [&] {
+    for (const auto& [name, text] : texts)
+      if (name == main_file) return text;
+    return std::string();
+  }();
+  if (extras.provenance)
+    texts.emplace_back("provenance.json", provenance_json(*extras.provenance));
+  else
+    stale.emplace_back("provenance.json");
+  if (extras.report) {
+    ReportSources sources{{main_file, main}};
+    if (extras.provenance) sources["provenance.json"] = texts.back().second;
+    ReportFiles report = make_report(sources, trials);
+    texts.emplace_back("report.html", std::move(report.html));
+    texts.emplace_back("report.xlsx", std::move(report.xlsx));
+  } else {
+    stale.emplace_back("report.html");
+    stale.emplace_back("report.xlsx");
+  }
+}
+
 void write_run(const std::filesystem::path& dir, const RunResult& result, bool samples,
-               const std::atomic<bool>* cancel) {
-  const std::string summary = summary_json(result.summary), breakdown = breakdown_csv(result.summary);
-  std::vector<std::pair<std::string, FileWriter>> files{
-      {"summary.json", [&](std::ostream& out) { out << summary; }},
-      {"breakdown.csv", [&](std::ostream& out) { out << breakdown; }}};
+               const std::atomic<bool>* cancel, const FolderExtras& extras) {
+  std::vector<std::pair<std::string, std::string>> texts{{"summary.json", summary_json(result.summary)},
+                                                         {"breakdown.csv", breakdown_csv(result.summary)}};
+  std::vector<std::string> stale;
+  if (result.summary.precision)
+    texts.emplace_back("convergence.csv", convergence_csv(*result.summary.precision));
+  else
+    stale.emplace_back("convergence.csv");
+  add_extras(texts, stale, "summary.json", extras,
+             extras.report && samples ? trial_rows(result) : TrialRows{});
+  std::vector<std::pair<std::string, FileWriter>> files;
+  for (const auto& [name, text] : texts)
+    files.emplace_back(name, [&text](std::ostream& out) { out << text; });
   // trials.csv goes to its file row by row: at millions of trials it is gigabytes.
   if (samples)
     files.emplace_back("trials.csv", [&](std::ostream& out) { write_trials_csv(out, result, cancel); });
-  const std::string convergence = result.summary.precision ? convergence_csv(*result.summary.precision) : "";
-  if (result.summary.precision)
-    files.emplace_back("convergence.csv", [&](std::ostream& out) { out << convergence; });
-  // An earlier run's trials.csv or convergence.csv would stand beside this run's summary as if it were its
-  // own.
-  std::vector<std::string> stale;
-  if (!samples) stale.push_back("trials.csv");
-  if (!result.summary.precision) stale.push_back("convergence.csv");
+  else
+    stale.emplace_back("trials.csv");
   write_files_atomically(dir, files, stale);
 }
 

@@ -369,6 +369,7 @@ std::string sensitivity_json(const Sensitivity& s) {
     x["variance"] = m.variance;
     x["unexplained_share"] = m.unexplained_share;
     x["expectation_variance"] = m.expectation_variance;
+    x["tornado_base"] = m.tornado_base;
     Json inputs = Json::array();
     for (const InputSensitivity& i : m.inputs) {
       Json in;
@@ -468,6 +469,30 @@ std::string sensitivity_table(const Sensitivity& s, std::size_t rows) {
       "minus at its P10, the others at their medians. An index whose interval is wide wants a larger "
       "--design.\n";
   return out;
+}
+
+void write_comparison(const std::filesystem::path& dir, const Comparison& c, const FolderExtras& extras) {
+  std::vector<std::pair<std::string, std::string>> files{{"comparison.json", comparison_json(c)},
+                                                         {"comparison.csv", comparison_csv(c)}};
+  std::vector<std::string> stale;
+  if (c.voi)
+    files.emplace_back("voi.csv", voi_csv(*c.voi));
+  else
+    stale.emplace_back("voi.csv");  // of an earlier comparison with --voi
+  if (c.precision)
+    files.emplace_back("convergence.csv", convergence_csv(*c.precision));
+  else
+    stale.emplace_back("convergence.csv");
+  add_extras(files, stale, "comparison.json", extras, {});
+  write_files_atomically(dir, files, stale);
+}
+
+void write_sensitivity(const std::filesystem::path& dir, const Sensitivity& s, const FolderExtras& extras) {
+  std::vector<std::pair<std::string, std::string>> files{{"sensitivity.json", sensitivity_json(s)},
+                                                         {"sensitivity.csv", sensitivity_csv(s)}};
+  std::vector<std::string> stale;
+  add_extras(files, stale, "sensitivity.json", extras, {});
+  write_files_atomically(dir, files, stale);
 }
 
 }  // namespace cxrisk

@@ -26,6 +26,11 @@ std::string settings_digest(const std::string& command, const RunSettings::Resol
                      r.variance_reduction);
 }
 
+void require_folder_for_report(const Output& output) {
+  CXRISK_REQUIRE(!output.report || !output.folder.empty(),
+                 "--report needs --out (the folder to write report.html and report.xlsx to)");
+}
+
 }  // namespace
 
 Session::Session(RunSettings settings, std::ostream& out, bool progress_bar, LoadOptions load)
@@ -57,6 +62,11 @@ void Session::meet_failed(int status, const std::string& error) {
   agree_on_inputs(settings_.processes(), {{}, status, error});
 }
 
+Provenance Session::provenance(const Output& output,
+                               const std::vector<std::pair<std::string, std::string>>& scenarios) const {
+  return {output.command, scenarios, resolve_threads(settings_.threads), settings_.processes().size()};
+}
+
 RunSettings Session::reporting_to(ProgressBar& bar) const {
   RunSettings settings = settings_;
   settings.progress = [&bar](std::int64_t done, std::int64_t total) { bar.update(done, total); };
@@ -66,6 +76,7 @@ RunSettings Session::reporting_to(ProgressBar& bar) const {
 void Session::run(const std::string& file, const Output& output) {
   CXRISK_REQUIRE(!output.samples || !output.folder.empty(),
                  "--samples needs --out (the folder to write trials.csv to)");
+  require_folder_for_report(output);
   const Scenario scenario = load(file);
   const RunSettings::Resolved r = settings_.resolve(scenario);
   if (!output.folder.empty() && root()) check_output_folder(output.folder);
@@ -76,7 +87,10 @@ void Session::run(const std::string& file, const Output& output) {
   bar.finish();
   if (!root()) return;
   warn_unmet(result.summary.precision);
-  if (!output.folder.empty()) write_run(output.folder, result, output.samples, settings_.cancel);
+  if (!output.folder.empty()) {
+    const Provenance p = provenance(output, {{file, content_hash(scenario)}});
+    write_run(output.folder, result, output.samples, settings_.cancel, {&p, output.report});
+  }
   out_ << (output.json ? summary_json(result.summary) : summary_table(result.summary));
 }
 
@@ -89,6 +103,7 @@ void Session::expect(const std::string& file, bool json) {
 
 void Session::compare(const std::string& base_file, const std::vector<std::string>& alternative_files,
                       const Output& output, bool voi) {
+  require_folder_for_report(output);
   const Scenario base = load(base_file);
   std::vector<Scenario> alternatives;
   for (const auto& file : alternative_files) alternatives.push_back(load(file));
@@ -112,18 +127,11 @@ void Session::compare(const std::string& base_file, const std::vector<std::strin
   if (!root()) return;
   warn_unmet(c.precision);
   if (!output.folder.empty()) {
-    std::vector<std::pair<std::string, std::string>> files{{"comparison.json", comparison_json(c)},
-                                                           {"comparison.csv", comparison_csv(c)}};
-    std::vector<std::string> stale;
-    if (c.voi)
-      files.emplace_back("voi.csv", voi_csv(*c.voi));
-    else
-      stale.push_back("voi.csv");  // of an earlier comparison with --voi
-    if (c.precision)
-      files.emplace_back("convergence.csv", convergence_csv(*c.precision));
-    else
-      stale.push_back("convergence.csv");
-    write_files_atomically(output.folder, files, stale);
+    std::vector<std::pair<std::string, std::string>> scenarios{{base_file, content_hash(base)}};
+    for (std::size_t i = 0; i < alternatives.size(); ++i)
+      scenarios.emplace_back(alternative_files[i], content_hash(alternatives[i]));
+    const Provenance p = provenance(output, scenarios);
+    write_comparison(output.folder, c, {&p, output.report});
   }
   out_ << (output.json ? comparison_json(c) : comparison_table(c));
 }
@@ -164,6 +172,7 @@ void Session::sweep(const std::string& file, const std::vector<std::string>& var
 }
 
 void Session::sensitivity(const std::string& file, const SensitivityOptions& options, const Output& output) {
+  require_folder_for_report(output);
   const Scenario scenario = load(file);
   const RunSettings::Resolved r = settings_.resolve(scenario);
   if (!output.folder.empty() && root()) check_output_folder(output.folder);
@@ -172,9 +181,10 @@ void Session::sensitivity(const std::string& file, const SensitivityOptions& opt
                                          options.design_rows, options.bootstrap)}});
   const Sensitivity s = cxrisk::sensitivity(scenario, settings_, options);
   if (!root()) return;
-  if (!output.folder.empty())
-    write_files_atomically(
-        output.folder, {{"sensitivity.json", sensitivity_json(s)}, {"sensitivity.csv", sensitivity_csv(s)}});
+  if (!output.folder.empty()) {
+    const Provenance p = provenance(output, {{file, content_hash(scenario)}});
+    write_sensitivity(output.folder, s, {&p, output.report});
+  }
   out_ << (output.json ? sensitivity_json(s) : sensitivity_table(s));
 }
 

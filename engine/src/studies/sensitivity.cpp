@@ -174,6 +174,9 @@ class DesignEvaluations {
 void tornado(const Model& model, const std::vector<int>& metrics, Sensitivity& out) {
   ConditionalExpectation e(model);
   std::vector<double> u(model.n_uniforms(), 0.5), row(static_cast<std::size_t>(model.layout().n_series()));
+  e.at(u, row.data());
+  for (std::size_t m = 0; m < metrics.size(); ++m)
+    out.metrics[m].tornado_base = row[static_cast<std::size_t>(metrics[m])];
   for (std::size_t i = 0; i < model.inputs().size(); ++i) {
     const Model::Input& input = model.inputs()[i];
     for (double p : {0.1, 0.9}) {
