@@ -54,13 +54,13 @@ p.explain { color: #444; font-size: 13.5px; margin: 4px 0 10px; }
 .ok { color: #3f8f5f; font-weight: 600; }
 .no { color: var(--warm); font-weight: 600; }
 footer { margin-top: 36px; color: var(--muted); font-size: 12px; border-top: 1px solid var(--rule); padding-top: 8px; }
-@media (max-width: 760px) { .pair { grid-template-columns: 1fr; } body { padding: 14px; } }
+@media screen and (max-width: 760px) { .pair { grid-template-columns: 1fr; } body { padding: 14px; } }
 @page { size: A4; margin: 14mm 12mm 16mm; }
 @media print {
   body { max-width: none; padding: 0; font-size: 10.5pt; }
   h2 { break-after: avoid; }
   figure, table, .cards, tr { break-inside: avoid; }
-  .pair { grid-template-columns: 1fr; }
+  .cards { grid-template-columns: repeat(4, 1fr); }
   .card { border-left-width: 3px; }
 }
 )css";
