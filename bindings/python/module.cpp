@@ -201,10 +201,11 @@ PYBIND11_MODULE(_cxrisk, m) {
       .def("summary_json", &PyRunResult::summary_json)
       .def(
           "write",
-          [](const PyRunResult& r, const std::string& dir, bool samples) {
-            cxrisk::write_run(dir, *r.result, samples);
+          [](const PyRunResult& r, const std::string& dir, bool samples, bool report, const std::string& command) {
+            const cxrisk::Provenance p{command, {}, cxrisk::resolve_threads(0), 1};
+            cxrisk::write_run(dir, *r.result, samples, nullptr, {&p, report});
           },
-          py::arg("dir"), py::arg("samples"))
+          py::arg("dir"), py::arg("samples"), py::arg("report") = false, py::arg("command") = "")
       .def("samples", [](py::object self, const std::string& metric) {
         return self.cast<const PyRunResult&>().samples(metric, self);
       });
@@ -231,6 +232,13 @@ PYBIND11_MODULE(_cxrisk, m) {
 
   py::class_<PyComparison>(m, "_Comparison")
       .def("json", &PyComparison::json)
+      .def(
+          "write",
+          [](const PyComparison& c, const std::string& dir, bool report, const std::string& command) {
+            const cxrisk::Provenance p{command, {}, cxrisk::resolve_threads(0), 1};
+            cxrisk::write_comparison(dir, *c.comparison, {&p, report});
+          },
+          py::arg("dir"), py::arg("report"), py::arg("command"))
       .def("samples", [](py::object self, std::size_t alternative, const std::string& what) {
         return self.cast<const PyComparison&>().samples(alternative, what, self);
       });
@@ -257,6 +265,14 @@ PYBIND11_MODULE(_cxrisk, m) {
       },
       py::arg("base"), py::arg("alternatives"), py::arg("trials"), py::arg("seed"), py::arg("threads"),
       py::arg("sampling"), py::arg("precision"), py::arg("max_trials"), py::arg("voi"));
+
+  m.def(
+      "_write_with_report",
+      [](const std::string& dir, const std::map<std::string, std::string>& files, const std::string& command) {
+        const cxrisk::Provenance p{command, {}, cxrisk::resolve_threads(0), 1};
+        cxrisk::write_with_report(dir, files, &p);
+      },
+      py::arg("dir"), py::arg("files"), py::arg("command"));
 
   m.def(
       "_sensitivity",

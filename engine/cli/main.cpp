@@ -127,6 +127,9 @@ void add_output(CLI::App* app, cxrisk::Output& o, const std::string& writes, con
       ->check(CLI::Validator(
           [](std::string& text) { return text.empty() ? std::string("must name a folder") : std::string(); },
           std::string()));
+  app->add_flag("--csv-bom", o.csv_bom,
+                "Begin every CSV file with a UTF-8 byte order mark, so that Excel shows names in any script "
+                "right (programs that read CSV may not expect one)");
 }
 
 /// --report: the readable report beside the results.

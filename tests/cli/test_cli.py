@@ -117,7 +117,7 @@ def test_out_writes_summary_breakdown_and_samples(cli, tmp_path):
     out = tmp_path / "result"
     _, stdout, _ = cli("run", SCENARIOS / "tarp_minor.yaml", "--trials", "250", "--out", out, "--samples", "--json",
                        check=0)
-    assert sorted(p.name for p in out.iterdir()) == ["breakdown.csv", "summary.json", "trials.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["breakdown.csv", "provenance.json", "summary.json", "trials.csv"]
     assert json.loads((out / "summary.json").read_text()) == json.loads(stdout)
     rows = list(csv.DictReader((out / "trials.csv").open()))
     assert len(rows) == 250

@@ -107,7 +107,7 @@ def test_outputs_replace_links_without_following_them_and_leave_no_leftovers(tmp
     assert p.returncode == 0, p.stderr
     assert victim.read_text() == "keep me\n"
     assert not (out / "summary.json").is_symlink() and json.loads((out / "summary.json").read_text())["trials"] == 200
-    assert sorted(f.name for f in out.iterdir()) == ["breakdown.csv", "summary.json"]
+    assert sorted(f.name for f in out.iterdir()) == ["breakdown.csv", "provenance.json", "summary.json"]
 
 
 def test_two_runs_into_one_folder_never_mix_their_files(tmp_path):

@@ -327,3 +327,22 @@ def test_a_run_without_report_removes_an_earlier_one(tmp_path):
     provenance = json.loads((out / "provenance.json").read_text())
     assert provenance["command"].startswith("cxrisk run ") and "--trials 600" in provenance["command"]
     assert provenance["scenarios"][0]["file"].endswith("tarp_major.yaml") and len(provenance["scenarios"][0]["hash"]) == 32
+
+
+def test_csv_files_for_excel_begin_with_a_byte_order_mark_when_asked(tmp_path):
+    """--csv-bom: every CSV a command writes begins with UTF-8's byte order mark, so that Excel reads the
+    Japanese names right; without it, none does (what programs that read CSV expect)."""
+    bom = b"\xef\xbb\xbf"
+    cxrisk("run", JA, "--trials", 300, "--out", tmp_path / "run", "--samples", "--csv-bom")
+    cxrisk("compare", JA, JA_ALT, "--trials", 300, "--out", tmp_path / "compare", "--csv-bom")
+    cxrisk("sweep", JA, "--vary", "word_of_mouth.positive_conversion=0.01,0.02", "--trials", 200,
+           "--out", tmp_path / "sweep", "--csv-bom")
+    cxrisk("batch", JA, "--trials", 200, "--out", tmp_path / "batch", "--csv-bom")
+    written = sorted(tmp_path.glob("*/*.csv"))
+    assert {p.name for p in written} == {"breakdown.csv", "trials.csv", "comparison.csv", "sweep.csv", "batch.csv"}
+    for p in written:
+        assert p.read_bytes().startswith(bom), p
+    breakdown = (tmp_path / "run" / "breakdown.csv").read_text(encoding="utf-8-sig")
+    assert "保険金請求の遅れ" in breakdown and breakdown.startswith("dimension,")
+    cxrisk("run", JA, "--trials", 300, "--out", tmp_path / "plain")
+    assert (tmp_path / "plain" / "breakdown.csv").read_bytes().startswith(b"dimension,")

@@ -19,6 +19,7 @@ import json
 import warnings
 import operator
 import os
+import sys
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional, Sequence, Union
 
@@ -114,6 +115,11 @@ Scenario.__repr__ = lambda self: f"<cxrisk.Scenario {self.name!r}: {len(self.seg
                                  f"{len(self.problems)} problems>"
 
 
+def _command() -> str:
+    """What made an output folder, for its provenance.json: the Python program and its arguments."""
+    return " ".join(["python"] + sys.argv) if sys.argv and sys.argv[0] else "python (interactive)"
+
+
 class Result:
     """The outcome of :func:`run`: the summary of ``cxrisk run --json`` and the per-trial values."""
 
@@ -131,10 +137,15 @@ class Result:
         views the engine's memory (no copy)."""
         return self._core.samples(metric)
 
-    def write(self, folder: Union[str, os.PathLike], samples: bool = False) -> None:
-        """Write the files of ``cxrisk run --out FOLDER`` (summary.json, breakdown.csv, and with ``samples`` also
-        trials.csv), atomically."""
-        self._core.write(os.fsdecode(folder), samples)
+    def write(self, folder: Union[str, os.PathLike], samples: bool = False, report: bool = False) -> None:
+        """Write the files of ``cxrisk run --out FOLDER`` (summary.json, breakdown.csv, provenance.json, with
+        ``samples`` also trials.csv, and with ``report`` report.html and report.xlsx), atomically."""
+        self._core.write(os.fsdecode(folder), samples, report, _command())
+
+    def report(self, folder: Union[str, os.PathLike], samples: bool = False) -> None:
+        """Write the run's folder with its report, as ``cxrisk run --out FOLDER --report``: report.html (one
+        page that works offline) and report.xlsx (Excel, with charts) beside the results."""
+        self.write(folder, samples=samples, report=True)
 
     def to_pandas(self) -> "pandas.DataFrame":  # noqa: F821
         """Per-trial metrics: one row a trial (index ``trial``), one column a metric."""
@@ -170,6 +181,15 @@ class Comparison(dict):
     def __init__(self, core: Any) -> None:
         super().__init__(json.loads(core.json()))
         self._core = core
+
+    def write(self, folder: Union[str, os.PathLike], report: bool = False) -> None:
+        """Write the files of ``cxrisk compare --out FOLDER`` (comparison.json, comparison.csv, voi.csv with the
+        value of information, provenance.json, and with ``report`` report.html and report.xlsx), atomically."""
+        self._core.write(os.fsdecode(folder), report, _command())
+
+    def report(self, folder: Union[str, os.PathLike]) -> None:
+        """Write the comparison's folder with its report, as ``cxrisk compare --out FOLDER --report``."""
+        self.write(folder, report=True)
 
     def samples(self, alternative: Union[int, str], what: str = "savings") -> "numpy.ndarray":  # noqa: F821
         """Per-trial ``"savings"`` (in total_cost) or ``"net_benefit"`` of an alternative (index or name)."""
@@ -217,6 +237,12 @@ class Comparison(dict):
 
 class Sensitivity(dict):
     """The outcome of :func:`sensitivity`: a dict with the content of ``cxrisk sensitivity --json``."""
+
+    def report(self, folder: Union[str, os.PathLike]) -> None:
+        """Write sensitivity.json, provenance.json, report.html and report.xlsx into ``folder``, atomically, as
+        ``cxrisk sensitivity --out FOLDER --report`` does (but for sensitivity.csv)."""
+        _cxrisk._write_with_report(os.fsdecode(folder), {"sensitivity.json": json.dumps(self, indent=2) + "\n"},
+                                   _command())
 
     def to_pandas(self) -> "pandas.DataFrame":  # noqa: F821
         """One row per metric and input (indexed by both), in the order of the JSON (largest total index first):

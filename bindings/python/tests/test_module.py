@@ -370,3 +370,37 @@ def test_precision_equals_the_command_line(cli_json):
     alt = SCENARIOS / "tarp_major.yaml"
     c = cxrisk.compare(alt, path, precision="savings:mean:5%", trials=None)
     assert c["precision"]["met"] and c["trials"] == c["precision"]["trials"]
+
+
+def test_reports_from_python_are_the_command_lines(tmp_path):
+    """result.report, comparison.report and sensitivity.report write what `cxrisk ... --report` writes: the
+    same page (remade by `cxrisk report` from the folder) and a workbook with the same numbers."""
+    import openpyxl
+
+    result = cxrisk.run(SCENARIOS / "tarp_major.yaml", trials=800, seed=4)
+    result.report(tmp_path / "run")
+    names = sorted(p.name for p in (tmp_path / "run").iterdir())
+    assert names == ["breakdown.csv", "provenance.json", "report.html", "report.xlsx", "summary.json"]
+    assert json.loads((tmp_path / "run" / "provenance.json").read_text())["command"].startswith("python ")
+    page = (tmp_path / "run" / "report.html").read_text()
+    subprocess.run([os.environ.get("CXRISK_EXE", "build/engine/cxrisk"), "report", str(tmp_path / "run")],
+                   check=True)
+    assert (tmp_path / "run" / "report.html").read_text() == page
+    summary = openpyxl.load_workbook(tmp_path / "run" / "report.xlsx")["Summary"]
+    mean = {r[0]: r[1] for r in summary.iter_rows(min_row=2, max_row=12, values_only=True)}
+    # Excel keeps 15 to 17 significant digits; libxlsxwriter writes 16.
+    assert mean["total_cost"] == pytest.approx(result.summary["metrics"]["total_cost"]["mean"], rel=1e-12)
+
+    comparison = cxrisk.compare(SCENARIOS / "ecommerce.yaml", SCENARIOS / "ecommerce_easy_complaining.yaml",
+                                trials=600, seed=2)
+    comparison.report(tmp_path / "compare")
+    assert json.loads((tmp_path / "compare" / "comparison.json").read_text()) == dict(comparison)
+    sheet = openpyxl.load_workbook(tmp_path / "compare" / "report.xlsx")["Comparison"]
+    row = next(sheet.iter_rows(min_row=2, max_row=2, values_only=True))
+    assert row[0] == comparison["alternatives"][0]["name"]
+    assert row[1] == pytest.approx(comparison["alternatives"][0]["savings"]["total_cost"]["mean"], rel=1e-12)
+
+    s = cxrisk.sensitivity(SCENARIOS / "saas_b2b.yaml", metrics=["total_cost"], design=256, trials=600, seed=5)
+    s.report(tmp_path / "sensitivity")
+    assert json.loads((tmp_path / "sensitivity" / "sensitivity.json").read_text()) == dict(s)
+    assert "Tornado of total_cost" in (tmp_path / "sensitivity" / "report.html").read_text()

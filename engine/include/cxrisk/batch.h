@@ -23,6 +23,7 @@ std::string content_hash(const Scenario& scenario);
 struct BatchOutput {
   std::filesystem::path out;  ///< where to write; empty: nowhere
   bool resume = false;  ///< skip scenarios whose results in `out` have the same content hash, trials and seed
+  bool csv_bom = false;  ///< batch.csv begins with a UTF-8 byte order mark (for Excel)
 };
 
 /// One scenario of a batch.

@@ -29,10 +29,15 @@ std::string breakdown_csv(const Summary& summary);
 /// copy of the file in memory).
 void write_trials_csv(std::ostream& out, const RunResult& result, const std::atomic<bool>* cancel = nullptr);
 
+/// The UTF-8 byte order mark that CSV files begin with under --csv-bom: how Excel tells UTF-8 (and so names
+/// in any script) from the system's legacy code page.
+inline const std::string UTF8_BOM = "\xEF\xBB\xBF";
+
 /// What a command writes into its output folder besides its results.
 struct FolderExtras {
   const Provenance* provenance = nullptr;  ///< provenance.json, when given
   bool report = false;                     ///< report.html and report.xlsx (cxrisk/report.h)
+  bool csv_bom = false;                    ///< every CSV file begins with UTF8_BOM
 };
 
 /// Writes a run's files into `dir`, atomically: summary.json and breakdown.csv, with `samples` also

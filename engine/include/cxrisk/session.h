@@ -25,6 +25,7 @@ struct Output {
   bool samples = false;  ///< `run`: also write trials.csv
   bool report = false;   ///< with a folder: also report.html and report.xlsx (`run`, `compare`, `sensitivity`)
   std::string command;   ///< the command line, for the folder's provenance.json
+  bool csv_bom = false;  ///< CSV files begin with a UTF-8 byte order mark (for Excel)
 };
 
 class Session {

@@ -326,7 +326,8 @@ BatchResult batch(const std::vector<std::string>& files, const RunSettings& sett
       if (e.ok && !e.reused && !written[i]) write_entry(output.out, e);
     }
     write_files_atomically(output.out,
-                           {{"batch.csv", batch_csv(result)}, {"batch.json", batch_json(result)}});
+                           {{"batch.csv", (output.csv_bom ? UTF8_BOM : "") + batch_csv(result)},
+                            {"batch.json", batch_json(result)}});
   }
   return result;
 }

@@ -117,16 +117,17 @@ namespace {
 
 Json inputs_json(const std::vector<InputSummary>& inputs) {
   Json out = Json::array();
-  const auto number = [](double x) { return std::isfinite(x) ? Json(x) : Json(nullptr); };
-  for (const InputSummary& x : inputs)
-    out.push_back({{"path", x.path},
-                   {"kind", x.kind},
-                   {"distribution", x.distribution},
-                   {"uncertain", x.uncertain},
-                   {"mean", number(x.mean)},
-                   {"p10", number(x.p10)},
-                   {"p50", number(x.p50)},
-                   {"p90", number(x.p90)}});
+  for (const InputSummary& x : inputs) {
+    Json j = {{"path", x.path}, {"kind", x.kind}, {"distribution", x.distribution}, {"uncertain", x.uncertain}};
+    // Shares have no single mean or quantile: their distribution says all.
+    if (std::isfinite(x.mean)) {
+      j["mean"] = x.mean;
+      j["p10"] = x.p10;
+      j["p50"] = x.p50;
+      j["p90"] = x.p90;
+    }
+    out.push_back(std::move(j));
+  }
   return out;
 }
 
@@ -292,6 +293,9 @@ TrialRows trial_rows(const RunResult& result) {
 
 void add_extras(std::vector<std::pair<std::string, std::string>>& texts, std::vector<std::string>& stale,
                 const std::string& main_file, const FolderExtras& extras, const TrialRows& trials) {
+  if (extras.csv_bom)
+    for (auto& [name, text] : texts)
+      if (name.ends_with(".csv")) text.insert(0, UTF8_BOM);
   const std::string main = [&] {
     for (const auto& [name, text] : texts)
       if (name == main_file) return text;
@@ -329,7 +333,10 @@ void write_run(const std::filesystem::path& dir, const RunResult& result, bool s
     files.emplace_back(name, [&text](std::ostream& out) { out << text; });
   // trials.csv goes to its file row by row: at millions of trials it is gigabytes.
   if (samples)
-    files.emplace_back("trials.csv", [&](std::ostream& out) { write_trials_csv(out, result, cancel); });
+    files.emplace_back("trials.csv", [&](std::ostream& out) {
+      if (extras.csv_bom) out << UTF8_BOM;
+      write_trials_csv(out, result, cancel);
+    });
   else
     stale.emplace_back("trials.csv");
   write_files_atomically(dir, files, stale);

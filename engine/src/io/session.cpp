@@ -89,7 +89,7 @@ void Session::run(const std::string& file, const Output& output) {
   warn_unmet(result.summary.precision);
   if (!output.folder.empty()) {
     const Provenance p = provenance(output, {{file, content_hash(scenario)}});
-    write_run(output.folder, result, output.samples, settings_.cancel, {&p, output.report});
+    write_run(output.folder, result, output.samples, settings_.cancel, {&p, output.report, output.csv_bom});
   }
   out_ << (output.json ? summary_json(result.summary) : summary_table(result.summary));
 }
@@ -131,7 +131,7 @@ void Session::compare(const std::string& base_file, const std::vector<std::strin
     for (std::size_t i = 0; i < alternatives.size(); ++i)
       scenarios.emplace_back(alternative_files[i], content_hash(alternatives[i]));
     const Provenance p = provenance(output, scenarios);
-    write_comparison(output.folder, c, {&p, output.report});
+    write_comparison(output.folder, c, {&p, output.report, output.csv_bom});
   }
   out_ << (output.json ? comparison_json(c) : comparison_table(c));
 }
@@ -148,7 +148,7 @@ int Session::batch(const std::vector<std::string>& paths, const Output& output, 
                        fmt::format("batch trials={} seed={} resume={}", settings_.trials.value_or(0),
                                    settings_.seed.value_or(0), resume));
   meet(std::move(digests));
-  const BatchResult result = cxrisk::batch(files, settings_, {output.folder, resume}, load_);
+  const BatchResult result = cxrisk::batch(files, settings_, {output.folder, resume, output.csv_bom}, load_);
   if (!root()) return 0;
   out_ << (output.json ? batch_json(result) : batch_table(result, output.folder));
   return result.failed();
@@ -167,7 +167,8 @@ void Session::sweep(const std::string& file, const std::vector<std::string>& var
   const Sweep s = cxrisk::sweep(scenario, axes, settings_);
   if (!root()) return;
   if (!output.folder.empty())
-    write_files_atomically(output.folder, {{"sweep.csv", sweep_csv(s)}, {"sweep.json", sweep_json(s)}});
+    write_files_atomically(output.folder, {{"sweep.csv", (output.csv_bom ? UTF8_BOM : "") + sweep_csv(s)},
+                                           {"sweep.json", sweep_json(s)}});
   out_ << (output.json ? sweep_json(s) : sweep_table(s));
 }
 
@@ -183,7 +184,7 @@ void Session::sensitivity(const std::string& file, const SensitivityOptions& opt
   if (!root()) return;
   if (!output.folder.empty()) {
     const Provenance p = provenance(output, {{file, content_hash(scenario)}});
-    write_sensitivity(output.folder, s, {&p, output.report});
+    write_sensitivity(output.folder, s, {&p, output.report, output.csv_bom});
   }
   out_ << (output.json ? sensitivity_json(s) : sensitivity_table(s));
 }

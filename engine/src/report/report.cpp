@@ -151,6 +151,16 @@ void rebuild_report(const std::filesystem::path& dir) {
   write_files_atomically(dir, {{"report.html", files.html}, {"report.xlsx", files.xlsx}});
 }
 
+void write_with_report(const std::filesystem::path& dir, const ReportSources& files, const Provenance* provenance) {
+  ReportSources sources = files;
+  if (provenance) sources["provenance.json"] = provenance_json(*provenance);
+  ReportFiles report = make_report(sources);
+  std::vector<std::pair<std::string, std::string>> out(sources.begin(), sources.end());
+  out.emplace_back("report.html", std::move(report.html));
+  out.emplace_back("report.xlsx", std::move(report.xlsx));
+  write_files_atomically(dir, out);
+}
+
 std::string provenance_json(const Provenance& p) {
   Json j;
   j["cxrisk_version"] = VERSION;

@@ -351,7 +351,7 @@ void run_sheets(Workbook& wb, const Document& doc) {
       worksheet_write_boolean(sh.ws(), row, 3, in.value("uncertain", false), nullptr);
       for (lxw_col_t c = 4; c < 8; ++c) {
         const char* key = c == 4 ? "mean" : c == 5 ? "p10" : c == 6 ? "p50" : "p90";
-        sh.number(row, c, in[key].is_number() ? in[key].get<double>() : std::nan(""), wb.general);
+        sh.number(row, c, in.contains(key) && in[key].is_number() ? in[key].get<double>() : std::nan(""), wb.general);
       }
       ++row;
     }
