@@ -46,7 +46,8 @@ svg text.money { fill: #444; font-size: 11px; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; margin: 6px 0 14px; }
 th, td { padding: 4px 8px; border-bottom: 1px solid var(--rule); text-align: left; vertical-align: top; }
 th { background: #f4f6f8; font-weight: 600; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { white-space: nowrap; }
 td.num small { color: var(--muted); white-space: nowrap; }
 td.path { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; word-break: break-all; }
 p.explain { color: #444; font-size: 13.5px; margin: 4px 0 10px; }
