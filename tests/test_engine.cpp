@@ -415,9 +415,14 @@ TEST_CASE("A value cv too small for a gamma shape is drawn as fixed, totals past
     return test::scenario_from(text);
   };
   const std::string gamma = "value: {mean: 80, cv: 0.7}";
-  const std::string fixed = summary_json(run_with(with(gamma, "value: {mean: 80}"), 300, 7).summary);
+  // The numbers, not the list of inputs (which says how each value was written).
+  const auto numbers = [](Summary s) {
+    s.inputs.clear();
+    return summary_json(s);
+  };
+  const std::string fixed = numbers(run_with(with(gamma, "value: {mean: 80}"), 300, 7).summary);
   for (const char* tiny : {"value: {mean: 80, cv: 1e-200, shape: gamma}", "value: {mean: 80, cv: 1e-25}"})
-    CHECK(summary_json(run_with(with(gamma, tiny), 300, 7).summary) == fixed);
+    CHECK(numbers(run_with(with(gamma, tiny), 300, 7).summary) == fixed);
   // 1e307 a customer made the revenue lost by some tens of customers more than a double holds; money is now
   // bounded where it is read (cxrisk/limits.h), so every total stays far inside a double.
   try {

@@ -26,6 +26,9 @@ std::string plain(double x);
 std::string compact(double x);
 /// A probability as a percentage: "99.9%".
 std::string percent(double p);
+/// A result's design of the inputs: "random sampling", "sobol sampling (16 replicates)" (without the word
+/// "sampling" when `sampling_word` is false).
+std::string sampling_text(const Json& main, bool sampling_word = true);
 /// The shortest text that reads back as the same double (for data attributes a test compares).
 std::string exact(double x);
 

@@ -149,12 +149,6 @@ std::string index_text(double x) {
   return t == "-0.000" ? "0.000" : t;
 }
 
-std::string sampling_text(const Json& main) {
-  const Json s = main.value("sampling", Json::object());
-  const std::string design = s.value("design", "random");
-  return design == "random" ? "random sampling"
-                            : fmt::format("{} sampling ({} replicates)", design, s.value("replicates", 0));
-}
 
 // ---- a run ------------------------------------------------------------------------------------------------
 

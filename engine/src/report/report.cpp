@@ -59,6 +59,14 @@ std::string percent(double p) {
   return fmt::format("{:.1f}%", 100 * p);
 }
 
+std::string sampling_text(const Json& main, bool sampling_word) {
+  const Json s = main.value("sampling", Json::object());
+  const std::string design = s.value("design", "random");
+  const std::string word = sampling_word ? " sampling" : "";
+  return design == "random" ? "random" + word
+                            : fmt::format("{}{} ({} replicates)", design, word, s.value("replicates", 0));
+}
+
 std::string exact(double x) {
   return std::isfinite(x) ? fmt::format("{}", x) : "null";
 }

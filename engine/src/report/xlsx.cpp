@@ -207,11 +207,6 @@ lxw_row_t about(Sheet& sh, Workbook& wb, const Document& doc, lxw_row_t row,
   return row;
 }
 
-std::string sampling_text(const Json& main) {
-  const Json s = main.value("sampling", Json::object());
-  const std::string design = s.value("design", "random");
-  return design == "random" ? "random" : fmt::format("{} ({} replicates)", design, s.value("replicates", 0));
-}
 
 // ---- a run ------------------------------------------------------------------------------------------------
 
@@ -236,7 +231,7 @@ void run_sheets(Workbook& wb, const Document& doc) {
                  {"currency", doc.currency},
                  {"trials", fmt::format("{}", s.value("trials", 0))},
                  {"seed", fmt::format("{}", s.value("seed", std::uint64_t{0}))},
-                 {"design", sampling_text(s)},
+                 {"design", sampling_text(s, false)},
                  {"mode", s.value("mode", "")}});
     if (s.contains("distributions") && s["distributions"].contains("total_cost")) {
       const Json& h = s["distributions"]["total_cost"]["histogram"];
@@ -454,7 +449,7 @@ void comparison_sheets(Workbook& wb, const Document& doc) {
                  {"currency", doc.currency},
                  {"trials", fmt::format("{}", c.value("trials", 0))},
                  {"seed", fmt::format("{}", c.value("seed", std::uint64_t{0}))},
-                 {"design", sampling_text(c)},
+                 {"design", sampling_text(c, false)},
                  {"payback period unit", c.value("period", "")}});
     lxw_chart* chart = wb.chart(LXW_CHART_BAR);
     add_series(chart, sh.name(), 1, last, 0, 10, "expected net benefit");
