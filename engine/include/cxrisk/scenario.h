@@ -183,4 +183,11 @@ class SourceMap {
 /// and key path.
 void check_scenario(const Scenario& scenario, const SourceMap& where);
 
+/// How far fixed shares may sum from 1 and still be taken: shares written to a few decimals (three 0.3333s)
+/// sum to 1 only nearly.
+inline constexpr double SHARES_TOLERANCE = 0.005;
+/// Scales fixed shares whose sum is within SHARES_TOLERANCE of 1 (but not within rounding) to sum to 1,
+/// with a warning in scenario.warnings that shows the sum; check_scenario refuses those further off.
+void normalise_shares(Scenario& scenario, const SourceMap& where);
+
 }  // namespace cxrisk

@@ -187,6 +187,18 @@ class Reader {
   std::set<std::string> checked_;  // mappings whose keys were checked
 };
 
+// How to write what was meant, for a number written as people write one: "45%" or "700,000".
+std::string how_to_write_number(const std::string& text) {
+  double x = 0;
+  if (text.size() > 1 && text.back() == '%' && parse_double(text.substr(0, text.size() - 1), x))
+    return fmt::format(" (write a percentage as a fraction: {} is {:g})", text, x / 100);
+  std::string plain;
+  for (char c : text)
+    if (c != ',' && c != '_' && c != ' ' && c != '\'') plain += c;
+  if (plain != text && parse_double(plain, x)) return fmt::format(" (write it without separators: {})", plain);
+  return "";
+}
+
 void Reader::check_keys(const YAML::Node& n, const std::string& path,
                         const std::vector<std::string_view>& allowed) const {
   std::vector<std::string> seen;
@@ -197,6 +209,9 @@ void Reader::check_keys(const YAML::Node& n, const std::string& path,
       std::string message = fmt::format("unknown key '{}'", key);
       const std::string hint = closest_name(key, allowed);
       if (!hint.empty()) message += fmt::format("; did you mean '{}'?", hint);
+      // In {customers: 700,000} the comma ends the value: the digits after it become a key.
+      if (!key.empty() && key.find_first_not_of("0123456789") == std::string::npos && n.Style() == YAML::EmitterStyle::Flow)
+        message += "; a number with a thousands separator inside { }? Write it without separators (700000)";
       fail(it->first, child_path(path, key), message);
     }
     if (std::find(seen.begin(), seen.end(), key) != seen.end())
@@ -233,8 +248,9 @@ double Reader::number(const YAML::Node& n, const std::string& path) const {
   double x = 0;
   if (!n.IsScalar() || !YAML::convert<double>::decode(n, x))
     fail(n, path,
-         fmt::format("must be a number, got {}",
-                     n.IsScalar() ? "'" + n.Scalar() + "'" : std::string(kind(n))));
+         fmt::format("must be a number, got {}{}",
+                     n.IsScalar() ? "'" + n.Scalar() + "'" : std::string(kind(n)),
+                     n.IsScalar() ? how_to_write_number(n.Scalar()) : std::string()));
   if (!std::isfinite(x)) fail(n, path, "must be a finite number");
   return x;
 }
@@ -777,6 +793,24 @@ void Reader::read_edits(Scenario& s, const YAML::Node& root, const std::vector<s
   if (YAML::Node c = root["correlations"]) correlations(c, s);
 }
 
+/// What yaml-cpp's terse messages most likely mean, for a person who wrote the file.
+std::string yaml_hint(const std::string& message, int line) {
+  if (message.find("flow not found") != std::string::npos)
+    return fmt::format(" (a {{ or [ opened before line {} is not closed)", line);
+  if (message.find("end of sequence not found") != std::string::npos ||
+      message.find("end of map not found") != std::string::npos)
+    return fmt::format(" (check the indentation of line {}: it must line up with the other entries of its list "
+                       "or mapping)",
+                       line);
+  if (message.find("illegal block entry") != std::string::npos)
+    return fmt::format(" (a list entry '- ' cannot stand at line {}: a {{ or [ above it is not closed, or its "
+                       "indentation is off)",
+                       line);
+  if (message.find("illegal map value") != std::string::npos || message.find("bad indentation") != std::string::npos)
+    return fmt::format(" (check the indentation of line {}, and that each colon is followed by a space)", line);
+  return "";
+}
+
 YAML::Node parse_yaml(const std::string& text, const std::string& display_name) {
   const auto at = [&](const YAML::Mark& m) { return FileLoc{display_name, m.line + 1, m.column + 1}; };
   try {
@@ -790,7 +824,7 @@ YAML::Node parse_yaml(const std::string& text, const std::string& display_name) 
     // yaml-cpp stops at a fixed nesting depth with the message "bad file".
     throw ScenarioError(at(e.mark), "", "invalid YAML: nested too deeply (a scenario needs a few levels)");
   } catch (const YAML::Exception& e) {
-    throw ScenarioError(at(e.mark), "", "invalid YAML: " + e.msg);
+    throw ScenarioError(at(e.mark), "", "invalid YAML: " + e.msg + yaml_hint(e.msg, e.mark.line + 1));
   }
 }
 
@@ -834,8 +868,10 @@ Scenario load_base(Reader& reader, const YAML::Node& extends, const std::string&
   return s;
 }
 
-/// check_scenario, then the warnings of what the check accepted but changed: a correlation matrix repaired.
+/// check_scenario, with the warnings of what the check accepted but changed: shares that nearly sum to 1
+/// (scaled to), a correlation matrix repaired.
 void check_and_warn(Scenario& s, const SourceMap& where) {
+  normalise_shares(s, where);
   check_scenario(s, where);
   std::erase_if(s.warnings, [](const Warning& w) { return w.path.starts_with("correlations"); });
   const ResolvedCorrelations c = resolve_correlations(s);

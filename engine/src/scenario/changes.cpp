@@ -141,6 +141,7 @@ Scenario with_changes(const Scenario& base, const std::vector<Change>& changes) 
   Scenario s = base;
   SourceMap where(base.source);
   apply_changes(s, changes, &where);
+  normalise_shares(s, where);
   check_scenario(s, where);
   return s;
 }

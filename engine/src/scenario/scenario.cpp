@@ -148,7 +148,10 @@ class Checker {
   void probability(const Quantity& q, const std::string& path) const {
     if (q.is_fixed()) {
       if (q.value() < 0 || q.value() > 1)
-        fail(path, fmt::format("must be a probability between 0 and 1, got {}", q.value()));
+        fail(path, fmt::format("must be a probability between 0 and 1, got {}{}", q.value(),
+                               q.value() > 1 && q.value() <= 100
+                                   ? fmt::format(" (a percentage? {}% is {:g})", q.value(), q.value() / 100)
+                                   : std::string()));
     } else if (q.support_min() < 0 || q.support_max() > 1) {
       fail(path, fmt::format("a probability's distribution must lie inside [0, 1], but {} reaches [{}, {}]{}",
                              q.describe(), q.support_min(), q.support_max(),
@@ -168,9 +171,9 @@ class Checker {
     const auto& v = sh.values;
     if (sh.dirichlet) {
       if (!(v[0] + v[1] + v[2] > 0)) fail(path, "a dirichlet needs at least one concentration > 0");
-    } else if (std::abs(v[0] + v[1] + v[2] - 1) > 1e-9) {
-      fail(path,
-           fmt::format("shares must sum to 1, got {} + {} + {} = {}", v[0], v[1], v[2], v[0] + v[1] + v[2]));
+    } else if (std::abs(v[0] + v[1] + v[2] - 1) > SHARES_TOLERANCE) {
+      fail(path, fmt::format("shares must sum to 1 (within {:g}%), got {:g} + {:g} + {:g} = {:.6g}",
+                             100 * SHARES_TOLERANCE, v[0], v[1], v[2], v[0] + v[1] + v[2]));
     }
   }
   /// The checks of a parameter's kind and bounds (the registry's).
@@ -323,6 +326,25 @@ void Checker::run() {
 }
 
 }  // namespace
+
+void normalise_shares(Scenario& scenario, const SourceMap& where) {
+  std::vector<std::pair<Place, std::string>> fixed;
+  for_each_param(scenario, [&](const ParamRef& r) {
+    if (r.spec->kind == Kind::shares && !r.shares->dirichlet) fixed.emplace_back(r.place, r.index_path);
+  });
+  for (const auto& [place, path] : fixed) {
+    auto& v = shares_at(scenario, place).values;
+    const double sum = v[0] + v[1] + v[2];
+    if (std::abs(sum - 1) <= 1e-9 || std::abs(sum - 1) > SHARES_TOLERANCE) continue;
+    const std::array<double, 3> written = v;
+    for (double& x : v) x /= sum;
+    scenario.warnings.push_back(
+        {where.find(path), path,
+         fmt::format("shares sum to {:.6g}, not 1: used as resolved {:.4f}, mollified {:.4f}, unresolved {:.4f} "
+                     "(each divided by the sum; written {:g}, {:g}, {:g})",
+                     sum, v[0], v[1], v[2], written[0], written[1], written[2])});
+  }
+}
 
 void check_scenario(const Scenario& scenario, const SourceMap& where) {
   Checker(scenario, where).run();

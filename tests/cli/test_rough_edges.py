@@ -1,0 +1,115 @@
+"""The rough edges a new user hit writing a scenario from scratch: forgiving where it is safe (shares that
+nearly sum to 1), and precise where it matters (what was meant by 35, 45%, 700,000, or a line indented
+wrongly)."""
+import json
+import textwrap
+
+from conftest import SCENARIOS
+
+HEAD = """\
+cxrisk: 1
+name: Insurer from scratch
+horizon: {periods: 12, period: month}
+valuation: {method: annual}
+"""
+
+PROBLEM = """\
+problems:
+  - name: claims_delay
+    incidence: {incidence}
+    complaint_rate: {complaint_rate}
+    handling:
+      - {{tier: front_line, resolution: {resolution}}}
+    loyalty: {{no_problem: 0.9, silent: 0.5, quick: 0.9, resolved: 0.8, mollified: 0.6, unresolved: 0.4}}
+"""
+
+
+def scenario(tmp_path, customers="700000", incidence="0.02", complaint_rate="0.35",
+             resolution="{resolved: 0.6, mollified: 0.25, unresolved: 0.15}", segments=None):
+    segments = segments or f"segments:\n  - name: retail\n    customers: {customers}\n    value: {{mean: 900}}\n"
+    path = tmp_path / "insurer.yaml"
+    path.write_text(HEAD + segments + PROBLEM.format(incidence=incidence, complaint_rate=complaint_rate,
+                                                     resolution=resolution))
+    return path
+
+
+def test_the_written_scenario_is_valid(cli, tmp_path):
+    cli("validate", scenario(tmp_path), check=0)
+
+
+def test_shares_that_nearly_sum_to_one_are_scaled_with_a_warning(cli, tmp_path):
+    path = scenario(tmp_path, resolution="{resolved: 0.3333, mollified: 0.3333, unresolved: 0.3333}")
+    _, out, err = cli("validate", path, check=0)
+    assert "ok" in out
+    assert "warning:" in err and "insurer.yaml:14:" in err and "problems[0].handling[0].resolution" in err
+    assert "shares sum to 0.9999, not 1" in err
+    expanded = cli("expand", path, check=0)[1]
+    assert "resolved: 0.33333333333333337" in expanded or "resolved: 0.3333333333333333" in expanded
+    # The scaled shares are what a run uses: the same numbers as shares written to sum to 1.
+    exact = scenario(tmp_path / ".." , resolution="{resolved: 0.3333333333333333, mollified: 0.3333333333333333, "
+                                                  "unresolved: 0.3333333333333334}")
+    a = cli.json("run", path, "--trials", 300)
+    b = cli.json("run", exact, "--trials", 300)
+    assert a["metrics"]["total_cost"]["mean"] == b["metrics"]["total_cost"]["mean"]
+
+
+def test_shares_far_from_one_are_refused_with_the_sum_as_a_person_writes_it(cli, tmp_path):
+    path = scenario(tmp_path, resolution="{resolved: 0.7, mollified: 0.2, unresolved: 0.2}")
+    status, _, err = cli("validate", path)
+    assert status == 2
+    assert "shares must sum to 1 (within 0.5%), got 0.7 + 0.2 + 0.2 = 1.1" in err
+    assert "0.9999999" not in err and "1.0999999" not in err
+
+
+def test_a_percentage_for_a_probability_says_how_to_write_it(cli, tmp_path):
+    status, _, err = cli("validate", scenario(tmp_path, complaint_rate="35"))
+    assert status == 2 and "got 35 (a percentage? 35% is 0.35)" in err and "problems[0].complaint_rate" in err
+    status, _, err = cli("validate", scenario(tmp_path, incidence="45%"))
+    assert status == 2 and "got '45%' (write a percentage as a fraction: 45% is 0.45)" in err
+
+
+def test_a_thousands_separator_says_how_to_write_the_number(cli, tmp_path):
+    status, _, err = cli("validate", scenario(tmp_path, customers="700,000"))
+    assert status == 2 and "segments[0].customers: must be a number, got '700,000' (write it without separators: 700000)" in err
+    # Inside { } the comma ends the value, and YAML reads the digits after it as a key.
+    flow = "segments:\n  - {name: retail, customers: 700,000, value: {mean: 900}}\n"
+    status, _, err = cli("validate", scenario(tmp_path, segments=flow))
+    assert status == 2 and "unknown key '000'" in err and "Write it without separators (700000)" in err
+
+
+def test_an_indentation_error_names_the_line_to_check(cli, tmp_path):
+    bad = "segments:\n  - name: retail\n    customers: 700000\n   value: {mean: 900}\n"
+    status, _, err = cli("validate", scenario(tmp_path, segments=bad))
+    assert status == 2
+    assert "insurer.yaml:8:" in err and "check the indentation of line 8" in err
+    unclosed = "segments:\n  - {name: retail, customers: 700000, value: {mean: 900}\n"
+    status, _, err = cli("validate", scenario(tmp_path, segments=unclosed))
+    assert status == 2 and "is not closed" in err
+
+
+def test_a_change_path_with_a_wrong_tier_lists_the_tiers(cli, tmp_path):
+    alt = tmp_path / "alt.yaml"
+    alt.write_text(textwrap.dedent(f"""\
+        cxrisk: 1
+        name: Faster claims
+        extends: {SCENARIOS / 'telecom.yaml'}
+        changes:
+          - {{set: problems.billing_error.handling.frontline.cost, to: 500}}
+        """))
+    status, _, err = cli("validate", alt)
+    assert status == 2
+    assert "no tier 'frontline' (there are: front_line, headquarters); did you mean 'front_line'?" in err
+    assert "alt.yaml:5:" in err and "changes[0].set" in err
+
+
+def test_a_name_with_a_dot_is_addressed_in_quotes(cli, tmp_path):
+    base = scenario(tmp_path).read_text().replace("name: claims_delay", "name: claims.delay")
+    (tmp_path / "base.yaml").write_text(base)
+    alt = tmp_path / "alt.yaml"
+    alt.write_text('cxrisk: 1\nname: Alt\nextends: base.yaml\nchanges:\n'
+                   '  - {set: \'problems."claims.delay".incidence\', to: 0.01}\n')
+    expanded = cli("expand", alt, check=0)[1]
+    assert "incidence: 0.01" in expanded
+    summary = cli.json("run", alt, "--trials", 200)
+    assert list(summary["breakdown"]["problem"]) == ["claims.delay"]
+    assert json.dumps(summary)  # a name with a dot round-trips in the JSON
