@@ -4,6 +4,8 @@ wrongly)."""
 import json
 import textwrap
 
+import pytest
+
 from conftest import SCENARIOS
 
 HEAD = """\
@@ -113,3 +115,36 @@ def test_a_name_with_a_dot_is_addressed_in_quotes(cli, tmp_path):
     summary = cli.json("run", alt, "--trials", 200)
     assert list(summary["breakdown"]["problem"]) == ["claims.delay"]
     assert json.dumps(summary)  # a name with a dot round-trips in the JSON
+
+
+def test_ten_percent_more_of_a_probability_is_a_scale(cli, tmp_path):
+    """A beta scaled by 1.1 reaches 1.1, but with a probability far below 1e-12: accepted, and its mean is
+    1.1 times the base's (what the closed form and a run both say)."""
+    alt = tmp_path / "more.yaml"
+    alt.write_text(textwrap.dedent(f"""\
+        cxrisk: 1
+        name: 10% more billing errors
+        extends: {SCENARIOS / 'telecom.yaml'}
+        changes:
+          - {{scale: problems.billing_error.incidence, by: 1.1}}
+        """))
+    cli("validate", alt, check=0)
+    path = "problems.billing_error.incidence"
+    base = {i["path"]: i for i in cli.json("expect", SCENARIOS / "telecom.yaml")["inputs"]}[path]
+    more = {i["path"]: i for i in cli.json("expect", alt)["inputs"]}[path]
+    assert more["mean"] == pytest.approx(1.1 * base["mean"], rel=1e-12)
+    assert more["p90"] == pytest.approx(1.1 * base["p90"], rel=1e-12)
+    # The draws are the scaled distribution's: a run agrees with the closed form at the inputs' means.
+    closed = cli.json("expect", alt)["breakdown"]["problem"]["billing_error"]["customers_with_problems"]["mean"]
+    run = cli.json("run", alt, "--trials", 4000)["breakdown"]["problem"]["billing_error"]["customers_with_problems"]
+    assert abs(run["mean"] - closed) < 5 * run["se"]
+    # A gamma for a small probability: unbounded, but with nothing to speak of above 1.
+    gamma = tmp_path / "gamma.yaml"
+    gamma.write_text(alt.read_text().replace("{scale: problems.billing_error.incidence, by: 1.1}",
+                                             "{set: problems.network_outage.incidence, "
+                                             "to: {dist: gamma, mean: 0.004, sd: 0.001}}"))
+    cli("validate", gamma, check=0)
+    # Scaled so far that its tail past 1 is not negligible: refused, saying the rule.
+    alt.write_text(alt.read_text().replace("by: 1.1", "by: 400"))
+    status, _, err = cli("validate", alt)
+    assert status == 2 and "up to 1e-12 of its probability beyond" in err and "more.yaml:5:" in err

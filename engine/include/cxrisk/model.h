@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -171,6 +172,8 @@ class Model {
     Quantity quantity;  // a resolution's share is Gamma(concentration, 1) (Dirichlet), or the fixed share
     const FastQuantile* quantile = nullptr;  // set for uncertain quantities
     std::uint64_t key = 0;
+    /// The parameter's bounds: a draw beyond them (at most NEGLIGIBLE_TAIL of the distribution) is the bound.
+    double lo = -std::numeric_limits<double>::infinity(), hi = std::numeric_limits<double>::infinity();
   };
   void add_slots(const ParamRef& ref);
   void set_up_inputs();                              // the design's directions and the copulas

@@ -183,6 +183,12 @@ class SourceMap {
 /// and key path.
 void check_scenario(const Scenario& scenario, const SourceMap& where);
 
+/// The probability a distribution may put beyond its parameter's bounds (a probability's [0, 1], a count's or
+/// an amount's 0): a draw there is taken as the bound. So a beta scaled by 1.1 ("10% more billing errors")
+/// or a gamma for a small rate is accepted when its tail past 1 is negligible; the distribution drawn differs
+/// from the one written by at most this much probability.
+inline constexpr double NEGLIGIBLE_TAIL = 1e-12;
+
 /// How far fixed shares may sum from 1 and still be taken: shares written to a few decimals (three 0.3333s)
 /// sum to 1 only nearly.
 inline constexpr double SHARES_TOLERANCE = 0.005;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -175,8 +176,15 @@ void Model::add_slots(const ParamRef& ref) {
     values.emplace_back(*ref.quantity, ref.stream);
   }
   const std::size_t first_uniform = uncertain_.size();
+  // The bounds of the parameter's kind (scenario.h's NEGLIGIBLE_TAIL: a distribution may reach past them
+  // with a negligible tail, drawn as the bound).
+  double lo = -std::numeric_limits<double>::infinity(), hi = std::numeric_limits<double>::infinity();
+  if (ref.spec->kind == Kind::probability) lo = 0, hi = 1;
+  if (ref.spec->kind == Kind::count || ref.spec->kind == Kind::money || ref.spec->kind == Kind::people ||
+      ref.spec->kind == Kind::ratio)
+    lo = 0;
   for (auto& [q, stream] : values) {
-    Slot slot{q, nullptr, key_combine(root, stream)};
+    Slot slot{q, nullptr, key_combine(root, stream), lo, hi};
     if (!q.is_fixed() && use_ == Use::trials) {
       // One table per distinct quantity: scenarios repeat distributions (the same loyalty prior for every
       // problem, the same survey shares for every tier).
@@ -304,7 +312,7 @@ void Model::fill(TrialDraw& out, const double* u) const {
     if (q.is_fixed())
       out.inputs[i] = q.value();
     else
-      out.inputs[i] = means ? q.mean() : (*slots_[i].quantile)(u[next++]);
+      out.inputs[i] = std::clamp(means ? q.mean() : (*slots_[i].quantile)(u[next++]), slots_[i].lo, slots_[i].hi);
   }
   const Scenario& s = scenario_;
   const int per_year = periods_per_year(s.period);

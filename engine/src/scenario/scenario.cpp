@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <set>
 
 #include "cxrisk/limits.h"
@@ -152,20 +153,28 @@ class Checker {
                                q.value() > 1 && q.value() <= 100
                                    ? fmt::format(" (a percentage? {}% is {:g})", q.value(), q.value() / 100)
                                    : std::string()));
-    } else if (q.support_min() < 0 || q.support_max() > 1) {
-      fail(path, fmt::format("a probability's distribution must lie inside [0, 1], but {} reaches [{}, {}]{}",
-                             q.describe(), q.support_min(), q.support_max(),
+    } else if (beyond(q, 0, 1)) {
+      fail(path, fmt::format("a probability's distribution must lie inside [0, 1] (up to {:g} of its probability "
+                             "beyond, drawn as the bound), but {} reaches [{}, {}] with more{}",
+                             NEGLIGIBLE_TAIL, q.describe(), q.support_min(), q.support_max(),
                              q.form() == QuantityForm::normal ? " (give the normal min and max)" : ""));
     }
   }
   void non_negative(const Quantity& q, const std::string& path) const {
     if (q.is_fixed()) {
       if (q.value() < 0) fail(path, fmt::format("must be >= 0, got {}", q.value()));
-    } else if (q.support_min() < 0) {
-      fail(path,
-           fmt::format("must not take negative values, but {} reaches {}{}", q.describe(), q.support_min(),
-                       q.form() == QuantityForm::normal ? " (give the normal a min of 0 or more)" : ""));
+    } else if (beyond(q, 0, std::numeric_limits<double>::infinity())) {
+      fail(path, fmt::format("must not take negative values (up to {:g} of its probability below 0, drawn as 0), "
+                             "but {} reaches {} with more{}",
+                             NEGLIGIBLE_TAIL, q.describe(), q.support_min(),
+                             q.form() == QuantityForm::normal ? " (give the normal a min of 0 or more)" : ""));
     }
+  }
+  /// Whether more than NEGLIGIBLE_TAIL of the distribution lies below `lo` or above `hi` (from its quantiles:
+  /// the mass below lo exceeds the tail exactly when the tail's quantile is below lo).
+  static bool beyond(const Quantity& q, double lo, double hi) {
+    return (q.support_min() < lo && q.quantile(NEGLIGIBLE_TAIL) < lo) ||
+           (q.support_max() > hi && q.quantile(1 - NEGLIGIBLE_TAIL) > hi);
   }
   void shares(const Shares& sh, const std::string& path) const {
     const auto& v = sh.values;
@@ -202,7 +211,8 @@ class Checker {
         non_negative(q, path);
         break;
     }
-    if (q.largest_draw() > spec.largest)
+    // A draw past a probability's 1 is taken as 1 (NEGLIGIBLE_TAIL).
+    if (std::min(q.largest_draw(), spec.kind == Kind::probability ? 1.0 : q.largest_draw()) > spec.largest)
       fail(path, fmt::format("must stay at most {:g} ({})", spec.largest, spec.largest_why));
   }
   template <class Range, class Name>
