@@ -150,7 +150,7 @@ class Checker {
     if (q.is_fixed()) {
       if (q.value() < 0 || q.value() > 1)
         fail(path, fmt::format("must be a probability between 0 and 1, got {}{}", q.value(),
-                               q.value() > 1 && q.value() <= 100
+                               q.value() >= 2 && q.value() <= 100
                                    ? fmt::format(" (a percentage? {}% is {:g})", q.value(), q.value() / 100)
                                    : std::string()));
     } else if (beyond(q, 0, 1)) {
