@@ -9,11 +9,13 @@
 #include <future>
 #include <memory>
 
+#include "cxrisk/batch.h"
 #include "cxrisk/compare.h"
 #include "cxrisk/loader.h"
 #include "cxrisk/output.h"
 #include "cxrisk/sensitivity.h"
 #include "cxrisk/simulate.h"
+#include "cxrisk/sweep.h"
 #include "cxrisk/version.h"
 
 namespace py = pybind11;
@@ -201,14 +203,36 @@ PYBIND11_MODULE(_cxrisk, m) {
       .def("summary_json", &PyRunResult::summary_json)
       .def(
           "write",
-          [](const PyRunResult& r, const std::string& dir, bool samples, bool report, const std::string& command) {
+          [](const PyRunResult& r, const std::string& dir, bool samples, bool report, const std::string& command,
+             std::optional<cxrisk::Scenario> scenario, const std::string& mode, bool breakdown) {
             const cxrisk::Provenance p{command, {}, cxrisk::resolve_threads(0), 1};
-            cxrisk::write_run(dir, *r.result, samples, nullptr, {&p, report});
+            std::optional<cxrisk::TrialDetails> details;
+            if (samples && scenario) details.emplace(*scenario, r.result->summary, mode_of(mode), breakdown);
+            cxrisk::write_run(dir, *r.result, samples, nullptr, {&p, report, false, details ? &*details : nullptr});
           },
-          py::arg("dir"), py::arg("samples"), py::arg("report") = false, py::arg("command") = "")
+          py::arg("dir"), py::arg("samples"), py::arg("report") = false, py::arg("command") = "",
+          py::arg("scenario") = py::none(), py::arg("mode") = "aggregate", py::arg("breakdown") = false)
       .def("samples", [](py::object self, const std::string& metric) {
         return self.cast<const PyRunResult&>().samples(metric, self);
-      });
+      })
+      .def(
+          "details",
+          [](const PyRunResult& r, const cxrisk::Scenario& s, const std::string& mode, bool breakdown) {
+            // Each trial's sampled inputs (and breakdowns), recomputed as `run --samples` writes them.
+            const cxrisk::TrialDetails details(s, r.result->summary, mode_of(mode), breakdown);
+            const auto n = static_cast<std::size_t>(r.result->summary.trials);
+            const std::size_t width = details.columns().size();
+            py::array_t<double> values({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(width)});
+            double* out = values.mutable_data();
+            interruptible([&](const std::atomic<bool>* cancel) {
+              constexpr std::size_t BLOCK = 4096;
+              for (std::size_t t = 0; t < n; t += BLOCK)
+                details.rows(t, static_cast<int>(std::min(BLOCK, n - t)), out + t * width, cancel);
+              return 0;
+            });
+            return std::pair{details.columns(), values};
+          },
+          py::arg("scenario"), py::arg("mode"), py::arg("breakdown"));
 
   m.def(
       "_run",
@@ -232,6 +256,7 @@ PYBIND11_MODULE(_cxrisk, m) {
 
   py::class_<PyComparison>(m, "_Comparison")
       .def("json", &PyComparison::json)
+      .def("csv", [](const PyComparison& c) { return cxrisk::comparison_csv(*c.comparison); })
       .def(
           "write",
           [](const PyComparison& c, const std::string& dir, bool report, const std::string& command) {
@@ -265,6 +290,48 @@ PYBIND11_MODULE(_cxrisk, m) {
       },
       py::arg("base"), py::arg("alternatives"), py::arg("trials"), py::arg("seed"), py::arg("threads"),
       py::arg("sampling"), py::arg("precision"), py::arg("max_trials"), py::arg("voi"));
+
+  m.def(
+      "_batch",
+      [](const std::vector<std::string>& paths, const std::string& out, bool resume,
+         std::optional<std::int64_t> trials, std::optional<std::uint64_t> seed, int threads,
+         std::optional<std::string> sampling, std::optional<std::vector<std::string>> precision,
+         std::optional<std::int64_t> max_trials, const std::string& confine,
+         const std::vector<std::string>& exclude) {
+        cxrisk::RunSettings o = settings_of(trials, seed, threads, sampling, precision, max_trials);
+        const std::vector<std::string> files = cxrisk::collect_scenario_files(paths, exclude);
+        if (files.empty()) throw cxrisk::UsageError("no scenario files (*.yaml, *.yml) found");
+        if (resume && out.empty()) throw cxrisk::UsageError("resume needs out (the folder of the earlier batch)");
+        if (!out.empty()) cxrisk::check_output_folder(out);
+        const cxrisk::BatchResult result = interruptible([&](const std::atomic<bool>* cancel) {
+          o.cancel = cancel;
+          return cxrisk::batch(files, o, {out, resume, false}, {confine});
+        });
+        return std::pair{cxrisk::batch_json(result), cxrisk::batch_csv(result)};
+      },
+      py::arg("paths"), py::arg("out"), py::arg("resume"), py::arg("trials"), py::arg("seed"), py::arg("threads"),
+      py::arg("sampling"), py::arg("precision"), py::arg("max_trials"), py::arg("confine"),
+      py::arg("exclude"));
+
+  m.def(
+      "_sweep",
+      [](const cxrisk::Scenario& s, const std::vector<std::string>& vary, const std::string& out,
+         std::optional<std::int64_t> trials, std::optional<std::uint64_t> seed, int threads,
+         std::optional<std::string> sampling) {
+        cxrisk::RunSettings o = settings_of(trials, seed, threads, sampling);
+        std::vector<cxrisk::SweepAxis> axes;
+        for (const std::string& spec : vary) axes.push_back(cxrisk::parse_sweep_axis(spec));
+        if (!out.empty()) cxrisk::check_output_folder(out);
+        const cxrisk::Sweep sweep = interruptible([&](const std::atomic<bool>* cancel) {
+          o.cancel = cancel;
+          return cxrisk::sweep(s, axes, o);
+        });
+        const std::string json = cxrisk::sweep_json(sweep), csv = cxrisk::sweep_csv(sweep);
+        if (!out.empty()) cxrisk::write_files_atomically(out, {{"sweep.csv", csv}, {"sweep.json", json}});
+        return std::pair{json, csv};
+      },
+      py::arg("scenario"), py::arg("vary"), py::arg("out"), py::arg("trials"), py::arg("seed"), py::arg("threads"),
+      py::arg("sampling"));
 
   m.def(
       "_write_with_report",

@@ -166,6 +166,7 @@ struct Arguments {
   std::string file;                                    // the scenario (the base, for compare)
   std::vector<std::string> files, alternatives, vary;  // batch and validate take several
   std::vector<std::string> metrics;                    // sensitivity
+  std::vector<std::string> exclude;                    // batch
   cxrisk::SensitivityOptions sensitivity;
   bool resume = false;
   bool voi = false;  // compare
@@ -184,7 +185,17 @@ std::vector<CLI::App*> describe(CLI::App& app, Arguments& a) {
       ->check(CLI::IsMember({"aggregate", "individual"}));
   add_output(run, a.output, "Write summary.json and breakdown.csv (and trials.csv) to this folder",
              "the summary");
-  run->add_flag("--samples", a.output.samples, "With --out, also write trials.csv: one row a trial");
+  run->add_option_function<std::string>(
+         "--samples",
+         [&a](const std::string& what) {
+           a.output.samples = true;
+           a.output.samples_breakdown = what == "breakdown";
+         },
+         "With --out, also write trials.csv: one row a trial, its totals and sampled inputs; "
+         "`--samples breakdown` adds its metrics by problem, stage, segment, cause and outcome")
+      ->expected(0, 1)
+      ->check(CLI::IsMember({"", "inputs", "breakdown"}))
+      ->type_name("[breakdown]");
   add_report(run, a.output);
 
   auto* expect = app.add_subcommand("expect", "The closed-form answer with every quantity at its mean");
@@ -215,7 +226,11 @@ std::vector<CLI::App*> describe(CLI::App& app, Arguments& a) {
              "Write DIR/<scenario>/summary.json for each, and DIR/batch.csv and DIR/batch.json for all",
              "batch.json");
   batch->add_flag("--resume", a.resume,
-                  "Skip scenarios whose results in --out have the same content hash, trials and seed");
+                  "Skip scenarios whose results in --out have the same content hash, trials and seed (marked "
+                  "'kept')");
+  batch->add_option("--exclude", a.exclude,
+                    "Leave out files whose name or path matches this glob (repeatable): '*_draft.yaml', "
+                    "'scenarios/old/*'");
 
   auto* sweep = app.add_subcommand("sweep", "Run a scenario over a grid of values, on common random numbers");
   sweep->add_option("FILE", a.file, "Scenario file (YAML)")->required();
@@ -279,7 +294,7 @@ int dispatch(const std::vector<CLI::App*>& commands, cxrisk::Session& session, c
   if (name == "expect") session.expect(a.file, o.json);
   if (name == "validate") return session.validate(a.files, std::cerr) > 0 ? 2 : 0;
   if (name == "compare") session.compare(a.file, a.alternatives, o, a.voi);
-  if (name == "batch") return session.batch(a.files, o, a.resume) > 0 ? 1 : 0;
+  if (name == "batch") return session.batch(a.files, o, a.resume, a.exclude) > 0 ? 1 : 0;
   if (name == "sweep") session.sweep(a.file, a.vary, o);
   if (name == "expand") session.expand(a.file);
   if (name == "sensitivity") {

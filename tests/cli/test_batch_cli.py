@@ -58,6 +58,9 @@ def test_batch_resume(cli, tmp_path):
     _, _, stderr = cli("batch", src, "--trials", "300", "--out", out, "--resume", check=0)
     assert stderr.count("unchanged, results kept") == 2
     assert [p.stat().st_mtime_ns for p in summaries] == stamps  # nothing rewritten
+    # The table says which results were kept.
+    assert [r["status"] for r in csv.DictReader((out / "batch.csv").open())] == ["kept", "kept"]
+    assert [e["status"] for e in json.loads((out / "batch.json").read_text())["scenarios"]] == ["kept", "kept"]
     text = (src / "a.yaml").read_text().replace("customers: 1000", "customers: 1100")
     (src / "a.yaml").write_text(text)
     _, _, stderr = cli("batch", src, "--trials", "300", "--out", out, "--resume", check=0)
@@ -314,3 +317,50 @@ def test_mpi_processes_that_read_different_files_stop_together(tmp_path):
     status, out, err = _mpirun_apart(["batch", "in", "--trials", "100", "--out", "out"], [same, same])
     assert status == 1 and out == "" and "MPI_ABORT" not in err and "[1/" not in err
     assert len(errors(err)) == 1 and errors(err)[0].endswith("tarp_minor_problem_loss_under_5' is not a folder")
+
+
+def test_batch_exclude(cli, tmp_path):
+    src = _folder(tmp_path)
+    shutil.copy(SCENARIOS / "tarp_minor.yaml", src / "a_draft.yml")
+    (src / "old").mkdir()
+    shutil.copy(SCENARIOS / "tarp_minor.yaml", src / "old" / "d.yaml")
+    status, out, _ = cli("batch", src, "--trials", "100", "--json", "--exclude", "*_draft.yml",
+                         "--exclude", "*/old/*", "--exclude", "c.yaml")
+    assert status == 0
+    assert sorted(os.path.basename(e["file"]) for e in json.loads(out)["scenarios"]) == ["a.yaml", "b.yaml"]
+    # Both extensions are searched, as --help says.
+    status, out, _ = cli("batch", src, "--trials", "100", "--json", "--exclude", "c.yaml")
+    assert "a_draft.yml" in {os.path.basename(e["file"]) for e in json.loads(out)["scenarios"]}
+    _, _, err = cli("batch", "--help", check=0)
+    status, _, err = cli("batch", src, "--exclude", "*", check=2)
+    assert "no scenario files (*.yaml, *.yml) found that --exclude leaves" in err
+
+
+def test_a_batch_stopped_by_a_signal_writes_its_table(tmp_path):
+    """SIGTERM part way: exit 143, and batch.csv and batch.json list what ran, with the rest marked not run."""
+    import signal
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(4):
+        shutil.copy(SCENARIOS / "telecom.yaml", src / f"s{i}.yaml")
+    out = tmp_path / "out"
+    p = subprocess.Popen([EXE, "batch", str(src), "--trials", "300000", "--threads", "1", "--out", str(out)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in p.stderr:
+        if ": ok," in line:  # the first scenario finished
+            p.send_signal(signal.SIGTERM)
+            break
+    p.wait(timeout=300)
+    assert p.returncode == 143
+    rows = list(csv.DictReader((out / "batch.csv").open()))
+    assert [r["status"] for r in rows][0] == "ok" and "not run" in [r["status"] for r in rows]
+    assert all(r["status"] in ("ok", "not run") for r in rows) and len(rows) == 4
+    entries = json.loads((out / "batch.json").read_text())["scenarios"]
+    assert [e["status"] for e in entries] == [r["status"] for r in rows]
+    assert (out / rows[0]["directory"] / "summary.json").exists()
+    # --resume runs what was not run, and keeps what was.
+    r = subprocess.run([EXE, "batch", str(src), "--trials", "2000", "--out", str(out), "--resume"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and "kept" not in [row["status"] for row in csv.DictReader((out / "batch.csv").open())]
+

@@ -148,3 +148,46 @@ def test_ten_percent_more_of_a_probability_is_a_scale(cli, tmp_path):
     alt.write_text(alt.read_text().replace("by: 1.1", "by: 400"))
     status, _, err = cli("validate", alt)
     assert status == 2 and "up to 1e-12 of its probability beyond" in err and "more.yaml:5:" in err
+
+
+def test_samples_hold_each_trials_inputs_and_breakdowns(cli, tmp_path):
+    """--samples: each trial's totals and sampled inputs; --samples breakdown: and its metrics by every
+    breakdown entry, which add up to the totals and average to the summary's breakdown."""
+    import csv
+    import math
+
+    out = tmp_path / "out"
+    status, _, _ = cli("run", SCENARIOS / "telecom.yaml", "--trials", 2000, "--out", out, "--samples", "breakdown",
+                       "--json")
+    assert status == 0
+    summary = json.loads((out / "summary.json").read_text())
+    rows = list(csv.DictReader((out / "trials.csv").open()))
+    assert len(rows) == 2000
+    uncertain = [i for i in summary["inputs"] if i["uncertain"]]
+    header = list(rows[0])
+    for x in uncertain:
+        assert x["path"] in header, x["path"]
+    # Inputs: each column is a draw of its distribution (its mean within 5 standard errors).
+    for x in uncertain:
+        if "mean" not in x:
+            continue
+        values = [float(r[x["path"]]) for r in rows]
+        mean = math.fsum(values) / len(values)
+        sd = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (len(values) - 1))
+        assert abs(mean - x["mean"]) <= 5 * sd / math.sqrt(len(values)) + 1e-12 * abs(x["mean"]), x["path"]
+    # Breakdowns: each entry's column averages to the summary's, and the problems add up to the total.
+    problems = list(summary["breakdown"]["problem"])
+    for name in problems:
+        column = [float(r[f"problem.{name}.total_cost"]) for r in rows]
+        want = summary["breakdown"]["problem"][name]["total_cost"]["mean"]
+        assert math.fsum(column) / len(column) == pytest.approx(want, rel=1e-12)
+    for r in rows[:50]:
+        parts = math.fsum(float(r[f"problem.{p}.customers_lost"]) for p in problems)
+        assert parts == pytest.approx(float(r["customers_lost"]), rel=1e-9, abs=1e-6)
+    # Plain --samples: totals and inputs, no breakdowns; a bad word says what is allowed.
+    cli("run", SCENARIOS / "telecom.yaml", "--trials", 100, "--out", tmp_path / "plain", "--samples", check=0)
+    plain = (tmp_path / "plain" / "trials.csv").read_text().splitlines()[0].split(",")
+    assert plain[:12] == ["trial"] + list(summary["metrics"]) and uncertain[0]["path"] in plain
+    assert not any(c.startswith("problem.") for c in plain)
+    status, _, err = cli("run", SCENARIOS / "telecom.yaml", "--out", tmp_path / "x", "--samples", "breakdwn")
+    assert status == 2 and "breakdown" in err

@@ -27,12 +27,13 @@ from . import _cxrisk
 from ._cxrisk import METRICS, Scenario, ScenarioError
 
 __version__: str = _cxrisk.__version__
-__all__ = ["load", "run", "expect", "compare", "sensitivity", "Scenario", "Result", "Comparison", "Sensitivity",
-           "ScenarioError", "METRICS"]
+__all__ = ["load", "run", "expect", "compare", "sensitivity", "batch", "sweep", "Scenario", "Result", "Comparison",
+           "Sensitivity", "Batch", "Sweep", "ScenarioError", "METRICS"]
 
 ScenarioLike = Union[Scenario, str, os.PathLike, Mapping[str, Any]]
 
 _MODES = ("aggregate", "individual")
+_DIMENSIONS = ("problem", "stage", "segment", "cause", "outcome")
 
 
 def load(source: ScenarioLike, confine: Optional[Union[str, os.PathLike]] = None) -> Scenario:
@@ -123,8 +124,10 @@ def _command() -> str:
 class Result:
     """The outcome of :func:`run`: the summary of ``cxrisk run --json`` and the per-trial values."""
 
-    def __init__(self, core: Any) -> None:
+    def __init__(self, core: Any, scenario: Optional[Scenario] = None, mode: str = "aggregate") -> None:
         self._core = core
+        self._scenario = scenario
+        self._mode = mode
         self.summary: dict = json.loads(core.summary_json())
         """The same dict as ``cxrisk run --json``, number for number."""
 
@@ -134,24 +137,45 @@ class Result:
 
     def samples(self, metric: str) -> "numpy.ndarray":  # noqa: F821
         """The per-trial values of a total metric (``"revenue_lost"``, ...): a read-only 1-D numpy array that
-        views the engine's memory (no copy)."""
-        return self._core.samples(metric)
+        views the engine's memory (no copy). An unknown metric raises ``KeyError`` naming the metrics."""
+        if metric in METRICS:
+            return self._core.samples(metric)
+        columns, values = self._details(breakdown="." in metric and metric.split(".")[0] in _DIMENSIONS)
+        if metric in columns:
+            return values[:, columns.index(metric)]
+        raise KeyError(f"no metric {metric!r}; the metrics are {', '.join(METRICS)}, and the uncertain inputs "
+                       f"by path ({', '.join(c for c in columns if c.split('.')[0] not in _DIMENSIONS)}) and "
+                       "breakdowns as 'problem.NAME.METRIC'")
 
-    def write(self, folder: Union[str, os.PathLike], samples: bool = False, report: bool = False) -> None:
+    def _details(self, breakdown: bool) -> tuple:
+        if self._scenario is None:
+            return [], None
+        return self._core.details(self._scenario, self._mode, breakdown)
+
+    def write(self, folder: Union[str, os.PathLike], samples: Union[bool, str] = False, report: bool = False) -> None:
         """Write the files of ``cxrisk run --out FOLDER`` (summary.json, breakdown.csv, provenance.json, with
-        ``samples`` also trials.csv, and with ``report`` report.html and report.xlsx), atomically."""
-        self._core.write(os.fsdecode(folder), samples, report, _command())
+        ``samples`` also trials.csv: True as ``--samples``, ``"breakdown"`` as ``--samples breakdown``; and with
+        ``report`` report.html and report.xlsx), atomically."""
+        if samples not in (False, True, "inputs", "breakdown"):
+            raise ValueError(f"samples is True, False or 'breakdown', got {samples!r}")
+        self._core.write(os.fsdecode(folder), bool(samples), report, _command(), self._scenario, self._mode,
+                         samples == "breakdown")
 
-    def report(self, folder: Union[str, os.PathLike], samples: bool = False) -> None:
+    def report(self, folder: Union[str, os.PathLike], samples: Union[bool, str] = False) -> None:
         """Write the run's folder with its report, as ``cxrisk run --out FOLDER --report``: report.html (one
         page that works offline) and report.xlsx (Excel, with charts) beside the results."""
         self.write(folder, samples=samples, report=True)
 
-    def to_pandas(self) -> "pandas.DataFrame":  # noqa: F821
-        """Per-trial metrics: one row a trial (index ``trial``), one column a metric."""
+    def to_pandas(self, breakdown: bool = False) -> "pandas.DataFrame":  # noqa: F821
+        """One row a trial (index ``trial``), the columns of ``trials.csv`` (``run --samples``): each metric's
+        total, then each uncertain input's sampled value by its path, and with ``breakdown`` every metric of
+        every breakdown entry (``problem.billing_error.total_cost``, as ``--samples breakdown``)."""
         import pandas as pd
 
         frame = pd.DataFrame({m: self.samples(m) for m in METRICS})
+        columns, values = self._details(breakdown)
+        if columns:
+            frame = pd.concat([frame, pd.DataFrame(values, columns=columns)], axis=1)
         frame.index.name = "trial"
         return frame
 
@@ -199,21 +223,10 @@ class Comparison(dict):
         return self._core.samples(alternative, what)
 
     def to_pandas(self) -> "pandas.DataFrame":  # noqa: F821
-        """One row per alternative: mean saving, investment, net benefit (mean, p5, p95), ROI, payback,
-        probabilities."""
-        import pandas as pd
-
-        rows = []
-        for a in self["alternatives"]:
-            rows.append({"alternative": a["name"], "saving_mean": a["savings"]["total_cost"]["mean"],
-                         "saving_se": a["savings"]["total_cost"]["se"], "investment_pv": a["investment_pv"]["mean"],
-                         "net_benefit_mean": a["net_benefit"]["mean"], "net_benefit_p5": a["net_benefit"]["p5"],
-                         "net_benefit_p95": a["net_benefit"]["p95"],
-                         "roi_p50": a["roi"]["p50"] if a["roi"] else None,
-                         "payback_p50": a["payback_period"]["p50"] if a["payback_period"] else None,
-                         "p_net_benefit_positive": a["p_net_benefit_positive"],
-                         "p_payback_within_horizon": a["p_payback_within_horizon"]})
-        return pd.DataFrame(rows).set_index("alternative")
+        """One row per alternative (index ``alternative``), with the columns of ``comparison.csv``: savings
+        (``savings_mean``, ``savings_se``, ``savings_p5`` ...), ``investment_pv_mean``, net benefit, ROI, payback,
+        the probabilities and the break-even investments."""
+        return _frame(self._core.csv()).set_index("alternative")
 
     def voi_to_pandas(self) -> "pandas.DataFrame":  # noqa: F821
         """With ``voi=True``: one row for everything (EVPI), then one per input and per group, with the value
@@ -233,6 +246,42 @@ class Comparison(dict):
                 rows.append({"of": "group", "dimension": dimension, "name": name, "value": g["value"],
                              "ci_low": g["ci"][0], "ci_high": g["ci"][1]})
         return pd.DataFrame(rows)
+
+
+def _frame(csv_text: str) -> "pandas.DataFrame":  # noqa: F821
+    """A CSV that cxrisk wrote, as a data frame with the same columns."""
+    import io
+
+    import pandas as pd
+
+    # Every number as written (pandas' default parser can be off in the last digits).
+    return pd.read_csv(io.StringIO(csv_text), keep_default_na=False, na_values=[""], float_precision="round_trip")
+
+
+class Batch(dict):
+    """The outcome of :func:`batch`: a dict with the content of ``batch.json`` (``cxrisk batch --json``)."""
+
+    def __init__(self, json_text: str, csv_text: str) -> None:
+        super().__init__(json.loads(json_text))
+        self._csv = csv_text
+
+    def to_pandas(self) -> "pandas.DataFrame":  # noqa: F821
+        """One row per scenario file, with the columns of ``batch.csv`` (``file``, ``name``, ``directory``,
+        ``status``, ..., ``total_cost_mean``, ``total_cost_p95`` ...)."""
+        return _frame(self._csv)
+
+
+class Sweep(dict):
+    """The outcome of :func:`sweep`: a dict with the content of ``sweep.json`` (``cxrisk sweep --json``)."""
+
+    def __init__(self, json_text: str, csv_text: str) -> None:
+        super().__init__(json.loads(json_text))
+        self._csv = csv_text
+
+    def to_pandas(self) -> "pandas.DataFrame":  # noqa: F821
+        """One row per grid point, with the columns of ``sweep.csv``: each varied path, ``trials``, ``seed``,
+        every metric's mean (``total_cost_mean`` ...) and the main metrics' statistics."""
+        return _frame(self._csv)
 
 
 class Sensitivity(dict):
@@ -333,8 +382,9 @@ def run(scenario_or_path: ScenarioLike, trials: Optional[int] = None, seed: Opti
         raise ValueError(f"mode must be one of {', '.join(_MODES)}, got {mode!r}")
     if variance_reduction is not None and not isinstance(variance_reduction, bool):
         raise TypeError(f"variance_reduction must be True, False or None, got {variance_reduction!r}")
-    result = Result(_cxrisk._run(load(scenario_or_path), *_options(trials, seed, threads, sampling),
-                                 *_precision(precision, max_trials), variance_reduction, mode))
+    scenario = load(scenario_or_path)
+    result = Result(_cxrisk._run(scenario, *_options(trials, seed, threads, sampling),
+                                 *_precision(precision, max_trials), variance_reduction, mode), scenario, mode)
     _warn_unmet(result.summary.get("precision"))
     return result
 
@@ -384,3 +434,46 @@ def sensitivity(scenario_or_path: ScenarioLike, metrics: Sequence[str] = (), des
     rows = _whole("design", design, 1, 2**24) or 0
     return Sensitivity(json.loads(_cxrisk._sensitivity(load(scenario_or_path), list(metrics), rows,
                                                        *_options(trials, seed, threads, sampling))))
+
+
+def batch(*paths: Union[str, os.PathLike], out: Optional[Union[str, os.PathLike]] = None, resume: bool = False,
+          trials: Optional[int] = None, seed: Optional[int] = None, threads: Optional[int] = None,
+          sampling: Optional[str] = None, precision: Union[None, str, Sequence[str]] = None,
+          max_trials: Optional[int] = None, confine: Optional[Union[str, os.PathLike]] = None,
+          exclude: Union[str, Sequence[str]] = ()) -> Batch:
+    """Run every scenario of files and folders (``*.yaml`` and ``*.yml``) as :func:`run` would, as
+    ``cxrisk batch``: the content of ``batch.json``, with ``to_pandas()`` giving ``batch.csv``. With ``out``,
+    each scenario's ``summary.json`` and the batch's tables are written there; with ``resume``, scenarios whose
+    results there have the same content hash, trials and seed are kept (status ``"kept"``); ``exclude`` (a glob,
+    or a list) leaves out files whose name or path matches, as ``--exclude``. A scenario that fails to load is
+    a row with its error, not an exception."""
+    if not paths:
+        raise ValueError("batch needs at least one scenario file or folder")
+    if not isinstance(resume, bool):
+        raise TypeError(f"resume must be True or False, got {resume!r}")
+    json_text, csv_text = _cxrisk._batch([os.fsdecode(p) for p in paths], os.fsdecode(out) if out else "", resume,
+                                         *_options(trials, seed, threads, sampling), *_precision(precision, max_trials),
+                                         os.fsdecode(confine) if confine else "",
+                                         [exclude] if isinstance(exclude, str) else list(exclude))
+    return Batch(json_text, csv_text)
+
+
+def sweep(scenario_or_path: ScenarioLike, vary: Union[Mapping[str, Iterable[float]], Sequence[str]],
+          out: Optional[Union[str, os.PathLike]] = None, trials: Optional[int] = None, seed: Optional[int] = None,
+          threads: Optional[int] = None, sampling: Optional[str] = None) -> Sweep:
+    """Run a scenario over a grid of values on common random numbers, as ``cxrisk sweep``. ``vary`` maps each
+    path to its values (``{"problems.billing_error.complaint_rate": [0.5, 0.6, 0.7]}``), or is a list of
+    ``--vary`` texts (``"PATH=FROM:TO:STEP"``, ``"PATH=V1,V2"``); the last axis varies fastest. Returns the
+    content of ``sweep.json``, with ``to_pandas()`` giving ``sweep.csv``; with ``out``, both are written there."""
+    if isinstance(vary, Mapping):
+        specs = [f"{path}=" + ",".join(repr(float(v)) for v in values) for path, values in vary.items()]
+    elif isinstance(vary, str):
+        specs = [vary]
+    else:
+        specs = list(vary)
+    if not specs:
+        raise ValueError("sweep needs at least one path to vary")
+    json_text, csv_text = _cxrisk._sweep(load(scenario_or_path), specs, os.fsdecode(out) if out else "",
+                                         *_options(trials, seed, threads, sampling))
+    return Sweep(json_text, csv_text)
+

@@ -19,6 +19,6 @@ fcr = base.with_changes(
       "to": {"resolved": 0.75, "mollified": 0.15, "unresolved": 0.10}}],
     name="First-contact resolution", investment={"upfront": 5.0e8, "per_period": 3.0e7})
 case = cxrisk.compare(base, easy, fcr, trials=4000)
-print(case.to_pandas()[["saving_mean", "investment_pv", "net_benefit_mean", "p_net_benefit_positive"]])
+print(case.to_pandas()[["savings_mean", "investment_pv_mean", "net_benefit_mean", "p_net_benefit_positive"]])
 best = max(case["alternatives"], key=lambda a: a["net_benefit"]["mean"])
 print(f"best: {best['name']}, pays for itself with probability {best['p_net_benefit_positive']:.0%}")

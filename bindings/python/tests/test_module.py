@@ -75,7 +75,8 @@ def test_samples_are_per_trial_views():
 def test_frames():
     r = cxrisk.run(SCENARIOS / "ecommerce.yaml", trials=500)
     df = r.to_pandas()
-    assert list(df.columns) == cxrisk.METRICS and len(df) == 500 and df.index.name == "trial"
+    assert list(df.columns)[:len(cxrisk.METRICS)] == cxrisk.METRICS and len(df) == 500 and df.index.name == "trial"
+    assert "problems.major_problem.incidence" not in df.columns or df["problems.major_problem.incidence"].nunique() > 1
     assert df["revenue_lost"].mean() == pytest.approx(r.summary["metrics"]["revenue_lost"]["mean"], rel=1e-12)
     tidy = r.breakdown_frame()
     assert list(tidy.columns) == ["dimension", "name", "metric", "statistic", "value"]
@@ -404,3 +405,60 @@ def test_reports_from_python_are_the_command_lines(tmp_path):
     s.report(tmp_path / "sensitivity")
     assert json.loads((tmp_path / "sensitivity" / "sensitivity.json").read_text()) == dict(s)
     assert "Tornado of total_cost" in (tmp_path / "sensitivity" / "report.html").read_text()
+
+
+def test_batch_and_sweep_equal_the_command_line(tmp_path, cli_json):
+    files = [SCENARIOS / "tarp_major.yaml", SCENARIOS / "tarp_minor.yaml"]
+    b = cxrisk.batch(*files, trials=400, seed=3, out=tmp_path / "batch")
+    cli = cli_json("batch", *files, "--trials", 400, "--seed", 3)
+    assert [e["name"] for e in b["scenarios"]] == [e["name"] for e in cli["scenarios"]]
+    for e, c in zip(b["scenarios"], cli["scenarios"]):
+        assert e["metrics"] == c["metrics"]
+    frame = b.to_pandas()
+    with open(tmp_path / "batch" / "batch.csv") as f:
+        assert list(frame.columns) == f.readline().strip().split(",")
+    assert list(frame["status"]) == ["ok", "ok"]
+    assert frame["total_cost_mean"][0] == b["scenarios"][0]["metrics"]["total_cost"]["mean"]
+    again = cxrisk.batch(*files, trials=400, seed=3, out=tmp_path / "batch", resume=True)
+    assert [e["metrics"] for e in again["scenarios"]] == [e["metrics"] for e in b["scenarios"]]
+    assert [e["status"] for e in again["scenarios"]] == ["kept", "kept"]
+
+    path = "problems.major_problem.complaint_rate"
+    s = cxrisk.sweep(SCENARIOS / "tarp_major.yaml", {path: [0.4, 0.6]}, trials=300, seed=2, out=tmp_path / "sweep")
+    assert s == cli_json("sweep", SCENARIOS / "tarp_major.yaml", "--vary", f"{path}=0.4,0.6", "--trials", 300,
+                         "--seed", 2)
+    assert s == cxrisk.sweep(SCENARIOS / "tarp_major.yaml", [f"{path}=0.4:0.6:0.2"], trials=300, seed=2)
+    frame = s.to_pandas()
+    assert list(frame[path]) == [0.4, 0.6] and "total_cost_mean" in frame.columns
+    assert (tmp_path / "sweep" / "sweep.csv").read_text().splitlines()[0] == ",".join(frame.columns)
+    with pytest.raises(ValueError, match="resume needs out"):
+        cxrisk.batch(*files, resume=True)
+
+
+def test_comparison_frame_has_the_csv_columns_and_unknown_metrics_are_named(tmp_path):
+    c = cxrisk.compare(SCENARIOS / "ecommerce.yaml", SCENARIOS / "ecommerce_easy_complaining.yaml", trials=300)
+    c.write(tmp_path)
+    frame = c.to_pandas()
+    header = (tmp_path / "comparison.csv").read_text().splitlines()[0].split(",")
+    assert [frame.index.name] + list(frame.columns) == header
+    assert frame["savings_mean"].iloc[0] == c["alternatives"][0]["savings"]["total_cost"]["mean"]
+    result = cxrisk.run(SCENARIOS / "tarp_major.yaml", trials=100)
+    with pytest.raises(KeyError, match="the metrics are customers_with_problems, complaints"):
+        result.samples("total_costs")
+    assert "Any" not in cxrisk.__all__ and "os" not in cxrisk.__all__ and "json" not in cxrisk.__all__
+    assert {"batch", "sweep"} <= set(cxrisk.__all__)
+
+
+def test_trials_frame_has_the_columns_of_samples(tmp_path):
+    result = cxrisk.run(SCENARIOS / "telecom.yaml", trials=500, seed=8)
+    result.write(tmp_path, samples="breakdown")
+    frame = result.to_pandas(breakdown=True)
+    written = pd.read_csv(tmp_path / "trials.csv", index_col="trial", float_precision="round_trip")
+    assert list(frame.columns) == list(written.columns)
+    assert (frame.to_numpy() == written.to_numpy()).all()  # the same numbers, bit for bit
+    assert list(result.to_pandas().columns) == [c for c in written.columns if not c.startswith(
+        ("problem.", "stage.", "segment.", "cause.", "outcome."))]
+    incidence = result.samples("problems.billing_error.incidence")
+    assert incidence.shape == (500,) and 0 < incidence.mean() < 0.05
+    assert result.samples("problem.billing_error.total_cost").mean() == pytest.approx(
+        result.summary["breakdown"]["problem"]["billing_error"]["total_cost"]["mean"], rel=1e-12)

@@ -27,7 +27,9 @@ std::string breakdown_csv(const Summary& summary);
 
 /// One row per trial, one column per total metric, written to a stream row by row (millions of trials need no
 /// copy of the file in memory).
-void write_trials_csv(std::ostream& out, const RunResult& result, const std::atomic<bool>* cancel = nullptr);
+/// With `details`, each row goes on with the trial's TrialDetails columns.
+void write_trials_csv(std::ostream& out, const RunResult& result, const std::atomic<bool>* cancel = nullptr,
+                      const TrialDetails* details = nullptr);
 
 /// The UTF-8 byte order mark that CSV files begin with under --csv-bom: how Excel tells UTF-8 (and so names
 /// in any script) from the system's legacy code page.
@@ -38,6 +40,7 @@ struct FolderExtras {
   const Provenance* provenance = nullptr;  ///< provenance.json, when given
   bool report = false;                     ///< report.html and report.xlsx (cxrisk/report.h)
   bool csv_bom = false;                    ///< every CSV file begins with UTF8_BOM
+  const TrialDetails* trial_details = nullptr;  ///< trials.csv's columns beyond the totals
 };
 
 /// Writes a run's files into `dir`, atomically: summary.json and breakdown.csv, with `samples` also

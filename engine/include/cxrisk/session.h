@@ -22,7 +22,8 @@ class ProgressBar;
 struct Output {
   bool json = false;     ///< print JSON instead of a table
   std::string folder;    ///< --out: write the command's files into this folder; empty: nowhere
-  bool samples = false;  ///< `run`: also write trials.csv
+  bool samples = false;  ///< `run`: also write trials.csv (each trial's totals and sampled inputs)
+  bool samples_breakdown = false;  ///< `run --samples breakdown`: and each trial's breakdowns
   bool report = false;   ///< with a folder: also report.html and report.xlsx (`run`, `compare`, `sensitivity`)
   std::string command;   ///< the command line, for the folder's provenance.json
   bool csv_bom = false;  ///< CSV files begin with a UTF-8 byte order mark (for Excel)
@@ -42,7 +43,9 @@ class Session {
   void compare(const std::string& base, const std::vector<std::string>& alternatives, const Output& output,
                bool voi = false);
   /// Returns the number of scenarios that failed.
-  int batch(const std::vector<std::string>& paths, const Output& output, bool resume);
+  /// `exclude`: glob patterns of files to leave out (--exclude).
+  int batch(const std::vector<std::string>& paths, const Output& output, bool resume,
+            const std::vector<std::string>& exclude = {});
   void sweep(const std::string& file, const std::vector<std::string>& vary, const Output& output);
   void expand(const std::string& file);
   void sensitivity(const std::string& file, const SensitivityOptions& options, const Output& output);

@@ -152,6 +152,25 @@ struct RunResult {
   }
 };
 
+/// What `--samples` writes beside each trial's totals: its sampled inputs (a column per uncertain input, named
+/// by its path; a Dirichlet's is its first share with weight, as sensitivity reports it) and, with
+/// `breakdown`, every metric of every breakdown entry ("problem.billing_error.total_cost"). The trials are
+/// recomputed from the scenario, bit for bit those of the run.
+class TrialDetails {
+ public:
+  /// For the run that gave `summary` (its seed, trials and design) of `scenario`, in `mode`.
+  TrialDetails(const Scenario& scenario, const Summary& summary, Mode mode, bool breakdown);
+  const std::vector<std::string>& columns() const { return columns_; }
+  /// Trials first .. first + count - 1, row after row, columns().size() values each.
+  void rows(std::uint64_t first, int count, double* out, const std::atomic<bool>* cancel = nullptr) const;
+
+ private:
+  Model model_;
+  Mode mode_;
+  bool breakdown_;
+  std::vector<std::string> columns_;
+};
+
 /// Runs a scenario. Throws UsageError for bad settings, Cancelled when cancelled.
 RunResult run(const Scenario& scenario, const RunSettings& settings = {}, const Keep& keep = {});
 

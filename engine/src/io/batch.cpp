@@ -1,5 +1,7 @@
 #include "cxrisk/batch.h"
 
+#include <fnmatch.h>
+
 #include <fmt/format.h>
 #include <algorithm>
 #include <chrono>
@@ -193,11 +195,20 @@ std::string run_entry(const Scenario& scenario, BatchEntry& e, RunSettings each,
 
 }  // namespace
 
-std::vector<std::string> collect_scenario_files(const std::vector<std::string>& paths) {
+std::vector<std::string> collect_scenario_files(const std::vector<std::string>& paths,
+                                               const std::vector<std::string>& exclude) {
   std::vector<std::string> files;
   std::set<std::string> seen;
+  // A pattern matches a file's name ("*_draft.yaml") or its path as found ("scenarios/old/*"; a * there
+  // also crosses a /).
+  const auto excluded = [&](const std::string& f) {
+    const std::string name = fs::path(f).filename().string();
+    return std::any_of(exclude.begin(), exclude.end(), [&](const std::string& glob) {
+      return ::fnmatch(glob.c_str(), name.c_str(), 0) == 0 || ::fnmatch(glob.c_str(), f.c_str(), 0) == 0;
+    });
+  };
   auto add = [&](const std::string& f) {
-    if (seen.insert(f).second) files.push_back(f);
+    if (!excluded(f) && seen.insert(f).second) files.push_back(f);
   };
   for (const std::string& p : paths) {
     std::error_code ec;
@@ -282,7 +293,11 @@ BatchResult batch(const std::vector<std::string>& files, const RunSettings& sett
   each.communicator = nullptr;
   each.progress = nullptr;
   std::vector<char> written(files.size(), 0);
-  const std::vector<std::string> outcomes = share_out(files.size(), comm, [&](std::size_t i) {
+  // What this process finished, kept as it goes: a batch stopped by a signal on its own still writes its
+  // table, with what it did not run marked so.
+  std::vector<std::string> finished(files.size());
+  std::vector<char> done(files.size(), 0);
+  const auto work = [&](std::size_t i) {
     BatchEntry& e = result.entries[i];
     const std::string counter = fmt::format("[{}/{}] {}", i + 1, files.size(), e.file);
     if (!scenarios[i]) {
@@ -296,8 +311,23 @@ BatchResult batch(const std::vector<std::string>& files, const RunSettings& sett
     // Process 0 writes its own scenarios' folders as they finish.
     const bool write_now = comm.is_root() && !output.out.empty();
     written[i] = write_now;
-    return run_entry(*scenarios[i], e, each, counter, write_now ? output.out : fs::path());
-  });
+    finished[i] = run_entry(*scenarios[i], e, each, counter, write_now ? output.out : fs::path());
+    return finished[i];
+  };
+  std::vector<std::string> outcomes;
+  bool stopped = false;
+  try {
+    outcomes = share_out(files.size(), comm, [&](std::size_t i) {
+      const std::string outcome = work(i);
+      done[i] = 1;
+      return outcome;
+    });
+  } catch (const Cancelled&) {
+    // Across processes the others' results are out of reach: the job just ends.
+    if (comm.size() > 1) throw;
+    stopped = true;
+    outcomes = finished;
+  }
   if (!comm.is_root()) return result;
 
   // 4. Process 0 completes the entries and writes.
@@ -306,6 +336,10 @@ BatchResult batch(const std::vector<std::string>& files, const RunSettings& sett
     if (!scenarios[i]) continue;
     if (keep[i] == '1') {
       e.reused = e.ok = true;
+      continue;
+    }
+    if (stopped && !done[i]) {
+      e.not_run = true;
       continue;
     }
     ByteReader in(outcomes[i]);
@@ -329,6 +363,7 @@ BatchResult batch(const std::vector<std::string>& files, const RunSettings& sett
                            {{"batch.csv", (output.csv_bom ? UTF8_BOM : "") + batch_csv(result)},
                             {"batch.json", batch_json(result)}});
   }
+  if (stopped) throw Cancelled();
   return result;
 }
 

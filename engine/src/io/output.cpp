@@ -203,19 +203,31 @@ std::string breakdown_csv(const Summary& summary) {
   return out;
 }
 
-void write_trials_csv(std::ostream& out, const RunResult& result, const std::atomic<bool>* cancel) {
+void write_trials_csv(std::ostream& out, const RunResult& result, const std::atomic<bool>* cancel,
+                      const TrialDetails* details) {
   fmt::memory_buffer row;
   fmt::format_to(std::back_inserter(row), "trial");
   for (auto name : METRIC_NAMES) fmt::format_to(std::back_inserter(row), ",{}", name);
+  if (details)
+    for (const std::string& name : details->columns()) fmt::format_to(std::back_inserter(row), ",{}", csv_field(name));
   row.push_back('\n');
   out.write(row.data(), static_cast<std::streamsize>(row.size()));
+  // The details are recomputed a block of trials at a time.
+  constexpr std::int64_t BLOCK = 1024;
+  const std::size_t width = details ? details->columns().size() : 0;
+  std::vector<double> block(width * BLOCK);
   for (std::int64_t t = 0; t < result.summary.trials; ++t) {
     // Millions of rows take seconds: a cancellation is seen while they are written.
     if ((t & 0xffff) == 0 && cancel && cancel->load(std::memory_order_relaxed)) throw Cancelled();
+    if (details && t % BLOCK == 0)
+      details->rows(static_cast<std::uint64_t>(t), static_cast<int>(std::min(BLOCK, result.summary.trials - t)),
+                    block.data(), cancel);
     row.clear();
     fmt::format_to(std::back_inserter(row), "{}", t);
     for (int m = 0; m < N_METRICS; ++m)
       fmt::format_to(std::back_inserter(row), ",{}", result.metric_samples(m)[t]);
+    for (std::size_t k = 0; k < width; ++k)
+      fmt::format_to(std::back_inserter(row), ",{}", block[static_cast<std::size_t>(t % BLOCK) * width + k]);
     row.push_back('\n');
     out.write(row.data(), static_cast<std::streamsize>(row.size()));
   }
@@ -335,7 +347,7 @@ void write_run(const std::filesystem::path& dir, const RunResult& result, bool s
   if (samples)
     files.emplace_back("trials.csv", [&](std::ostream& out) {
       if (extras.csv_bom) out << UTF8_BOM;
-      write_trials_csv(out, result, cancel);
+      write_trials_csv(out, result, cancel, extras.trial_details);
     });
   else
     stale.emplace_back("trials.csv");

@@ -216,7 +216,7 @@ std::string batch_csv(const BatchResult& result) {
   out += "\n";
   for (const BatchEntry& e : result.entries) {
     out += fmt::format("{},{},{},{},{},{},{},{},{}", csv_field(e.file), csv_field(e.name), csv_field(e.directory),
-                       e.ok ? "ok" : "error",
+                       e.status(),
                        e.hash, e.ok ? std::to_string(e.trials_run) : "", e.ok ? std::to_string(e.seed) : "",
                        e.error_line > 0 ? std::to_string(e.error_line) : "", csv_field(e.error));
     for (const Stats* s : {&e.total_cost, &e.revenue_lost, &e.customers_lost}) {
@@ -239,14 +239,14 @@ std::string batch_json(const BatchResult& result) {
     Json x;
     x["file"] = e.file;
     x["name"] = e.name;
-    x["status"] = e.ok ? "ok" : "error";
+    x["status"] = std::string(e.status());
     x["hash"] = e.hash;
     x["trials"] = e.trials_run;
     x["seed"] = e.seed;
-    if (!e.ok) {
+    if (!e.ok && !e.not_run) {
       x["error"] = e.error;
       x["error_line"] = e.error_line > 0 ? Json(e.error_line) : Json(nullptr);
-    } else {
+    } else if (e.ok) {
       x["directory"] = e.directory;
       x["metrics"]["total_cost"] = stats_to_json(e.total_cost);
       x["metrics"]["revenue_lost"] = stats_to_json(e.revenue_lost);
@@ -264,11 +264,11 @@ std::string batch_table(const BatchResult& result, const std::string& out) {
   for (const BatchEntry& e : result.entries) {
     const std::string label = e.name.empty() ? e.file : e.name;
     if (e.ok)
-      text += fmt::format("{:<48}{:>8}{:>20}{:>20}{:>16}\n", label, e.reused ? "kept" : "ok",
+      text += fmt::format("{:<48}{:>8}{:>20}{:>20}{:>16}\n", label, e.status(),
                           human_number(e.total_cost.mean), human_number(e.total_cost.p95()),
                           human_number(e.customers_lost.mean));
     else
-      text += fmt::format("{:<48}{:>8}  {}\n", label, "error", e.error);
+      text += fmt::format("{:<48}{:>8}  {}\n", label, e.status(), e.error);
   }
   text += fmt::format("\n{} scenarios, {} failed{}\n", result.entries.size(), result.failed(),
                       out.empty() ? "" : "; results in " + out);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <iostream>
+#include <optional>
 
 #include "cxrisk/batch.h"
 #include "cxrisk/compare.h"
@@ -89,7 +90,10 @@ void Session::run(const std::string& file, const Output& output) {
   warn_unmet(result.summary.precision);
   if (!output.folder.empty()) {
     const Provenance p = provenance(output, {{file, content_hash(scenario)}});
-    write_run(output.folder, result, output.samples, settings_.cancel, {&p, output.report, output.csv_bom});
+    std::optional<TrialDetails> details;
+    if (output.samples) details.emplace(scenario, result.summary, settings_.mode, output.samples_breakdown);
+    write_run(output.folder, result, output.samples, settings_.cancel,
+              {&p, output.report, output.csv_bom, details ? &*details : nullptr});
   }
   out_ << (output.json ? summary_json(result.summary) : summary_table(result.summary));
 }
@@ -136,10 +140,11 @@ void Session::compare(const std::string& base_file, const std::vector<std::strin
   out_ << (output.json ? comparison_json(c) : comparison_table(c));
 }
 
-int Session::batch(const std::vector<std::string>& paths, const Output& output, bool resume) {
+int Session::batch(const std::vector<std::string>& paths, const Output& output, bool resume,
+                   const std::vector<std::string>& exclude) {
   CXRISK_REQUIRE(!resume || !output.folder.empty(), "--resume needs --out (the folder of the earlier batch)");
-  const std::vector<std::string> files = collect_scenario_files(paths);
-  CXRISK_REQUIRE(!files.empty(), "no scenario files (*.yaml) found");
+  const std::vector<std::string> files = collect_scenario_files(paths, exclude);
+  CXRISK_REQUIRE(!files.empty(), "no scenario files (*.yaml, *.yml) found" << (exclude.empty() ? "" : " that --exclude leaves"));
   if (!output.folder.empty() && root()) check_output_folder(output.folder);
   // The files found, here; what each holds is compared by batch() once it has read them.
   InputDigests digests;

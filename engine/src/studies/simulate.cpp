@@ -17,6 +17,7 @@
 #include "cxrisk/error.h"
 #include "cxrisk/expectation.h"
 #include "stats/tally.h"
+#include "studies/inputs.h"
 #include "studies/parallel.h"
 #include "studies/rounds.h"
 
@@ -437,4 +438,35 @@ std::vector<double> run_trial(const Model& model, Mode mode, std::uint64_t trial
   return row;
 }
 
+TrialDetails::TrialDetails(const Scenario& scenario, const Summary& summary, Mode mode, bool breakdown)
+    : model_(scenario, summary.seed, Model::Use::trials, InputDesign{summary.sampling, summary.trials}),
+      mode_(mode),
+      breakdown_(breakdown) {
+  for (const Model::Input& input : model_.inputs()) columns_.push_back(input.ref.path_text());
+  if (!breakdown) return;
+  const Layout& L = model_.layout();
+  for (Dimension d : DIMENSIONS)
+    for (const std::string& name : L.names(d))
+      for (auto metric : METRIC_NAMES) columns_.push_back(fmt::format("{}.{}.{}", to_string(d), name, metric));
+}
+
+void TrialDetails::rows(std::uint64_t first, int count, double* out, const std::atomic<bool>* cancel) const {
+  const std::size_t width = columns_.size(), n_inputs = model_.inputs().size();
+  const auto n_series = static_cast<std::size_t>(model_.layout().n_series());
+  std::vector<double> series(static_cast<std::size_t>(count) * n_series);
+  TrialRunner runner(model_, mode_, cancel);
+  runner.on_trial([&](std::uint64_t trial, const TrialDraw& draw) {
+    double* row = out + (trial - first) * width;
+    for (std::size_t i = 0; i < n_inputs; ++i) row[i] = input_value(model_, model_.inputs()[i], draw);
+  });
+  runner.run(first, count, series.data());
+  if (!breakdown_) return;
+  // The breakdown entries follow the total (entry 0) in the series of a trial's row.
+  for (int t = 0; t < count; ++t)
+    std::copy(series.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(t) * n_series + N_METRICS),
+              series.begin() + static_cast<std::ptrdiff_t>((static_cast<std::size_t>(t) + 1) * n_series),
+              out + static_cast<std::size_t>(t) * width + n_inputs);
+}
+
 }  // namespace cxrisk
+
