@@ -191,3 +191,22 @@ def test_samples_hold_each_trials_inputs_and_breakdowns(cli, tmp_path):
     assert not any(c.startswith("problem.") for c in plain)
     status, _, err = cli("run", SCENARIOS / "telecom.yaml", "--out", tmp_path / "x", "--samples", "breakdwn")
     assert status == 2 and "breakdown" in err
+
+
+def test_validate_reports_every_independent_error_in_file_order(cli):
+    from conftest import TEST_DATA
+
+    path = TEST_DATA / "several" / "four_mistakes.yaml"
+    status, out, err = cli("validate", path)
+    assert status == 2 and out == ""
+    lines = err.splitlines()
+    assert len(lines) == 4 and all(line.startswith(f"error: {path}:") for line in lines)
+    assert [line.split(":")[2] for line in lines] == ["7", "14", "16", "19"]  # the lines, in file order
+    assert "segments[0].valeu: unknown key 'valeu'; did you mean 'value'?" in lines[0]
+    assert "problems[0].complaint_rate: must be a probability between 0 and 1, got 35" in lines[1]
+    assert "problems[0].handling[0].resolution: shares must sum to 1" in lines[2]
+    assert "problems[1].stage: unknown stage 'delivry'" in lines[3]
+    # run says the same, and a typo does not also report the key it misspelled as missing.
+    assert cli("run", path)[2] == err
+    typo = TEST_DATA / "bad" / "unknown_top_key.yaml"
+    assert len(cli("validate", typo)[2].splitlines()) == 1

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace cxrisk {
 
@@ -40,6 +41,24 @@ class ScenarioError : public Error {
   std::string path_;
   std::string message_;
 };
+
+/// Several independent errors of one scenario file, in file order (`cxrisk validate` reports every one in a
+/// round): the first is this error's location, key and message; what() has a line for each, every line after
+/// the first beginning "error: ", as the command line prints errors.
+class ScenarioErrors : public ScenarioError {
+ public:
+  explicit ScenarioErrors(std::vector<ScenarioError> errors);
+  const std::vector<ScenarioError>& errors() const { return errors_; }
+  const char* what() const noexcept override { return text_.c_str(); }
+
+ private:
+  std::vector<ScenarioError> errors_;
+  std::string text_;
+};
+
+/// Throws the errors (none: returns): in file order, each once; one as a ScenarioError, several as
+/// ScenarioErrors.
+void throw_scenario_errors(std::vector<ScenarioError> errors);
 
 /// Bad use of the library or the command line (an option out of range, say). Exit status 2.
 class UsageError : public Error {

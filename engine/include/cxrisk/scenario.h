@@ -182,6 +182,9 @@ class SourceMap {
 /// handling present when complaints can happen, ...). Throws ScenarioError naming the file, line, column
 /// and key path.
 void check_scenario(const Scenario& scenario, const SourceMap& where);
+/// The errors check_scenario would throw, every independent one (each rule and each parameter is checked on
+/// its own), in the order found.
+std::vector<ScenarioError> scenario_errors(const Scenario& scenario, const SourceMap& where);
 
 /// The probability a distribution may put beyond its parameter's bounds (a probability's [0, 1], a count's or
 /// an amount's 0): a draw there is taken as the bound. So a beta scaled by 1.1 ("10% more billing errors")

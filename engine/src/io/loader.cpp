@@ -108,9 +108,15 @@ class Reader {
   void read_edits(Scenario& s, const YAML::Node& root, const std::vector<std::string_view>& allowed);
   /// Applies a list of `set`/`scale` changes (MODEL.md section 5) to `s`, in order.
   void apply_changes(Scenario& s, const YAML::Node& changes, const std::string& path);
+  /// The `simulation` section.
+  void simulation(const YAML::Node& root, Scenario& s);
   /// The schema version: a number equal to 1, the same rule for every file.
   void schema_version(const YAML::Node& root);
   SourceMap& where() { return where_; }
+  /// The errors read() collected (each part of the file is read on its own: a segment, a problem, a
+  /// section), and the paths of the parts that failed (what the scenario holds there is a placeholder).
+  const std::vector<ScenarioError>& errors() const { return errors_; }
+  const std::vector<std::string>& failed() const { return failed_; }
   FileLoc loc(const YAML::Node& n) const {
     const YAML::Mark m = n.Mark();
     if (m.is_null()) return {file_, 0, 0};
@@ -120,6 +126,16 @@ class Reader {
  private:
   [[noreturn]] void fail(const YAML::Node& n, const std::string& path, const std::string& message) const {
     throw ScenarioError(loc(n), path, message);
+  }
+  /// Reads one part of the file; its error is kept and reading goes on with the next part.
+  template <class F>
+  void attempt(const std::string& part, const F& read_part) {
+    try {
+      read_part();
+    } catch (const ScenarioError& e) {
+      errors_.push_back(e);
+      failed_.push_back(part);
+    }
   }
   void note(const std::string& path, const YAML::Node& n) { where_.set(path, loc(n)); }
 
@@ -185,6 +201,8 @@ class Reader {
   const LoadOptions& options_;
   SourceMap where_;
   std::set<std::string> checked_;  // mappings whose keys were checked
+  std::vector<ScenarioError> errors_;
+  std::vector<std::string> failed_;
 };
 
 // How to write what was meant, for a number written as people write one: "45%" or "700,000".
@@ -564,14 +582,19 @@ void Reader::investment(const YAML::Node& n, Scenario& s) {
 Scenario Reader::read(const YAML::Node& root) {
   if (!root || root.IsNull()) throw ScenarioError({file_, 1, 1}, "", "the scenario is empty");
   require_map(root, "");
-  check_keys(root, "", keys_under(Scope::scenario, ""));
   Scenario s;
   s.source = file_;
-  schema_version(root);
-  s.name = text(need(root, "", "name"), "name");
-  note("name", root["name"]);
-  if (YAML::Node c = root["currency"]) s.currency = text(c, "currency");
-  {
+  // An unknown key, or a scenario-wide parameter that fails, leaves the rest of the scenario whole.
+  attempt("(keys)", [&] { check_keys(root, "", keys_under(Scope::scenario, "")); });
+  attempt("cxrisk", [&] { schema_version(root); });
+  attempt("name", [&] {
+    s.name = text(need(root, "", "name"), "name");
+    note("name", root["name"]);
+  });
+  attempt("currency", [&] {
+    if (YAML::Node c = root["currency"]) s.currency = text(c, "currency");
+  });
+  attempt("horizon", [&] {
     need(root, "", "horizon");
     const YAML::Node h = mapping(root, "", Scope::scenario, "horizon");
     note("horizon.periods", need(h, "horizon", "periods"));
@@ -580,13 +603,77 @@ Scenario Reader::read(const YAML::Node& root) {
       note("horizon.period", p);
       s.period = choice<PeriodUnit>(p, "horizon.period", PERIOD_UNIT_NAMES);
     }
-  }
-  if (const YAML::Node v = mapping(root, "", Scope::scenario, "valuation")) {
-    if (YAML::Node m = v["method"]) {
-      note("valuation.method", m);
-      s.valuation = choice<ValuationMethod>(m, "valuation.method", VALUATION_METHOD_NAMES);
+  });
+  attempt("valuation", [&] {
+    if (const YAML::Node v = mapping(root, "", Scope::scenario, "valuation")) {
+      if (YAML::Node m = v["method"]) {
+        note("valuation.method", m);
+        s.valuation = choice<ValuationMethod>(m, "valuation.method", VALUATION_METHOD_NAMES);
+      }
     }
-  }
+  });
+  attempt("simulation", [&] { simulation(root, s); });
+  attempt("(parameters)", [&] {
+    params(root, "", Scope::scenario, s, {},
+           [](const ParamSpec& spec) { return spec.group == Group::investment; });
+  });
+  bool segments_failed = false;
+  attempt("segments", [&] {
+    YAML::Node segs = need(root, "", "segments");
+    note("segments", segs);
+    require_seq(segs, "segments");
+    if (segs.size() == 0) fail(segs, "segments", "needs at least one segment");
+    if (segs.size() > MAX_SEGMENTS) fail(segs, "segments", fmt::format("at most {} segments", MAX_SEGMENTS));
+    for (std::size_t i = 0; i < segs.size(); ++i) {
+      s.segments.emplace_back();
+      const std::size_t before = errors_.size();
+      attempt(item_path("segments", i), [&] { segment(segs[i], item_path("segments", i), s, static_cast<int>(i)); });
+      segments_failed = segments_failed || errors_.size() > before;
+    }
+  });
+  bool stages_failed = false;
+  attempt("stages", [&] {
+    if (YAML::Node st = root["stages"]) {
+      stages_failed = true;
+      if (st.IsSequence() && st.size() > MAX_STAGES)
+        fail(st, "stages", fmt::format("at most {} stages", MAX_STAGES));
+      s.stages = names(st, "stages");
+      stages_failed = false;
+    }
+  });
+  attempt("problems", [&] {
+    YAML::Node probs = need(root, "", "problems");
+    note("problems", probs);
+    require_seq(probs, "problems");
+    if (probs.size() > MAX_PROBLEMS)
+      fail(probs, "problems", fmt::format("at most {} problems", MAX_PROBLEMS));
+    if (probs.size() * s.segments.size() > MAX_CELLS)
+      fail(probs, "problems",
+           fmt::format(
+               "at most {} problems x segments ({} x {} here): each trial keeps a table of results for each "
+               "pair",
+               MAX_CELLS, probs.size(), s.segments.size()));
+    for (std::size_t i = 0; i < probs.size(); ++i) {
+      s.problems.emplace_back();
+      const std::size_t before = errors_.size();
+      attempt(item_path("problems", i), [&] { problem(probs[i], item_path("problems", i), s, static_cast<int>(i)); });
+      // A problem naming a segment or a stage that failed to read follows from that error.
+      if (errors_.size() > before && (segments_failed || stages_failed) &&
+          (errors_.back().message().find("unknown segment") != std::string::npos ||
+           errors_.back().message().find("unknown stage") != std::string::npos))
+        errors_.pop_back();
+    }
+  });
+  attempt("investment", [&] {
+    if (YAML::Node inv = root["investment"]) investment(root, s);
+  });
+  attempt("correlations", [&] {
+    if (YAML::Node c = root["correlations"]) correlations(c, s);
+  });
+  return s;
+}
+
+void Reader::simulation(const YAML::Node& root, Scenario& s) {
   if (const YAML::Node v = mapping(root, "", Scope::scenario, "simulation")) {
     if (YAML::Node t = v["trials"]) {
       note("simulation.trials", t);
@@ -627,44 +714,6 @@ Scenario Reader::read(const YAML::Node& root) {
       s.strict_correlations = choice<int>(t, "simulation.correlations", MODES) == 1;
     }
   }
-  params(root, "", Scope::scenario, s, {},
-         [](const ParamSpec& spec) { return spec.group == Group::investment; });
-  {
-    YAML::Node segs = need(root, "", "segments");
-    note("segments", segs);
-    require_seq(segs, "segments");
-    if (segs.size() == 0) fail(segs, "segments", "needs at least one segment");
-    if (segs.size() > MAX_SEGMENTS) fail(segs, "segments", fmt::format("at most {} segments", MAX_SEGMENTS));
-    for (std::size_t i = 0; i < segs.size(); ++i) {
-      s.segments.emplace_back();
-      segment(segs[i], item_path("segments", i), s, static_cast<int>(i));
-    }
-  }
-  if (YAML::Node st = root["stages"]) {
-    if (st.IsSequence() && st.size() > MAX_STAGES)
-      fail(st, "stages", fmt::format("at most {} stages", MAX_STAGES));
-    s.stages = names(st, "stages");
-  }
-  {
-    YAML::Node probs = need(root, "", "problems");
-    note("problems", probs);
-    require_seq(probs, "problems");
-    if (probs.size() > MAX_PROBLEMS)
-      fail(probs, "problems", fmt::format("at most {} problems", MAX_PROBLEMS));
-    if (probs.size() * s.segments.size() > MAX_CELLS)
-      fail(probs, "problems",
-           fmt::format(
-               "at most {} problems x segments ({} x {} here): each trial keeps a table of results for each "
-               "pair",
-               MAX_CELLS, probs.size(), s.segments.size()));
-    for (std::size_t i = 0; i < probs.size(); ++i) {
-      s.problems.emplace_back();
-      problem(probs[i], item_path("problems", i), s, static_cast<int>(i));
-    }
-  }
-  if (YAML::Node inv = root["investment"]) investment(root, s);
-  if (YAML::Node c = root["correlations"]) correlations(c, s);
-  return s;
 }
 
 void Reader::correlations(const YAML::Node& list, Scenario& s) {
@@ -870,8 +919,28 @@ Scenario load_base(Reader& reader, const YAML::Node& extends, const std::string&
 
 /// check_scenario, with the warnings of what the check accepted but changed: shares that nearly sum to 1
 /// (scaled to), a correlation matrix repaired.
-void check_and_warn(Scenario& s, const SourceMap& where) {
+void check_and_warn(Scenario& s, const SourceMap& where, const Reader* read = nullptr) {
   normalise_shares(s, where);
+  if (read && !read->errors().empty()) {
+    // Every error of the file at once: what the reader found, and what the checks find in the parts it
+    // read whole (a part that failed holds a placeholder, whose checks would only repeat its error).
+    std::vector<ScenarioError> errors = read->errors();
+    for (ScenarioError& e : scenario_errors(s, where)) {
+      const bool in_failed_part = std::any_of(read->failed().begin(), read->failed().end(), [&](const std::string& part) {
+        return e.path() == part || e.path().starts_with(part + ".") || e.path().starts_with(part + "[");
+      });
+      if (!in_failed_part) errors.push_back(std::move(e));
+    }
+    // "horizon: required key is missing" follows from "horizn: unknown key; did you mean 'horizon'?".
+    std::erase_if(errors, [&](const ScenarioError& missing) {
+      if (missing.message() != "required key is missing") return false;
+      const std::string key = missing.path().substr(missing.path().find_last_of(".]") + 1);
+      return std::any_of(errors.begin(), errors.end(), [&](const ScenarioError& other) {
+        return other.message().find(fmt::format("did you mean '{}'", key)) != std::string::npos;
+      });
+    });
+    throw_scenario_errors(std::move(errors));
+  }
   check_scenario(s, where);
   std::erase_if(s.warnings, [](const Warning& w) { return w.path.starts_with("correlations"); });
   const ResolvedCorrelations c = resolve_correlations(s);
@@ -892,7 +961,7 @@ Scenario load_node(const YAML::Node& root, const std::string& display_name, cons
   Reader reader(display_name, base_dir, loading.options);
   if (!root || !root.IsMap() || !root["extends"]) {
     Scenario s = reader.read(root);
-    check_and_warn(s, reader.where());
+    check_and_warn(s, reader.where(), &reader);
     return s;
   }
   // An improvement scenario: a base, changes to it, what the improvement costs, and correlations to add.

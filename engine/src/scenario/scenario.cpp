@@ -33,6 +33,24 @@ ScenarioError::ScenarioError(FileLoc loc, std::string path, std::string message)
       path_(std::move(path)),
       message_(std::move(message)) {}
 
+ScenarioErrors::ScenarioErrors(std::vector<ScenarioError> errors)
+    : ScenarioError(errors.front().loc(), errors.front().path(), errors.front().message()),
+      errors_(std::move(errors)) {
+  for (const ScenarioError& e : errors_) text_ += (text_.empty() ? "" : "\nerror: ") + std::string(e.what());
+}
+
+void throw_scenario_errors(std::vector<ScenarioError> errors) {
+  if (errors.empty()) return;
+  std::stable_sort(errors.begin(), errors.end(), [](const ScenarioError& a, const ScenarioError& b) {
+    return std::tie(a.loc().line, a.loc().column) < std::tie(b.loc().line, b.loc().column);
+  });
+  std::vector<ScenarioError> unique;
+  for (ScenarioError& e : errors)
+    if (unique.empty() || std::string(unique.back().what()) != e.what()) unique.push_back(std::move(e));
+  if (unique.size() == 1) throw unique.front();
+  throw ScenarioErrors(std::move(unique));
+}
+
 namespace {
 template <class Names>
 std::string_view name_of(const Names& names, int i) {
@@ -141,6 +159,7 @@ class Checker {
  public:
   Checker(const Scenario& s, const SourceMap& where) : s_(s), where_(where) {}
   void run();
+  std::vector<ScenarioError>& errors() { return errors_; }
 
  private:
   [[noreturn]] void fail(const std::string& path, const std::string& message) const {
@@ -232,6 +251,7 @@ class Checker {
 
   const Scenario& s_;
   const SourceMap& where_;
+  std::vector<ScenarioError> errors_;
 };
 
 void Checker::lifetime() const {
@@ -323,16 +343,31 @@ void Checker::problem(const Problem& p, const std::string& path) const {
 }
 
 void Checker::run() {
-  unique(
-      s_.segments, "segments", [](const Segment& x) -> const std::string& { return x.name; }, "name");
-  unique(
-      s_.stages, "stages", [](const std::string& x) -> const std::string& { return x; }, nullptr);
-  unique(
-      s_.problems, "problems", [](const Problem& x) -> const std::string& { return x.name; }, "name");
-  for_each_param(s_, [&](const ParamRef& r) { param(r); });
-  lifetime();
+  // Each check stops at its first error; the checks go on, so that a file's independent errors are all
+  // reported at once.
+  const auto attempt = [&](const auto& check) {
+    try {
+      check();
+    } catch (const ScenarioError& e) {
+      errors_.push_back(e);
+    }
+  };
+  attempt([&] {
+    unique(
+        s_.segments, "segments", [](const Segment& x) -> const std::string& { return x.name; }, "name");
+  });
+  attempt([&] {
+    unique(
+        s_.stages, "stages", [](const std::string& x) -> const std::string& { return x; }, nullptr);
+  });
+  attempt([&] {
+    unique(
+        s_.problems, "problems", [](const Problem& x) -> const std::string& { return x.name; }, "name");
+  });
+  for_each_param(s_, [&](const ParamRef& r) { attempt([&] { param(r); }); });
+  attempt([&] { lifetime(); });
   for (std::size_t i = 0; i < s_.problems.size(); ++i)
-    problem(s_.problems[i], fmt::format("problems[{}]", i));
+    attempt([&] { problem(s_.problems[i], fmt::format("problems[{}]", i)); });
 }
 
 }  // namespace
@@ -356,8 +391,14 @@ void normalise_shares(Scenario& scenario, const SourceMap& where) {
   }
 }
 
+std::vector<ScenarioError> scenario_errors(const Scenario& scenario, const SourceMap& where) {
+  Checker checker(scenario, where);
+  checker.run();
+  return std::move(checker.errors());
+}
+
 void check_scenario(const Scenario& scenario, const SourceMap& where) {
-  Checker(scenario, where).run();
+  throw_scenario_errors(scenario_errors(scenario, where));
   resolve_correlations(scenario);  // throws for a correlation that cannot be drawn
 }
 
