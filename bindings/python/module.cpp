@@ -317,21 +317,23 @@ PYBIND11_MODULE(_cxrisk, m) {
       "_sweep",
       [](const cxrisk::Scenario& s, const std::vector<std::string>& vary, const std::string& out,
          std::optional<std::int64_t> trials, std::optional<std::uint64_t> seed, int threads,
-         std::optional<std::string> sampling) {
+         std::optional<std::string> sampling, std::optional<cxrisk::Scenario> alternative) {
         cxrisk::RunSettings o = settings_of(trials, seed, threads, sampling);
         std::vector<cxrisk::SweepAxis> axes;
         for (const std::string& spec : vary) axes.push_back(cxrisk::parse_sweep_axis(spec));
         if (!out.empty()) cxrisk::check_output_folder(out);
         const cxrisk::Sweep sweep = interruptible([&](const std::atomic<bool>* cancel) {
           o.cancel = cancel;
-          return cxrisk::sweep(s, axes, o);
+          cxrisk::SweepOptions options;
+          if (alternative) options.alternative = &*alternative;
+          return cxrisk::sweep(s, axes, o, options);
         });
         const std::string json = cxrisk::sweep_json(sweep), csv = cxrisk::sweep_csv(sweep);
         if (!out.empty()) cxrisk::write_files_atomically(out, {{"sweep.csv", csv}, {"sweep.json", json}});
         return std::pair{json, csv};
       },
       py::arg("scenario"), py::arg("vary"), py::arg("out"), py::arg("trials"), py::arg("seed"), py::arg("threads"),
-      py::arg("sampling"));
+      py::arg("sampling"), py::arg("alternative"));
 
   m.def(
       "_write_with_report",

@@ -167,6 +167,7 @@ struct Arguments {
   std::vector<std::string> files, alternatives, vary;  // batch and validate take several
   std::vector<std::string> metrics;                    // sensitivity
   std::vector<std::string> exclude;                    // batch
+  std::string compare_with;                            // sweep --compare
   cxrisk::SensitivityOptions sensitivity;
   bool resume = false;
   bool voi = false;  // compare
@@ -240,7 +241,13 @@ std::vector<CLI::App*> describe(CLI::App& app, Arguments& a) {
                    "(problems.billing_error.complaint_rate); repeat for a grid")
       ->required();
   add_settings(sweep, a.settings, "the scenario");
-  add_output(sweep, a.output, "Write sweep.csv and sweep.json to this folder", "the sweep");
+  add_output(sweep, a.output, "Write sweep.csv and sweep.json to this folder (and points/, for --resume)",
+             "the sweep");
+  sweep->add_option("--compare", a.compare_with,
+                    "An improvement scenario: vary its paths (effect size, investment) and report its net "
+                    "benefit against FILE, the base, at every point");
+  sweep->add_flag("--resume", a.resume, "Keep the points whose results in --out are of the same point (marked "
+                                        "'kept'); run the rest");
 
   auto* expand =
       app.add_subcommand("expand", "Print a scenario fully resolved (extends and changes applied) as YAML");
@@ -295,7 +302,7 @@ int dispatch(const std::vector<CLI::App*>& commands, cxrisk::Session& session, c
   if (name == "validate") return session.validate(a.files, std::cerr) > 0 ? 2 : 0;
   if (name == "compare") session.compare(a.file, a.alternatives, o, a.voi);
   if (name == "batch") return session.batch(a.files, o, a.resume, a.exclude) > 0 ? 1 : 0;
-  if (name == "sweep") session.sweep(a.file, a.vary, o);
+  if (name == "sweep") session.sweep(a.file, a.vary, o, a.compare_with, a.resume);
   if (name == "expand") session.expand(a.file);
   if (name == "sensitivity") {
     cxrisk::SensitivityOptions options = a.sensitivity;

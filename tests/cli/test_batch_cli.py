@@ -336,31 +336,40 @@ def test_batch_exclude(cli, tmp_path):
     assert "no scenario files (*.yaml, *.yml) found that --exclude leaves" in err
 
 
-def test_a_batch_stopped_by_a_signal_writes_its_table(tmp_path):
-    """SIGTERM part way: exit 143, and batch.csv and batch.json list what ran, with the rest marked not run."""
-    import signal
+def test_sweep_over_an_improvement_reports_net_benefit(cli, tmp_path):
+    """`sweep BASE --compare ALT --vary PATH=...`: net benefit against effect size in one command; each point
+    equals `compare` of the alternative at that point."""
+    base, alt = SCENARIOS / "telecom.yaml", SCENARIOS / "telecom_easy_complaining.yaml"
+    path = "investment.upfront"
+    s = cli.json("sweep", base, "--compare", alt, "--vary", f"{path}=2e8,6e8", "--trials", 600)
+    assert s["alternative"] == "Make complaining easy" and s["vary"] == [path]
+    nb = [p["comparison"]["net_benefit"]["mean"] for p in s["points"]]
+    assert nb[0] > nb[1]  # the same savings, a larger investment
+    at = tmp_path / "alt.yaml"
+    at.write_text(f"cxrisk: 1\nname: Make complaining easy\nextends: {alt}\nchanges:\n  - {{set: {path}, to: 2e8}}\n")
+    c = cli.json("compare", base, at, "--trials", 600)
+    assert c["alternatives"][0]["net_benefit"] == s["points"][0]["comparison"]["net_benefit"]
+    status, out, _ = cli("sweep", base, "--compare", alt, "--vary", f"{path}=2e8,6e8", "--trials", 600)
+    assert status == 0 and "net benefit mean" in out
 
-    src = tmp_path / "in"
-    src.mkdir()
-    for i in range(4):
-        shutil.copy(SCENARIOS / "telecom.yaml", src / f"s{i}.yaml")
-    out = tmp_path / "out"
-    p = subprocess.Popen([EXE, "batch", str(src), "--trials", "300000", "--threads", "1", "--out", str(out)],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    for line in p.stderr:
-        if ": ok," in line:  # the first scenario finished
-            p.send_signal(signal.SIGTERM)
-            break
-    p.wait(timeout=300)
-    assert p.returncode == 143
-    rows = list(csv.DictReader((out / "batch.csv").open()))
-    assert [r["status"] for r in rows][0] == "ok" and "not run" in [r["status"] for r in rows]
-    assert all(r["status"] in ("ok", "not run") for r in rows) and len(rows) == 4
-    entries = json.loads((out / "batch.json").read_text())["scenarios"]
-    assert [e["status"] for e in entries] == [r["status"] for r in rows]
-    assert (out / rows[0]["directory"] / "summary.json").exists()
-    # --resume runs what was not run, and keeps what was.
-    r = subprocess.run([EXE, "batch", str(src), "--trials", "2000", "--out", str(out), "--resume"],
-                       capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0 and "kept" not in [row["status"] for row in csv.DictReader((out / "batch.csv").open())]
 
+def test_sweep_resume_keeps_the_points_it_finished(cli, tmp_path):
+    out = tmp_path / "sweep"
+    path = "problems.major_problem.complaint_rate"
+    args = ("sweep", SCENARIOS / "tarp_major.yaml", "--vary", f"{path}=0.3,0.5", "--trials", 500, "--out", out)
+    cli(*args, check=0)
+    first = json.loads((out / "sweep.json").read_text())
+    assert sorted(p.name for p in (out / "points").iterdir()) == ["000000.json", "000001.json"]
+    # Widen the grid: the two points already run are kept, the new one runs.
+    wider = ("sweep", SCENARIOS / "tarp_major.yaml", "--vary", f"{path}=0.3,0.5,0.7", "--trials", 500, "--out", out)
+    _, _, err = cli(*wider, "--resume", check=0)
+    again = json.loads((out / "sweep.json").read_text())
+    assert [p["status"] for p in again["points"]] == ["kept", "kept", "ok"]
+    assert err.count("unchanged, results kept") == 2
+    assert again["points"][:2] == [dict(p, status="kept") for p in first["points"]]
+    # Other trials: nothing kept.
+    cli("sweep", SCENARIOS / "tarp_major.yaml", "--vary", f"{path}=0.3,0.5,0.7", "--trials", 400, "--out", out,
+        "--resume", check=0)
+    assert [p["status"] for p in json.loads((out / "sweep.json").read_text())["points"]] == ["ok"] * 3
+    status, _, err = cli("sweep", SCENARIOS / "tarp_major.yaml", "--vary", f"{path}=0.3", "--resume")
+    assert status == 2 and "--resume needs --out" in err

@@ -121,7 +121,9 @@ def test_out_writes_summary_breakdown_and_samples(cli, tmp_path):
     assert json.loads((out / "summary.json").read_text()) == json.loads(stdout)
     rows = list(csv.DictReader((out / "trials.csv").open()))
     assert len(rows) == 250
-    assert list(rows[0]) == ["trial"] + METRICS
+    # The totals, then each uncertain input's draw (tarp_minor's are its complaint rates).
+    assert list(rows[0])[:12] == ["trial"] + METRICS and len(rows[0]) > 12
+    assert all(c.startswith("problems.") for c in list(rows[0])[12:])
     mean = sum(float(r["total_cost"]) for r in rows) / len(rows)
     assert mean == pytest.approx(json.loads(stdout)["metrics"]["total_cost"]["mean"], rel=1e-12)
     breakdown = list(csv.DictReader((out / "breakdown.csv").open()))
@@ -282,8 +284,8 @@ def test_a_signal_stops_a_run_cleanly(tmp_path, sig, name):
 
 def test_a_signal_stops_a_batch_and_keeps_the_scenarios_it_finished(cli, tmp_path):
     """A batch stopped by SIGTERM keeps the result folders of the scenarios it finished, and --resume goes on
-    from there; it writes no batch.csv or batch.json. (Before, every folder was written at the end, so a
-    batch stopped at a cluster's time limit lost all it had run.)"""
+    from there; its table (batch.csv, batch.json) marks what it did not run. (Before, every folder was written
+    at the end, so a batch stopped at a cluster's time limit lost all it had run.)"""
     folder = tmp_path / "in"
     folder.mkdir()
     telecom = (SCENARIOS / "telecom.yaml").read_text()
@@ -296,8 +298,10 @@ def test_a_signal_stops_a_batch_and_keeps_the_scenarios_it_finished(cli, tmp_pat
     assert status == 143, err
     assert "stopped by SIGTERM before the run finished" in err
     out = tmp_path / "out"
-    assert not (out / "batch.csv").exists() and not (out / "batch.json").exists()
-    assert sorted(p.name for p in out.iterdir()) == ["quick"]
+    assert sorted(p.name for p in out.iterdir()) == ["batch.csv", "batch.json", "quick"]
+    rows = list(csv.DictReader((out / "batch.csv").open()))
+    assert [(r["name"], r["status"]) for r in rows] == [("quick", "ok"), ("long", "not run")]
+    assert [e["status"] for e in json.loads((out / "batch.json").read_text())["scenarios"]] == ["ok", "not run"]
     assert sorted(p.name for p in (out / "quick").iterdir()) == ["entry.json", "summary.json"]
     # --resume keeps the finished scenario and runs the rest (made shorter here).
     (folder / "b.yaml").write_text((folder / "b.yaml").read_text().replace("trials: 2000000", "trials: 300"))
@@ -305,7 +309,8 @@ def test_a_signal_stops_a_batch_and_keeps_the_scenarios_it_finished(cli, tmp_pat
     assert status == 0, err
     assert "a.yaml: unchanged, results kept" in err
     assert "b.yaml: ok, 300 trials" in err
-    assert (out / "batch.csv").exists() and (out / "long" / "summary.json").exists()
+    assert (out / "long" / "summary.json").exists()
+    assert [r["status"] for r in csv.DictReader((out / "batch.csv").open())] == ["kept", "ok"]
 
 
 def test_help_and_version(cli):

@@ -460,11 +460,14 @@ def batch(*paths: Union[str, os.PathLike], out: Optional[Union[str, os.PathLike]
 
 def sweep(scenario_or_path: ScenarioLike, vary: Union[Mapping[str, Iterable[float]], Sequence[str]],
           out: Optional[Union[str, os.PathLike]] = None, trials: Optional[int] = None, seed: Optional[int] = None,
-          threads: Optional[int] = None, sampling: Optional[str] = None) -> Sweep:
+          threads: Optional[int] = None, sampling: Optional[str] = None,
+          compare: Optional[ScenarioLike] = None) -> Sweep:
     """Run a scenario over a grid of values on common random numbers, as ``cxrisk sweep``. ``vary`` maps each
     path to its values (``{"problems.billing_error.complaint_rate": [0.5, 0.6, 0.7]}``), or is a list of
     ``--vary`` texts (``"PATH=FROM:TO:STEP"``, ``"PATH=V1,V2"``); the last axis varies fastest. Returns the
-    content of ``sweep.json``, with ``to_pandas()`` giving ``sweep.csv``; with ``out``, both are written there."""
+    content of ``sweep.json``, with ``to_pandas()`` giving ``sweep.csv``; with ``out``, both are written there.
+    With ``compare`` (an improvement scenario), the paths are the improvement's and each point reports its
+    net benefit against ``scenario_or_path``, the base, as ``cxrisk sweep BASE --compare ALT``."""
     if isinstance(vary, Mapping):
         specs = [f"{path}=" + ",".join(repr(float(v)) for v in values) for path, values in vary.items()]
     elif isinstance(vary, str):
@@ -474,6 +477,7 @@ def sweep(scenario_or_path: ScenarioLike, vary: Union[Mapping[str, Iterable[floa
     if not specs:
         raise ValueError("sweep needs at least one path to vary")
     json_text, csv_text = _cxrisk._sweep(load(scenario_or_path), specs, os.fsdecode(out) if out else "",
-                                         *_options(trials, seed, threads, sampling))
+                                         *_options(trials, seed, threads, sampling),
+                                         load(compare) if compare is not None else None)
     return Sweep(json_text, csv_text)
 

@@ -46,7 +46,10 @@ class Session {
   /// `exclude`: glob patterns of files to leave out (--exclude).
   int batch(const std::vector<std::string>& paths, const Output& output, bool resume,
             const std::vector<std::string>& exclude = {});
-  void sweep(const std::string& file, const std::vector<std::string>& vary, const Output& output);
+  /// With `compare_with`, the axes vary that alternative and each point is compared with `file` (its base);
+  /// with `resume`, points whose records in the output folder are of the same point are kept.
+  void sweep(const std::string& file, const std::vector<std::string>& vary, const Output& output,
+             const std::string& compare_with = {}, bool resume = false);
   void expand(const std::string& file);
   void sensitivity(const std::string& file, const SensitivityOptions& options, const Output& output);
   /// Prints a line for each valid file to `out` and the error of each other file to `err`; returns the

@@ -287,16 +287,23 @@ std::string summary_table(const Summary& summary) {
 
 namespace {
 
-// Each trial's totals as the workbook's Trials sheet takes them (at most MAX_SHEET_TRIALS).
-TrialRows trial_rows(const RunResult& result) {
+// Each trial's row of trials.csv as the workbook's Trials sheet takes them (at most MAX_SHEET_TRIALS).
+TrialRows trial_rows(const RunResult& result, const TrialDetails* details) {
   TrialRows t;
   t.columns.emplace_back("trial");
   for (auto name : METRIC_NAMES) t.columns.emplace_back(name);
+  const std::size_t width = details ? details->columns().size() : 0;
+  if (details) t.columns.insert(t.columns.end(), details->columns().begin(), details->columns().end());
   const auto n = std::min(static_cast<std::size_t>(result.summary.trials), MAX_SHEET_TRIALS);
   t.values.reserve(n * t.columns.size());
+  constexpr std::size_t BLOCK = 1024;
+  std::vector<double> block(width * BLOCK);
   for (std::size_t i = 0; i < n; ++i) {
+    if (details && i % BLOCK == 0) details->rows(i, static_cast<int>(std::min(BLOCK, n - i)), block.data());
     t.values.push_back(static_cast<double>(i));
     for (int m = 0; m < N_METRICS; ++m) t.values.push_back(result.metric_samples(m)[i]);
+    t.values.insert(t.values.end(), block.begin() + static_cast<std::ptrdiff_t>((i % BLOCK) * width),
+                    block.begin() + static_cast<std::ptrdiff_t>((i % BLOCK + 1) * width));
   }
   return t;
 }
@@ -339,7 +346,7 @@ void write_run(const std::filesystem::path& dir, const RunResult& result, bool s
   else
     stale.emplace_back("convergence.csv");
   add_extras(texts, stale, "summary.json", extras,
-             extras.report && samples ? trial_rows(result) : TrialRows{});
+             extras.report && samples ? trial_rows(result, extras.trial_details) : TrialRows{});
   std::vector<std::pair<std::string, FileWriter>> files;
   for (const auto& [name, text] : texts)
     files.emplace_back(name, [&text](std::ostream& out) { out << text; });

@@ -276,21 +276,37 @@ std::string batch_table(const BatchResult& result, const std::string& out) {
 }
 
 std::string sweep_csv(const Sweep& s) {
+  const bool comparing = !s.alternative.empty();
   std::string out;
   for (const auto& path : s.paths) out += csv_field(path) + ",";
-  out += "trials,seed";
-  for (int m = 0; m < N_METRICS; ++m) out += fmt::format(",{}_mean", METRIC_NAMES[m]);
-  for (int m : MAIN_METRICS)
-    for (const char* st : {"se", "p5", "p50", "p95", "cvar95"})
-      out += fmt::format(",{}_{}", METRIC_NAMES[m], st);
+  out += "status,trials,seed";
+  if (comparing) {
+    out += ",savings_mean,savings_se,savings_p5,savings_p50,savings_p95,investment_pv_mean,net_benefit_mean,"
+           "net_benefit_se,net_benefit_p5,net_benefit_p50,net_benefit_p95,p_net_benefit_positive,"
+           "p_payback_within_horizon,break_even_investment_at_50,break_even_investment_at_80,"
+           "break_even_investment_at_90";
+  } else {
+    for (int m = 0; m < N_METRICS; ++m) out += fmt::format(",{}_mean", METRIC_NAMES[m]);
+    for (int m : MAIN_METRICS)
+      for (const char* st : {"se", "p5", "p50", "p95", "cvar95"}) out += fmt::format(",{}_{}", METRIC_NAMES[m], st);
+  }
   out += "\n";
   for (const SweepPoint& p : s.points) {
     for (double v : p.values) out += fmt::format("{},", v);
-    out += fmt::format("{},{}", s.trials, s.seed);
-    for (int m = 0; m < N_METRICS; ++m) out += fmt::format(",{}", p.totals[m].mean);
-    for (int m : MAIN_METRICS) {
-      const Stats& st = p.totals[m];
-      out += fmt::format(",{},{},{},{},{}", st.se, st.p5(), st.p50(), st.p95(), st.cvar95);
+    out += fmt::format("{},{},{}", p.kept ? "kept" : "ok", s.trials, s.seed);
+    if (comparing) {
+      const SweepComparison& c = *p.comparison;
+      out += fmt::format(",{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}", c.savings.mean, c.savings.se,
+                         c.savings.p5(), c.savings.p50(), c.savings.p95(), c.investment_pv.mean, c.net_benefit.mean,
+                         c.net_benefit.se, c.net_benefit.p5(), c.net_benefit.p50(), c.net_benefit.p95(),
+                         c.p_net_benefit_positive, c.p_payback_within_horizon, c.break_even_investment[0],
+                         c.break_even_investment[1], c.break_even_investment[2]);
+    } else {
+      for (int m = 0; m < N_METRICS; ++m) out += fmt::format(",{}", p.totals[m].mean);
+      for (int m : MAIN_METRICS) {
+        const Stats& st = p.totals[m];
+        out += fmt::format(",{},{},{},{},{}", st.se, st.p5(), st.p50(), st.p95(), st.cvar95);
+      }
     }
     out += "\n";
   }
@@ -301,6 +317,7 @@ std::string sweep_json(const Sweep& s) {
   Json j;
   j["cxrisk"] = 1;
   j["scenario"] = s.scenario;
+  if (!s.alternative.empty()) j["alternative"] = s.alternative;
   j["trials"] = s.trials;
   j["seed"] = s.seed;
   j["vary"] = s.paths;
@@ -308,8 +325,22 @@ std::string sweep_json(const Sweep& s) {
   for (const SweepPoint& p : s.points) {
     Json x;
     x["values"] = p.values;
-    for (int m = 0; m < N_METRICS; ++m)
-      x["metrics"][std::string(METRIC_NAMES[m])] = stats_to_json(p.totals[m]);
+    x["status"] = p.kept ? "kept" : "ok";
+    if (p.comparison) {
+      const SweepComparison& c = *p.comparison;
+      x["comparison"] = {{"savings", stats_to_json(c.savings)},
+                         {"investment_pv", stats_to_json(c.investment_pv)},
+                         {"net_benefit", stats_to_json(c.net_benefit)},
+                         {"p_net_benefit_positive", c.p_net_benefit_positive},
+                         {"p_payback_within_horizon", c.p_payback_within_horizon},
+                         {"break_even_investment",
+                          {{"at_50", c.break_even_investment[0]},
+                           {"at_80", c.break_even_investment[1]},
+                           {"at_90", c.break_even_investment[2]}}}};
+    } else {
+      for (int m = 0; m < N_METRICS; ++m)
+        x["metrics"][std::string(METRIC_NAMES[m])] = stats_to_json(p.totals[m]);
+    }
     points.push_back(std::move(x));
   }
   j["points"] = std::move(points);
@@ -317,22 +348,35 @@ std::string sweep_json(const Sweep& s) {
 }
 
 std::string sweep_table(const Sweep& s) {
-  std::string out = fmt::format("{}  ({} trials, seed {}, common random numbers across the grid)\n\n",
-                                s.scenario, s.trials, s.seed);
+  const bool comparing = !s.alternative.empty();
+  std::string out =
+      comparing ? fmt::format("'{}' against '{}'  ({} trials, seed {}, common random numbers across the grid)\n\n",
+                              s.alternative, s.scenario, s.trials, s.seed)
+                : fmt::format("{}  ({} trials, seed {}, common random numbers across the grid)\n\n", s.scenario,
+                              s.trials, s.seed);
   std::vector<std::size_t> widths;
   for (const auto& path : s.paths) {
     widths.push_back(std::max<std::size_t>(12, path.size() + 2));
     out += fmt::format("{:>{}}", path, widths.back());
   }
-  out +=
-      fmt::format("{:>18}{:>16}{:>18}{:>18}{:>16}\n", "total_cost mean", "se", "p5", "p95", "customers_lost");
+  if (comparing)
+    out += fmt::format("{:>18}{:>16}{:>18}{:>18}{:>10}\n", "net benefit mean", "se", "p5", "p95", "P(>0)");
+  else
+    out += fmt::format("{:>18}{:>16}{:>18}{:>18}{:>16}\n", "total_cost mean", "se", "p5", "p95",
+                       "customers_lost");
   for (const SweepPoint& p : s.points) {
     for (std::size_t k = 0; k < p.values.size(); ++k)
       out += fmt::format("{:>{}}", fmt::format("{}", p.values[k]), widths[k]);
-    const Stats& t = p.totals[total_cost];
-    out +=
-        fmt::format("{:>18}{:>16}{:>18}{:>18}{:>16}\n", human_number(t.mean), human_number(t.se),
-                    human_number(t.p5()), human_number(t.p95()), human_number(p.totals[customers_lost].mean));
+    if (comparing) {
+      const Stats& nb = p.comparison->net_benefit;
+      out += fmt::format("{:>18}{:>16}{:>18}{:>18}{:>10}\n", human_number(nb.mean), human_number(nb.se),
+                         human_number(nb.p5()), human_number(nb.p95()),
+                         fmt::format("{:.0f}%", 100 * p.comparison->p_net_benefit_positive));
+    } else {
+      const Stats& t = p.totals[total_cost];
+      out += fmt::format("{:>18}{:>16}{:>18}{:>18}{:>16}\n", human_number(t.mean), human_number(t.se),
+                         human_number(t.p5()), human_number(t.p95()), human_number(p.totals[customers_lost].mean));
+    }
   }
   return out;
 }

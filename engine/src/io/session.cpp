@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
 
@@ -12,8 +14,11 @@
 #include "cxrisk/progress.h"
 #include "cxrisk/sweep.h"
 #include "cxrisk/version.h"
+#include "io/json.h"
 
 namespace cxrisk {
+
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -25,6 +30,19 @@ std::string settings_digest(const std::string& command, const RunSettings::Resol
   return fmt::format("{} trials={} seed={} sampling={} max_trials={} precision={} variance_reduction={}",
                      command, r.trials, r.seed, to_string(r.sampling), r.max_trials, precision,
                      r.variance_reduction);
+}
+
+std::string to_hex(const std::string& bytes) {
+  std::string out;
+  for (unsigned char c : bytes) out += fmt::format("{:02x}", c);
+  return out;
+}
+
+std::string from_hex(const std::string& text) {
+  CXRISK_REQUIRE_AS(RuntimeError, text.size() % 2 == 0, "a sweep record is not hexadecimal");
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); i += 2) out += static_cast<char>(std::stoi(text.substr(i, 2), nullptr, 16));
+  return out;
 }
 
 void require_folder_for_report(const Output& output) {
@@ -159,17 +177,48 @@ int Session::batch(const std::vector<std::string>& paths, const Output& output, 
   return result.failed();
 }
 
-void Session::sweep(const std::string& file, const std::vector<std::string>& vary, const Output& output) {
+void Session::sweep(const std::string& file, const std::vector<std::string>& vary, const Output& output,
+                    const std::string& compare_with, bool resume) {
+  CXRISK_REQUIRE(!resume || !output.folder.empty(), "--resume needs --out (the folder of the earlier sweep)");
   const Scenario scenario = load(file);
+  std::optional<Scenario> alternative;
+  if (!compare_with.empty()) alternative = load(compare_with);
   std::vector<SweepAxis> axes;
   for (const auto& spec : vary) axes.push_back(parse_sweep_axis(spec));
   const RunSettings::Resolved r = settings_.resolve(scenario);
   if (!output.folder.empty() && root()) check_output_folder(output.folder);
   InputDigests digests{{file, content_hash(scenario)}};
+  if (alternative) digests.emplace_back(compare_with, content_hash(*alternative));
   for (const auto& spec : vary) digests.emplace_back("--vary", spec);
-  digests.emplace_back("the command line", settings_digest("sweep", r));
+  digests.emplace_back("the command line", settings_digest(alternative ? "sweep --compare" : "sweep", r));
   meet(std::move(digests));
-  const Sweep s = cxrisk::sweep(scenario, axes, settings_);
+  // Each point's record is kept in DIR/points as it ends, under a key of what its numbers depend on, so
+  // that --resume reruns only the points that changed or did not finish.
+  const fs::path points = fs::path(output.folder) / "points";
+  const std::string base_hash = alternative ? content_hash(scenario) : std::string();
+  const auto key = [&](const Scenario& at_point) {
+    return fmt::format("{} {} trials={} seed={} sampling={} mode={}", content_hash(at_point), base_hash, r.trials,
+                       r.seed, to_string(r.sampling), to_string(settings_.mode));
+  };
+  SweepOptions options;
+  if (alternative) options.alternative = &*alternative;
+  if (!output.folder.empty())
+    options.finished = [&](std::size_t p, const Scenario& at_point, const std::string& record) {
+      const Json j = {{"key", key(at_point)}, {"record", to_hex(record)}};
+      write_files_atomically(points, {{fmt::format("{:06}.json", p), json_text(j) + "\n"}});
+    };
+  if (resume)
+    options.kept = [&](std::size_t p, const Scenario& at_point) -> std::string {
+      try {
+        std::ifstream in(points / fmt::format("{:06}.json", p));
+        if (!in) return {};
+        const Json j = Json::parse(in);
+        return j.at("key") == key(at_point) ? from_hex(j.at("record").get<std::string>()) : std::string();
+      } catch (const std::exception&) {
+        return {};  // a damaged record: run the point again
+      }
+    };
+  const Sweep s = cxrisk::sweep(scenario, axes, settings_, options);
   if (!root()) return;
   if (!output.folder.empty())
     write_files_atomically(output.folder, {{"sweep.csv", (output.csv_bom ? UTF8_BOM : "") + sweep_csv(s)},

@@ -358,13 +358,22 @@ void run_sheets(Workbook& wb, const Document& doc) {
     sh.header_row(0, doc.trials->columns);
     const std::size_t width = doc.trials->columns.size();
     const std::size_t rows = std::min(doc.trials->rows(), MAX_SHEET_TRIALS);
+    // The trial number and the sampled inputs as they are; a metric (a total, or a breakdown's
+    // "problem.NAME.METRIC") as money or a count.
+    std::vector<lxw_format*> formats(width, wb.general);
+    for (std::size_t c = 1; c < width; ++c) {
+      const std::string& name = doc.trials->columns[c];
+      const std::string metric = name.substr(name.find_last_of('.') + 1);
+      const bool is_metric = c <= static_cast<std::size_t>(N_METRICS) ||
+                             std::any_of(DIMENSION_NAMES.begin(), DIMENSION_NAMES.end(), [&](std::string_view d) {
+                               return name.starts_with(std::string(d) + ".");
+                             });
+      if (is_metric) formats[c] = is_money_metric(metric) ? wb.money : wb.count;
+    }
     for (std::size_t r = 0; r < rows; ++r)
-      for (std::size_t c = 0; c < width; ++c) {
-        const std::string& name = doc.trials->columns[c];
+      for (std::size_t c = 0; c < width; ++c)
         worksheet_write_number(sh.ws(), static_cast<lxw_row_t>(r + 1), static_cast<lxw_col_t>(c),
-                               doc.trials->values[r * width + c],
-                               c == 0 ? wb.general : is_money_metric(name) ? wb.money : wb.count);
-      }
+                               doc.trials->values[r * width + c], formats[c]);
     for (std::size_t c = 0; c < width; ++c)
       worksheet_set_column(sh.ws(), static_cast<lxw_col_t>(c), static_cast<lxw_col_t>(c),
                            std::max(10.0, static_cast<double>(doc.trials->columns[c].size()) + 2), nullptr);

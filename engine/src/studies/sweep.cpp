@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cxrisk/changes.h"
+#include "cxrisk/compare.h"
 #include "cxrisk/error.h"
 #include "cxrisk/text.h"
 #include "stats/bytes.h"
@@ -73,11 +74,66 @@ SweepAxis parse_sweep_axis(const std::string& spec) {
   return axis;
 }
 
-Sweep sweep(const Scenario& scenario, const std::vector<SweepAxis>& axes, const RunSettings& settings) {
+namespace {
+
+// A point's results as bytes: what travels from the process that ran it to process 0, and what --resume
+// keeps. 't' and the totals of every metric, or 'c' and the comparison.
+std::string point_record(const RunResult& result) {
+  ByteWriter out;
+  out.put<char>('t');
+  for (int m = 0; m < N_METRICS; ++m) out.put(result.summary.total(m));
+  return out.take();
+}
+
+std::string point_record(const AlternativeResult& a) {
+  ByteWriter out;
+  out.put<char>('c');
+  out.put(a.savings_total_cost);
+  out.put(a.investment_pv);
+  out.put(a.net_benefit);
+  out.put(a.p_net_benefit_positive);
+  out.put(a.p_payback_within_horizon);
+  for (double x : a.break_even_investment) out.put(x);
+  return out.take();
+}
+
+// Reads a record into the point; false when it is not one (a damaged record is run again).
+bool read_record(const std::string& record, bool comparison, SweepPoint& point) {
+  try {
+    ByteReader in(record);
+    const char kind = in.get<char>();
+    if (kind != (comparison ? 'c' : 't')) return false;
+    if (comparison) {
+      SweepComparison c;
+      c.savings = in.get<Stats>();
+      c.investment_pv = in.get<Stats>();
+      c.net_benefit = in.get<Stats>();
+      c.p_net_benefit_positive = in.get<double>();
+      c.p_payback_within_horizon = in.get<double>();
+      for (double& x : c.break_even_investment) x = in.get<double>();
+      point.comparison = c;
+    } else {
+      point.totals.clear();
+      for (int m = 0; m < N_METRICS; ++m) point.totals.push_back(in.get<Stats>());
+    }
+    return in.done();
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+Sweep sweep(const Scenario& scenario, const std::vector<SweepAxis>& axes, const RunSettings& settings,
+            const SweepOptions& options) {
   CXRISK_REQUIRE(!axes.empty(), "a sweep needs at least one --vary");
   const RunSettings::Resolved r = settings.resolve(scenario);
+  // What the axes change: the scenario, or the alternative compared with it.
+  const bool comparing = options.alternative != nullptr;
+  const Scenario& varied = comparing ? *options.alternative : scenario;
   Sweep out;
   out.scenario = scenario.name;
+  if (comparing) out.alternative = varied.name;
   out.trials = r.trials;
   out.seed = r.seed;
   std::size_t points = 1;
@@ -94,6 +150,9 @@ Sweep sweep(const Scenario& scenario, const std::vector<SweepAxis>& axes, const 
   }
   // The grid, last axis fastest. Every point's scenario is built (and so checked) before anything runs, and
   // built again when its turn comes: only its values are kept meanwhile, not a scenario per point.
+  const Communicator& comm = settings.processes();
+  std::string keep(points, '0');
+  std::vector<std::string> kept_records(comm.is_root() && options.kept ? points : 0);
   for (std::size_t p = 0; p < points; ++p) {
     if (settings.cancel && settings.cancel->load(std::memory_order_relaxed)) throw Cancelled();
     SweepPoint point;
@@ -103,35 +162,62 @@ Sweep sweep(const Scenario& scenario, const std::vector<SweepAxis>& axes, const 
       point.values[k] = axes[k].values[rest % axes[k].values.size()];
       rest /= axes[k].values.size();
     }
-    (void)with_changes(scenario, changes_of(axes, point));
+    const Scenario at_point = with_changes(varied, changes_of(axes, point));
+    if (!kept_records.empty()) {
+      kept_records[p] = options.kept(p, at_point);
+      SweepPoint check;
+      if (!kept_records[p].empty() && read_record(kept_records[p], comparing, check)) keep[p] = '1';
+    }
     out.points.push_back(std::move(point));
   }
+  keep = comm.broadcast(keep);
   // Each point runs in the process it was given to, on that process's threads.
   RunSettings each = settings;
   each.trials = r.trials;
   each.seed = r.seed;
+  each.sampling = r.sampling;
   each.progress = nullptr;
   each.communicator = nullptr;
-  const std::vector<std::string> results = share_out(points, settings.processes(), [&](std::size_t p) {
-    const Scenario at_point = with_changes(scenario, changes_of(axes, out.points[p]));
-    const RunResult result = run(at_point, each, Keep{.breakdowns = false});  // only the totals are reported
+  std::vector<char> reported(points, 0);
+  const std::vector<std::string> results = share_out(points, comm, [&](std::size_t p) {
     std::string where;
     for (std::size_t k = 0; k < axes.size(); ++k)
       where += fmt::format("{}{}={}", k ? ", " : "", axes[k].path, out.points[p].values[k]);
-    if (settings.log)
-      settings.log(fmt::format("[{}/{}] {}: total_cost mean {}", p + 1, points, where,
-                               human_number(result.summary.total(total_cost).mean)));
-    ByteWriter totals;
-    for (int m = 0; m < N_METRICS; ++m) totals.put(result.summary.total(m));
-    return totals.take();
+    if (keep[p] == '1') {
+      if (settings.log) settings.log(fmt::format("[{}/{}] {}: unchanged, results kept", p + 1, points, where));
+      return std::string();
+    }
+    const Scenario at_point = with_changes(varied, changes_of(axes, out.points[p]));
+    std::string record, line;
+    if (comparing) {
+      RunSettings plain = each;
+      plain.precision = std::vector<PrecisionTarget>{};
+      const Comparison c = compare(scenario, {at_point}, plain);
+      record = point_record(c.alternatives.front());
+      line = fmt::format("net benefit mean {}", human_number(c.alternatives.front().net_benefit.mean));
+    } else {
+      const RunResult result = run(at_point, each, Keep{.breakdowns = false});  // only the totals are reported
+      record = point_record(result);
+      line = fmt::format("total_cost mean {}", human_number(result.summary.total(total_cost).mean));
+    }
+    if (settings.log) settings.log(fmt::format("[{}/{}] {}: {}", p + 1, points, where, line));
+    if (comm.is_root() && options.finished) {
+      options.finished(p, at_point, record);
+      reported[p] = 1;
+    }
+    return record;
   });
-  if (!settings.processes().is_root()) {
+  if (!comm.is_root()) {
     out.points.clear();
     return out;
   }
   for (std::size_t p = 0; p < points; ++p) {
-    ByteReader in(results[p]);
-    for (int m = 0; m < N_METRICS; ++m) out.points[p].totals.push_back(in.get<Stats>());
+    SweepPoint& point = out.points[p];
+    point.kept = keep[p] == '1';
+    const std::string& record = point.kept ? kept_records[p] : results[p];
+    if (!read_record(record, comparing, point)) throw std::logic_error("sweep: a point's record does not read back");
+    if (!point.kept && !reported[p] && options.finished)
+      options.finished(p, with_changes(varied, changes_of(axes, point)), record);
   }
   return out;
 }
