@@ -203,18 +203,21 @@ PYBIND11_MODULE(_cxrisk, m) {
       .def("summary_json", &PyRunResult::summary_json)
       .def(
           "write",
-          [](const PyRunResult& r, const std::string& dir, bool samples, bool report, const std::string& command,
-             std::optional<cxrisk::Scenario> scenario, const std::string& mode, bool breakdown) {
+          [](const PyRunResult& r, const std::string& dir, bool samples, bool report,
+             const std::string& command, std::optional<cxrisk::Scenario> scenario, const std::string& mode,
+             bool breakdown) {
             const cxrisk::Provenance p{command, {}, cxrisk::resolve_threads(0), 1};
             std::optional<cxrisk::TrialDetails> details;
             if (samples && scenario) details.emplace(*scenario, r.result->summary, mode_of(mode), breakdown);
-            cxrisk::write_run(dir, *r.result, samples, nullptr, {&p, report, false, details ? &*details : nullptr});
+            cxrisk::write_run(dir, *r.result, samples, nullptr,
+                              {&p, report, false, details ? &*details : nullptr});
           },
           py::arg("dir"), py::arg("samples"), py::arg("report") = false, py::arg("command") = "",
           py::arg("scenario") = py::none(), py::arg("mode") = "aggregate", py::arg("breakdown") = false)
-      .def("samples", [](py::object self, const std::string& metric) {
-        return self.cast<const PyRunResult&>().samples(metric, self);
-      })
+      .def("samples",
+           [](py::object self, const std::string& metric) {
+             return self.cast<const PyRunResult&>().samples(metric, self);
+           })
       .def(
           "details",
           [](const PyRunResult& r, const cxrisk::Scenario& s, const std::string& mode, bool breakdown) {
@@ -301,7 +304,8 @@ PYBIND11_MODULE(_cxrisk, m) {
         cxrisk::RunSettings o = settings_of(trials, seed, threads, sampling, precision, max_trials);
         const std::vector<std::string> files = cxrisk::collect_scenario_files(paths, exclude);
         if (files.empty()) throw cxrisk::UsageError("no scenario files (*.yaml, *.yml) found");
-        if (resume && out.empty()) throw cxrisk::UsageError("resume needs out (the folder of the earlier batch)");
+        if (resume && out.empty())
+          throw cxrisk::UsageError("resume needs out (the folder of the earlier batch)");
         if (!out.empty()) cxrisk::check_output_folder(out);
         const cxrisk::BatchResult result = interruptible([&](const std::atomic<bool>* cancel) {
           o.cancel = cancel;
@@ -309,9 +313,9 @@ PYBIND11_MODULE(_cxrisk, m) {
         });
         return std::pair{cxrisk::batch_json(result), cxrisk::batch_csv(result)};
       },
-      py::arg("paths"), py::arg("out"), py::arg("resume"), py::arg("trials"), py::arg("seed"), py::arg("threads"),
-      py::arg("sampling"), py::arg("precision"), py::arg("max_trials"), py::arg("confine"),
-      py::arg("exclude"));
+      py::arg("paths"), py::arg("out"), py::arg("resume"), py::arg("trials"), py::arg("seed"),
+      py::arg("threads"), py::arg("sampling"), py::arg("precision"), py::arg("max_trials"),
+      py::arg("confine"), py::arg("exclude"));
 
   m.def(
       "_sweep",
@@ -332,12 +336,13 @@ PYBIND11_MODULE(_cxrisk, m) {
         if (!out.empty()) cxrisk::write_files_atomically(out, {{"sweep.csv", csv}, {"sweep.json", json}});
         return std::pair{json, csv};
       },
-      py::arg("scenario"), py::arg("vary"), py::arg("out"), py::arg("trials"), py::arg("seed"), py::arg("threads"),
-      py::arg("sampling"), py::arg("alternative"));
+      py::arg("scenario"), py::arg("vary"), py::arg("out"), py::arg("trials"), py::arg("seed"),
+      py::arg("threads"), py::arg("sampling"), py::arg("alternative"));
 
   m.def(
       "_write_with_report",
-      [](const std::string& dir, const std::map<std::string, std::string>& files, const std::string& command) {
+      [](const std::string& dir, const std::map<std::string, std::string>& files,
+         const std::string& command) {
         const cxrisk::Provenance p{command, {}, cxrisk::resolve_threads(0), 1};
         cxrisk::write_with_report(dir, files, &p);
       },

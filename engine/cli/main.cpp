@@ -144,8 +144,9 @@ std::string command_line(int argc, char** argv) {
   std::string out = "cxrisk";
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    const bool plain = !arg.empty() && arg.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                                             "0123456789-_=.,/:%+@") == std::string::npos;
+    const bool plain = !arg.empty() && arg.find_first_not_of(
+                                           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                           "0123456789-_=.,/:%+@") == std::string::npos;
     if (plain) {
       out += " " + arg;
     } else {
@@ -246,8 +247,9 @@ std::vector<CLI::App*> describe(CLI::App& app, Arguments& a) {
   sweep->add_option("--compare", a.compare_with,
                     "An improvement scenario: vary its paths (effect size, investment) and report its net "
                     "benefit against FILE, the base, at every point");
-  sweep->add_flag("--resume", a.resume, "Keep the points whose results in --out are of the same point (marked "
-                                        "'kept'); run the rest");
+  sweep->add_flag("--resume", a.resume,
+                  "Keep the points whose results in --out are of the same point (marked "
+                  "'kept'); run the rest");
 
   auto* expand =
       app.add_subcommand("expand", "Print a scenario fully resolved (extends and changes applied) as YAML");

@@ -15,7 +15,7 @@ namespace cxrisk {
 /// The scenario files named by `paths`: files as given, folders searched recursively for *.yaml (sorted).
 /// Throws UsageError for a path that does not exist.
 std::vector<std::string> collect_scenario_files(const std::vector<std::string>& paths,
-                                               const std::vector<std::string>& exclude = {});
+                                                const std::vector<std::string>& exclude = {});
 
 /// A hash of everything a scenario's numbers depend on: the resolved scenario and the values files it reads.
 std::string content_hash(const Scenario& scenario);
@@ -43,7 +43,7 @@ struct BatchEntry {
   bool not_run = false;  ///< the batch was stopped (a signal) before it ran this scenario
   /// "ok", "kept" (by --resume), "error", or "not run".
   std::string_view status() const { return reused ? "kept" : ok ? "ok" : not_run ? "not run" : "error"; }
-  std::string error;    ///< the error, as the command line prints it
+  std::string error;  ///< the error, as the command line prints it
   int error_line = 0;
   std::string summary_json;  ///< as `cxrisk run --json` prints it
   Stats total_cost, revenue_lost, customers_lost;

@@ -52,8 +52,8 @@ struct Comparison {
   std::uint64_t seed = 0;
   Sampling sampling = Sampling::random;
   int periods = 0;
-  PeriodUnit period = PeriodUnit::month;  ///< the unit of a payback period
-  Stats base_total_cost;                  ///< the base's own total_cost, what the savings are out of
+  PeriodUnit period = PeriodUnit::month;        ///< the unit of a payback period
+  Stats base_total_cost;                        ///< the base's own total_cost, what the savings are out of
   std::vector<AlternativeResult> alternatives;  ///< in the order given
   /// The value of information for the choice among them (compare --voi), when asked for.
   std::optional<ValueOfInformation> voi;

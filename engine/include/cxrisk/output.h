@@ -37,9 +37,9 @@ inline const std::string UTF8_BOM = "\xEF\xBB\xBF";
 
 /// What a command writes into its output folder besides its results.
 struct FolderExtras {
-  const Provenance* provenance = nullptr;  ///< provenance.json, when given
-  bool report = false;                     ///< report.html and report.xlsx (cxrisk/report.h)
-  bool csv_bom = false;                    ///< every CSV file begins with UTF8_BOM
+  const Provenance* provenance = nullptr;       ///< provenance.json, when given
+  bool report = false;                          ///< report.html and report.xlsx (cxrisk/report.h)
+  bool csv_bom = false;                         ///< every CSV file begins with UTF8_BOM
   const TrialDetails* trial_details = nullptr;  ///< trials.csv's columns beyond the totals
 };
 

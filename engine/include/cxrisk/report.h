@@ -42,10 +42,11 @@ ReportSources read_report_sources(const std::filesystem::path& dir, TrialRows* t
 void rebuild_report(const std::filesystem::path& dir);
 
 struct Provenance;
-/// Writes `files` (an output folder's results, as text), the `provenance` when given, and the report made from
-/// them into `dir`, atomically: for a program that holds the results as JSON (the Python module's
+/// Writes `files` (an output folder's results, as text), the `provenance` when given, and the report made
+/// from them into `dir`, atomically: for a program that holds the results as JSON (the Python module's
 /// Sensitivity).
-void write_with_report(const std::filesystem::path& dir, const ReportSources& files, const Provenance* provenance);
+void write_with_report(const std::filesystem::path& dir, const ReportSources& files,
+                       const Provenance* provenance);
 
 /// What made an output folder, for provenance.json: the command, and each scenario file with its content
 /// hash (content_hash()).

@@ -61,7 +61,7 @@ struct MetricSensitivity {
   /// E[Var(metric | inputs)] / Var(metric): the chain's own counting noise, which no input explains;
   /// estimated from the full trials as the mean of (metric - E[metric | the trial's inputs])^2.
   double unexplained_share = 0;
-  double expectation_variance = 0;       ///< Var(E[metric | inputs]) over the design, what the indices share
+  double expectation_variance = 0;  ///< Var(E[metric | inputs]) over the design, what the indices share
   /// E[metric] with every input at its median: where the tornado's bars start from.
   double tornado_base = 0;
   std::vector<InputSensitivity> inputs;  ///< by total index, largest first

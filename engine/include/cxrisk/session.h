@@ -20,12 +20,12 @@ class ProgressBar;
 
 /// What a command prints and writes.
 struct Output {
-  bool json = false;     ///< print JSON instead of a table
-  std::string folder;    ///< --out: write the command's files into this folder; empty: nowhere
-  bool samples = false;  ///< `run`: also write trials.csv (each trial's totals and sampled inputs)
+  bool json = false;               ///< print JSON instead of a table
+  std::string folder;              ///< --out: write the command's files into this folder; empty: nowhere
+  bool samples = false;            ///< `run`: also write trials.csv (each trial's totals and sampled inputs)
   bool samples_breakdown = false;  ///< `run --samples breakdown`: and each trial's breakdowns
-  bool report = false;   ///< with a folder: also report.html and report.xlsx (`run`, `compare`, `sensitivity`)
-  std::string command;   ///< the command line, for the folder's provenance.json
+  bool report = false;  ///< with a folder: also report.html and report.xlsx (`run`, `compare`, `sensitivity`)
+  std::string command;  ///< the command line, for the folder's provenance.json
   bool csv_bom = false;  ///< CSV files begin with a UTF-8 byte order mark (for Excel)
 };
 
@@ -75,7 +75,8 @@ class Session {
  private:
   /// The extras of an output folder: its provenance (the command, the scenario files and their hashes), and
   /// the report when asked for.
-  Provenance provenance(const Output& output, const std::vector<std::pair<std::string, std::string>>& scenarios) const;
+  Provenance provenance(const Output& output,
+                        const std::vector<std::pair<std::string, std::string>>& scenarios) const;
   /// The settings, with progress reported to `bar`.
   RunSettings reporting_to(ProgressBar& bar) const;
 

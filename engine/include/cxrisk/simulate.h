@@ -152,8 +152,8 @@ struct RunResult {
   }
 };
 
-/// What `--samples` writes beside each trial's totals: its sampled inputs (a column per uncertain input, named
-/// by its path; a Dirichlet's is its first share with weight, as sensitivity reports it) and, with
+/// What `--samples` writes beside each trial's totals: its sampled inputs (a column per uncertain input,
+/// named by its path; a Dirichlet's is its first share with weight, as sensitivity reports it) and, with
 /// `breakdown`, every metric of every breakdown entry ("problem.billing_error.total_cost"). The trials are
 /// recomputed from the scenario, bit for bit those of the run.
 class TrialDetails {

@@ -152,9 +152,9 @@ double sorted_quantile(std::span<const double> sorted, double p);
 /// A distribution told in a few hundred numbers, for charts and reports: a histogram of equal-width bins over
 /// [min, max] and the quantiles at DISTRIBUTION_LEVELS. Its size does not grow with the trials.
 struct Distribution {
-  std::vector<double> edges;          ///< bins + 1 ascending bin edges, edges[0] the minimum, the last the maximum
-  std::vector<std::int64_t> counts;   ///< values in [edges[i], edges[i + 1]) (the last bin includes its end)
-  std::vector<double> quantiles;      ///< at DISTRIBUTION_LEVELS, by definition 7
+  std::vector<double> edges;  ///< bins + 1 ascending bin edges, edges[0] the minimum, the last the maximum
+  std::vector<std::int64_t> counts;  ///< values in [edges[i], edges[i + 1]) (the last bin includes its end)
+  std::vector<double> quantiles;     ///< at DISTRIBUTION_LEVELS, by definition 7
   bool empty() const { return quantiles.empty(); }
 };
 /// The levels a Distribution's quantiles are at: 0 (the minimum), 0.001, 0.005, 0.01 to 0.99 by 0.01,

@@ -35,10 +35,10 @@ struct SweepComparison {
 };
 
 struct SweepPoint {
-  std::vector<double> values;  ///< one per axis
-  std::vector<Stats> totals;   ///< one per metric (a sweep of a scenario)
+  std::vector<double> values;                 ///< one per axis
+  std::vector<Stats> totals;                  ///< one per metric (a sweep of a scenario)
   std::optional<SweepComparison> comparison;  ///< a sweep over an alternative
-  bool kept = false;  ///< results kept from an earlier sweep (--resume)
+  bool kept = false;                          ///< results kept from an earlier sweep (--resume)
 };
 
 struct Sweep {

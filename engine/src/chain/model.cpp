@@ -312,7 +312,8 @@ void Model::fill(TrialDraw& out, const double* u) const {
     if (q.is_fixed())
       out.inputs[i] = q.value();
     else
-      out.inputs[i] = std::clamp(means ? q.mean() : (*slots_[i].quantile)(u[next++]), slots_[i].lo, slots_[i].hi);
+      out.inputs[i] =
+          std::clamp(means ? q.mean() : (*slots_[i].quantile)(u[next++]), slots_[i].lo, slots_[i].hi);
   }
   const Scenario& s = scenario_;
   const int per_year = periods_per_year(s.period);

@@ -196,7 +196,7 @@ std::string run_entry(const Scenario& scenario, BatchEntry& e, RunSettings each,
 }  // namespace
 
 std::vector<std::string> collect_scenario_files(const std::vector<std::string>& paths,
-                                               const std::vector<std::string>& exclude) {
+                                                const std::vector<std::string>& exclude) {
   std::vector<std::string> files;
   std::set<std::string> seen;
   // A pattern matches a file's name ("*_draft.yaml") or its path as found ("scenarios/old/*"; a * there
@@ -359,9 +359,8 @@ BatchResult batch(const std::vector<std::string>& files, const RunSettings& sett
       const BatchEntry& e = result.entries[i];
       if (e.ok && !e.reused && !written[i]) write_entry(output.out, e);
     }
-    write_files_atomically(output.out,
-                           {{"batch.csv", (output.csv_bom ? UTF8_BOM : "") + batch_csv(result)},
-                            {"batch.json", batch_json(result)}});
+    write_files_atomically(output.out, {{"batch.csv", (output.csv_bom ? UTF8_BOM : "") + batch_csv(result)},
+                                        {"batch.json", batch_json(result)}});
   }
   if (stopped) throw Cancelled();
   return result;

@@ -213,7 +213,8 @@ std::string how_to_write_number(const std::string& text) {
   std::string plain;
   for (char c : text)
     if (c != ',' && c != '_' && c != ' ' && c != '\'') plain += c;
-  if (plain != text && parse_double(plain, x)) return fmt::format(" (write it without separators: {})", plain);
+  if (plain != text && parse_double(plain, x))
+    return fmt::format(" (write it without separators: {})", plain);
   return "";
 }
 
@@ -228,7 +229,8 @@ void Reader::check_keys(const YAML::Node& n, const std::string& path,
       const std::string hint = closest_name(key, allowed);
       if (!hint.empty()) message += fmt::format("; did you mean '{}'?", hint);
       // In {customers: 700,000} the comma ends the value: the digits after it become a key.
-      if (!key.empty() && key.find_first_not_of("0123456789") == std::string::npos && n.Style() == YAML::EmitterStyle::Flow)
+      if (!key.empty() && key.find_first_not_of("0123456789") == std::string::npos &&
+          n.Style() == YAML::EmitterStyle::Flow)
         message += "; a number with a thousands separator inside { }? Write it without separators (700000)";
       fail(it->first, child_path(path, key), message);
     }
@@ -627,7 +629,8 @@ Scenario Reader::read(const YAML::Node& root) {
     for (std::size_t i = 0; i < segs.size(); ++i) {
       s.segments.emplace_back();
       const std::size_t before = errors_.size();
-      attempt(item_path("segments", i), [&] { segment(segs[i], item_path("segments", i), s, static_cast<int>(i)); });
+      attempt(item_path("segments", i),
+              [&] { segment(segs[i], item_path("segments", i), s, static_cast<int>(i)); });
       segments_failed = segments_failed || errors_.size() > before;
     }
   });
@@ -656,7 +659,8 @@ Scenario Reader::read(const YAML::Node& root) {
     for (std::size_t i = 0; i < probs.size(); ++i) {
       s.problems.emplace_back();
       const std::size_t before = errors_.size();
-      attempt(item_path("problems", i), [&] { problem(probs[i], item_path("problems", i), s, static_cast<int>(i)); });
+      attempt(item_path("problems", i),
+              [&] { problem(probs[i], item_path("problems", i), s, static_cast<int>(i)); });
       // A problem naming a segment or a stage that failed to read follows from that error.
       if (errors_.size() > before && (segments_failed || stages_failed) &&
           (errors_.back().message().find("unknown segment") != std::string::npos ||
@@ -848,15 +852,19 @@ std::string yaml_hint(const std::string& message, int line) {
     return fmt::format(" (a {{ or [ opened before line {} is not closed)", line);
   if (message.find("end of sequence not found") != std::string::npos ||
       message.find("end of map not found") != std::string::npos)
-    return fmt::format(" (check the indentation of line {}: it must line up with the other entries of its list "
-                       "or mapping)",
-                       line);
+    return fmt::format(
+        " (check the indentation of line {}: it must line up with the other entries of its list "
+        "or mapping)",
+        line);
   if (message.find("illegal block entry") != std::string::npos)
-    return fmt::format(" (a list entry '- ' cannot stand at line {}: a {{ or [ above it is not closed, or its "
-                       "indentation is off)",
+    return fmt::format(
+        " (a list entry '- ' cannot stand at line {}: a {{ or [ above it is not closed, or its "
+        "indentation is off)",
+        line);
+  if (message.find("illegal map value") != std::string::npos ||
+      message.find("bad indentation") != std::string::npos)
+    return fmt::format(" (check the indentation of line {}, and that each colon is followed by a space)",
                        line);
-  if (message.find("illegal map value") != std::string::npos || message.find("bad indentation") != std::string::npos)
-    return fmt::format(" (check the indentation of line {}, and that each colon is followed by a space)", line);
   return "";
 }
 
@@ -926,9 +934,10 @@ void check_and_warn(Scenario& s, const SourceMap& where, const Reader* read = nu
     // read whole (a part that failed holds a placeholder, whose checks would only repeat its error).
     std::vector<ScenarioError> errors = read->errors();
     for (ScenarioError& e : scenario_errors(s, where)) {
-      const bool in_failed_part = std::any_of(read->failed().begin(), read->failed().end(), [&](const std::string& part) {
-        return e.path() == part || e.path().starts_with(part + ".") || e.path().starts_with(part + "[");
-      });
+      const bool in_failed_part =
+          std::any_of(read->failed().begin(), read->failed().end(), [&](const std::string& part) {
+            return e.path() == part || e.path().starts_with(part + ".") || e.path().starts_with(part + "[");
+          });
       if (!in_failed_part) errors.push_back(std::move(e));
     }
     // "horizon: required key is missing" follows from "horizn: unknown key; did you mean 'horizon'?".

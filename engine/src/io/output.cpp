@@ -110,7 +110,8 @@ Json correlations_json(const std::vector<CorrelatedGroup>& groups) {
 Json distribution_json(const Distribution& d) {
   const std::span<const double> levels = distribution_levels();
   return {{"histogram", {{"edges", d.edges}, {"counts", d.counts}}},
-          {"quantiles", {{"levels", std::vector<double>(levels.begin(), levels.end())}, {"values", d.quantiles}}}};
+          {"quantiles",
+           {{"levels", std::vector<double>(levels.begin(), levels.end())}, {"values", d.quantiles}}}};
 }
 
 namespace {
@@ -118,7 +119,8 @@ namespace {
 Json inputs_json(const std::vector<InputSummary>& inputs) {
   Json out = Json::array();
   for (const InputSummary& x : inputs) {
-    Json j = {{"path", x.path}, {"kind", x.kind}, {"distribution", x.distribution}, {"uncertain", x.uncertain}};
+    Json j = {
+        {"path", x.path}, {"kind", x.kind}, {"distribution", x.distribution}, {"uncertain", x.uncertain}};
     // Shares have no single mean or quantile: their distribution says all.
     if (std::isfinite(x.mean)) {
       j["mean"] = x.mean;
@@ -209,7 +211,8 @@ void write_trials_csv(std::ostream& out, const RunResult& result, const std::ato
   fmt::format_to(std::back_inserter(row), "trial");
   for (auto name : METRIC_NAMES) fmt::format_to(std::back_inserter(row), ",{}", name);
   if (details)
-    for (const std::string& name : details->columns()) fmt::format_to(std::back_inserter(row), ",{}", csv_field(name));
+    for (const std::string& name : details->columns())
+      fmt::format_to(std::back_inserter(row), ",{}", csv_field(name));
   row.push_back('\n');
   out.write(row.data(), static_cast<std::streamsize>(row.size()));
   // The details are recomputed a block of trials at a time.
@@ -220,8 +223,8 @@ void write_trials_csv(std::ostream& out, const RunResult& result, const std::ato
     // Millions of rows take seconds: a cancellation is seen while they are written.
     if ((t & 0xffff) == 0 && cancel && cancel->load(std::memory_order_relaxed)) throw Cancelled();
     if (details && t % BLOCK == 0)
-      details->rows(static_cast<std::uint64_t>(t), static_cast<int>(std::min(BLOCK, result.summary.trials - t)),
-                    block.data(), cancel);
+      details->rows(static_cast<std::uint64_t>(t),
+                    static_cast<int>(std::min(BLOCK, result.summary.trials - t)), block.data(), cancel);
     row.clear();
     fmt::format_to(std::back_inserter(row), "{}", t);
     for (int m = 0; m < N_METRICS; ++m)

@@ -192,11 +192,12 @@ std::string comparison_table(const Comparison& c) {
   for (const AlternativeResult* a : ranked) {
     const std::string roi = a->roi ? fmt::format("{:.0f}%", 100 * a->roi->p50()) : "-";
     const std::string payback = a->payback_period ? fmt::format("{:.0f}", a->payback_period->p50()) : "never";
-    out += fmt::format("{:<6}{:<{}}{:>16}{:>16}{:>16}{:>16}{:>16}{:>9.0f}%{:>8}{:>18}{:>18}\n", rank++,
-                       a->name, width, human_number(a->savings_total_cost.mean),
-                       human_number(a->investment_pv.mean), human_number(a->net_benefit.mean),
-                       human_number(a->net_benefit.p5()), human_number(a->net_benefit.p95()),
-                       100 * a->p_net_benefit_positive, roi, payback, human_number(a->break_even_investment[1]));
+    out +=
+        fmt::format("{:<6}{:<{}}{:>16}{:>16}{:>16}{:>16}{:>16}{:>9.0f}%{:>8}{:>18}{:>18}\n", rank++, a->name,
+                    width, human_number(a->savings_total_cost.mean), human_number(a->investment_pv.mean),
+                    human_number(a->net_benefit.mean), human_number(a->net_benefit.p5()),
+                    human_number(a->net_benefit.p95()), 100 * a->p_net_benefit_positive, roi, payback,
+                    human_number(a->break_even_investment[1]));
   }
   out +=
       "\nsaving: fall in total_cost (lost revenue, word of mouth, handling) against the base; ROI: median "
@@ -215,9 +216,9 @@ std::string batch_csv(const BatchResult& result) {
       out += fmt::format(",{}_{}", METRIC_NAMES[m], s);
   out += "\n";
   for (const BatchEntry& e : result.entries) {
-    out += fmt::format("{},{},{},{},{},{},{},{},{}", csv_field(e.file), csv_field(e.name), csv_field(e.directory),
-                       e.status(),
-                       e.hash, e.ok ? std::to_string(e.trials_run) : "", e.ok ? std::to_string(e.seed) : "",
+    out += fmt::format("{},{},{},{},{},{},{},{},{}", csv_field(e.file), csv_field(e.name),
+                       csv_field(e.directory), e.status(), e.hash, e.ok ? std::to_string(e.trials_run) : "",
+                       e.ok ? std::to_string(e.seed) : "",
                        e.error_line > 0 ? std::to_string(e.error_line) : "", csv_field(e.error));
     for (const Stats* s : {&e.total_cost, &e.revenue_lost, &e.customers_lost}) {
       if (e.ok)
@@ -264,9 +265,9 @@ std::string batch_table(const BatchResult& result, const std::string& out) {
   for (const BatchEntry& e : result.entries) {
     const std::string label = e.name.empty() ? e.file : e.name;
     if (e.ok)
-      text += fmt::format("{:<48}{:>8}{:>20}{:>20}{:>16}\n", label, e.status(),
-                          human_number(e.total_cost.mean), human_number(e.total_cost.p95()),
-                          human_number(e.customers_lost.mean));
+      text +=
+          fmt::format("{:<48}{:>8}{:>20}{:>20}{:>16}\n", label, e.status(), human_number(e.total_cost.mean),
+                      human_number(e.total_cost.p95()), human_number(e.customers_lost.mean));
     else
       text += fmt::format("{:<48}{:>8}  {}\n", label, e.status(), e.error);
   }
@@ -281,14 +282,16 @@ std::string sweep_csv(const Sweep& s) {
   for (const auto& path : s.paths) out += csv_field(path) + ",";
   out += "status,trials,seed";
   if (comparing) {
-    out += ",savings_mean,savings_se,savings_p5,savings_p50,savings_p95,investment_pv_mean,net_benefit_mean,"
-           "net_benefit_se,net_benefit_p5,net_benefit_p50,net_benefit_p95,p_net_benefit_positive,"
-           "p_payback_within_horizon,break_even_investment_at_50,break_even_investment_at_80,"
-           "break_even_investment_at_90";
+    out +=
+        ",savings_mean,savings_se,savings_p5,savings_p50,savings_p95,investment_pv_mean,net_benefit_mean,"
+        "net_benefit_se,net_benefit_p5,net_benefit_p50,net_benefit_p95,p_net_benefit_positive,"
+        "p_payback_within_horizon,break_even_investment_at_50,break_even_investment_at_80,"
+        "break_even_investment_at_90";
   } else {
     for (int m = 0; m < N_METRICS; ++m) out += fmt::format(",{}_mean", METRIC_NAMES[m]);
     for (int m : MAIN_METRICS)
-      for (const char* st : {"se", "p5", "p50", "p95", "cvar95"}) out += fmt::format(",{}_{}", METRIC_NAMES[m], st);
+      for (const char* st : {"se", "p5", "p50", "p95", "cvar95"})
+        out += fmt::format(",{}_{}", METRIC_NAMES[m], st);
   }
   out += "\n";
   for (const SweepPoint& p : s.points) {
@@ -297,10 +300,10 @@ std::string sweep_csv(const Sweep& s) {
     if (comparing) {
       const SweepComparison& c = *p.comparison;
       out += fmt::format(",{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}", c.savings.mean, c.savings.se,
-                         c.savings.p5(), c.savings.p50(), c.savings.p95(), c.investment_pv.mean, c.net_benefit.mean,
-                         c.net_benefit.se, c.net_benefit.p5(), c.net_benefit.p50(), c.net_benefit.p95(),
-                         c.p_net_benefit_positive, c.p_payback_within_horizon, c.break_even_investment[0],
-                         c.break_even_investment[1], c.break_even_investment[2]);
+                         c.savings.p5(), c.savings.p50(), c.savings.p95(), c.investment_pv.mean,
+                         c.net_benefit.mean, c.net_benefit.se, c.net_benefit.p5(), c.net_benefit.p50(),
+                         c.net_benefit.p95(), c.p_net_benefit_positive, c.p_payback_within_horizon,
+                         c.break_even_investment[0], c.break_even_investment[1], c.break_even_investment[2]);
     } else {
       for (int m = 0; m < N_METRICS; ++m) out += fmt::format(",{}", p.totals[m].mean);
       for (int m : MAIN_METRICS) {
@@ -350,10 +353,11 @@ std::string sweep_json(const Sweep& s) {
 std::string sweep_table(const Sweep& s) {
   const bool comparing = !s.alternative.empty();
   std::string out =
-      comparing ? fmt::format("'{}' against '{}'  ({} trials, seed {}, common random numbers across the grid)\n\n",
-                              s.alternative, s.scenario, s.trials, s.seed)
-                : fmt::format("{}  ({} trials, seed {}, common random numbers across the grid)\n\n", s.scenario,
-                              s.trials, s.seed);
+      comparing
+          ? fmt::format("'{}' against '{}'  ({} trials, seed {}, common random numbers across the grid)\n\n",
+                        s.alternative, s.scenario, s.trials, s.seed)
+          : fmt::format("{}  ({} trials, seed {}, common random numbers across the grid)\n\n", s.scenario,
+                        s.trials, s.seed);
   std::vector<std::size_t> widths;
   for (const auto& path : s.paths) {
     widths.push_back(std::max<std::size_t>(12, path.size() + 2));
@@ -375,7 +379,8 @@ std::string sweep_table(const Sweep& s) {
     } else {
       const Stats& t = p.totals[total_cost];
       out += fmt::format("{:>18}{:>16}{:>18}{:>18}{:>16}\n", human_number(t.mean), human_number(t.se),
-                         human_number(t.p5()), human_number(t.p95()), human_number(p.totals[customers_lost].mean));
+                         human_number(t.p5()), human_number(t.p95()),
+                         human_number(p.totals[customers_lost].mean));
     }
   }
   return out;

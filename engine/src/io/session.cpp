@@ -41,7 +41,8 @@ std::string to_hex(const std::string& bytes) {
 std::string from_hex(const std::string& text) {
   CXRISK_REQUIRE_AS(RuntimeError, text.size() % 2 == 0, "a sweep record is not hexadecimal");
   std::string out;
-  for (std::size_t i = 0; i < text.size(); i += 2) out += static_cast<char>(std::stoi(text.substr(i, 2), nullptr, 16));
+  for (std::size_t i = 0; i < text.size(); i += 2)
+    out += static_cast<char>(std::stoi(text.substr(i, 2), nullptr, 16));
   return out;
 }
 
@@ -162,7 +163,8 @@ int Session::batch(const std::vector<std::string>& paths, const Output& output, 
                    const std::vector<std::string>& exclude) {
   CXRISK_REQUIRE(!resume || !output.folder.empty(), "--resume needs --out (the folder of the earlier batch)");
   const std::vector<std::string> files = collect_scenario_files(paths, exclude);
-  CXRISK_REQUIRE(!files.empty(), "no scenario files (*.yaml, *.yml) found" << (exclude.empty() ? "" : " that --exclude leaves"));
+  CXRISK_REQUIRE(!files.empty(), "no scenario files (*.yaml, *.yml) found"
+                                     << (exclude.empty() ? "" : " that --exclude leaves"));
   if (!output.folder.empty() && root()) check_output_folder(output.folder);
   // The files found, here; what each holds is compared by batch() once it has read them.
   InputDigests digests;
@@ -197,8 +199,8 @@ void Session::sweep(const std::string& file, const std::vector<std::string>& var
   const fs::path points = fs::path(output.folder) / "points";
   const std::string base_hash = alternative ? content_hash(scenario) : std::string();
   const auto key = [&](const Scenario& at_point) {
-    return fmt::format("{} {} trials={} seed={} sampling={} mode={}", content_hash(at_point), base_hash, r.trials,
-                       r.seed, to_string(r.sampling), to_string(settings_.mode));
+    return fmt::format("{} {} trials={} seed={} sampling={} mode={}", content_hash(at_point), base_hash,
+                       r.trials, r.seed, to_string(r.sampling), to_string(settings_.mode));
   };
   SweepOptions options;
   if (alternative) options.alternative = &*alternative;

@@ -10,7 +10,8 @@ namespace cxrisk::report {
 
 namespace {
 
-constexpr std::array<const char*, 6> PALETTE{"#2f5d8a", "#c8553d", "#3f8f5f", "#8a6d2f", "#6b4f9a", "#2f8a87"};
+constexpr std::array<const char*, 6> PALETTE{"#2f5d8a", "#c8553d", "#3f8f5f",
+                                             "#8a6d2f", "#6b4f9a", "#2f8a87"};
 constexpr const char* INK = "#333";
 constexpr const char* GRID = "#e3e3e3";
 constexpr const char* MARK = "#c8553d";
@@ -23,7 +24,9 @@ std::string c(double v) {
 // A linear map from data to drawing coordinates.
 struct Scale {
   double d0 = 0, d1 = 1, r0 = 0, r1 = 1;
-  double operator()(double v) const { return d1 == d0 ? (r0 + r1) / 2 : r0 + (v - d0) / (d1 - d0) * (r1 - r0); }
+  double operator()(double v) const {
+    return d1 == d0 ? (r0 + r1) / 2 : r0 + (v - d0) / (d1 - d0) * (r1 - r0);
+  }
 };
 
 // An SVG element being written: the chart's drawing primitives.
@@ -115,12 +118,23 @@ std::string xml_escape(const std::string& text) {
   std::string out;
   out.reserve(text.size());
   for (char ch : text) switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += ch;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += ch;
     }
   return out;
 }
@@ -156,8 +170,9 @@ std::string histogram_svg(const std::string& title, const std::vector<double>& e
   const double y_top = std::max(share_max, y_ticks.empty() ? share_max : y_ticks.back());
   Scale x{edges.front(), edges.back(), left, right}, y{0, y_top, bottom, top};
   if (edges.front() == edges.back()) x = Scale{edges.front() - 1, edges.back() + 1, left, right};
-  y_axis(cv, y, left, right, y_ticks, [](double v) { return fmt::format("{:.0f}%", 100 * v); },
-         "share of trials");
+  y_axis(
+      cv, y, left, right, y_ticks, [](double v) { return fmt::format("{:.0f}%", 100 * v); },
+      "share of trials");
   for (std::size_t i = 0; i < counts.size(); ++i) {
     const double share = total ? static_cast<double>(counts[i]) / static_cast<double>(total) : 0;
     const double x0 = edges.front() == edges.back() ? x(edges.front()) - 4 : x(edges[i]);
@@ -173,8 +188,9 @@ std::string histogram_svg(const std::string& title, const std::vector<double>& e
   return cv.finish();
 }
 
-std::string line_chart_svg(const std::string& title, const std::vector<Series>& series, const std::string& x_label,
-                           const std::string& y_label, const NumberFormat& x_format, const NumberFormat& y_format,
+std::string line_chart_svg(const std::string& title, const std::vector<Series>& series,
+                           const std::string& x_label, const std::string& y_label,
+                           const NumberFormat& x_format, const NumberFormat& y_format,
                            const std::vector<Marker>& markers, double width) {
   const double legend_rows = series.size() > 1 ? std::ceil(static_cast<double>(series.size()) / 2) : 0;
   Canvas cv(width, 310 + 18 * legend_rows, title);
@@ -202,7 +218,8 @@ std::string line_chart_svg(const std::string& title, const std::vector<Series>& 
       std::string d;
       for (std::size_t i = 0; i < s.x.size(); ++i)
         d += fmt::format("{}{},{}", i ? "L" : "M", c(x(s.x[i])), c(y(finite_or(s.high[i], y0))));
-      for (std::size_t i = s.x.size(); i-- > 0;) d += fmt::format("L{},{}", c(x(s.x[i])), c(y(finite_or(s.low[i], y0))));
+      for (std::size_t i = s.x.size(); i-- > 0;)
+        d += fmt::format("L{},{}", c(x(s.x[i])), c(y(finite_or(s.low[i], y0))));
       cv.path(d + "Z", "none", color, 0, " fill-opacity=\"0.16\" class=\"band\"");
     }
     std::string d;
@@ -220,7 +237,8 @@ std::string line_chart_svg(const std::string& title, const std::vector<Series>& 
     for (std::size_t k = 0; k < series.size(); ++k) {
       const double lx = left + (right - left) / 2 * static_cast<double>(k % 2),
                    ly = 292 + 18 * static_cast<double>(k / 2);
-      cv.line(lx, ly - 4, lx + 22, ly - 4, PALETTE[k % PALETTE.size()], 3, series[k].dashed ? "6 4" : nullptr);
+      cv.line(lx, ly - 4, lx + 22, ly - 4, PALETTE[k % PALETTE.size()], 3,
+              series[k].dashed ? "6 4" : nullptr);
       cv.text(lx + 28, ly, series[k].name, "start", "legend");
     }
   return cv.finish();
@@ -266,7 +284,8 @@ std::string tornado_svg(const std::string& title, const std::vector<TornadoRow>&
   const double right = left + 440;
   Canvas cv(right + 20, top + row * static_cast<double>(rows.size()) + 76, title);
   double lo = base, hi = base;
-  for (const TornadoRow& r : rows) lo = std::min({lo, r.at_low, r.at_high}), hi = std::max({hi, r.at_low, r.at_high});
+  for (const TornadoRow& r : rows)
+    lo = std::min({lo, r.at_low, r.at_high}), hi = std::max({hi, r.at_low, r.at_high});
   if (hi == lo) hi = lo + 1;
   const Scale x{lo, hi, left, right};
   const double bottom = top + row * static_cast<double>(rows.size());
@@ -299,7 +318,8 @@ std::string indices_svg(const std::string& title, const std::vector<IndexRow>& r
   hi = std::min(1.0, std::max(hi, 0.05));
   const Scale x{0, hi, left, right};
   const double bottom = top + row * static_cast<double>(rows.size());
-  x_axis(cv, x, bottom, top, nice_ticks(0, hi, 5), [](double v) { return fmt::format("{:.2g}", v); }, "");
+  x_axis(
+      cv, x, bottom, top, nice_ticks(0, hi, 5), [](double v) { return fmt::format("{:.2g}", v); }, "");
   const auto dot = [&](double px, double py) {
     cv.path(fmt::format("M{},{}m-4,0a4,4 0 1,0 8,0a4,4 0 1,0 -8,0", c(px), c(py)), PALETTE[1], PALETTE[1], 1,
             " class=\"dot\"");
@@ -313,7 +333,8 @@ std::string indices_svg(const std::string& title, const std::vector<IndexRow>& r
     if (std::isfinite(r.total_low))
       cv.line(x(std::max(r.total_low, 0.0)), mid, x(std::min(r.total_high, hi)), mid, PALETTE[0], 2);
     if (std::isfinite(r.first_low))
-      cv.line(x(std::max(r.first_low, 0.0)), mid + 4, x(std::min(r.first_high, hi)), mid + 4, PALETTE[1], 1.2);
+      cv.line(x(std::max(r.first_low, 0.0)), mid + 4, x(std::min(r.first_high, hi)), mid + 4, PALETTE[1],
+              1.2);
     dot(x(std::clamp(r.first, 0.0, hi)), mid + 4);
   }
   cv.rect(left, bottom + 32, 12, 10, PALETTE[0], " fill-opacity=\"0.35\"");
@@ -339,8 +360,10 @@ std::string funnel_svg(const std::string& title, const std::vector<FunnelStep>& 
     const double y = top + row * static_cast<double>(i);
     cv.text(left - 10, y + 19, s.label, "end", s.depth ? "label sub" : "label");
     cv.rect(x(0), y + 4, std::max(x(std::max(s.customers, 0.0)) - x(0), 1.0), row - 8,
-            s.depth ? PALETTE[5] : PALETTE[0], s.depth ? " fill-opacity=\"0.75\" class=\"bar\"" : " class=\"bar\"");
-    cv.text(std::max(x(std::max(s.customers, 0.0)), x(0)) + 6, y + 19, count_format(s.customers), "start", "value");
+            s.depth ? PALETTE[5] : PALETTE[0],
+            s.depth ? " fill-opacity=\"0.75\" class=\"bar\"" : " class=\"bar\"");
+    cv.text(std::max(x(std::max(s.customers, 0.0)), x(0)) + 6, y + 19, count_format(s.customers), "start",
+            "value");
     if (!s.note.empty()) cv.text(money_at, y + 19, s.note, "start", "money");
   }
   return cv.finish();

@@ -38,8 +38,9 @@ struct Series {
   bool dashed = false;
 };
 /// Lines (and bands) against a common x axis.
-std::string line_chart_svg(const std::string& title, const std::vector<Series>& series, const std::string& x_label,
-                           const std::string& y_label, const NumberFormat& x_format, const NumberFormat& y_format,
+std::string line_chart_svg(const std::string& title, const std::vector<Series>& series,
+                           const std::string& x_label, const std::string& y_label,
+                           const NumberFormat& x_format, const NumberFormat& y_format,
                            const std::vector<Marker>& markers = {}, double width = 720);
 
 /// A horizontal bar with an optional whisker to `upper` (a P95) and its value written beside it.

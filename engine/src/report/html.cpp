@@ -77,7 +77,8 @@ double num(const Json& j, const std::string& key) {
 }
 
 // A statistic's Monte Carlo error: "+- JPY 27.1 m (95% interval)", or empty when none is known.
-std::string interval_text(const Json& stats, const std::string& key, const std::function<std::string(double)>& f) {
+std::string interval_text(const Json& stats, const std::string& key,
+                          const std::function<std::string(double)>& f) {
   if (!stats.contains("ci95") || !stats["ci95"].contains(key) || !stats["ci95"][key].is_array()) return "";
   const Json& ci = stats["ci95"][key];
   return fmt::format("\u00b1 {} (95% interval)", f((ci[1].get<double>() - ci[0].get<double>()) / 2));
@@ -96,7 +97,8 @@ std::string table(const std::vector<std::string>& head, const std::vector<std::v
                   const std::vector<bool>& numeric, const std::string& cls = "") {
   std::string out = fmt::format("<table{}><thead><tr>", cls.empty() ? "" : " class=\"" + cls + "\"");
   for (std::size_t i = 0; i < head.size(); ++i)
-    out += fmt::format("<th{}>{}</th>", i < numeric.size() && numeric[i] ? " class=\"num\"" : "", esc(head[i]));
+    out +=
+        fmt::format("<th{}>{}</th>", i < numeric.size() && numeric[i] ? " class=\"num\"" : "", esc(head[i]));
   out += "</tr></thead><tbody>\n";
   for (const auto& row : rows) {
     out += "<tr>";
@@ -121,14 +123,17 @@ std::string page(const std::string& title, const std::string& body) {
       esc(title), STYLE, body);
 }
 
-std::string provenance_section(const Document& doc, const std::vector<std::pair<std::string, std::string>>& run) {
+std::string provenance_section(const Document& doc,
+                               const std::vector<std::pair<std::string, std::string>>& run) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& [k, v] : run) rows.push_back({esc(k), esc(v)});
   const Json& p = doc.provenance;
   if (p.is_object()) {
-    if (p.contains("cxrisk_version")) rows.push_back({"cxrisk version", esc(p["cxrisk_version"].get<std::string>())});
+    if (p.contains("cxrisk_version"))
+      rows.push_back({"cxrisk version", esc(p["cxrisk_version"].get<std::string>())});
     if (p.contains("date")) rows.push_back({"run on", esc(p["date"].get<std::string>())});
-    if (p.contains("command")) rows.push_back({"command", "<code>" + esc(p["command"].get<std::string>()) + "</code>"});
+    if (p.contains("command"))
+      rows.push_back({"command", "<code>" + esc(p["command"].get<std::string>()) + "</code>"});
     if (p.contains("scenarios"))
       for (const Json& s : p["scenarios"])
         rows.push_back({"scenario file", esc(s.value("file", "")) + " <span class=\"meta\">content hash " +
@@ -149,22 +154,24 @@ std::string index_text(double x) {
   return t == "-0.000" ? "0.000" : t;
 }
 
-
 // ---- a run ------------------------------------------------------------------------------------------------
 
 std::string precision_section(const Json& precision, const std::string& title) {
   if (!precision.is_object()) return "";
   std::vector<std::vector<std::string>> rows;
   for (const Json& t : precision["targets"])
-    rows.push_back({esc(t.value("of", std::string())) + (t.contains("of") ? ": " : "") + esc(t["target"].get<std::string>()),
-                    esc(plain(num(t, "estimate"))), esc("+-" + plain(num(t, "half_width"))),
-                    esc("+-" + plain(num(t, "allowed"))),
-                    t.value("met", false) ? "<span class=\"ok\">met</span>" : "<span class=\"no\">not met</span>"});
+    rows.push_back(
+        {esc(t.value("of", std::string())) + (t.contains("of") ? ": " : "") +
+             esc(t["target"].get<std::string>()),
+         esc(plain(num(t, "estimate"))), esc("+-" + plain(num(t, "half_width"))),
+         esc("+-" + plain(num(t, "allowed"))),
+         t.value("met", false) ? "<span class=\"ok\">met</span>" : "<span class=\"no\">not met</span>"});
   std::string rounds;
   for (const Json& r : precision["rounds"]) rounds += (rounds.empty() ? "" : ", ") + plain(r.get<double>());
-  return fmt::format("<h2>{}</h2>\n<p class=\"explain\">Trials were added in rounds ({}) until each figure was "
-                     "known to its tolerance (the half-width of its 95% interval), or {} trials were reached.</p>\n",
-                     esc(title), esc(rounds), esc(plain(num(precision, "max_trials")))) +
+  return fmt::format(
+             "<h2>{}</h2>\n<p class=\"explain\">Trials were added in rounds ({}) until each figure was "
+             "known to its tolerance (the half-width of its 95% interval), or {} trials were reached.</p>\n",
+             esc(title), esc(rounds), esc(plain(num(precision, "max_trials")))) +
          table({"target", "estimate", "half-width", "allowed", ""}, rows, {false, true, true, true, false});
 }
 
@@ -178,16 +185,17 @@ std::string run_html(const Document& doc) {
   body += fmt::format(
       "<header><h1>{}</h1><p class=\"subtitle\">What poor customer experience costs: revenue at risk, as a "
       "distribution</p><div class=\"meta\">{} trials, seed {}, {}, {} mode{}{}</div></header>\n",
-      esc(s["scenario"].get<std::string>()), esc(plain(num(s, "trials"))), esc(fmt::format("{}", s.value("seed", std::uint64_t{0}))),
-      esc(sampling_text(s)), esc(s.value("mode", "aggregate")), cur.empty() ? "" : ", amounts in " + esc(cur),
+      esc(s["scenario"].get<std::string>()), esc(plain(num(s, "trials"))),
+      esc(fmt::format("{}", s.value("seed", std::uint64_t{0}))), esc(sampling_text(s)),
+      esc(s.value("mode", "aggregate")), cur.empty() ? "" : ", amounts in " + esc(cur),
       s.contains("correlations") ? ", correlated inputs" : "");
 
   // Headline.
   body += "<h2>Headline</h2>\n<div class=\"cards\">\n";
   body += card("Expected total cost", "metrics.total_cost.mean", num(tc, "mean"), m(num(tc, "mean")),
                interval_text(tc, "mean", m));
-  body += card("P95: exceeded in one world in twenty", "metrics.total_cost.p95", num(tc, "p95"), m(num(tc, "p95")),
-               interval_text(tc, "p95", m), true);
+  body += card("P95: exceeded in one world in twenty", "metrics.total_cost.p95", num(tc, "p95"),
+               m(num(tc, "p95")), interval_text(tc, "p95", m), true);
   body += card("CVaR95: the worst twentieth on average", "metrics.total_cost.cvar95", num(tc, "cvar95"),
                m(num(tc, "cvar95")), interval_text(tc, "cvar95", m), true);
   const Json& lost = metrics["customers_lost"];
@@ -195,11 +203,13 @@ std::string run_html(const Document& doc) {
                plain(num(lost, "mean")), "P95 " + plain(num(lost, "p95")));
   body += "</div>\n";
   body += fmt::format(
-      "<p class=\"explain\">Read: in the average of {} simulated worlds, poor service costs {}; in one world in "
-      "twenty it costs more than {}, and the worst twentieth of worlds average {}. Intervals are the Monte Carlo "
+      "<p class=\"explain\">Read: in the average of {} simulated worlds, poor service costs {}; in one world "
+      "in "
+      "twenty it costs more than {}, and the worst twentieth of worlds average {}. Intervals are the Monte "
+      "Carlo "
       "error of each figure (95%).</p>\n",
-      esc(plain(num(s, "trials"))), esc(money_full(num(tc, "mean"), cur)), esc(money_full(num(tc, "p95"), cur)),
-      esc(money_full(num(tc, "cvar95"), cur)));
+      esc(plain(num(s, "trials"))), esc(money_full(num(tc, "mean"), cur)),
+      esc(money_full(num(tc, "p95"), cur)), esc(money_full(num(tc, "cvar95"), cur)));
 
   // Distribution.
   if (s.contains("distributions") && s["distributions"].contains("total_cost")) {
@@ -211,12 +221,14 @@ std::string run_html(const Document& doc) {
     body += "<h2>How the total cost is distributed</h2>\n<div class=\"pair\">\n";
     body += figure("Histogram of total_cost", cur.empty() ? "" : "(" + cur + ")",
                    histogram_svg("Histogram of total_cost", edges, counts, markers, compact, 480));
-    Series exceed{"P(total_cost > x)", d["quantiles"]["values"].get<std::vector<double>>(), {}, {}, {}, false};
+    Series exceed{
+        "P(total_cost > x)", d["quantiles"]["values"].get<std::vector<double>>(), {}, {}, {}, false};
     for (const Json& level : d["quantiles"]["levels"]) exceed.y.push_back(1 - level.get<double>());
     body += figure("Exceedance curve", "probability that the loss exceeds x",
-                   line_chart_svg("Exceedance curve of total_cost", {exceed}, cur.empty() ? "x" : "x (" + cur + ")",
-                                  "P(total_cost > x)", compact,
-                                  [](double p) { return fmt::format("{:.0f}%", 100 * p); }, markers, 480));
+                   line_chart_svg(
+                       "Exceedance curve of total_cost", {exceed}, cur.empty() ? "x" : "x (" + cur + ")",
+                       "P(total_cost > x)", compact, [](double p) { return fmt::format("{:.0f}%", 100 * p); },
+                       markers, 480));
     body += "</div>\n";
   }
 
@@ -247,11 +259,14 @@ std::string run_html(const Document& doc) {
     steps.push_back({"Lost", num(lost, "mean"), "revenue " + m(num(metrics["revenue_lost"], "mean")), 0});
     steps.push_back({"Prospects lost by word of mouth", num(metrics["wom_prospects_lost"], "mean"),
                      m(num(metrics["wom_revenue_lost"], "mean")), 0});
-    body += "<h2>The customer-loss chain</h2>\n<p class=\"explain\">Expected customers at each step of Goodman's "
-            "chain, and what each costs (right): who has a problem, who complains, how the complaint ends, who is "
-            "lost, and who is lost to word of mouth. A negative cost is a gain: a complaint handled well leaves "
-            "customers more loyal than before.</p>\n";
-    body += figure("Customers at each step", "(expected)", funnel_svg("The customer-loss chain", steps, plain));
+    body +=
+        "<h2>The customer-loss chain</h2>\n<p class=\"explain\">Expected customers at each step of Goodman's "
+        "chain, and what each costs (right): who has a problem, who complains, how the complaint ends, who "
+        "is "
+        "lost, and who is lost to word of mouth. A negative cost is a gain: a complaint handled well leaves "
+        "customers more loyal than before.</p>\n";
+    body +=
+        figure("Customers at each step", "(expected)", funnel_svg("The customer-loss chain", steps, plain));
     std::vector<std::vector<std::string>> rows;
     for (const char* key : {"revenue_lost", "wom_revenue_lost", "handling_cost", "total_cost"}) {
       const Json& x = metrics[key];
@@ -263,8 +278,9 @@ std::string run_html(const Document& doc) {
 
   // Breakdowns.
   if (s.contains("breakdown")) {
-    body += "<h2>Where the cost comes from</h2>\n<p class=\"explain\">Expected total_cost of each part (bar) and "
-            "its P95 (whisker); the shares add up to the total.</p>\n";
+    body +=
+        "<h2>Where the cost comes from</h2>\n<p class=\"explain\">Expected total_cost of each part (bar) and "
+        "its P95 (whisker); the shares add up to the total.</p>\n";
     const double total = num(tc, "mean");
     for (const auto& [dim, entries] : s["breakdown"].items()) {
       std::vector<std::pair<std::string, const Json*>> parts;
@@ -280,11 +296,12 @@ std::string run_html(const Document& doc) {
         bars.push_back({name, num(t, "mean"), num(t, "p95"), std::isfinite(num(t, "p95"))});
         rows.push_back({esc(name), esc(money_full(num(t, "mean"), cur)),
                         total != 0 ? esc(fmt::format("{:.1f}%", 100 * num(t, "mean") / total)) : "-",
-                        esc(money_full(num(t, "p95"), cur)), esc(plain(num((*stats)["customers_lost"], "mean")))});
+                        esc(money_full(num(t, "p95"), cur)),
+                        esc(plain(num((*stats)["customers_lost"], "mean")))});
       }
       body += fmt::format("<h3>By {}</h3>\n", esc(dim));
-      body += figure("total_cost by " + dim, "", bar_chart_svg("total_cost by " + dim, bars, compact,
-                                                               "bar: expected; whisker: P95"));
+      body += figure("total_cost by " + dim, "",
+                     bar_chart_svg("total_cost by " + dim, bars, compact, "bar: expected; whisker: P95"));
       body += table({dim, "mean", "share", "P95", "customers lost"}, rows, {false, true, true, true, true});
     }
   }
@@ -296,23 +313,28 @@ std::string run_html(const Document& doc) {
   if (s.contains("inputs")) {
     std::vector<std::vector<std::string>> uncertain;
     for (const Json& in : s["inputs"]) {
-      const auto q = [&](const char* k) { return std::isfinite(num(in, k)) ? esc(plain(num(in, k))) : std::string(); };
+      const auto q = [&](const char* k) {
+        return std::isfinite(num(in, k)) ? esc(plain(num(in, k))) : std::string();
+      };
       if (in.value("uncertain", false))
         uncertain.push_back({"<span class=\"path\">" + esc(in["path"].get<std::string>()) + "</span>",
-                             esc(in.value("kind", "")), esc(in.value("distribution", "")), q("p10"), q("p50"), q("p90")});
+                             esc(in.value("kind", "")), esc(in.value("distribution", "")), q("p10"), q("p50"),
+                             q("p90")});
       else
-        fixed.push_back({esc(in["path"].get<std::string>()), esc(in.value("kind", "")), esc(in.value("distribution", ""))});
+        fixed.push_back({esc(in["path"].get<std::string>()), esc(in.value("kind", "")),
+                         esc(in.value("distribution", ""))});
     }
     body += "<h2>Inputs</h2>\n";
     if (!uncertain.empty())
-      body += "<h3>Uncertain inputs</h3>\n" +
-              table({"input", "kind", "distribution", "P10", "P50", "P90"}, uncertain,
-                    {false, false, false, true, true, true}, "inputs");
+      body +=
+          "<h3>Uncertain inputs</h3>\n" + table({"input", "kind", "distribution", "P10", "P50", "P90"},
+                                                uncertain, {false, false, false, true, true, true}, "inputs");
     if (s.contains("correlations")) {
       std::vector<std::vector<std::string>> rows;
       for (const Json& c : s["correlations"])
         rows.push_back({esc(c["between"][0].get<std::string>()), esc(c["between"][1].get<std::string>()),
-                        esc(fmt::format("{:.3g}", num(c, "asked"))), esc(fmt::format("{:.3g}", num(c, "used")))});
+                        esc(fmt::format("{:.3g}", num(c, "asked"))),
+                        esc(fmt::format("{:.3g}", num(c, "used")))});
       body += "<h3>Correlated inputs (rank correlation)</h3>\n" +
               table({"input", "with", "asked", "used"}, rows, {false, false, true, true});
     }
@@ -342,7 +364,8 @@ std::string comparison_html(const Document& doc) {
     return num((*a)["net_benefit"], "mean") > num((*b)["net_benefit"], "mean");
   });
   std::string body = fmt::format(
-      "<header><h1>Improvements against {}</h1><p class=\"subtitle\">What each improvement returns, on common "
+      "<header><h1>Improvements against {}</h1><p class=\"subtitle\">What each improvement returns, on "
+      "common "
       "random numbers</p><div class=\"meta\">{} trials, seed {}, {}{}</div></header>\n",
       esc(c["base"].get<std::string>()), esc(plain(num(c, "trials"))),
       esc(fmt::format("{}", c.value("seed", std::uint64_t{0}))), esc(sampling_text(c)),
@@ -371,18 +394,20 @@ std::string comparison_html(const Document& doc) {
     const Json& x = *a;
     const Json& pb = x["payback_period"];
     const Json& nb = x["net_benefit"];
-    rows.push_back({esc(x["name"].get<std::string>()), esc(m(num(x["savings"]["total_cost"], "mean"))),
-                    esc(m(num(x["investment_pv"], "mean"))),
-                    "<strong>" + esc(m(num(nb, "mean"))) + "</strong>",
-                    esc(m(num(nb, "p5"))) + "<br><small>to</small> " + esc(m(num(nb, "p95"))),
-                    x["roi"].is_object() ? esc(fmt::format("{:.2f}", num(x["roi"], "mean"))) : "-",
-                    pb.is_object() ? esc(periods(num(pb, "p50"))) : "never",
-                    esc(percent(num(x, "p_net_benefit_positive"))),
-                    esc(m(num(x["break_even_investment"], "at_80")))});
+    rows.push_back(
+        {esc(x["name"].get<std::string>()), esc(m(num(x["savings"]["total_cost"], "mean"))),
+         esc(m(num(x["investment_pv"], "mean"))), "<strong>" + esc(m(num(nb, "mean"))) + "</strong>",
+         esc(m(num(nb, "p5"))) + "<br><small>to</small> " + esc(m(num(nb, "p95"))),
+         x["roi"].is_object() ? esc(fmt::format("{:.2f}", num(x["roi"], "mean"))) : "-",
+         pb.is_object() ? esc(periods(num(pb, "p50"))) : "never",
+         esc(percent(num(x, "p_net_benefit_positive"))), esc(m(num(x["break_even_investment"], "at_80")))});
   }
-  body += "<h2>Ranking</h2>\n<p class=\"explain\">By expected net benefit: savings in total_cost less the present "
-          "value of the investment, over the horizon. Break-even investment: the largest up-front investment that "
-          "would still pay back with 80% probability. The workbook has every figure in full.</p>\n";
+  body +=
+      "<h2>Ranking</h2>\n<p class=\"explain\">By expected net benefit: savings in total_cost less the "
+      "present "
+      "value of the investment, over the horizon. Break-even investment: the largest up-front investment "
+      "that "
+      "would still pay back with 80% probability. The workbook has every figure in full.</p>\n";
   body += table({"alternative", "savings", "investment (PV)", "net benefit", "net benefit P5 to P95", "ROI",
                  "payback (median)", "P(net benefit > 0)", "break-even at 80%"},
                 rows, {false, true, true, true, true, true, true, true, true}, "ranking");
@@ -390,32 +415,45 @@ std::string comparison_html(const Document& doc) {
   std::vector<Series> curves;
   for (const Json* a : alts) {
     const Json& d = (*a)["distributions"]["net_benefit"]["quantiles"];
-    Series s{(*a)["name"].get<std::string>(), d["values"].get<std::vector<double>>(),
-             d["levels"].get<std::vector<double>>(), {}, {}, false};
+    Series s{(*a)["name"].get<std::string>(),
+             d["values"].get<std::vector<double>>(),
+             d["levels"].get<std::vector<double>>(),
+             {},
+             {},
+             false};
     curves.push_back(std::move(s));
   }
   if (!curves.empty())
-    body += "<h2>Net benefit</h2>\n" +
-            figure("Cumulative distribution of each alternative's net benefit", "(left of the line at 0: a loss)",
-                   line_chart_svg("Net benefit, cumulative", curves, cur.empty() ? "net benefit" : "net benefit (" + cur + ")",
-                                  "P(net benefit <= x)", compact, [](double p) { return fmt::format("{:.0f}%", 100 * p); },
-                                  {{"0", 0}}));
+    body +=
+        "<h2>Net benefit</h2>\n" +
+        figure(
+            "Cumulative distribution of each alternative's net benefit", "(left of the line at 0: a loss)",
+            line_chart_svg("Net benefit, cumulative", curves,
+                           cur.empty() ? "net benefit" : "net benefit (" + cur + ")", "P(net benefit <= x)",
+                           compact, [](double p) { return fmt::format("{:.0f}%", 100 * p); }, {{"0", 0}}));
 
-  body += "<h2>Payback</h2>\n<p class=\"explain\">Cumulative savings by " + esc(unit) +
-          " (median, with the band from P10 to P90 over the worlds) against the cumulative investment (dashed, "
-          "discounted); payback is where the savings line crosses it.</p>\n<div class=\"pair\">\n";
+  body +=
+      "<h2>Payback</h2>\n<p class=\"explain\">Cumulative savings by " + esc(unit) +
+      " (median, with the band from P10 to P90 over the worlds) against the cumulative investment (dashed, "
+      "discounted); payback is where the savings line crosses it.</p>\n<div class=\"pair\">\n";
   for (const Json* a : alts) {
     const Json& p = (*a)["payback_curve"];
     std::vector<double> t;
     for (const Json& v : p["period"]) t.push_back(v.get<double>());
-    Series savings{"cumulative savings", t, p["savings_p50"].get<std::vector<double>>(),
-                   p["savings_p10"].get<std::vector<double>>(), p["savings_p90"].get<std::vector<double>>(), false};
+    Series savings{"cumulative savings",
+                   t,
+                   p["savings_p50"].get<std::vector<double>>(),
+                   p["savings_p10"].get<std::vector<double>>(),
+                   p["savings_p90"].get<std::vector<double>>(),
+                   false};
     Series invest{"cumulative investment", t, p["investment_mean"].get<std::vector<double>>(), {}, {}, true};
-    body += figure((*a)["name"].get<std::string>(),
-                   fmt::format("(paid back within the horizon in {} of worlds)", percent(num(*a, "p_payback_within_horizon"))),
-                   line_chart_svg("Payback of " + (*a)["name"].get<std::string>(), {savings, invest}, unit,
-                                  cur.empty() ? "" : cur, [](double x) { return fmt::format("{:g}", x); }, compact,
-                                  {}, 480));
+    body += figure(
+        (*a)["name"].get<std::string>(),
+        fmt::format("(paid back within the horizon in {} of worlds)",
+                    percent(num(*a, "p_payback_within_horizon"))),
+        line_chart_svg(
+            "Payback of " + (*a)["name"].get<std::string>(), {savings, invest}, unit, cur.empty() ? "" : cur,
+            [](double x) { return fmt::format("{:g}", x); }, compact, {}, 480));
   }
   body += "</div>\n";
 
@@ -427,12 +465,14 @@ std::string comparison_html(const Document& doc) {
     body += "</div>\n";
     std::vector<std::pair<std::string, double>> inputs;
     for (const Json& e : v["evppi"]) inputs.emplace_back(e["path"].get<std::string>(), num(e, "value"));
-    std::stable_sort(inputs.begin(), inputs.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    std::stable_sort(inputs.begin(), inputs.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
     if (inputs.size() > 15) inputs.resize(15);
     std::vector<Bar> bars;
     for (const auto& [path, value] : inputs) bars.push_back({path, value, 0, false});
-    body += figure("EVPPI: what perfect information on each input is worth", "(the 15 largest)",
-                   bar_chart_svg("EVPPI by input", bars, compact, "bar: EVPPI, before choosing among the alternatives"));
+    body += figure(
+        "EVPPI: what perfect information on each input is worth", "(the 15 largest)",
+        bar_chart_svg("EVPPI by input", bars, compact, "bar: EVPPI, before choosing among the alternatives"));
   }
   body += precision_section(c.value("precision", Json()), "Precision");
   body += provenance_section(doc, {{"base", c["base"].get<std::string>()},
@@ -450,15 +490,18 @@ std::string sensitivity_html(const Document& doc) {
   const std::string& cur = doc.currency;
   std::string body = fmt::format(
       "<header><h1>What drives the risk: {}</h1><p class=\"subtitle\">Tornado, rank correlations and Sobol "
-      "indices of each uncertain input</p><div class=\"meta\">{} trials, {} design rows, seed {}</div></header>\n",
+      "indices of each uncertain input</p><div class=\"meta\">{} trials, {} design rows, seed "
+      "{}</div></header>\n",
       esc(s["scenario"].get<std::string>()), esc(plain(num(s, "trials"))), esc(plain(num(s, "design_rows"))),
       esc(fmt::format("{}", s.value("seed", std::uint64_t{0}))));
   for (const auto& [metric, x] : s["metrics"].items()) {
-    const bool money_metric = metric.find("cost") != std::string::npos || metric.find("revenue") != std::string::npos;
+    const bool money_metric =
+        metric.find("cost") != std::string::npos || metric.find("revenue") != std::string::npos;
     const NumberFormat f = [money_metric, &cur](double v) { return money_metric ? money(v, cur) : plain(v); };
-    body += fmt::format("<h2>{}</h2>\n<p class=\"explain\">{:.1f}% of its variance is the chain's own counting "
-                        "noise, which no input explains.</p>\n",
-                        esc(metric), 100 * num(x, "unexplained_share"));
+    body += fmt::format(
+        "<h2>{}</h2>\n<p class=\"explain\">{:.1f}% of its variance is the chain's own counting "
+        "noise, which no input explains.</p>\n",
+        esc(metric), 100 * num(x, "unexplained_share"));
     std::vector<const Json*> inputs;
     for (const Json& in : x["inputs"]) inputs.push_back(&in);
     std::vector<const Json*> by_swing = inputs;
@@ -468,7 +511,8 @@ std::string sensitivity_html(const Document& doc) {
     if (by_swing.size() > 15) by_swing.resize(15);
     std::vector<TornadoRow> rows;
     for (const Json* in : by_swing)
-      rows.push_back({(*in)["path"].get<std::string>(), num((*in)["tornado"], "at_p10"), num((*in)["tornado"], "at_p90")});
+      rows.push_back({(*in)["path"].get<std::string>(), num((*in)["tornado"], "at_p10"),
+                      num((*in)["tornado"], "at_p90")});
     body += figure("Tornado of " + metric, "(the 15 widest swings)",
                    tornado_svg("Tornado of " + metric, rows, num(x, "tornado_base"), compact));
     std::vector<IndexRow> idx;
@@ -477,8 +521,9 @@ std::string sensitivity_html(const Document& doc) {
       if (!in["sobol_total"].is_number()) continue;
       const auto lo = [&](const char* k) { return in[k].is_array() ? in[k][0].get<double>() : std::nan(""); };
       const auto hi = [&](const char* k) { return in[k].is_array() ? in[k][1].get<double>() : std::nan(""); };
-      idx.push_back({in["path"].get<std::string>(), num(in, "sobol_first"), lo("sobol_first_ci"), hi("sobol_first_ci"),
-                     num(in, "sobol_total"), lo("sobol_total_ci"), hi("sobol_total_ci")});
+      idx.push_back({in["path"].get<std::string>(), num(in, "sobol_first"), lo("sobol_first_ci"),
+                     hi("sobol_first_ci"), num(in, "sobol_total"), lo("sobol_total_ci"),
+                     hi("sobol_total_ci")});
     }
     if (!idx.empty())
       body += figure("Sobol indices of " + metric, "(the 15 largest total indices, with 95% intervals)",
@@ -487,9 +532,10 @@ std::string sensitivity_html(const Document& doc) {
     for (const Json* p : inputs) {
       const Json& in = *p;
       const auto ci = [&](const char* k) {
-        return in[k].is_array() ? fmt::format("<br><small>{} to {}</small>", index_text(in[k][0].get<double>()),
-                                              index_text(in[k][1].get<double>()))
-                                : std::string();
+        return in[k].is_array()
+                   ? fmt::format("<br><small>{} to {}</small>", index_text(in[k][0].get<double>()),
+                                 index_text(in[k][1].get<double>()))
+                   : std::string();
       };
       const auto index = [&](const char* k, const char* c) {
         return in[k].is_number() ? index_text(in[k].get<double>()) + ci(c)
@@ -523,9 +569,12 @@ std::string sensitivity_html(const Document& doc) {
 
 std::string report_html(const Document& doc) {
   switch (doc.kind) {
-    case Document::Kind::run: return run_html(doc);
-    case Document::Kind::comparison: return comparison_html(doc);
-    case Document::Kind::sensitivity: return sensitivity_html(doc);
+    case Document::Kind::run:
+      return run_html(doc);
+    case Document::Kind::comparison:
+      return comparison_html(doc);
+    case Document::Kind::sensitivity:
+      return sensitivity_html(doc);
   }
   return {};
 }

@@ -28,7 +28,8 @@ std::string compact(double x) {
   const double a = std::abs(x);
   const auto scaled = [&](double unit, const char* suffix) {
     const double v = x / unit;
-    return fmt::format("{}{}", std::abs(v) >= 100 ? fmt::format("{:.0f}", v) : fmt::format("{:.3g}", v), suffix);
+    return fmt::format("{}{}", std::abs(v) >= 100 ? fmt::format("{:.0f}", v) : fmt::format("{:.3g}", v),
+                       suffix);
   };
   if (a >= 1e12) return scaled(1e12, "tn");
   if (a >= 1e9) return scaled(1e9, "bn");
@@ -41,10 +42,16 @@ std::string money(double x, const std::string& currency) {
   if (!std::isfinite(x)) return "-";
   const double a = std::abs(x);
   const auto scaled = [&](double unit, const char* suffix) {
-    return fmt::format("{:.{}f} {}", x / unit, std::abs(x / unit) >= 100 ? 0 : std::abs(x / unit) >= 10 ? 1 : 2,
+    return fmt::format("{:.{}f} {}", x / unit,
+                       std::abs(x / unit) >= 100  ? 0
+                       : std::abs(x / unit) >= 10 ? 1
+                                                  : 2,
                        suffix);
   };
-  const std::string shown = a >= 1e12 ? scaled(1e12, "tn") : a >= 1e9 ? scaled(1e9, "bn") : a >= 1e6 ? scaled(1e6, "m") : plain(x);
+  const std::string shown = a >= 1e12  ? scaled(1e12, "tn")
+                            : a >= 1e9 ? scaled(1e9, "bn")
+                            : a >= 1e6 ? scaled(1e6, "m")
+                                       : plain(x);
   return currency.empty() ? shown : currency + " " + shown;
 }
 
@@ -98,14 +105,14 @@ ReportFiles make_report(const ReportSources& sources, const TrialRows& trials) {
       break;
     }
   CXRISK_REQUIRE(!main_file.empty(),
-                         "no results to report: the folder holds none of summary.json (run), comparison.json "
-                         "(compare) or sensitivity.json (sensitivity)");
+                 "no results to report: the folder holds none of summary.json (run), comparison.json "
+                 "(compare) or sensitivity.json (sensitivity)");
   doc.main = parse(sources, main_file);
   try {
     if (doc.kind == Document::Kind::run) {
       CXRISK_REQUIRE(doc.main.contains("metrics") && doc.main.contains("trials"),
-                             "summary.json holds no simulated metrics (a closed-form `expect` has no distribution "
-                             "to report)");
+                     "summary.json holds no simulated metrics (a closed-form `expect` has no distribution "
+                     "to report)");
       doc.main["metrics"]["total_cost"].at("mean");
     }
     if (doc.kind == Document::Kind::comparison) doc.main.at("alternatives");
@@ -116,7 +123,7 @@ ReportFiles make_report(const ReportSources& sources, const TrialRows& trials) {
     return {report::report_html(doc), report::report_xlsx(doc)};
   } catch (const Json::exception& e) {
     throw UsageError(fmt::format("{} lacks what a report needs (written by another version of cxrisk?): {}",
-                                   main_file, e.what()));
+                                 main_file, e.what()));
   }
 }
 
@@ -159,7 +166,8 @@ void rebuild_report(const std::filesystem::path& dir) {
   write_files_atomically(dir, {{"report.html", files.html}, {"report.xlsx", files.xlsx}});
 }
 
-void write_with_report(const std::filesystem::path& dir, const ReportSources& files, const Provenance* provenance) {
+void write_with_report(const std::filesystem::path& dir, const ReportSources& files,
+                       const Provenance* provenance) {
   ReportSources sources = files;
   if (provenance) sources["provenance.json"] = provenance_json(*provenance);
   ReportFiles report = make_report(sources);
@@ -173,8 +181,9 @@ std::string provenance_json(const Provenance& p) {
   Json j;
   j["cxrisk_version"] = VERSION;
   j["command"] = p.command;
-  j["date"] = fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(
-                                                        std::chrono::system_clock::now())));
+  j["date"] =
+      fmt::format("{:%Y-%m-%dT%H:%M:%SZ}",
+                  fmt::gmtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())));
   Json scenarios = Json::array();
   for (const auto& [file, hash] : p.scenarios) scenarios.push_back({{"file", file}, {"hash", hash}});
   j["scenarios"] = std::move(scenarios);

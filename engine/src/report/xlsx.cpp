@@ -58,7 +58,8 @@ bool is_money_metric(const std::string& metric) {
 // A workbook being written into a file of a private temporary folder.
 class Workbook {
  public:
-  Workbook(const std::filesystem::path& file, const std::filesystem::path& tmpdir, const std::string& currency)
+  Workbook(const std::filesystem::path& file, const std::filesystem::path& tmpdir,
+           const std::string& currency)
       : tmpdir_(tmpdir.string()) {
     lxw_workbook_options options{};
     options.constant_memory = LXW_TRUE;
@@ -140,7 +141,8 @@ class Sheet {
     fit(c, 12);
   }
   void header_row(lxw_row_t r, const std::vector<std::string>& names, lxw_col_t first = 0) {
-    for (std::size_t i = 0; i < names.size(); ++i) text(r, static_cast<lxw_col_t>(first + i), names[i], wb_.header);
+    for (std::size_t i = 0; i < names.size(); ++i)
+      text(r, static_cast<lxw_col_t>(first + i), names[i], wb_.header);
   }
   void freeze(lxw_row_t rows, lxw_col_t cols) { worksheet_freeze_panes(ws_, rows, cols); }
   // Column widths that fit what was written (set at the end: constant-memory mode keeps them to the close).
@@ -156,7 +158,9 @@ class Sheet {
   }
 
  private:
-  void fit(lxw_col_t c, std::size_t chars) { widths_[c] = std::max(widths_[c], std::min<std::size_t>(chars, 60)); }
+  void fit(lxw_col_t c, std::size_t chars) {
+    widths_[c] = std::max(widths_[c], std::min<std::size_t>(chars, 60));
+  }
   Workbook& wb_;
   lxw_worksheet* ws_;
   std::string name_;
@@ -207,7 +211,6 @@ lxw_row_t about(Sheet& sh, Workbook& wb, const Document& doc, lxw_row_t row,
   return row;
 }
 
-
 // ---- a run ------------------------------------------------------------------------------------------------
 
 void run_sheets(Workbook& wb, const Document& doc) {
@@ -251,7 +254,9 @@ void run_sheets(Workbook& wb, const Document& doc) {
       lxw_chart* chart = wb.chart(LXW_CHART_COLUMN);
       add_series(chart, sh.name(), first, row - 1, 0, 3, "share of trials");
       chart_title_set_name(chart, "Histogram of total_cost");
-      chart_axis_set_name(chart->x_axis, ("total_cost, bin from" + (doc.currency.empty() ? "" : " (" + doc.currency + ")")).c_str());
+      chart_axis_set_name(
+          chart->x_axis,
+          ("total_cost, bin from" + (doc.currency.empty() ? "" : " (" + doc.currency + ")")).c_str());
       chart_axis_set_num_format(chart->x_axis, "#,##0");
       chart_axis_set_name(chart->y_axis, "share of trials");
       chart_legend_set_position(chart, LXW_CHART_LEGEND_NONE);
@@ -263,8 +268,8 @@ void run_sheets(Workbook& wb, const Document& doc) {
   if (s.contains("breakdown")) {
     Sheet sh(wb, "Breakdown");
     // A handful of statistics (breakdown.csv has them all), so that the charts beside the table are in view.
-    const std::vector<std::string> cols{"mean", "se", "sd", "p5", "p50", "p95", "p99", "cvar95",
-                                        "mean_low", "mean_high", "p95_low", "p95_high"};
+    const std::vector<std::string> cols{"mean", "se",     "sd",       "p5",        "p50",     "p95",
+                                        "p99",  "cvar95", "mean_low", "mean_high", "p95_low", "p95_high"};
     std::vector<std::string> head{"dimension", "name", "metric"};
     head.insert(head.end(), cols.begin(), cols.end());
     sh.header_row(0, head);
@@ -281,7 +286,8 @@ void run_sheets(Workbook& wb, const Document& doc) {
           sh.text(row, 1, name);
           sh.text(row, 2, metric);
           for (std::size_t c = 0; c < cols.size(); ++c)
-            sh.number(row, static_cast<lxw_col_t>(c + 3), stat(stats[metric], cols[c]), metric_format(wb, metric));
+            sh.number(row, static_cast<lxw_col_t>(c + 3), stat(stats[metric], cols[c]),
+                      metric_format(wb, metric));
           ++row;
         }
         if (metric == "total_cost") total_cost_rows.emplace_back(dim, first, row - 1);
@@ -315,7 +321,8 @@ void run_sheets(Workbook& wb, const Document& doc) {
     for (std::size_t i = 0; i < levels.size(); ++i, ++row) {
       sh.number(row, 0, levels[i].get<double>(), wb.pct);
       for (std::size_t m = 0; m < metrics.size(); ++m)
-        sh.number(row, static_cast<lxw_col_t>(m + 1), s["distributions"][metrics[m]]["quantiles"]["values"][i].get<double>(),
+        sh.number(row, static_cast<lxw_col_t>(m + 1),
+                  s["distributions"][metrics[m]]["quantiles"]["values"][i].get<double>(),
                   metric_format(wb, metrics[m]));
     }
     sh.freeze(1, 1);
@@ -346,7 +353,8 @@ void run_sheets(Workbook& wb, const Document& doc) {
       worksheet_write_boolean(sh.ws(), row, 3, in.value("uncertain", false), nullptr);
       for (lxw_col_t c = 4; c < 8; ++c) {
         const char* key = c == 4 ? "mean" : c == 5 ? "p10" : c == 6 ? "p50" : "p90";
-        sh.number(row, c, in.contains(key) && in[key].is_number() ? in[key].get<double>() : std::nan(""), wb.general);
+        sh.number(row, c, in.contains(key) && in[key].is_number() ? in[key].get<double>() : std::nan(""),
+                  wb.general);
       }
       ++row;
     }
@@ -364,10 +372,10 @@ void run_sheets(Workbook& wb, const Document& doc) {
     for (std::size_t c = 1; c < width; ++c) {
       const std::string& name = doc.trials->columns[c];
       const std::string metric = name.substr(name.find_last_of('.') + 1);
-      const bool is_metric = c <= static_cast<std::size_t>(N_METRICS) ||
-                             std::any_of(DIMENSION_NAMES.begin(), DIMENSION_NAMES.end(), [&](std::string_view d) {
-                               return name.starts_with(std::string(d) + ".");
-                             });
+      const bool is_metric =
+          c <= static_cast<std::size_t>(N_METRICS) ||
+          std::any_of(DIMENSION_NAMES.begin(), DIMENSION_NAMES.end(),
+                      [&](std::string_view d) { return name.starts_with(std::string(d) + "."); });
       if (is_metric) formats[c] = is_money_metric(metric) ? wb.money : wb.count;
     }
     for (std::size_t r = 0; r < rows; ++r)
@@ -476,7 +484,8 @@ void comparison_sheets(Workbook& wb, const Document& doc) {
       for (const char* k : {"savings_p10", "savings_p50", "savings_p90", "investment_mean", "p_paid_back"})
         head.push_back(a["name"].get<std::string>() + ": " + k);
     sh.header_row(0, head);
-    const std::size_t periods = c["alternatives"].empty() ? 0 : c["alternatives"][0]["payback_curve"]["period"].size();
+    const std::size_t periods =
+        c["alternatives"].empty() ? 0 : c["alternatives"][0]["payback_curve"]["period"].size();
     for (std::size_t t = 0; t < periods; ++t) {
       const auto row = static_cast<lxw_row_t>(t + 1);
       sh.number(row, 0, static_cast<double>(t + 1), wb.count);
@@ -514,7 +523,9 @@ void comparison_sheets(Workbook& wb, const Document& doc) {
     Sheet sh(wb, "Value of information");
     sh.header_row(0, {"of", "path", "value", "ci_low", "ci_high"});
     lxw_row_t row = 1;
-    const auto ci = [](const Json& j, int k) { return j.is_array() && j[k].is_number() ? j[k].get<double>() : std::nan(""); };
+    const auto ci = [](const Json& j, int k) {
+      return j.is_array() && j[k].is_number() ? j[k].get<double>() : std::nan("");
+    };
     sh.text(row, 0, "everything (EVPI)");
     sh.number(row, 2, v.value("evpi", std::nan("")), wb.money);
     sh.number(row, 3, ci(v.value("evpi_ci", Json()), 0), wb.money);
@@ -536,15 +547,30 @@ void comparison_sheets(Workbook& wb, const Document& doc) {
 void sensitivity_sheets(Workbook& wb, const Document& doc) {
   const Json& s = doc.main;
   Sheet sh(wb, "Sensitivity");
-  const std::vector<std::string> head{"metric",  "path",    "kind",        "distribution", "p10",
-                                      "p90",     "at_p10",  "at_p90",      "swing",        "spearman",
-                                      "sobol_first", "sobol_first_low", "sobol_first_high", "sobol_total",
-                                      "sobol_total_low", "sobol_total_high", "", "tornado input", "at P10 - base",
+  const std::vector<std::string> head{"metric",
+                                      "path",
+                                      "kind",
+                                      "distribution",
+                                      "p10",
+                                      "p90",
+                                      "at_p10",
+                                      "at_p90",
+                                      "swing",
+                                      "spearman",
+                                      "sobol_first",
+                                      "sobol_first_low",
+                                      "sobol_first_high",
+                                      "sobol_total",
+                                      "sobol_total_low",
+                                      "sobol_total_high",
+                                      "",
+                                      "tornado input",
+                                      "at P10 - base",
                                       "at P90 - base"};
   sh.header_row(0, head);
   lxw_row_t row = 1;
-  // The tornado's data (beside the table, the widest swings first) for the first metric: a native bar chart of
-  // the two deviations from the base.
+  // The tornado's data (beside the table, the widest swings first) for the first metric: a native bar chart
+  // of the two deviations from the base.
   std::vector<const Json*> tornado;
   std::string tornado_metric;
   double base = 0;
@@ -554,13 +580,16 @@ void sensitivity_sheets(Workbook& wb, const Document& doc) {
       base = x.value("tornado_base", 0.0);
       for (const Json& in : x["inputs"]) tornado.push_back(&in);
       std::stable_sort(tornado.begin(), tornado.end(), [](const Json* a, const Json* b) {
-        return std::abs((*a)["tornado"]["swing"].get<double>()) > std::abs((*b)["tornado"]["swing"].get<double>());
+        return std::abs((*a)["tornado"]["swing"].get<double>()) >
+               std::abs((*b)["tornado"]["swing"].get<double>());
       });
       if (tornado.size() > 15) tornado.resize(15);
     }
     lxw_format* f = metric_format(wb, metric);
     for (const Json& in : x["inputs"]) {
-      const auto n = [&](const char* k) { return in.contains(k) && in[k].is_number() ? in[k].get<double>() : std::nan(""); };
+      const auto n = [&](const char* k) {
+        return in.contains(k) && in[k].is_number() ? in[k].get<double>() : std::nan("");
+      };
       const auto ci = [&](const char* k, int i) {
         return in.contains(k) && in[k].is_array() ? in[k][i].get<double>() : std::nan("");
       };
@@ -599,7 +628,8 @@ void sensitivity_sheets(Workbook& wb, const Document& doc) {
     chart_set_series_overlap(chart, 100);
     chart_set_series_gap(chart, 40);
     chart_title_set_name(chart, fmt::format("Tornado of {}: change from every input at its median ({:.4g})",
-                                            tornado_metric, base).c_str());
+                                            tornado_metric, base)
+                                    .c_str());
     chart_axis_set_num_format(chart->x_axis, "#,##0");
     chart_axis_set_reverse(chart->y_axis);
     chart_axis_set_label_position(chart->y_axis, LXW_CHART_AXIS_LABEL_POSITION_LOW);
@@ -619,7 +649,8 @@ class TemporaryFolder {
  public:
   TemporaryFolder() {
     std::string pattern = (std::filesystem::temp_directory_path() / "cxrisk-report-XXXXXX").string();
-    CXRISK_REQUIRE_AS(RuntimeError, ::mkdtemp(pattern.data()), "cannot create a temporary folder for the workbook");
+    CXRISK_REQUIRE_AS(RuntimeError, ::mkdtemp(pattern.data()),
+                      "cannot create a temporary folder for the workbook");
     path_ = pattern;
   }
   ~TemporaryFolder() {

@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 #include <algorithm>
-#include <limits>
 #include <cmath>
+#include <limits>
 #include <span>
 #include <stdexcept>
 

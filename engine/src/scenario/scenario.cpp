@@ -173,20 +173,22 @@ class Checker {
                                    ? fmt::format(" (a percentage? {}% is {:g})", q.value(), q.value() / 100)
                                    : std::string()));
     } else if (beyond(q, 0, 1)) {
-      fail(path, fmt::format("a probability's distribution must lie inside [0, 1] (up to {:g} of its probability "
-                             "beyond, drawn as the bound), but {} reaches [{}, {}] with more{}",
-                             NEGLIGIBLE_TAIL, q.describe(), q.support_min(), q.support_max(),
-                             q.form() == QuantityForm::normal ? " (give the normal min and max)" : ""));
+      fail(path,
+           fmt::format("a probability's distribution must lie inside [0, 1] (up to {:g} of its probability "
+                       "beyond, drawn as the bound), but {} reaches [{}, {}] with more{}",
+                       NEGLIGIBLE_TAIL, q.describe(), q.support_min(), q.support_max(),
+                       q.form() == QuantityForm::normal ? " (give the normal min and max)" : ""));
     }
   }
   void non_negative(const Quantity& q, const std::string& path) const {
     if (q.is_fixed()) {
       if (q.value() < 0) fail(path, fmt::format("must be >= 0, got {}", q.value()));
     } else if (beyond(q, 0, std::numeric_limits<double>::infinity())) {
-      fail(path, fmt::format("must not take negative values (up to {:g} of its probability below 0, drawn as 0), "
-                             "but {} reaches {} with more{}",
-                             NEGLIGIBLE_TAIL, q.describe(), q.support_min(),
-                             q.form() == QuantityForm::normal ? " (give the normal a min of 0 or more)" : ""));
+      fail(path,
+           fmt::format("must not take negative values (up to {:g} of its probability below 0, drawn as 0), "
+                       "but {} reaches {} with more{}",
+                       NEGLIGIBLE_TAIL, q.describe(), q.support_min(),
+                       q.form() == QuantityForm::normal ? " (give the normal a min of 0 or more)" : ""));
     }
   }
   /// Whether more than NEGLIGIBLE_TAIL of the distribution lies below `lo` or above `hi` (from its quantiles:
@@ -385,9 +387,10 @@ void normalise_shares(Scenario& scenario, const SourceMap& where) {
     for (double& x : v) x /= sum;
     scenario.warnings.push_back(
         {where.find(path), path,
-         fmt::format("shares sum to {:.6g}, not 1: used as resolved {:.4f}, mollified {:.4f}, unresolved {:.4f} "
-                     "(each divided by the sum; written {:g}, {:g}, {:g})",
-                     sum, v[0], v[1], v[2], written[0], written[1], written[2])});
+         fmt::format(
+             "shares sum to {:.6g}, not 1: used as resolved {:.4f}, mollified {:.4f}, unresolved {:.4f} "
+             "(each divided by the sum; written {:g}, {:g}, {:g})",
+             sum, v[0], v[1], v[2], written[0], written[1], written[2])});
   }
 }
 

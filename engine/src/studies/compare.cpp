@@ -16,7 +16,8 @@ RunResult run_for_comparison(const Scenario& s, RunSettings settings) {
   return run(s, settings, Keep{.period_costs = true, .breakdowns = false});  // only the totals are used
 }
 
-// Period by period, over every trial: the running sums (memory for one period's values, whatever the horizon).
+// Period by period, over every trial: the running sums (memory for one period's values, whatever the
+// horizon).
 PaybackCurve payback_curve(const RunResult& base, const RunResult& alt, int periods) {
   const auto n = static_cast<std::size_t>(base.summary.trials);
   const auto T = static_cast<std::size_t>(periods);
@@ -187,7 +188,8 @@ Comparison compare(const Scenario& base, const std::vector<Scenario>& alternativ
                    "alternative '" << alt.name << "' has another horizon than the base '" << base.name
                                    << "'; a comparison needs the same periods");
     CXRISK_REQUIRE(alt.currency == base.currency,
-                   "alternative '" << alt.name << "' counts in " << (alt.currency.empty() ? "no currency" : alt.currency)
+                   "alternative '" << alt.name << "' counts in "
+                                   << (alt.currency.empty() ? "no currency" : alt.currency)
                                    << " and the base '" << base.name << "' in "
                                    << (base.currency.empty() ? "no currency" : base.currency)
                                    << "; costs in different currencies cannot be subtracted");

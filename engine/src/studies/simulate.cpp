@@ -447,7 +447,8 @@ TrialDetails::TrialDetails(const Scenario& scenario, const Summary& summary, Mod
   const Layout& L = model_.layout();
   for (Dimension d : DIMENSIONS)
     for (const std::string& name : L.names(d))
-      for (auto metric : METRIC_NAMES) columns_.push_back(fmt::format("{}.{}.{}", to_string(d), name, metric));
+      for (auto metric : METRIC_NAMES)
+        columns_.push_back(fmt::format("{}.{}.{}", to_string(d), name, metric));
 }
 
 void TrialDetails::rows(std::uint64_t first, int count, double* out, const std::atomic<bool>* cancel) const {
@@ -463,10 +464,10 @@ void TrialDetails::rows(std::uint64_t first, int count, double* out, const std::
   if (!breakdown_) return;
   // The breakdown entries follow the total (entry 0) in the series of a trial's row.
   for (int t = 0; t < count; ++t)
-    std::copy(series.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(t) * n_series + N_METRICS),
-              series.begin() + static_cast<std::ptrdiff_t>((static_cast<std::size_t>(t) + 1) * n_series),
-              out + static_cast<std::size_t>(t) * width + n_inputs);
+    std::copy(
+        series.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(t) * n_series + N_METRICS),
+        series.begin() + static_cast<std::ptrdiff_t>((static_cast<std::size_t>(t) + 1) * n_series),
+        out + static_cast<std::size_t>(t) * width + n_inputs);
 }
 
 }  // namespace cxrisk
-

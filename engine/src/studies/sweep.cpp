@@ -184,7 +184,8 @@ Sweep sweep(const Scenario& scenario, const std::vector<SweepAxis>& axes, const 
     for (std::size_t k = 0; k < axes.size(); ++k)
       where += fmt::format("{}{}={}", k ? ", " : "", axes[k].path, out.points[p].values[k]);
     if (keep[p] == '1') {
-      if (settings.log) settings.log(fmt::format("[{}/{}] {}: unchanged, results kept", p + 1, points, where));
+      if (settings.log)
+        settings.log(fmt::format("[{}/{}] {}: unchanged, results kept", p + 1, points, where));
       return std::string();
     }
     const Scenario at_point = with_changes(varied, changes_of(axes, out.points[p]));
@@ -196,7 +197,8 @@ Sweep sweep(const Scenario& scenario, const std::vector<SweepAxis>& axes, const 
       record = point_record(c.alternatives.front());
       line = fmt::format("net benefit mean {}", human_number(c.alternatives.front().net_benefit.mean));
     } else {
-      const RunResult result = run(at_point, each, Keep{.breakdowns = false});  // only the totals are reported
+      const RunResult result =
+          run(at_point, each, Keep{.breakdowns = false});  // only the totals are reported
       record = point_record(result);
       line = fmt::format("total_cost mean {}", human_number(result.summary.total(total_cost).mean));
     }
@@ -215,7 +217,8 @@ Sweep sweep(const Scenario& scenario, const std::vector<SweepAxis>& axes, const 
     SweepPoint& point = out.points[p];
     point.kept = keep[p] == '1';
     const std::string& record = point.kept ? kept_records[p] : results[p];
-    if (!read_record(record, comparing, point)) throw std::logic_error("sweep: a point's record does not read back");
+    if (!read_record(record, comparing, point))
+      throw std::logic_error("sweep: a point's record does not read back");
     if (!point.kept && !reported[p] && options.finished)
       options.finished(p, with_changes(varied, changes_of(axes, point)), record);
   }
