@@ -24,8 +24,10 @@
 #  10. time to a stated precision (total_cost mean to 0.1%, p95 to 0.5%): the numpy baseline with plain Monte
 #      Carlo, cxrisk plain, and cxrisk with designs and variance reduction (targets: 100x numpy, 10x its own
 #      plain).
+#  11. reports: what --report adds to a run of 10^6 trials (time, peak memory, the sizes of report.html and
+#      report.xlsx, target under 2 MB each), `cxrisk report DIR` alone, and the same with --samples.
 # --quick uses fewer trials everywhere (for a smoke test; the figures are noisier). --studies runs sections 8
-# to 10 alone; --precision section 10 alone.
+# to 10 alone; --precision section 10 alone; --reports section 11 alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quick=0
@@ -35,7 +37,8 @@ for arg in "$@"; do
     --quick) quick=1 ;;
     --studies) studies=1 ;;
     --precision) studies=2 ;;
-    *) echo "usage: benchmarks/run.sh [--quick] [--studies | --precision]" >&2; exit 2 ;;
+    --reports) studies=3 ;;
+    *) echo "usage: benchmarks/run.sh [--quick] [--studies | --precision | --reports]" >&2; exit 2 ;;
   esac
 done
 
@@ -280,7 +283,7 @@ echo "$np_out" | grep "agree"
 
 fi  # sections 1 to 7
 
-if ((studies != 2)); then
+if ((studies == 0 || studies == 1)); then
 echo
 echo "## 8. Sensitivity and value of information on $SCENARIO"
 [ -f "$WORK/lifetime_fix.yaml" ] ||
@@ -347,6 +350,7 @@ printf "telecom %6.1f us per trial; with its incidences correlated %6.1f us per 
 
 fi  # sections 8 and 9
 
+if ((studies != 3)); then
 echo
 echo "## 10. Time to a stated precision on $SCENARIO (total_cost mean to 0.1%, p95 to 0.5%)"
 # cxrisk runs to the targets itself (rounds included in its time). The numpy baseline cannot: it is given the
@@ -383,3 +387,32 @@ for way, (trials, seconds, met, rounds) in runs.items():
     print(f"cxrisk, {label:17}: {trials:7} trials (rounds {rounds}), {seconds:6.1f} s, met {met}; "
           f"{numpy_time / seconds:5.1f}x the numpy baseline, {plain_time / seconds:4.1f}x its own plain run")
 PY
+fi  # section 10
+
+if ((studies == 0 || studies == 3)); then
+echo
+echo "## 11. Reports: --report on a run of $BIG trials of scenarios/tarp_major.yaml (2 threads)"
+# Interleaved, best of REPEATS: the run alone, the run with its report, the report remade from the folder.
+best_plain=1e9; best_report=1e9; best_remake=1e9
+for ((r = 0; r < REPEATS; r++)); do
+  for way in plain report; do
+    rm -rf "$WORK/r_$way"
+    extra=(); [ "$way" = report ] && extra=(--report)
+    /usr/bin/time -f "%e %M" -o "$WORK/time_$way" $EXE run scenarios/tarp_major.yaml --trials $BIG --threads "$CORES" \
+      --out "$WORK/r_$way" "${extra[@]}" >/dev/null
+  done
+  /usr/bin/time -f "%e %M" -o "$WORK/time_remake" $EXE report "$WORK/r_report"
+  read -r t m <"$WORK/time_plain"; best_plain=$(awk -v a="$t" -v b="$best_plain" 'BEGIN { print (a < b) ? a : b }'); mem_plain=$m
+  read -r t m <"$WORK/time_report"; best_report=$(awk -v a="$t" -v b="$best_report" 'BEGIN { print (a < b) ? a : b }'); mem_report=$m
+  read -r t m <"$WORK/time_remake"; best_remake=$(awk -v a="$t" -v b="$best_remake" 'BEGIN { print (a < b) ? a : b }')
+done
+echo "run alone:        ${best_plain} s, peak ${mem_plain} KB"
+echo "run with report:  ${best_report} s, peak ${mem_report} KB"
+echo "cxrisk report:    ${best_remake} s"
+echo "report.html $(stat -c %s "$WORK/r_report/report.html") bytes, report.xlsx $(stat -c %s "$WORK/r_report/report.xlsx") bytes (target: under 2 MB each)"
+rm -rf "$WORK/r_samples"
+/usr/bin/time -f "%e %M" -o "$WORK/time_samples" $EXE run scenarios/tarp_major.yaml --trials $BIG --threads "$CORES" \
+  --out "$WORK/r_samples" --report --samples >/dev/null
+read -r t m <"$WORK/time_samples"
+echo "with --samples:   ${t} s, peak ${m} KB; trials.csv $(stat -c %s "$WORK/r_samples/trials.csv") bytes, report.xlsx $(stat -c %s "$WORK/r_samples/report.xlsx") bytes (its Trials sheet holds every trial)"
+fi

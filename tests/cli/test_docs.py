@@ -1,5 +1,6 @@
 """The documents say what the program does: every console example in the README and docs/ is run and its
 output compared, and the scenario reference in docs/scenario.md is the registry's."""
+import json
 import re
 import shlex
 import subprocess
@@ -54,3 +55,41 @@ def test_the_scenario_reference_is_the_registrys():
     end = page.index("<!-- END REFERENCE -->")
     generated = subprocess.run([EXE, "reference"], capture_output=True, text=True, check=True).stdout
     assert page[begin:end].strip() == generated.strip(), "docs/scenario.md is stale: run scripts/update_reference.sh"
+
+
+def test_every_json_field_is_documented(cli):
+    """Every key of the JSON that run, compare --voi, sensitivity, batch, sweep and sweep --compare print is
+    named in docs/outputs.md (names from the scenario, such as problems and segments, aside)."""
+    import re
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "outputs.md").read_text()
+    words = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", docs))
+    S = cli.scenarios
+    outputs = {
+        "run": cli("run", S / "telecom_correlated.yaml", "--trials", 2048, "--precision", "total_cost:mean:5%", "--json"),
+        "compare": cli("compare", S / "telecom.yaml", S / "telecom_prevention.yaml", "--trials", 1000, "--voi",
+                       "--json"),
+        "sensitivity": cli("sensitivity", S / "saas_b2b.yaml", "--trials", 500, "--design", 256, "--json"),
+        "batch": cli("batch", S / "tarp_major.yaml", cli.data / "bad" / "unknown_stage.yaml", "--trials", 100,
+                     "--json"),
+        "sweep": cli("sweep", S / "tarp_major.yaml", "--vary", "problems.major_problem.complaint_rate=0.4,0.5",
+                     "--trials", 100, "--json"),
+        "sweep --compare": cli("sweep", S / "telecom.yaml", "--compare", S / "telecom_prevention.yaml", "--vary",
+                               "investment.upfront=1e8", "--trials", 100, "--json"),
+    }
+    named = {"breakdown", "groups", "problem", "stage", "segment", "cause", "outcome", "kind"}
+    missing = set()
+
+    def walk(x, where, names):
+        if isinstance(x, dict):
+            for k, v in x.items():
+                if not names and k not in words:
+                    missing.add(f"{where}: {k}")
+                walk(v, f"{where}.{k}", k in named)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v, where, False)
+
+    for command, (_, out, _) in outputs.items():
+        walk(json.loads(out), command, False)
+    assert not missing, sorted(missing)
