@@ -210,3 +210,22 @@ def test_validate_reports_every_independent_error_in_file_order(cli):
     assert cli("run", path)[2] == err
     typo = TEST_DATA / "bad" / "unknown_top_key.yaml"
     assert len(cli("validate", typo)[2].splitlines()) == 1
+
+
+def test_compare_names_the_base_cost_and_alternatives_of_another_structure(cli, tmp_path):
+    """An alternative with another problem list shares draws with the base only where they match: compare
+    names it, in the table and the JSON; the table also gives the base's own cost."""
+    other = tmp_path / "other.yaml"
+    text = (SCENARIOS / "tarp_major.yaml").read_text().replace("name: TARP major problem (loss over $100)",
+                                                                "name: With a second problem")
+    extra = text[text.index("  - name: major_problem"):].replace("major_problem", "second_problem")
+    other.write_text(text + extra)
+    status, out, _ = cli("compare", SCENARIOS / "tarp_major.yaml", SCENARIOS / "tarp_minor.yaml", other,
+                         "--trials", 500)
+    assert status == 0
+    assert "With a second problem *" in out and "* has other segments, stages, problems or tiers" in out
+    assert "base total_cost: mean " in out
+    c = cli.json("compare", SCENARIOS / "tarp_major.yaml", other, "--trials", 500)
+    assert c["alternatives"][0]["same_structure"] is False and "base_total_cost" in c
+    same = cli.json("compare", SCENARIOS / "telecom.yaml", SCENARIOS / "telecom_prevention.yaml", "--trials", 500)
+    assert same["alternatives"][0]["same_structure"] is True

@@ -40,6 +40,9 @@ struct AlternativeResult {
   /// 80% and 90%: the 50th, 20th and 10th percentiles of the savings net of the per-period investment.
   std::array<double, 3> break_even_investment{};
   Distribution net_benefit_distribution;  ///< for charts
+  /// False when the alternative has other segments, stages, problems or tiers than the base: its draws are
+  /// common with the base's only where the two match, so its savings carry more noise.
+  bool same_structure = true;
   PaybackCurve payback_curve;
   /// Per-trial values, kept for the Python module: savings in total_cost and net benefit.
   std::vector<double> savings_samples, net_benefit_samples;

@@ -76,6 +76,7 @@ std::string comparison_json(const Comparison& c, int indent) {
     x["break_even_investment"] = {{"at_50", a.break_even_investment[0]},
                                   {"at_80", a.break_even_investment[1]},
                                   {"at_90", a.break_even_investment[2]}};
+    x["same_structure"] = a.same_structure;
     x["distributions"]["net_benefit"] = distribution_json(a.net_benefit_distribution);
     const PaybackCurve& curve = a.payback_curve;
     std::vector<int> periods(curve.savings_mean.size());
@@ -181,23 +182,26 @@ std::string comparison_table(const Comparison& c) {
                                 c.base, c.trials, c.seed, to_string(c.sampling),
                                 c.currency.empty() ? "" : "  currency: " + c.currency);
   if (c.precision) out += "precision " + c.precision->describe() + "\n";
-  out += "\n";
+  out += fmt::format("base total_cost: mean {}, p95 {}\n\n", human_number(c.base_total_cost.mean),
+                     human_number(c.base_total_cost.p95()));
   std::size_t width = 12;
-  for (const auto& a : c.alternatives) width = std::max(width, a.name.size() + 2);
+  for (const auto& a : c.alternatives) width = std::max(width, a.name.size() + 4);
   const std::string payback_unit = fmt::format("payback ({})", to_string(c.period));
   out += fmt::format("{:<6}{:<{}}{:>16}{:>16}{:>16}{:>16}{:>16}{:>10}{:>8}{:>18}{:>18}\n", "rank",
                      "alternative", width, "saving (mean)", "investment (PV)", "net benefit", "net p5",
                      "net p95", "P(net>0)", "ROI", payback_unit, "break-even (80%)");
   int rank = 1;
+  bool restructured = false;
   for (const AlternativeResult* a : ranked) {
+    restructured = restructured || !a->same_structure;
     const std::string roi = a->roi ? fmt::format("{:.0f}%", 100 * a->roi->p50()) : "-";
     const std::string payback = a->payback_period ? fmt::format("{:.0f}", a->payback_period->p50()) : "never";
-    out +=
-        fmt::format("{:<6}{:<{}}{:>16}{:>16}{:>16}{:>16}{:>16}{:>9.0f}%{:>8}{:>18}{:>18}\n", rank++, a->name,
-                    width, human_number(a->savings_total_cost.mean), human_number(a->investment_pv.mean),
-                    human_number(a->net_benefit.mean), human_number(a->net_benefit.p5()),
-                    human_number(a->net_benefit.p95()), 100 * a->p_net_benefit_positive, roi, payback,
-                    human_number(a->break_even_investment[1]));
+    out += fmt::format("{:<6}{:<{}}{:>16}{:>16}{:>16}{:>16}{:>16}{:>9.0f}%{:>8}{:>18}{:>18}\n", rank++,
+                       a->same_structure ? a->name : a->name + " *", width,
+                       human_number(a->savings_total_cost.mean), human_number(a->investment_pv.mean),
+                       human_number(a->net_benefit.mean), human_number(a->net_benefit.p5()),
+                       human_number(a->net_benefit.p95()), 100 * a->p_net_benefit_positive, roi, payback,
+                       human_number(a->break_even_investment[1]));
   }
   out +=
       "\nsaving: fall in total_cost (lost revenue, word of mouth, handling) against the base; ROI: median "
@@ -205,6 +209,10 @@ std::string comparison_table(const Comparison& c) {
       "net benefit / investment; payback: median period in which cumulative savings cover the investment,\n"
       "over the trials that pay back within the horizon; break-even (80%): the largest up-front investment\n"
       "that would still pay back within the horizon with 80% probability (JSON and CSV: also 50% and 90%).\n";
+  if (restructured)
+    out +=
+        "* has other segments, stages, problems or tiers than the base: its draws are common with the "
+        "base's\n  only where the two match, so its savings carry more noise than an improvement's.\n";
   if (c.voi) out += voi_table(*c.voi, c.currency);
   return out;
 }

@@ -117,6 +117,24 @@ AlternativeResult against(const RunResult& base, const RunResult& alt, const std
   return a;
 }
 
+// The same segments, stages, problems (with their stage and segments) and tiers, by name.
+bool same_structure(const Scenario& a, const Scenario& b) {
+  const auto names = [](const auto& items) {
+    std::vector<std::string> out;
+    for (const auto& x : items) out.push_back(x.name);
+    return out;
+  };
+  if (names(a.segments) != names(b.segments) || a.stages != b.stages ||
+      names(a.problems) != names(b.problems))
+    return false;
+  for (std::size_t i = 0; i < a.problems.size(); ++i) {
+    const Problem &p = a.problems[i], &q = b.problems[i];
+    if (p.stage != q.stage || p.segments != q.segments || names(p.handling) != names(q.handling))
+      return false;
+  }
+  return true;
+}
+
 // A figure beyond double precision would be written as null: refused instead, as `run` refuses its own.
 void require_finite(const Scenario& alternative, const AlternativeResult& a) {
   const std::array<std::pair<const char*, const Stats*>, 7> figures{
@@ -162,6 +180,7 @@ Comparison compare_trials(const Scenario& base, const std::vector<Scenario>& alt
     const RunResult alt_run = run_for_comparison(alternatives[i], each);
     if (root) {
       c.alternatives.push_back(against(base_run, alt_run, alternatives[i].name, c.periods));
+      c.alternatives.back().same_structure = same_structure(base, alternatives[i]);
       require_finite(alternatives[i], c.alternatives.back());
     }
     if (settings.progress) settings.progress(static_cast<int>(i) + 2, steps);
