@@ -5,7 +5,7 @@ Takes the shipped scenarios, damages one to three lines of one at a time (delete
 lines, numbers replaced by extreme or malformed values, values replaced, indentation changed, stray bytes,
 distribution names swapped) and runs `batch`, `validate`, `expect --json` and `run --trials 16 --json` on it,
 and `compare` with its base or one of its improvements. Every outcome must be a success (exit 0, and for `run`
-and `expect` every statistic a number) or a clean input error (exit 2 with a message; for `batch`, exit 1 and
+and `expect` every statistic a number) or a clean input error (exit 2 with a message; for `batch`, exit 2 or 1 and
 the error in its JSON); a crash, another exit status, a null statistic, a silent error, a sanitizer report or
 a run longer than the time limit is kept in the output folder (the scenario and what was seen) and fails the
 script.
@@ -78,15 +78,16 @@ def _has_null(summary):
 
 
 def _batch_problem(status, stdout):
-    """What is wrong with `batch --json` over one file: it exits 0 with the file's results, or 1 with the file's
-    error in its JSON (which must parse, whatever bytes the error quotes)."""
-    if status not in (0, 1):
+    """What is wrong with `batch --json` over one file: it exits 0 with the file's results, or 2 (the file
+    failed to load) or 1 (it failed while running) with the file's error in its JSON (which must parse,
+    whatever bytes the error quotes)."""
+    if status not in (0, 1, 2):
         return f"exit status {status}"
     try:
         entry = json.loads(stdout.decode("utf-8"))["scenarios"][0]
     except (ValueError, KeyError, IndexError):
         return "a batch whose JSON does not parse or lacks its scenario"
-    if status == 1 and (entry.get("status") != "error" or not entry.get("error")):
+    if status in (1, 2) and (entry.get("status") != "error" or not entry.get("error")):
         return "a failed batch without the file's error"
     if status == 0 and entry.get("status") != "ok":
         return "a batch that exits 0 with a failed scenario"

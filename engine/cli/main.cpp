@@ -1,5 +1,6 @@
 // The cxrisk command line: parses arguments, calls the library's Session, turns errors into exit codes.
-// Exit status: 0 success, 1 runtime failure (or a failed scenario in a batch), 2 bad input or usage.
+// Exit status: 0 success, 1 runtime failure (or a scenario of a batch that failed while running), 2 bad input
+// or usage (or a file of a batch that failed to load), 130 and 143 a run stopped by SIGINT or SIGTERM.
 //
 // Under mpirun (a build with CXRISK_MPI), every process runs this same program: `run` and `compare` share
 // out trials, `batch` and `sweep` share out scenarios and grid points, and process 0 alone prints and writes.
@@ -303,7 +304,7 @@ int dispatch(const std::vector<CLI::App*>& commands, cxrisk::Session& session, c
   if (name == "expect") session.expect(a.file, o.json);
   if (name == "validate") return session.validate(a.files, std::cerr) > 0 ? 2 : 0;
   if (name == "compare") session.compare(a.file, a.alternatives, o, a.voi);
-  if (name == "batch") return session.batch(a.files, o, a.resume, a.exclude) > 0 ? 1 : 0;
+  if (name == "batch") return session.batch(a.files, o, a.resume, a.exclude);
   if (name == "sweep") session.sweep(a.file, a.vary, o, a.compare_with, a.resume);
   if (name == "expand") session.expand(a.file);
   if (name == "sensitivity") {

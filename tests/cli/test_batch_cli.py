@@ -24,7 +24,7 @@ def test_batch_over_a_folder_with_a_bad_file(cli, tmp_path):
     src = _folder(tmp_path)
     out = tmp_path / "out"
     status, stdout, stderr = cli("batch", src, "--trials", "400", "--out", out)
-    assert status == 1  # one scenario failed; the others ran
+    assert status == 2  # one file is bad input; the others ran
     rows = {os.path.basename(r["file"]): r for r in csv.DictReader((out / "batch.csv").open())}
     assert set(rows) == {"a.yaml", "b.yaml", "c.yaml"}
     # Each row names its folder, as batch.json does.
@@ -104,7 +104,7 @@ def test_bytes_that_are_not_utf8_in_a_batch_and_a_sweep(tmp_path):
     (src / "b.yaml").write_bytes(b"cxrisk: 1\nname: b\nextends: a.yaml\nfoo\xff: 1\n")
     out = tmp_path / "out"
     p = subprocess.run([EXE, "batch", src, "--trials", "50", "--out", out], capture_output=True, timeout=600)
-    assert p.returncode == 1, p.stderr  # one file failed, the batch did not
+    assert p.returncode == 2, p.stderr  # one file failed to load, the batch did not
     batch = json.loads((out / "batch.json").read_text(encoding="utf-8"))
     entries = {os.path.basename(e["file"]): e for e in batch["scenarios"]}
     assert entries["a.yaml"]["status"] == "ok"
@@ -131,7 +131,7 @@ def test_batch_reports_a_broken_link_and_a_folder_it_cannot_read(cli, tmp_path):
     src = _folder(tmp_path)
     (src / "gone.yaml").symlink_to(tmp_path / "nowhere.yaml")
     status, out, _ = cli("batch", src, "--trials", "50", "--json")
-    assert status == 1
+    assert status == 2  # a file that cannot be read is bad input
     entries = {os.path.basename(e["file"]): e for e in json.loads(out)["scenarios"]}
     assert entries["gone.yaml"]["status"] == "error"
     assert "gone.yaml: cannot open the scenario file" in entries["gone.yaml"]["error"]
@@ -195,7 +195,7 @@ def test_mpi_run_compare_and_batch_equal_serial(cli, n, tmp_path):
     batch = ["batch", src, "--trials", "300", "--json"]
     serial_status, serial_out, _ = cli(*batch, "--threads", "1")
     status, out, err = _mpirun(n, *batch, "--out", tmp_path / "mpi_out")
-    assert status == serial_status == 1
+    assert status == serial_status == 2
     assert out == serial_out
     assert json.loads((tmp_path / "mpi_out" / "batch.json").read_text()) == json.loads(serial_out)
 

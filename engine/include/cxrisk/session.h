@@ -43,7 +43,8 @@ class Session {
   void compare(const std::string& base, const std::vector<std::string>& alternatives, const Output& output,
                bool voi = false);
   /// Returns the number of scenarios that failed.
-  /// `exclude`: glob patterns of files to leave out (--exclude).
+  /// `exclude`: glob patterns of files to leave out (--exclude). Returns the exit status: 0 when every
+  /// scenario ran, 2 when a file failed to load (bad input), else 1 when a scenario failed while running.
   int batch(const std::vector<std::string>& paths, const Output& output, bool resume,
             const std::vector<std::string>& exclude = {});
   /// With `compare_with`, the axes vary that alternative and each point is compared with `file` (its base);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -176,7 +177,9 @@ int Session::batch(const std::vector<std::string>& paths, const Output& output, 
   const BatchResult result = cxrisk::batch(files, settings_, {output.folder, resume, output.csv_bom}, load_);
   if (!root()) return 0;
   out_ << (output.json ? batch_json(result) : batch_table(result, output.folder));
-  return result.failed();
+  const auto not_loaded = [](const BatchEntry& e) { return !e.ok && !e.not_run && e.name.empty(); };
+  if (std::any_of(result.entries.begin(), result.entries.end(), not_loaded)) return 2;
+  return result.failed() > 0 ? 1 : 0;
 }
 
 void Session::sweep(const std::string& file, const std::vector<std::string>& vary, const Output& output,
