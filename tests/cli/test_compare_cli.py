@@ -17,7 +17,7 @@ def test_compare_json_follows_the_contract(cli):
     for a in c["alternatives"]:
         assert list(a) == ["name", "savings", "investment_pv", "net_benefit", "roi", "payback_period",
                            "p_payback_within_horizon", "p_net_benefit_positive", "break_even_investment",
-                           "distributions", "payback_curve"]
+                           "same_structure", "distributions", "payback_curve"]
         # Paying back with more certainty allows less up front.
         b = a["break_even_investment"]
         assert list(b) == ["at_50", "at_80", "at_90"] and b["at_50"] >= b["at_80"] >= b["at_90"]
