@@ -346,3 +346,13 @@ def test_csv_files_for_excel_begin_with_a_byte_order_mark_when_asked(tmp_path):
     assert "保険金請求の遅れ" in breakdown and breakdown.startswith("dimension,")
     cxrisk("run", JA, "--trials", 300, "--out", tmp_path / "plain")
     assert (tmp_path / "plain" / "breakdown.csv").read_bytes().startswith(b"dimension,")
+
+
+def test_the_ranking_marks_an_alternative_of_another_structure(tmp_path):
+    other = tmp_path / "other.yaml"
+    text = (SCENARIOS / "tarp_major.yaml").read_text().replace("name: TARP major problem (loss over $100)",
+                                                                "name: With a second problem")
+    other.write_text(text + text[text.index("  - name: major_problem"):].replace("major_problem", "second_problem"))
+    cxrisk("compare", SCENARIOS / "tarp_major.yaml", other, "--trials", 300, "--out", tmp_path / "out", "--report")
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "<td>With a second problem *</td>" in page and "* Other segments, stages, problems or tiers" in page

@@ -390,27 +390,37 @@ std::string comparison_html(const Document& doc) {
   // Units of a payback period, singular for one.
   const auto periods = [&](double n) { return fmt::format("{} {}{}", plain(n), unit, n == 1 ? "" : "s"); };
   std::vector<std::vector<std::string>> rows;
+  bool restructured = false;
   for (const Json* a : alts) {
     const Json& x = *a;
     const Json& pb = x["payback_period"];
     const Json& nb = x["net_benefit"];
-    rows.push_back(
-        {esc(x["name"].get<std::string>()), esc(m(num(x["savings"]["total_cost"], "mean"))),
-         esc(m(num(x["investment_pv"], "mean"))), "<strong>" + esc(m(num(nb, "mean"))) + "</strong>",
-         esc(m(num(nb, "p5"))) + "<br><small>to</small> " + esc(m(num(nb, "p95"))),
-         x["roi"].is_object() ? esc(fmt::format("{:.2f}", num(x["roi"], "mean"))) : "-",
-         pb.is_object() ? esc(periods(num(pb, "p50"))) : "never",
-         esc(percent(num(x, "p_net_benefit_positive"))), esc(m(num(x["break_even_investment"], "at_80")))});
+    const bool other_structure = !x.value("same_structure", true);
+    restructured = restructured || other_structure;
+    rows.push_back({esc(x["name"].get<std::string>()) + (other_structure ? " *" : ""),
+                    esc(m(num(x["savings"]["total_cost"], "mean"))), esc(m(num(x["investment_pv"], "mean"))),
+                    "<strong>" + esc(m(num(nb, "mean"))) + "</strong>",
+                    esc(m(num(nb, "p5"))) + "<br><small>to</small> " + esc(m(num(nb, "p95"))),
+                    x["roi"].is_object() ? esc(fmt::format("{:.2f}", num(x["roi"], "mean"))) : "-",
+                    pb.is_object() ? esc(periods(num(pb, "p50"))) : "never",
+                    esc(percent(num(x, "p_net_benefit_positive"))),
+                    esc(m(num(x["break_even_investment"], "at_80")))});
   }
   body +=
       "<h2>Ranking</h2>\n<p class=\"explain\">By expected net benefit: savings in total_cost less the "
-      "present "
-      "value of the investment, over the horizon. Break-even investment: the largest up-front investment "
-      "that "
-      "would still pay back with 80% probability. The workbook has every figure in full.</p>\n";
+      "present value "
+      "of the investment, over the horizon. Break-even investment: the largest up-front investment that "
+      "would "
+      "still pay back with 80% probability. The workbook has every figure in full.</p>\n";
   body += table({"alternative", "savings", "investment (PV)", "net benefit", "net benefit P5 to P95", "ROI",
                  "payback (median)", "P(net benefit > 0)", "break-even at 80%"},
                 rows, {false, true, true, true, true, true, true, true, true}, "ranking");
+  if (restructured)
+    body +=
+        "<p class=\"explain\">* Other segments, stages, problems or tiers than the base: its draws are "
+        "common "
+        "with the base's only where the two match, so its savings carry more noise than an "
+        "improvement's.</p>\n";
 
   std::vector<Series> curves;
   for (const Json* a : alts) {
