@@ -293,40 +293,37 @@ BatchResult batch(const std::vector<std::string>& files, const RunSettings& sett
   each.communicator = nullptr;
   each.progress = nullptr;
   std::vector<char> written(files.size(), 0);
-  // What this process finished, kept as it goes: a batch stopped by a signal on its own still writes its
-  // table, with what it did not run marked so.
-  std::vector<std::string> finished(files.size());
+  // A process on its own keeps each outcome here as it finishes (share_out then carries nothing), so that a
+  // batch stopped by a signal still writes its table, with what it did not run marked so; across processes
+  // the outcomes travel through share_out, and a stop just ends the job.
+  const bool alone = comm.size() == 1;
+  std::vector<std::string> outcomes(files.size());
   std::vector<char> done(files.size(), 0);
-  const auto work = [&](std::size_t i) {
-    BatchEntry& e = result.entries[i];
-    const std::string counter = fmt::format("[{}/{}] {}", i + 1, files.size(), e.file);
-    if (!scenarios[i]) {
-      log_line(settings, fmt::format("{}: error: {}", counter, e.error));
-      return std::string();
-    }
-    if (keep[i] == '1') {
-      log_line(settings, fmt::format("{}: unchanged, results kept", counter));
-      return std::string();
-    }
-    // Process 0 writes its own scenarios' folders as they finish.
-    const bool write_now = comm.is_root() && !output.out.empty();
-    written[i] = write_now;
-    finished[i] = run_entry(*scenarios[i], e, each, counter, write_now ? output.out : fs::path());
-    return finished[i];
-  };
-  std::vector<std::string> outcomes;
   bool stopped = false;
   try {
-    outcomes = share_out(files.size(), comm, [&](std::size_t i) {
-      const std::string outcome = work(i);
+    std::vector<std::string> shared = share_out(files.size(), comm, [&](std::size_t i) {
+      BatchEntry& e = result.entries[i];
+      const std::string counter = fmt::format("[{}/{}] {}", i + 1, files.size(), e.file);
+      std::string outcome;
+      if (!scenarios[i]) {
+        log_line(settings, fmt::format("{}: error: {}", counter, e.error));
+      } else if (keep[i] == '1') {
+        log_line(settings, fmt::format("{}: unchanged, results kept", counter));
+      } else {
+        // Process 0 writes its own scenarios' folders as they finish.
+        const bool write_now = comm.is_root() && !output.out.empty();
+        written[i] = write_now;
+        outcome = run_entry(*scenarios[i], e, each, counter, write_now ? output.out : fs::path());
+      }
       done[i] = 1;
-      return outcome;
+      if (!alone) return outcome;
+      outcomes[i] = std::move(outcome);
+      return std::string();
     });
+    if (!alone) outcomes = std::move(shared);
   } catch (const Cancelled&) {
-    // Across processes the others' results are out of reach: the job just ends.
-    if (comm.size() > 1) throw;
+    if (!alone) throw;
     stopped = true;
-    outcomes = finished;
   }
   if (!comm.is_root()) return result;
 
